@@ -1,0 +1,220 @@
+/*
+ * storage/engine_int.h: the engine's private structures, shared by the
+ * files that implement storage/engine.h (engine.c, column.c, maps.c,
+ * write.c, checkpoint.c, iter.c, delete.c). Not for use outside storage/.
+ *
+ * Locking, from outermost to innermost:
+ *   ckpt_mu   one checkpoint or delete at a time
+ *   ingest_mu writers resolve, log and apply one batch at a time; the
+ *             checkpoint holds it while it collects the in-memory state
+ *   heads_rw  write-locked while columns change (apply, collect, release);
+ *             read-locked by readers while they copy one column's state
+ *   stats_mu  counters
+ * LMDB serialises write transactions itself; read transactions are free.
+ */
+#ifndef STRATA_STORAGE_ENGINE_INT_H
+#define STRATA_STORAGE_ENGINE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "storage/engine.h"
+#include "storage/stream.h"
+#include "storage/wal.h"
+
+/* WAL record types of the engine. */
+#define STG__REC_WRITE 1
+
+/* LMDB meta keys. */
+#define STG__META_FORMAT "format"
+#define STG__META_SEQ "seq"
+#define STG__META_CKPT_LSN "ckpt_lsn"
+#define STG__META_PARTITION "partition_ns"
+#define STG__FORMAT_VERSION 1u
+
+/* Chunk key: db(4) part(4) series(8) field(4) t_first(8, sortable) seq(8), big-endian. */
+#define STG__CKEY_LEN 36
+
+typedef struct stg__ckey {
+    uint32_t db, part, field;
+    uint64_t series;
+    int64_t t_first;
+    uint64_t seq;
+} stg__ckey;
+
+void stg__ckey_encode(const stg__ckey *k, uint8_t out[STG__CKEY_LEN]);
+void stg__ckey_decode(const uint8_t in[STG__CKEY_LEN], stg__ckey *k);
+
+/* A sealed chunk that is not in LMDB yet (or is being written there). */
+typedef struct stg__sealed {
+    struct stg__sealed *next;
+    int64_t t_first, t_last;
+    uint64_t seq;
+    uint32_t part;
+    uint32_t len;
+    int flushing; /* taken by a running checkpoint */
+    uint8_t data[];
+} stg__sealed;
+
+/* Points that arrived out of order, kept unsorted until sealed. */
+typedef struct stg__ooo {
+    uint32_t n, cap;
+    int64_t *ts;
+    uint64_t *vals; /* strings: (offset << 32) | len into str */
+    uint8_t *str;
+    uint32_t str_len, str_cap;
+} stg__ooo;
+
+/* One column (series, field) with its in-memory state. */
+typedef struct stg__column {
+    uint64_t series;
+    uint32_t db, field;
+    uint8_t type;
+    uint8_t head_dirty;  /* head changed since the last checkpoint copied it */
+    uint32_t dirty_idx;  /* position in engine->dirty, UINT32_MAX if not listed */
+    uint32_t part;       /* partition of the head */
+    int64_t head_first;  /* first timestamp of the head (its chunk key) */
+    uint64_t head_seq;   /* sequence number of the head (its chunk key) */
+    int64_t max_ts;      /* newest timestamp the head ever took */
+    stg_stream head;
+    stg__ooo *ooo;
+    stg__sealed *sealed; /* newest first */
+} stg__column;
+
+/* Open-addressing hash map of columns by (db, series, field). */
+typedef struct stg__colmap {
+    stg__column **slots;
+    size_t cap, n; /* cap is a power of two */
+} stg__colmap;
+
+int stg__colmap_init(stg__colmap *m);
+void stg__colmap_fini(stg__colmap *m); /* frees the map, not the columns */
+stg__column *stg__colmap_get(const stg__colmap *m, uint32_t db, uint64_t series, uint32_t field);
+int stg__colmap_put(stg__colmap *m, stg__column *c); /* STRATA_ENOMEM */
+void stg__colmap_del(stg__colmap *m, const stg__column *c);
+
+/* A measurement's field as cached by writers. */
+typedef struct stg__mfield {
+    char *name;
+    uint32_t len, id;
+    stg_type type;
+} stg__mfield;
+
+typedef struct stg__meas {
+    uint32_t db, id, name_len;
+    char *name;
+    stg__mfield *fields;
+    uint32_t nfields, cap;
+} stg__meas;
+
+/* Cached series: canonical key -> id, for writers. */
+typedef struct stg__series {
+    uint64_t hash, id;
+    uint32_t db, key_len;
+    stg__meas *meas;
+    char key[];
+} stg__series;
+
+/* Generic string-keyed map used for series and measurements. */
+typedef struct stg__strmap {
+    void **slots;
+    uint64_t *hashes;
+    size_t cap, n;
+} stg__strmap;
+
+typedef struct stg__partset {
+    uint32_t db;
+    uint32_t *parts; /* sorted */
+    size_t n, cap;
+} stg__partset;
+
+struct stg_engine {
+    stg_options opt;
+    char *dir;
+    const strata_logger *log;
+
+    MDB_env *env;
+    MDB_dbi dbi_meta, dbi_chunks;
+    stg_index *idx;
+    stg_wal *wal;
+
+    pthread_mutex_t ckpt_mu, ingest_mu, stats_mu;
+    pthread_rwlock_t heads_rw;
+
+    /* in-memory state (heads_rw + ingest_mu) */
+    stg__colmap cols;
+    stg__column **dirty;
+    size_t ndirty, dirty_cap;
+    uint64_t next_seq;
+    uint64_t heads_bytes, pending_bytes;
+
+    /* writer caches (ingest_mu) */
+    stg__strmap series;
+    stg__strmap meas;
+    uint8_t *wbuf; /* WAL record being built */
+    size_t wbuf_len, wbuf_cap;
+    char *keybuf;
+    size_t keybuf_cap;
+
+    /* scratch for sealing (heads_rw write side) */
+    int64_t *sc_ts;
+    uint64_t *sc_vals;
+    uint8_t *sc_str, *sc_out;
+    size_t sc_str_cap, sc_out_cap;
+
+    /* partitions that hold chunks, per database (heads_rw) */
+    stg__partset *parts;
+    size_t nparts;
+
+    /* background checkpoints */
+    pthread_t thread;
+    int thread_started, stopping;
+    pthread_cond_t wake, drained;
+    int64_t last_ckpt_mono_ns;
+
+    stg_engine_stats stats; /* stats_mu */
+};
+
+/* ---- column.c ---- */
+uint32_t stg__part_of(const stg_engine *e, int64_t ts);
+int64_t stg__part_start(const stg_engine *e, uint32_t part);
+stg__column *stg__column_get_or_new(stg_engine *e, uint32_t db, uint64_t series, uint32_t field,
+                                    stg_type type);
+/* Route one point to the head or the out-of-order buffer; seals as needed. */
+int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val,
+                       const uint8_t *str, uint32_t slen, strata_error *err);
+/* Seal the out-of-order buffer into pending chunks (no-op when empty). */
+int stg__column_seal_ooo(stg_engine *e, stg__column *c, strata_error *err);
+/* Drop every in-memory point of the column (after a checkpoint made them durable). */
+void stg__column_forget(stg_engine *e, stg__column *c);
+void stg__column_free(stg__column *c);
+void stg__mark_dirty(stg_engine *e, stg__column *c);
+void stg__unmark_dirty(stg_engine *e, stg__column *c);
+
+/* ---- maps.c ---- */
+int stg__strmap_init(stg__strmap *m);
+void stg__strmap_fini(stg__strmap *m, void (*free_fn)(void *));
+void *stg__strmap_get(const stg__strmap *m, uint64_t hash, int (*eq)(const void *item, const void *ctx),
+                      const void *ctx);
+int stg__strmap_put(stg__strmap *m, uint64_t hash, void *item);
+void stg__strmap_clear(stg__strmap *m, void (*free_fn)(void *));
+
+/* ---- write.c ---- */
+/* Apply one WAL write record to the heads (heads_rw held for writing). */
+int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error *err);
+void stg__caches_clear(stg_engine *e);
+
+/* ---- checkpoint.c ---- */
+/* Checkpoint with ckpt_mu held by the caller, and ingest_mu too if ingest_held. */
+int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err);
+void *stg__bg_main(void *arg);
+
+/* ---- engine.c ---- */
+int stg__mdb_err(int rc, strata_error *err, const char *what);
+int stg__partset_add(stg_engine *e, uint32_t db, uint32_t part);
+const stg__partset *stg__partset_get(const stg_engine *e, uint32_t db);
+void stg__partset_remove(stg_engine *e, uint32_t db, uint32_t part);
+/* Format a nanosecond timestamp as RFC3339 into buf (>= 40 bytes). */
+const char *stg__fmt_time(int64_t ns, char *buf, size_t cap);
+
+#endif

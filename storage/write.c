@@ -1,0 +1,784 @@
+/*
+ * storage/write.c: the write path. A batch copies points as they come
+ * (stg_batch_add needs no lock), then stg_batch_commit, under ingest_mu:
+ *   1. resolves each point's series and fields through the writer caches,
+ *      falling back to the LMDB index and creating what is new in one write
+ *      transaction per batch (committed, and synced, before the WAL record
+ *      that refers to the new ids is written);
+ *   2. refuses points whose field types conflict (a partial write);
+ *   3. encodes the accepted points as one WAL record of resolved ids;
+ *   4. appends the record and applies it to the heads (the same code that
+ *      replays the WAL at start);
+ * and then, outside the lock, waits for the WAL to be durable, sharing the
+ * fsync with concurrent batches (group commit).
+ *
+ * WAL write record (little-endian): u32 db, then per point:
+ *   u64 series, i64 ts, u32 nfields, then per field:
+ *   u32 field id, u8 type, and u64 value or (u32 len, bytes) for strings.
+ */
+#include "storage/engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "common/bytes.h"
+
+struct stg_batch {
+    stg_engine *e;
+    uint32_t db;
+    size_t npoints;
+    uint8_t *buf; /* points in the raw form described in batch_add */
+    size_t len, cap;
+    uint32_t *order; /* scratch for sorting tags and fields */
+    size_t order_cap;
+    stg_tag *tags; /* scratch for commit */
+    size_t tags_cap;
+};
+
+int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
+{
+    stg_batch *b = calloc(1, sizeof *b);
+    if (b == NULL)
+        return STRATA_ENOMEM;
+    b->e = e;
+    b->db = db_id;
+    *out = b;
+    return STRATA_OK;
+}
+
+void stg_batch_free(stg_batch *b)
+{
+    if (b == NULL)
+        return;
+    free(b->buf);
+    free(b->order);
+    free(b->tags);
+    free(b);
+}
+
+void stg_batch_reset(stg_batch *b, uint32_t db_id)
+{
+    b->db = db_id;
+    b->len = 0;
+    b->npoints = 0;
+}
+
+size_t stg_batch_count(const stg_batch *b)
+{
+    return b->npoints;
+}
+
+static int reserve(uint8_t **buf, size_t *cap, size_t len, size_t more)
+{
+    if (len + more <= *cap)
+        return STRATA_OK;
+    size_t ncap = *cap ? *cap : 4096;
+    while (ncap < len + more)
+        ncap *= 2;
+    uint8_t *nb = realloc(*buf, ncap);
+    if (nb == NULL)
+        return STRATA_ENOMEM;
+    *buf = nb;
+    *cap = ncap;
+    return STRATA_OK;
+}
+
+static void put_u32(uint8_t **p, uint32_t v)
+{
+    memcpy(*p, &v, 4);
+    *p += 4;
+}
+
+static void put_bytes(uint8_t **p, const void *s, uint32_t n)
+{
+    put_u32(p, n);
+    if (n)
+        memcpy(*p, s, n);
+    *p += n;
+}
+
+static uint32_t get_u32(const uint8_t **p)
+{
+    uint32_t v;
+    memcpy(&v, *p, 4);
+    *p += 4;
+    return v;
+}
+
+static int keycmp(const char *a, uint32_t al, const char *b, uint32_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al < bl ? -1 : al > bl);
+}
+
+typedef struct sort_ctx {
+    const stg_point_in *p;
+    int fields;
+} sort_ctx;
+
+/* Key order, then input order, so that "the last one wins" is the last of a run. */
+static int cmp_order(const void *a, const void *b, void *arg)
+{
+    const sort_ctx *sc = arg;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int c;
+    if (sc->fields)
+        c = keycmp(sc->p->fields[x].key, sc->p->fields[x].key_len, sc->p->fields[y].key,
+                   sc->p->fields[y].key_len);
+    else
+        c = keycmp(sc->p->tags[x].key, sc->p->tags[x].key_len, sc->p->tags[y].key,
+                   sc->p->tags[y].key_len);
+    return c ? c : (x < y ? -1 : (x > y));
+}
+
+static const char *order_key(const stg_point_in *p, int fields, uint32_t i, uint32_t *len)
+{
+    *len = fields ? p->fields[i].key_len : p->tags[i].key_len;
+    return fields ? p->fields[i].key : p->tags[i].key;
+}
+
+/* Sort indices 0..n-1 by key and keep the last of equal keys. @return kept count. */
+static uint32_t sort_unique(const stg_point_in *p, uint32_t n, int fields, uint32_t *order)
+{
+    sort_ctx sc = {p, fields};
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = i;
+    qsort_r(order, n, sizeof *order, cmp_order, &sc);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + 1 < n) {
+            uint32_t la, lb;
+            const char *ka = order_key(p, fields, order[i], &la);
+            const char *kb = order_key(p, fields, order[i + 1], &lb);
+            if (keycmp(ka, la, kb, lb) == 0)
+                continue;
+        }
+        order[m++] = order[i];
+    }
+    return m;
+}
+
+/*
+ * Raw point layout in the batch buffer (native byte order, unaligned):
+ *   u32 meas_len, meas, u32 ntags, {u32 klen, key, u32 vlen, val} sorted,
+ *   u32 nfields, {u32 klen, key, u8 type, u64 val | u32 slen, bytes} sorted,
+ *   i64 ts
+ */
+int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
+{
+    size_t need = 4 + p->meas_len + 4 + 4 + 8;
+    uint32_t nt, nf, *tord, *ford;
+
+    if (p->meas_len == 0)
+        return strata_error_set(err, STRATA_EINVAL, "missing measurement name");
+    if (p->nfields == 0)
+        return strata_error_set(err, STRATA_EINVAL, "point of measurement \"%.*s\" has no fields",
+                                (int)p->meas_len, p->meas);
+    size_t norder = (size_t)p->ntags + p->nfields;
+    if (norder > b->order_cap) {
+        uint32_t *no = realloc(b->order, norder * sizeof *no);
+        if (no == NULL)
+            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        b->order = no;
+        b->order_cap = norder;
+    }
+    tord = b->order;
+    ford = b->order + p->ntags;
+    nt = sort_unique(p, p->ntags, 0, tord);
+    nf = sort_unique(p, p->nfields, 1, ford);
+    for (uint32_t i = 0; i < nt; i++) {
+        const stg_tag *t = &p->tags[tord[i]];
+        if (t->key_len == 0)
+            return strata_error_set(err, STRATA_EINVAL, "empty tag key in measurement \"%.*s\"",
+                                    (int)p->meas_len, p->meas);
+        need += 8 + t->key_len + t->val_len;
+    }
+    for (uint32_t i = 0; i < nf; i++) {
+        const stg_field_in *f = &p->fields[ford[i]];
+        if (f->key_len == 0)
+            return strata_error_set(err, STRATA_EINVAL, "empty field key in measurement \"%.*s\"",
+                                    (int)p->meas_len, p->meas);
+        if (f->type < STG_FLOAT || f->type > STG_STRING)
+            return strata_error_set(err, STRATA_EINVAL, "field \"%.*s\": unknown type %d",
+                                    (int)f->key_len, f->key, (int)f->type);
+        if (f->type == STG_STRING && f->str_len > STG_STRING_MAX)
+            return strata_error_set(err, STRATA_EINVAL,
+                                    "field \"%.*s\": string of %u bytes is longer than %u",
+                                    (int)f->key_len, f->key, f->str_len, STG_STRING_MAX);
+        need += 4 + f->key_len + 1 + (f->type == STG_STRING ? 4 + f->str_len : 8);
+    }
+    if (reserve(&b->buf, &b->cap, b->len, need) != STRATA_OK)
+        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    uint8_t *w = b->buf + b->len;
+    put_bytes(&w, p->meas, p->meas_len);
+    uint8_t *ntp = w;
+    w += 4;
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < nt; i++) {
+        const stg_tag *t = &p->tags[tord[i]];
+        if (t->val_len == 0)
+            continue; /* a tag with an empty value is no tag, as in InfluxDB */
+        put_bytes(&w, t->key, t->key_len);
+        put_bytes(&w, t->val, t->val_len);
+        kept++;
+    }
+    memcpy(ntp, &kept, 4);
+    put_u32(&w, nf);
+    for (uint32_t i = 0; i < nf; i++) {
+        const stg_field_in *f = &p->fields[ford[i]];
+        put_bytes(&w, f->key, f->key_len);
+        *w++ = (uint8_t)f->type;
+        if (f->type == STG_STRING) {
+            put_bytes(&w, f->str, f->str_len);
+        } else {
+            uint64_t v = f->val;
+            if (f->type == STG_BOOL)
+                v = v != 0;
+            memcpy(w, &v, 8);
+            w += 8;
+        }
+    }
+    memcpy(w, &p->ts_ns, 8);
+    w += 8;
+    b->len = (size_t)(w - b->buf);
+    b->npoints++;
+    return STRATA_OK;
+}
+
+/* ---- caches ---- */
+
+static void meas_free(void *p)
+{
+    stg__meas *m = p;
+    for (uint32_t i = 0; i < m->nfields; i++)
+        free(m->fields[i].name);
+    free(m->fields);
+    free(m->name);
+    free(m);
+}
+
+void stg__caches_clear(stg_engine *e)
+{
+    stg__strmap_clear(&e->series, free);
+    stg__strmap_clear(&e->meas, meas_free);
+}
+
+typedef struct name_key {
+    uint32_t db;
+    const char *s;
+    uint32_t len;
+} name_key;
+
+static int series_eq(const void *item, const void *ctx)
+{
+    const stg__series *s = item;
+    const name_key *k = ctx;
+    return s->db == k->db && s->key_len == k->len && memcmp(s->key, k->s, k->len) == 0;
+}
+
+static int meas_eq(const void *item, const void *ctx)
+{
+    const stg__meas *m = item;
+    const name_key *k = ctx;
+    return m->db == k->db && m->name_len == k->len && memcmp(m->name, k->s, k->len) == 0;
+}
+
+static uint64_t name_hash(uint32_t db, const char *s, size_t len)
+{
+    return XXH3_64bits_withSeed(s, len, db);
+}
+
+static int meas_field_add(stg__meas *m, const char *name, size_t len, uint32_t id, stg_type t)
+{
+    if (m->nfields == m->cap) {
+        uint32_t ncap = m->cap ? m->cap * 2 : 8;
+        stg__mfield *nf = realloc(m->fields, ncap * sizeof *nf);
+        if (nf == NULL)
+            return STRATA_ENOMEM;
+        m->fields = nf;
+        m->cap = ncap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return STRATA_ENOMEM;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    m->fields[m->nfields++] = (stg__mfield){copy, (uint32_t)len, id, t};
+    return STRATA_OK;
+}
+
+static int load_field_cb(void *ctx, const char *f, size_t fl, uint32_t fid, stg_type t)
+{
+    return meas_field_add(ctx, f, fl, fid, t) == STRATA_OK ? 0 : STRATA_ENOMEM;
+}
+
+/* The cached measurement, loading it from the index (txn) on a miss. */
+static stg__meas *meas_get(stg_engine *e, MDB_txn *txn, uint32_t db, const char *name,
+                           uint32_t len, strata_error *err)
+{
+    name_key k = {db, name, len};
+    uint64_t h = name_hash(db, name, len);
+    stg__meas *m = stg__strmap_get(&e->meas, h, meas_eq, &k);
+    if (m != NULL)
+        return m;
+    uint32_t mid;
+    int rc = stg_index_meas_lookup(e->idx, txn, db, name, len, &mid);
+    if (rc != STRATA_OK) {
+        strata_error_set(err, rc, "measurement \"%.*s\" missing from the index after its series",
+                         (int)len, name);
+        return NULL;
+    }
+    m = calloc(1, sizeof *m);
+    if (m == NULL || (m->name = malloc(len + 1)) == NULL) {
+        free(m);
+        strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(m->name, name, len);
+    m->name[len] = '\0';
+    m->name_len = len;
+    m->db = db;
+    m->id = mid;
+    rc = stg_index_field_list(e->idx, txn, db, mid, load_field_cb, m);
+    if (rc != STRATA_OK || stg__strmap_put(&e->meas, h, m) != STRATA_OK) {
+        meas_free(m);
+        strata_error_set(err, rc ? rc : STRATA_ENOMEM, "loading fields of \"%.*s\" failed",
+                         (int)len, name);
+        return NULL;
+    }
+    return m;
+}
+
+/* ---- commit ---- */
+
+typedef struct resolver {
+    stg_engine *e;
+    uint32_t db;
+    MDB_txn *rtxn, *wtxn;
+} resolver;
+
+static int resolver_txn(resolver *r, int write, MDB_txn **out, strata_error *err)
+{
+    int rc;
+    if (r->wtxn) {
+        *out = r->wtxn;
+        return STRATA_OK;
+    }
+    if (!write) {
+        if (r->rtxn == NULL) {
+            rc = mdb_txn_begin(r->e->env, NULL, MDB_RDONLY, &r->rtxn);
+            if (rc)
+                return stg__mdb_err(rc, err, "beginning a read transaction");
+        }
+        *out = r->rtxn;
+        return STRATA_OK;
+    }
+    if (r->rtxn) {
+        mdb_txn_abort(r->rtxn);
+        r->rtxn = NULL;
+    }
+    rc = mdb_txn_begin(r->e->env, NULL, 0, &r->wtxn);
+    if (rc)
+        return stg__mdb_err(rc, err, "beginning a write transaction");
+    *out = r->wtxn;
+    return STRATA_OK;
+}
+
+static void resolver_end(resolver *r)
+{
+    if (r->rtxn)
+        mdb_txn_abort(r->rtxn);
+    if (r->wtxn)
+        mdb_txn_abort(r->wtxn);
+    r->rtxn = r->wtxn = NULL;
+}
+
+/* Parsed view of one raw point. */
+typedef struct raw_point {
+    const char *meas;
+    uint32_t meas_len, ntags, nfields;
+    const uint8_t *fields; /* start of the field list */
+    int64_t ts;
+    const uint8_t *end;
+} raw_point;
+
+static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
+{
+    rp->meas_len = get_u32(&p);
+    rp->meas = (const char *)p;
+    p += rp->meas_len;
+    rp->ntags = get_u32(&p);
+    if (rp->ntags > b->tags_cap) {
+        stg_tag *nt = realloc(b->tags, rp->ntags * sizeof *nt);
+        if (nt == NULL)
+            return NULL;
+        b->tags = nt;
+        b->tags_cap = rp->ntags;
+    }
+    for (uint32_t i = 0; i < rp->ntags; i++) {
+        b->tags[i].key_len = get_u32(&p);
+        b->tags[i].key = (const char *)p;
+        p += b->tags[i].key_len;
+        b->tags[i].val_len = get_u32(&p);
+        b->tags[i].val = (const char *)p;
+        p += b->tags[i].val_len;
+    }
+    rp->nfields = get_u32(&p);
+    rp->fields = p;
+    for (uint32_t i = 0; i < rp->nfields; i++) {
+        uint32_t kl = get_u32(&p);
+        p += kl;
+        uint8_t t = *p++;
+        if (t == STG_STRING)
+            p += get_u32(&p);
+        else
+            p += 8;
+    }
+    memcpy(&rp->ts, p, 8);
+    p += 8;
+    rp->end = p;
+    return p;
+}
+
+static stg__series *series_resolve(stg_batch *b, resolver *r, const raw_point *rp,
+                                   strata_error *err)
+{
+    stg_engine *e = b->e;
+    size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, NULL, 0);
+    if (klen > e->keybuf_cap) {
+        char *nk = realloc(e->keybuf, klen + 64);
+        if (nk == NULL) {
+            strata_error_set(err, STRATA_ENOMEM, "out of memory");
+            return NULL;
+        }
+        e->keybuf = nk;
+        e->keybuf_cap = klen + 64;
+    }
+    stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf, e->keybuf_cap);
+    name_key k = {b->db, e->keybuf, (uint32_t)klen};
+    uint64_t h = name_hash(b->db, e->keybuf, klen);
+    stg__series *s = stg__strmap_get(&e->series, h, series_eq, &k);
+    if (s != NULL)
+        return s;
+
+    MDB_txn *txn;
+    uint64_t id;
+    int rc = resolver_txn(r, 0, &txn, err), created = 0;
+    if (rc != STRATA_OK)
+        return NULL;
+    rc = stg_index_series_lookup(e->idx, txn, b->db, e->keybuf, klen, &id);
+    if (rc == STRATA_ENOTFOUND) {
+        rc = resolver_txn(r, 1, &txn, err);
+        if (rc != STRATA_OK)
+            return NULL;
+        rc = stg_index_series_ensure(e->idx, txn, b->db, rp->meas, rp->meas_len, b->tags,
+                                     rp->ntags, &id, &created, err);
+    }
+    if (rc != STRATA_OK) {
+        if (err && err->code != rc)
+            strata_error_set(err, rc, "series lookup failed: %s", strata_strerror(rc));
+        return NULL;
+    }
+    stg__meas *m = meas_get(e, txn, b->db, rp->meas, rp->meas_len, err);
+    if (m == NULL)
+        return NULL;
+    s = malloc(sizeof *s + klen);
+    if (s == NULL || stg__strmap_put(&e->series, h, s) != STRATA_OK) {
+        free(s);
+        strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->hash = h;
+    s->id = id;
+    s->db = b->db;
+    s->key_len = (uint32_t)klen;
+    s->meas = m;
+    memcpy(s->key, e->keybuf, klen);
+    return s;
+}
+
+/* Find or create a field of m. @return the field, NULL on error (err set). */
+static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, const char *key,
+                                  uint32_t klen, stg_type type, strata_error *err)
+{
+    for (uint32_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].len == klen && memcmp(m->fields[i].name, key, klen) == 0)
+            return &m->fields[i];
+    MDB_txn *txn;
+    uint32_t fid;
+    int rc = resolver_txn(r, 1, &txn, err);
+    if (rc != STRATA_OK)
+        return NULL;
+    rc = stg_index_field_ensure(e->idx, txn, m->db, m->id, key, klen, type, &fid, err);
+    if (rc != STRATA_OK)
+        return NULL;
+    if (meas_field_add(m, key, klen, fid, type) != STRATA_OK) {
+        strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return &m->fields[m->nfields - 1];
+}
+
+static void refuse(stg_write_result *res, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void refuse(stg_write_result *res, int code, const char *fmt, ...)
+{
+    res->points_rejected++;
+    if (res->first_code != STRATA_OK)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    strata_error tmp;
+    strata_error_setv(&tmp, code, fmt, ap);
+    va_end(ap);
+    res->first_code = code;
+    memcpy(res->first_error, tmp.msg, sizeof res->first_error);
+}
+
+/* Encode one accepted point into the WAL record buffer. */
+static int encode_point(stg_engine *e, const stg__series *s, const raw_point *rp,
+                        stg__mfield **fields)
+{
+    const uint8_t *p = rp->fields;
+    size_t need = 8 + 8 + 4 + (size_t)(rp->end - rp->fields);
+    if (reserve(&e->wbuf, &e->wbuf_cap, e->wbuf_len, need + 8 * rp->nfields) != STRATA_OK)
+        return STRATA_ENOMEM;
+    uint8_t *w = e->wbuf + e->wbuf_len;
+    memcpy(w, &s->id, 8);
+    memcpy(w + 8, &rp->ts, 8);
+    memcpy(w + 16, &rp->nfields, 4);
+    w += 20;
+    for (uint32_t i = 0; i < rp->nfields; i++) {
+        uint32_t kl = get_u32(&p);
+        p += kl;
+        uint8_t t = *p++;
+        memcpy(w, &fields[i]->id, 4);
+        w[4] = t;
+        w += 5;
+        if (t == STG_STRING) {
+            uint32_t sl;
+            memcpy(&sl, p, 4);
+            memcpy(w, p, 4 + (size_t)sl);
+            w += 4 + sl;
+            p += 4 + sl;
+        } else {
+            memcpy(w, p, 8);
+            w += 8;
+            p += 8;
+        }
+    }
+    e->wbuf_len = (size_t)(w - e->wbuf);
+    return STRATA_OK;
+}
+
+int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error *err)
+{
+    const uint8_t *p = rec, *end = rec + len;
+    uint32_t db;
+    uint64_t values = 0, points = 0;
+
+    if (len < 4)
+        return strata_error_set(err, STRATA_ECORRUPT, "write record of %zu bytes is too short",
+                                len);
+    db = get_u32(&p);
+    while (p < end) {
+        uint64_t series;
+        int64_t ts;
+        uint32_t nf;
+        if (end - p < 20)
+            goto corrupt;
+        memcpy(&series, p, 8);
+        memcpy(&ts, p + 8, 8);
+        memcpy(&nf, p + 16, 4);
+        p += 20;
+        for (uint32_t i = 0; i < nf; i++) {
+            uint32_t fid, slen = 0;
+            uint64_t val = 0;
+            const uint8_t *str = NULL;
+            if (end - p < 5)
+                goto corrupt;
+            memcpy(&fid, p, 4);
+            uint8_t t = p[4];
+            p += 5;
+            if (t == STG_STRING) {
+                if (end - p < 4)
+                    goto corrupt;
+                memcpy(&slen, p, 4);
+                if ((size_t)(end - p) - 4 < slen)
+                    goto corrupt;
+                str = p + 4;
+                p += 4 + slen;
+            } else if (t >= STG_FLOAT && t < STG_STRING) {
+                if (end - p < 8)
+                    goto corrupt;
+                memcpy(&val, p, 8);
+                p += 8;
+            } else {
+                goto corrupt;
+            }
+            stg__column *c = stg__column_get_or_new(e, db, series, fid, (stg_type)t);
+            if (c == NULL)
+                return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
+            if (c->type != t) {
+                strata_log(e->log, STRATA_LOG_WARN, "engine",
+                           "skipping a %s value for series %016llx field %u stored as %s",
+                           stg_type_name((stg_type)t), (unsigned long long)series, fid,
+                           stg_type_name((stg_type)c->type));
+                continue;
+            }
+            int rc = stg__column_append(e, c, ts, val, str, slen, err);
+            if (rc != STRATA_OK)
+                return rc;
+            values++;
+        }
+        points++;
+    }
+    e->stats.points_written += points;
+    e->stats.values_written += values;
+    return STRATA_OK;
+corrupt:
+    return strata_error_set(err, STRATA_ECORRUPT, "write record is malformed at byte %zu",
+                            (size_t)(p - rec));
+}
+
+static void wait_for_room(stg_engine *e)
+{
+    if (!e->thread_started)
+        return;
+    pthread_mutex_lock(&e->stats_mu);
+    int waited = 0;
+    while (!e->stopping &&
+           __atomic_load_n(&e->pending_bytes, __ATOMIC_RELAXED) > 2 * e->opt.checkpoint_bytes &&
+           waited < 10) {
+        pthread_cond_signal(&e->wake);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&e->drained, &e->stats_mu, &ts);
+        waited++;
+    }
+    pthread_mutex_unlock(&e->stats_mu);
+}
+
+int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
+{
+    stg_engine *e = b->e;
+    resolver r = {e, b->db, NULL, NULL};
+    stg__mfield **fields = NULL;
+    size_t fields_cap = 0;
+    uint64_t lsn = 0;
+    int rc = STRATA_OK, have = 0;
+
+    memset(res, 0, sizeof *res);
+    if (b->npoints == 0)
+        return STRATA_OK;
+    wait_for_room(e);
+    pthread_mutex_lock(&e->ingest_mu);
+    e->wbuf_len = 0;
+    if (reserve(&e->wbuf, &e->wbuf_cap, 0, 4) != STRATA_OK) {
+        rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        goto fail;
+    }
+    memcpy(e->wbuf, &b->db, 4);
+    e->wbuf_len = 4;
+
+    const uint8_t *p = b->buf, *end = b->buf + b->len;
+    while (p < end) {
+        raw_point rp;
+        if (raw_parse(b, p, &rp) == NULL) {
+            rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+            goto fail;
+        }
+        p = rp.end;
+        stg__series *s = series_resolve(b, &r, &rp, err);
+        if (s == NULL) {
+            rc = err ? err->code : STRATA_EIO;
+            goto fail;
+        }
+        if (rp.nfields > fields_cap) {
+            stg__mfield **nf = realloc(fields, rp.nfields * sizeof *nf);
+            if (nf == NULL) {
+                rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+                goto fail;
+            }
+            fields = nf;
+            fields_cap = rp.nfields;
+        }
+        const uint8_t *fp = rp.fields;
+        int ok = 1;
+        for (uint32_t i = 0; i < rp.nfields && ok; i++) {
+            uint32_t kl = get_u32(&fp);
+            const char *key = (const char *)fp;
+            fp += kl;
+            uint8_t t = *fp++;
+            if (t == STG_STRING)
+                fp += get_u32(&fp);
+            else
+                fp += 8;
+            stg__mfield *f = field_resolve(e, &r, s->meas, key, kl, (stg_type)t, err);
+            if (f == NULL) {
+                rc = err ? err->code : STRATA_EIO;
+                goto fail;
+            }
+            if (f->type != t) {
+                refuse(res, STRATA_ETYPE,
+                       "field type conflict: input field \"%.*s\" on measurement \"%.*s\" is "
+                       "type %s, already exists as type %s",
+                       (int)kl, key, (int)rp.meas_len, rp.meas, stg_type_name((stg_type)t),
+                       stg_type_name(f->type));
+                ok = 0;
+            }
+            fields[i] = f;
+        }
+        if (!ok)
+            continue;
+        if (encode_point(e, s, &rp, fields) != STRATA_OK) {
+            rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+            goto fail;
+        }
+        res->points_written++;
+        have = 1;
+    }
+    if (r.wtxn) {
+        int mrc = mdb_txn_commit(r.wtxn);
+        r.wtxn = NULL;
+        if (mrc) {
+            rc = stg__mdb_err(mrc, err, "committing new series and fields");
+            goto fail;
+        }
+    }
+    resolver_end(&r);
+    if (have) {
+        rc = stg_wal_append(e->wal, STG__REC_WRITE, e->wbuf, e->wbuf_len, &lsn, err);
+        if (rc != STRATA_OK)
+            goto fail;
+        pthread_rwlock_wrlock(&e->heads_rw);
+        rc = stg__apply_write(e, e->wbuf, e->wbuf_len, err);
+        e->stats.points_rejected += res->points_rejected;
+        pthread_rwlock_unlock(&e->heads_rw);
+        if (rc != STRATA_OK)
+            goto fail;
+    }
+    pthread_mutex_unlock(&e->ingest_mu);
+    free(fields);
+    b->len = 0;
+    b->npoints = 0;
+    if (have)
+        return stg_wal_sync(e->wal, lsn, err);
+    return STRATA_OK;
+fail:
+    resolver_end(&r);
+    /* The caches may name series or fields whose creation was rolled back. */
+    stg__caches_clear(e);
+    pthread_mutex_unlock(&e->ingest_mu);
+    free(fields);
+    b->len = 0;
+    b->npoints = 0;
+    res->points_written = 0;
+    return rc;
+}
