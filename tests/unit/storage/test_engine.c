@@ -1,0 +1,696 @@
+/*
+ * Engine tests on real LMDB files and a real WAL in a temporary directory:
+ * write and read back every type, last write wins, out-of-order points,
+ * checkpoints and reopening, replay after a crash (a forked child killed
+ * with SIGKILL), deletes, type conflicts, chunk statistics, a corrupted
+ * chunk, concurrent readers, and a randomised model check (seed printed).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "storage/engine.h"
+
+#define SEC 1000000000ll
+
+static char tmpdir[512];
+
+static void rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            char p[1024];
+            snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+            struct stat st;
+            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                rm_rf(p);
+            else
+                unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static int setup(void **state)
+{
+    const char *base = getenv("STRATA_TEST_TMP");
+    if (base == NULL)
+        base = "/tmp";
+    mkdir(base, 0755);
+    snprintf(tmpdir, sizeof tmpdir, "%s/engine-XXXXXX", base);
+    assert_non_null(mkdtemp(tmpdir));
+    *state = tmpdir;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rm_rf(tmpdir);
+    return 0;
+}
+
+static stg_engine *open_engine(int background, int64_t partition_ns)
+{
+    stg_options o;
+    stg_engine *e = NULL;
+    strata_error err = {0};
+    stg_options_default(&o);
+    o.dir = tmpdir;
+    o.wal_sync = 0;
+    o.background = background;
+    o.partition_ns = partition_ns;
+    o.map_bytes = (size_t)1 << 30;
+    int rc = stg_engine_open(&o, &e, &err);
+    if (rc != STRATA_OK)
+        fail_msg("open: %s", err.msg);
+    return e;
+}
+
+/* Write one point with one field. */
+static void put1(stg_engine *e, uint32_t db, const char *meas, const char *host, const char *field,
+                 stg_type t, uint64_t v, const char *s, int64_t ts)
+{
+    stg_batch *b;
+    stg_write_result res;
+    strata_error err = {0};
+    stg_tag tag = {"host", 4, host, (uint32_t)strlen(host)};
+    stg_field_in f = {field, (uint32_t)strlen(field), t, v, s, s ? (uint32_t)strlen(s) : 0};
+    stg_point_in p = {meas, (uint32_t)strlen(meas), &tag, 1, &f, 1, ts};
+    assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+    assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
+    int rc = stg_batch_commit(b, &res, &err);
+    if (rc != STRATA_OK)
+        fail_msg("commit: %s", err.msg);
+    assert_int_equal(res.points_rejected, 0);
+    stg_batch_free(b);
+}
+
+static uint64_t series_of(stg_engine *e, uint32_t db, const char *meas, const char *host)
+{
+    char key[256];
+    stg_tag tag = {"host", 4, host, (uint32_t)strlen(host)};
+    size_t n = stg_series_key_build(meas, strlen(meas), &tag, 1, key, sizeof key);
+    MDB_txn *txn;
+    uint64_t id = 0;
+    assert_int_equal(stg_engine_read_begin(e, &txn, NULL), STRATA_OK);
+    assert_int_equal(stg_index_series_lookup(stg_engine_index(e), txn, db, key, n, &id),
+                     STRATA_OK);
+    stg_engine_read_end(e, txn);
+    return id;
+}
+
+static uint32_t field_of(stg_engine *e, uint32_t db, const char *meas, const char *field)
+{
+    MDB_txn *txn;
+    uint32_t mid, fid;
+    stg_type t;
+    assert_int_equal(stg_engine_read_begin(e, &txn, NULL), STRATA_OK);
+    assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, meas, strlen(meas), &mid),
+                     STRATA_OK);
+    assert_int_equal(stg_index_field_lookup(stg_engine_index(e), txn, db, mid, field,
+                                            strlen(field), &fid, &t),
+                     STRATA_OK);
+    stg_engine_read_end(e, txn);
+    return fid;
+}
+
+/* Read a whole column into arrays (decoding every block). @return count. */
+static size_t read_all(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, int64_t t0,
+                       int64_t t1, int64_t *ts, uint64_t *vals, char (*strs)[64], size_t cap)
+{
+    stg_iter *it;
+    stg_block b;
+    strata_error err = {0};
+    size_t n = 0;
+    int rc;
+    assert_int_equal(stg_iter_open(e, db, series, field, t0, t1, &it, &err), STRATA_OK);
+    while ((rc = stg_iter_next(it, 0, &b, &err)) == 1) {
+        assert_int_equal(b.decoded, 1);
+        for (uint32_t i = 0; i < b.n; i++) {
+            assert_true(n < cap);
+            if (n > 0)
+                assert_true(b.ts[i] > ts[n - 1]);
+            ts[n] = b.ts[i];
+            vals[n] = b.vals[i];
+            if (strs) {
+                uint32_t len = stg_val_str_len(b.vals[i]);
+                assert_true(len < 64);
+                memcpy(strs[n], b.strbuf + stg_val_str_off(b.vals[i]), len);
+                strs[n][len] = '\0';
+            }
+            n++;
+        }
+    }
+    if (rc != 0)
+        fail_msg("iter: %s", err.msg);
+    stg_iter_close(it);
+    return n;
+}
+
+static void all_types_round_trip(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "test", &db, &err), STRATA_OK);
+    for (int i = 0; i < 3000; i++) {
+        int64_t ts = 1500000000 * SEC + i * 10 * SEC;
+        char s[32];
+        snprintf(s, sizeof s, "v%d", i % 7);
+        put1(e, db, "m", "a", "f", STG_FLOAT, stg_val_from_f64(i * 0.25 - 100), NULL, ts);
+        put1(e, db, "m", "a", "i", STG_INT, (uint64_t)(int64_t)(i - 1500), NULL, ts);
+        put1(e, db, "m", "a", "u", STG_UINT, (uint64_t)i * 1000000007ull, NULL, ts);
+        put1(e, db, "m", "a", "b", STG_BOOL, (uint64_t)(i % 3 == 0), NULL, ts);
+        put1(e, db, "m", "a", "s", STG_STRING, 0, s, ts);
+        if (i == 1500)
+            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    }
+    static int64_t ts[4000];
+    static uint64_t vals[4000];
+    static char strs[4000][64];
+    uint64_t sid = series_of(e, db, "m", "a");
+    for (int round = 0; round < 2; round++) {
+        const char *names[] = {"f", "i", "u", "b", "s"};
+        for (int k = 0; k < 5; k++) {
+            uint32_t fid = field_of(e, db, "m", names[k]);
+            size_t n = read_all(e, db, sid, fid, INT64_MIN, INT64_MAX, ts, vals,
+                                k == 4 ? strs : NULL, 4000);
+            assert_int_equal(n, 3000);
+            for (int i = 0; i < 3000; i++) {
+                assert_int_equal(ts[i], 1500000000 * SEC + i * 10 * SEC);
+                switch (k) {
+                case 0: assert_true(stg_val_to_f64(vals[i]) == i * 0.25 - 100); break;
+                case 1: assert_int_equal((int64_t)vals[i], i - 1500); break;
+                case 2: assert_int_equal(vals[i], (uint64_t)i * 1000000007ull); break;
+                case 3: assert_int_equal(vals[i], (uint64_t)(i % 3 == 0)); break;
+                case 4: {
+                    char s[32];
+                    snprintf(s, sizeof s, "v%d", i % 7);
+                    assert_string_equal(strs[i], s);
+                } break;
+                }
+            }
+            /* A sub-range. */
+            n = read_all(e, db, sid, fid, 1500000000 * SEC + 100 * SEC,
+                         1500000000 * SEC + 200 * SEC, ts, vals, k == 4 ? strs : NULL, 4000);
+            assert_int_equal(n, 10);
+            assert_int_equal(ts[0], 1500000000 * SEC + 100 * SEC);
+        }
+        stg_engine_close(e);
+        e = open_engine(0, 0);
+        assert_int_equal(stg_db_lookup(e, "test", &db), STRATA_OK);
+    }
+    stg_engine_close(e);
+}
+
+static void last_write_wins_and_out_of_order(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    /* Descending timestamps, then overwrites, with checkpoints between. */
+    for (int i = 99; i >= 0; i--)
+        put1(e, db, "m", "h", "v", STG_INT, (uint64_t)i, NULL, i * SEC);
+    assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    for (int i = 0; i < 100; i += 2)
+        put1(e, db, "m", "h", "v", STG_INT, (uint64_t)(1000 + i), NULL, i * SEC);
+    put1(e, db, "m", "h", "v", STG_INT, 5000, NULL, 99 * SEC); /* same ts as the newest */
+    int64_t ts[200];
+    uint64_t vals[200];
+    uint64_t sid = series_of(e, db, "m", "h");
+    uint32_t fid = field_of(e, db, "m", "v");
+    for (int round = 0; round < 3; round++) {
+        size_t n = read_all(e, db, sid, fid, INT64_MIN, INT64_MAX, ts, vals, NULL, 200);
+        assert_int_equal(n, 100);
+        for (int i = 0; i < 100; i++) {
+            assert_int_equal(ts[i], i * SEC);
+            uint64_t want = i == 99 ? 5000 : (i % 2 == 0 ? (uint64_t)(1000 + i) : (uint64_t)i);
+            assert_int_equal(vals[i], want);
+        }
+        if (round == 0) {
+            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        } else {
+            stg_engine_close(e);
+            e = open_engine(0, 0);
+        }
+    }
+    stg_engine_close(e);
+}
+
+/* A child writes and acknowledges batches, then is killed; every acknowledged point survives. */
+static void replay_after_kill(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        stg_options o;
+        stg_engine *e;
+        stg_options_default(&o);
+        o.dir = tmpdir;
+        o.map_bytes = (size_t)1 << 30;
+        o.background = 0;
+        if (stg_engine_open(&o, &e, NULL) != STRATA_OK)
+            _exit(2);
+        uint32_t db;
+        stg_db_create(e, "crash", &db, NULL);
+        for (int i = 0;; i++) {
+            stg_batch *b;
+            stg_write_result res;
+            stg_tag tag = {"host", 4, "x", 1};
+            stg_field_in f = {"v", 1, STG_FLOAT, stg_val_from_f64(i), NULL, 0};
+            stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)i * SEC};
+            stg_batch_new(e, db, &b);
+            stg_batch_add(b, &p, NULL);
+            if (stg_batch_commit(b, &res, NULL) != STRATA_OK)
+                _exit(3);
+            stg_batch_free(b);
+            if (write(fds[1], &i, sizeof i) != sizeof i)
+                _exit(4);
+            if (i == 300)
+                stg_engine_checkpoint(e, NULL);
+        }
+    }
+    close(fds[1]);
+    int last = -1, v;
+    while (last < 2000 && read(fds[0], &v, sizeof v) == sizeof v)
+        last = v;
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    close(fds[0]);
+    assert_true(last >= 2000);
+
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    assert_int_equal(stg_db_lookup(e, "crash", &db), STRATA_OK);
+    stg_engine_stats st;
+    stg_engine_stats_get(e, &st);
+    assert_true(st.replayed_records > 0);
+    static int64_t ts[100000];
+    static uint64_t vals[100000];
+    size_t n = read_all(e, db, series_of(e, db, "m", "x"), field_of(e, db, "m", "v"), INT64_MIN,
+                        INT64_MAX, ts, vals, NULL, 100000);
+    assert_true(n >= (size_t)last + 1);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(ts[i], (int64_t)i * SEC);
+        assert_true(stg_val_to_f64(vals[i]) == (double)i);
+    }
+    stg_engine_close(e);
+}
+
+static void type_conflict_is_partial_write(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    put1(e, db, "cpu", "a", "value", STG_FLOAT, stg_val_from_f64(1.5), NULL, SEC);
+    stg_batch *b;
+    stg_write_result res;
+    stg_tag tag = {"host", 4, "b", 1};
+    stg_field_in bad = {"value", 5, STG_INT, 3, NULL, 0};
+    stg_field_in good = {"value", 5, STG_FLOAT, stg_val_from_f64(2.5), NULL, 0};
+    stg_point_in p1 = {"cpu", 3, &tag, 1, &bad, 1, 2 * SEC};
+    stg_point_in p2 = {"cpu", 3, &tag, 1, &good, 1, 3 * SEC};
+    assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+    assert_int_equal(stg_batch_add(b, &p1, &err), STRATA_OK);
+    assert_int_equal(stg_batch_add(b, &p2, &err), STRATA_OK);
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+    assert_int_equal(res.points_written, 1);
+    assert_int_equal(res.points_rejected, 1);
+    assert_int_equal(res.first_code, STRATA_ETYPE);
+    assert_string_equal(res.first_error, "field type conflict: input field \"value\" on "
+                                         "measurement \"cpu\" is type integer, already exists "
+                                         "as type float");
+    stg_batch_free(b);
+    int64_t ts[4];
+    uint64_t vals[4];
+    size_t n = read_all(e, db, series_of(e, db, "cpu", "b"), field_of(e, db, "cpu", "value"),
+                        INT64_MIN, INT64_MAX, ts, vals, NULL, 4);
+    assert_int_equal(n, 1);
+    assert_int_equal(ts[0], 3 * SEC);
+    stg_engine_close(e);
+}
+
+static void chunk_stats_without_decoding(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    double sum = 0, mn = 1e300, mx = -1e300;
+    for (int i = 0; i < 5000; i++) {
+        double v = (i * 37 % 1000) / 10.0;
+        sum += v;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(v), NULL, (int64_t)i * SEC);
+    }
+    assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    stg_iter *it;
+    stg_block b;
+    double got_sum = 0, got_min = 1e300, got_max = -1e300;
+    uint64_t count = 0, undecoded = 0;
+    assert_int_equal(stg_iter_open(e, db, series_of(e, db, "m", "h"), field_of(e, db, "m", "v"),
+                                   INT64_MIN, INT64_MAX, &it, &err),
+                     STRATA_OK);
+    assert_int_equal(stg_iter_type(it), STG_FLOAT);
+    while (stg_iter_next(it, 1, &b, &err) == 1) {
+        if (!b.decoded) {
+            undecoded++;
+            count += b.info.count;
+            got_sum += stg_val_to_f64(b.info.sum);
+            double a = stg_val_to_f64(b.info.min), z = stg_val_to_f64(b.info.max);
+            got_min = a < got_min ? a : got_min;
+            got_max = z > got_max ? z : got_max;
+        } else {
+            for (uint32_t i = 0; i < b.n; i++) {
+                double v = stg_val_to_f64(b.vals[i]);
+                count++;
+                got_sum += v;
+                got_min = v < got_min ? v : got_min;
+                got_max = v > got_max ? v : got_max;
+            }
+        }
+    }
+    stg_iter_close(it);
+    assert_int_equal(count, 5000);
+    assert_true(undecoded > 0);
+    assert_true(got_min == mn && got_max == mx);
+    assert_true(got_sum > sum - 1e-6 && got_sum < sum + 1e-6);
+    stg_engine_close(e);
+}
+
+static void deletes(void **state)
+{
+    (void)state;
+    /* Partitions of 1000 s so that a range covers whole partitions. */
+    stg_engine *e = open_engine(0, 1000 * SEC);
+    uint32_t db, db2;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    assert_int_equal(stg_db_create(e, "other", &db2, &err), STRATA_OK);
+    for (int i = 0; i < 5000; i++) {
+        put1(e, db, "m", "a", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
+        put1(e, db, "m", "b", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
+        put1(e, db, "n", "a", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
+        if (i % 10 == 0)
+            put1(e, db2, "m", "a", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
+    }
+    static int64_t ts[6000];
+    static uint64_t vals[6000];
+    uint64_t sa = series_of(e, db, "m", "a"), sb = series_of(e, db, "m", "b");
+    uint32_t fv = field_of(e, db, "m", "v");
+    /* Range delete of all series: [500 s, 3000 s) crosses partitions 0..2. */
+    assert_int_equal(stg_delete_range(e, db, NULL, 500 * SEC, 3000 * SEC, &err), STRATA_OK);
+    size_t n = read_all(e, db, sa, fv, INT64_MIN, INT64_MAX, ts, vals, NULL, 6000);
+    assert_int_equal(n, 2500);
+    assert_int_equal(ts[499], 499 * SEC);
+    assert_int_equal(ts[500], 3000 * SEC);
+    /* One series only. */
+    stg_idset one = {0};
+    assert_int_equal(stg_idset_add(&one, sb), STRATA_OK);
+    assert_int_equal(stg_delete_range(e, db, &one, 4000 * SEC, 4500 * SEC, &err), STRATA_OK);
+    assert_int_equal(read_all(e, db, sb, fv, INT64_MIN, INT64_MAX, ts, vals, NULL, 6000), 2000);
+    assert_int_equal(read_all(e, db, sa, fv, INT64_MIN, INT64_MAX, ts, vals, NULL, 6000), 2500);
+    /* Writes after a delete still work, and survive reopen. */
+    put1(e, db, "m", "a", "v", STG_FLOAT, stg_val_from_f64(-1), NULL, 1000 * SEC);
+    stg_engine_close(e);
+    e = open_engine(0, 1000 * SEC);
+    n = read_all(e, db, sa, fv, INT64_MIN, INT64_MAX, ts, vals, NULL, 6000);
+    assert_int_equal(n, 2501);
+    /* Drop a series, a measurement, a database. */
+    assert_int_equal(stg_series_drop(e, db, &one, &err), STRATA_OK);
+    assert_int_equal(read_all(e, db, sb, fv, INT64_MIN, INT64_MAX, ts, vals, NULL, 6000), 0);
+    stg_idset_fini(&one);
+    assert_int_equal(stg_measurement_drop(e, db, "n", 1, &err), STRATA_OK);
+    MDB_txn *txn;
+    uint32_t mid;
+    assert_int_equal(stg_engine_read_begin(e, &txn, &err), STRATA_OK);
+    assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, "n", 1, &mid),
+                     STRATA_ENOTFOUND);
+    stg_engine_read_end(e, txn);
+    assert_int_equal(stg_measurement_drop(e, db, "n", 1, &err), STRATA_ENOTFOUND);
+    assert_int_equal(stg_db_drop(e, "db", &err), STRATA_OK);
+    assert_int_equal(stg_db_lookup(e, "db", &db), STRATA_ENOTFOUND);
+    /* The other database is untouched. */
+    n = read_all(e, db2, series_of(e, db2, "m", "a"), field_of(e, db2, "m", "v"), INT64_MIN,
+                 INT64_MAX, ts, vals, NULL, 6000);
+    assert_int_equal(n, 500);
+    stg_engine_close(e);
+}
+
+/* Flip a byte inside a stored chunk: reading it is an error naming the column. */
+static void corrupted_chunk_is_reported(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    for (int i = 0; i < 100; i++)
+        put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(i * 1.5), NULL, (int64_t)i * SEC);
+    uint64_t sid = series_of(e, db, "m", "h");
+    uint32_t fid = field_of(e, db, "m", "v");
+    stg_engine_close(e);
+
+    char path[600];
+    snprintf(path, sizeof path, "%s/strata.mdb", tmpdir);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 32);
+    mdb_env_set_mapsize(env, (size_t)1 << 30);
+    assert_int_equal(mdb_env_open(env, path, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "chunks", 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+    uint8_t *copy = malloc(v.mv_size);
+    memcpy(copy, v.mv_data, v.mv_size);
+    copy[v.mv_size / 2] ^= 0x10;
+    MDB_val nv = {v.mv_size, copy};
+    assert_int_equal(mdb_cursor_put(cur, &k, &nv, MDB_CURRENT), 0);
+    mdb_cursor_close(cur);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    free(copy);
+
+    e = open_engine(0, 0);
+    stg_iter *it;
+    stg_block b;
+    assert_int_equal(stg_iter_open(e, db, sid, fid, INT64_MIN, INT64_MAX, &it, &err), STRATA_OK);
+    int rc;
+    while ((rc = stg_iter_next(it, 0, &b, &err)) == 1)
+        ;
+    assert_int_equal(rc, STRATA_ECORRUPT);
+    assert_non_null(strstr(err.msg, "series"));
+    assert_non_null(strstr(err.msg, "1970-01-01T00:00:00"));
+    stg_iter_close(it);
+    stg_engine_close(e);
+}
+
+/* Readers on several threads while a writer writes and checkpoints. */
+typedef struct rd_ctx {
+    stg_engine *e;
+    uint32_t db, fid;
+    uint64_t sid;
+    volatile int *stop;
+    int errors, reads;
+} rd_ctx;
+
+static void *reader(void *arg)
+{
+    rd_ctx *c = arg;
+    while (!*c->stop) {
+        stg_iter *it;
+        stg_block b;
+        strata_error err;
+        int64_t last = INT64_MIN;
+        if (stg_iter_open(c->e, c->db, c->sid, c->fid, INT64_MIN, INT64_MAX, &it, &err)) {
+            c->errors++;
+            continue;
+        }
+        int rc;
+        size_t n = 0;
+        while ((rc = stg_iter_next(it, 0, &b, &err)) == 1) {
+            for (uint32_t i = 0; i < b.n; i++) {
+                if (b.ts[i] <= last || stg_val_to_f64(b.vals[i]) != (double)(b.ts[i] / SEC))
+                    c->errors++;
+                last = b.ts[i];
+                n++;
+            }
+        }
+        /* Points are written in order, so what a reader sees is a prefix. */
+        if (rc != 0 || (n > 0 && last != (int64_t)(n - 1) * SEC))
+            c->errors++;
+        stg_iter_close(it);
+        c->reads++;
+    }
+    return NULL;
+}
+
+static void concurrent_readers(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(1, 0);
+    uint32_t db;
+    strata_error err = {0};
+    volatile int stop = 0;
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(0), NULL, 0);
+    rd_ctx c[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = (rd_ctx){e, db, field_of(e, db, "m", "v"), series_of(e, db, "m", "h"), &stop, 0, 0};
+        pthread_create(&th[i], NULL, reader, &c[i]);
+    }
+    for (int i = 1; i < 20000; i++) {
+        put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
+        if (i % 5000 == 0)
+            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    }
+    stop = 1;
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(c[i].errors, 0);
+        assert_true(c[i].reads > 0);
+    }
+    stg_engine_close(e);
+}
+
+/* Random writes, overwrites, late points, checkpoints, reopens and deletes against a model. */
+#define MODEL_T 3000
+#define MODEL_COLS 3
+static void random_model(void **state)
+{
+    (void)state;
+    unsigned seed = (unsigned)time(NULL);
+    const char *env = getenv("STRATA_SEED");
+    if (env)
+        seed = (unsigned)strtoul(env, NULL, 10);
+    print_message("random_model seed=%u (STRATA_SEED to replay)\n", seed);
+    srand(seed);
+    static int64_t model[MODEL_COLS][MODEL_T]; /* value, or INT64_MIN when absent */
+    for (int c = 0; c < MODEL_COLS; c++)
+        for (int t = 0; t < MODEL_T; t++)
+            model[c][t] = INT64_MIN;
+    const char *hosts[MODEL_COLS] = {"h0", "h1", "h2"};
+    stg_engine *e = open_engine(0, 700 * SEC);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    static int64_t ts[MODEL_T + 10];
+    static uint64_t vals[MODEL_T + 10];
+    for (int op = 0; op < 40; op++) {
+        int kind = rand() % 10;
+        if (kind < 7) {
+            /* A batch of random points, some in order, some late, some rewritten. */
+            stg_batch *b;
+            stg_write_result res;
+            assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+            int base = rand() % MODEL_T, n = 1 + rand() % 400;
+            for (int i = 0; i < n; i++) {
+                int c = rand() % MODEL_COLS;
+                int t = rand() % 4 ? (base + i) % MODEL_T : rand() % MODEL_T;
+                int64_t v = rand() % 100000 - 50000;
+                stg_tag tag = {"host", 4, hosts[c], 2};
+                stg_field_in f = {"v", 1, STG_INT, (uint64_t)v, NULL, 0};
+                stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)t * SEC};
+                assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
+                model[c][t] = v;
+            }
+            assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+            assert_int_equal(res.points_written, n);
+            stg_batch_free(b);
+        } else if (kind == 7) {
+            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        } else if (kind == 8) {
+            stg_engine_close(e);
+            e = open_engine(0, 700 * SEC);
+        } else {
+            int a = rand() % MODEL_T, z = a + rand() % 1500;
+            assert_int_equal(stg_delete_range(e, db, NULL, (int64_t)a * SEC, (int64_t)z * SEC, &err),
+                             STRATA_OK);
+            for (int c = 0; c < MODEL_COLS; c++)
+                for (int t = a; t < z && t < MODEL_T; t++)
+                    model[c][t] = INT64_MIN;
+        }
+        /* Check every column over a random window. */
+        for (int c = 0; c < MODEL_COLS; c++) {
+            MDB_txn *txn;
+            char key[16];
+            stg_tag tag = {"host", 4, hosts[c], 2};
+            size_t kl = stg_series_key_build("m", 1, &tag, 1, key, sizeof key);
+            uint64_t sid;
+            assert_int_equal(stg_engine_read_begin(e, &txn, &err), STRATA_OK);
+            int rc = stg_index_series_lookup(stg_engine_index(e), txn, db, key, kl, &sid);
+            stg_engine_read_end(e, txn);
+            if (rc == STRATA_ENOTFOUND)
+                continue;
+            int a = rand() % MODEL_T, z = a + rand() % MODEL_T;
+            size_t n = read_all(e, db, sid, field_of(e, db, "m", "v"), (int64_t)a * SEC,
+                                (int64_t)z * SEC, ts, vals, NULL, MODEL_T + 10);
+            size_t k = 0;
+            for (int t = a; t < z && t < MODEL_T; t++) {
+                if (model[c][t] == INT64_MIN)
+                    continue;
+                if (k >= n)
+                    fail_msg("seed %u op %d col %d: missing t=%d", seed, op, c, t);
+                if (ts[k] != (int64_t)t * SEC || (int64_t)vals[k] != model[c][t])
+                    fail_msg("seed %u op %d col %d: at t=%d got (%lld, %lld) want %lld", seed, op,
+                             c, t, (long long)(ts[k] / SEC), (long long)vals[k],
+                             (long long)model[c][t]);
+                k++;
+            }
+            assert_int_equal(k, n);
+        }
+    }
+    stg_engine_close(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(all_types_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(last_write_wins_and_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(replay_after_kill, setup, teardown),
+        cmocka_unit_test_setup_teardown(type_conflict_is_partial_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
+        cmocka_unit_test_setup_teardown(deletes, setup, teardown),
+        cmocka_unit_test_setup_teardown(corrupted_chunk_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
+        cmocka_unit_test_setup_teardown(random_model, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
