@@ -414,7 +414,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
     size_t stored_len = len, rec;
     uint8_t flags = 0, hdr[WAL_REC_HDR_BYTES];
     uint64_t phash, my_lsn = 0;
-    int rc = STRATA_OK;
+    int rc = STRATA_OK, rotated = 0;
 
     if (w == NULL || type == 0 || len > STG_WAL_PAYLOAD_MAX || (payload == NULL && len > 0))
         return strata_error_set(err, STRATA_EINVAL,
@@ -448,8 +448,14 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
             rc = failed_err(w, err);
             goto out;
         }
-        /* Rotate first when this record would push a non-empty segment past its size. */
-        if (w->seg_first < w->next_lsn && w->seg_logical + rec > w->opt.segment_bytes) {
+        /*
+         * Rotate first when this record would push a non-empty segment past
+         * its size. At most once per append: other threads may buffer records
+         * for the new segment while it is being created, and a large record
+         * must not chase an empty segment forever.
+         */
+        if (!rotated && w->seg_first < w->next_lsn &&
+            w->seg_logical + rec > w->opt.segment_bytes) {
             if (w->io_busy) {
                 pthread_cond_wait(&w->cv, &w->mu);
                 continue;
@@ -460,6 +466,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
             io_release(w);
             if (rc < 0)
                 goto out;
+            rotated = 1;
             continue;
         }
         if (rec > WAL_BUF_LIMIT) {
