@@ -181,7 +181,7 @@ static int scan_segment(rcv *r, uint64_t name_lsn, uint64_t expected, seg_scan *
 {
     stg_wal *w = r->w;
     char name[WAL_NAME_MAX];
-    const uint8_t *h, *pl;
+    const uint8_t *h = NULL, *pl = NULL;
     struct stat sb;
     uint64_t first = 0, lsn_next, off;
     uint32_t version = 0;

@@ -119,7 +119,7 @@ static void many_records_rotate_and_reopen(void **state)
     stg_wal_options o = opts(64 * 1024, 0);
     stg_wal *w;
     wt_coll c = {0};
-    uint64_t lsn = 0, segs[4096];
+    uint64_t lsn = 0, segs[4096] = {0};
     stg_wal_stats ws;
 
     printf("seed %" PRIu64 "\n", seed);

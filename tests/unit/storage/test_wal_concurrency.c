@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,7 +89,7 @@ static void *appender(void *p)
 
 typedef struct side_arg {
     stg_wal *w;
-    volatile int stop;
+    atomic_int stop;
     int rc;
     uint64_t rotations;
 } side_arg;
@@ -97,7 +98,7 @@ static void *rotator(void *p)
 {
     side_arg *a = p;
     uint64_t next, last = 0;
-    while (!a->stop && a->rc == 0) {
+    while (!atomic_load(&a->stop) && a->rc == 0) {
         a->rc = stg_wal_rotate(a->w, &next, NULL);
         if (a->rc == 0 && next < last)
             a->rc = -1000; /* the boundary never goes backwards */
@@ -163,7 +164,7 @@ static void concurrent_appenders_syncers_rotator(void **state)
     }
     for (uint32_t t = 0; t < NT; t++)
         pthread_join(th[t], NULL);
-    side.stop = 1;
+    atomic_store(&side.stop, 1);
     pthread_join(rot, NULL);
     for (uint32_t t = 0; t < NT; t++)
         assert_int_equal(args[t].rc, 0);
@@ -204,7 +205,7 @@ typedef struct gc_arg {
     int n;
     size_t len;
     int rc;
-    volatile int *stop; /* bench mode: run until *stop */
+    atomic_int *stop; /* bench mode: run until *stop */
     uint64_t done;
 } gc_arg;
 
@@ -214,7 +215,7 @@ static void *append_sync_loop(void *p)
     uint8_t *buf = malloc(a->len ? a->len : 1);
     uint64_t lsn;
     wt_fill(buf, a->len, 1); /* random: incompressible */
-    for (int i = 0; (a->stop ? !*a->stop : i < a->n) && a->rc == 0; i++) {
+    for (int i = 0; (a->stop ? !atomic_load(a->stop) : i < a->n) && a->rc == 0; i++) {
         a->rc = stg_wal_append(a->w, 1, buf, a->len, &lsn, NULL);
         if (a->rc == 0)
             a->rc = stg_wal_sync(a->w, lsn, NULL);
@@ -263,7 +264,7 @@ typedef struct big_arg {
     stg_wal *w;
     size_t len;
     int n, rc;
-    volatile int *stop;
+    atomic_int *stop;
 } big_arg;
 
 static void *big_appender(void *p)
@@ -272,7 +273,7 @@ static void *big_appender(void *p)
     uint8_t *buf = malloc(a->len);
     uint64_t lsn;
     wt_fill(buf, a->len, 3);
-    for (int i = 0; (a->stop ? !*a->stop : i < a->n) && a->rc == 0; i++) {
+    for (int i = 0; (a->stop ? !atomic_load(a->stop) : i < a->n) && a->rc == 0; i++) {
         a->rc = stg_wal_append(a->w, 2, buf, a->len, &lsn, NULL);
         if (a->rc == 0)
             a->rc = stg_wal_sync(a->w, lsn, NULL);
@@ -290,7 +291,7 @@ static void large_records_do_not_starve_rotation(void **state)
     o.segment_bytes = 64 * 1024;
     o.sync = 1; /* slow rotations: the window in which small records sneak in */
     stg_wal *w = NULL;
-    volatile int stop = 0;
+    atomic_int stop = 0;
     big_arg small[3], big = {0};
     pthread_t ts[3], tb;
     stg_wal_stats ws;
@@ -308,7 +309,7 @@ static void large_records_do_not_starve_rotation(void **state)
     }
     assert_int_equal(pthread_create(&tb, NULL, big_appender, &big), 0);
     pthread_join(tb, NULL);
-    stop = 1;
+    atomic_store(&stop, 1);
     for (int i = 0; i < 3; i++) {
         pthread_join(ts[i], NULL);
         assert_int_equal(small[i].rc, 0);
@@ -491,7 +492,7 @@ static void bench_append_sync(void **state)
             stg_wal *w = NULL;
             gc_arg a[8];
             pthread_t th[8];
-            volatile int stop = 0;
+            atomic_int stop = 0;
             stg_wal_stats ws;
             struct timespec t0, t1, d = {2, 0};
             int nt = threads[ti];
@@ -505,7 +506,7 @@ static void bench_append_sync(void **state)
                 assert_int_equal(pthread_create(&th[t], NULL, append_sync_loop, &a[t]), 0);
             }
             nanosleep(&d, NULL);
-            stop = 1;
+            atomic_store(&stop, 1);
             for (int t = 0; t < nt; t++)
                 pthread_join(th[t], NULL);
             clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -180,7 +180,7 @@ static void torn_tail_at_every_offset(void **state)
 
     for (size_t ci = 0; ci < 2; ci++) {
         char *dir = wt_tmpdir();
-        size_t len, start;
+        size_t len = 0, start = 0;
         uint8_t *img = golden(dir, &o, cases[ci].n, cases[ci].len, &len, &start);
         char where[64];
         snprintf(where, sizeof where, "%020d.wal: cut torn or corrupt tail at offset %zu", 1,
@@ -218,7 +218,7 @@ static void flipped_byte_cuts_there(void **state)
     stg_wal *w = open_ok(dir, &o, 1);
     fill_log(w, 30, 100); /* key = lsn; odd lsn: random, even: compressible but < 4096 */
     stg_wal_close(w);
-    size_t len;
+    size_t len = 0;
     uint8_t *img = wt_read_file(wt_seg_path(dir, 1), &len);
     assert_int_equal(len, 32 + 30 * 124);
     size_t start = 32 + 14 * 124;
@@ -252,7 +252,7 @@ static void zero_tail_is_clean_and_zero_hole_is_cut(void **state)
     stg_wal *w = open_ok(dir, &o, 1);
     fill_log(w, 20, 100);
     stg_wal_close(w);
-    size_t len;
+    size_t len = 0;
     uint8_t *img = wt_read_file(wt_seg_path(dir, 1), &len);
 
     /* 100 KiB of zeros after the last record: the normal end, nothing reported. */
@@ -291,7 +291,7 @@ static void corrupt_middle_segment_quarantines_later_ones(void **state)
     /* Flip a payload byte of the third record of the third segment. */
     char path[4096];
     snprintf(path, sizeof path, "%s", wt_seg_path(dir, segs[2]));
-    size_t len;
+    size_t len = 0;
     uint8_t *img = wt_read_file(path, &len);
     size_t start = 32 + 2 * 124;
     img[start + 50] ^= 0x10;
@@ -420,7 +420,7 @@ static void newer_version_is_refused_untouched(void **state)
     assert_non_null(strstr(err.msg, "version 2"));
     assert_int_equal(stg_wal_append(w, 1, "x", 1, NULL, &err), STRATA_EVERSION);
     stg_wal_close(w);
-    size_t len;
+    size_t len = 0;
     uint8_t *img = wt_read_file(wt_seg_path(dir, 1), &len);
     assert_int_equal(len, sizeof seg);
     assert_memory_equal(img, seg, sizeof seg);

@@ -107,7 +107,8 @@ static inline void wt_rm_rf(char *dir)
 static inline const char *wt_seg_path(const char *dir, uint64_t first)
 {
     static char path[4096];
-    snprintf(path, sizeof path, "%s/%020" PRIu64 ".wal", dir, first);
+    if (snprintf(path, sizeof path, "%s/%020" PRIu64 ".wal", dir, first) >= (int)sizeof path)
+        path[0] = '\0';
     return path;
 }
 
@@ -164,6 +165,7 @@ static inline uint8_t *wt_read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     uint8_t *p = NULL;
     long n;
+    *len = 0;
     if (f == NULL)
         return NULL;
     fseek(f, 0, SEEK_END);
