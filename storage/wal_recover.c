@@ -143,7 +143,21 @@ static int data_end(rd *d, uint64_t from, uint64_t *end)
     uint64_t off = from;
     *end = from;
     while (off < d->size) {
-        size_t n = WAL_READ_BUF;
+        /*
+         * Skip holes and unwritten (preallocated) extents without reading
+         * them: after a crash the current segment ends in up to 64 MiB of
+         * preallocated zeros. Filesystems without SEEK_DATA just read.
+         */
+        off_t data = lseek(d->fd, (off_t)off, SEEK_DATA);
+        if (data < 0 && errno == ENXIO)
+            break;
+        if (data > (off_t)off)
+            off = (uint64_t)data;
+        if (off >= d->size)
+            break;
+        /* End chunks on aligned offsets, so that the next SEEK_DATA starts on a page
+         * that this loop has not pulled into the page cache. */
+        size_t n = WAL_READ_BUF - (size_t)(off % WAL_READ_BUF);
         if (n > d->size - off)
             n = (size_t)(d->size - off);
         int rc = pread_full(d, d->r->rbuf, n, off);
