@@ -64,8 +64,28 @@ static int failed_err(stg_wal *w, strata_error *err)
                             w->failmsg);
 }
 
-/* Create dir and its missing parents. */
-static int mkdir_p(const char *dir, strata_error *err)
+/* fsync the directory that contains path (so that a new entry in it is durable). */
+static void sync_parent(char *path)
+{
+    char *slash = strrchr(path, '/');
+    int fd;
+    if (slash == path)
+        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    else if (slash == NULL)
+        fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    else {
+        *slash = '\0';
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        *slash = '/';
+    }
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* Create dir and its missing parents; with do_sync, make each new entry durable. */
+static int mkdir_p(const char *dir, int do_sync, strata_error *err)
 {
     char path[4096];
     size_t n = strlen(dir);
@@ -78,9 +98,13 @@ static int mkdir_p(const char *dir, strata_error *err)
             continue;
         char c = path[i];
         path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        if (mkdir(path, 0755) == 0) {
+            if (do_sync)
+                sync_parent(path);
+        } else if (errno != EEXIST) {
             return strata_error_set(err, STRATA_EIO, "wal: cannot create directory %s: %s", path,
                                     strerror(errno));
+        }
         path[i] = c;
     }
     return STRATA_OK;
@@ -354,7 +378,7 @@ int stg_wal_open(const char *dir, const stg_wal_options *opt, uint64_t start_lsn
         rc = strata_error_set(err, STRATA_ENOMEM, "wal %s: out of memory", dir);
         goto fail;
     }
-    if ((rc = mkdir_p(dir, err)) < 0)
+    if ((rc = mkdir_p(dir, w->opt.sync, err)) < 0)
         goto fail;
     w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w->dirfd < 0) {

@@ -420,9 +420,35 @@ static void never_compress_and_huge_record_segment(void **state)
     wt_rm_rf(dir);
 }
 
+/* The byte-exact example of storage/format/wal.md: the format cannot drift silently. */
+static void known_answer_bytes(void **state)
+{
+    (void)state;
+    static const uint8_t want[59] = {
+        0x53, 0x54, 0x52, 0x41, 0x54, 0x41, 0x57, 0x4c, 0x01, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00,
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4b, 0xe1, 0xac, 0xd4, 0x82, 0x4d,
+        0xa4, 0xe5, 0x07, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0xfc, 0xd1, 0x6e, 0x89, 0x02, 0xed, 0x58, 0x05, 0x61, 0x62, 0x63};
+    char *dir = wt_tmpdir();
+    stg_wal *w = open_ok(dir, NULL, 1);
+    uint64_t lsn = 0;
+    size_t len = 0;
+
+    assert_int_equal(stg_wal_append(w, 7, "abc", 3, &lsn, NULL), STRATA_OK);
+    assert_int_equal(lsn, 1);
+    stg_wal_close(w);
+    uint8_t *img = wt_read_file(wt_seg_path(dir, 1), &len);
+    assert_non_null(img);
+    assert_int_equal(len, sizeof want);
+    assert_memory_equal(img, want, sizeof want);
+    free(img);
+    wt_rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(known_answer_bytes),
         cmocka_unit_test(round_trip_sizes),
         cmocka_unit_test(many_records_rotate_and_reopen),
         cmocka_unit_test(explicit_rotation_and_truncate_exact),
