@@ -94,13 +94,11 @@ static int mkdir_p(const char *dir, int do_sync, strata_error *err)
         return strata_error_set(err, STRATA_EINVAL, "wal directory path is empty or too long");
     memcpy(path, dir, n + 1);
     for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
+        if (path[i] != '/' && path[i] != '\0') continue;
         char c = path[i];
         path[i] = '\0';
         if (mkdir(path, 0755) == 0) {
-            if (do_sync)
-                sync_parent(path);
+            if (do_sync) sync_parent(path);
         } else if (errno != EEXIST) {
             return strata_error_set(err, STRATA_EIO, "wal: cannot create directory %s: %s", path,
                                     strerror(errno));
@@ -112,14 +110,12 @@ static int mkdir_p(const char *dir, int do_sync, strata_error *err)
 
 static int buf_reserve(wal_buf *b, size_t n)
 {
-    if (n <= b->cap && b->p != NULL)
-        return STRATA_OK;
+    if (n <= b->cap && b->p != NULL) return STRATA_OK;
     size_t cap = b->cap ? b->cap : 64 * 1024;
     while (cap < n)
         cap *= 2;
     uint8_t *p = realloc(b->p, cap);
-    if (p == NULL)
-        return STRATA_ENOMEM;
+    if (p == NULL) return STRATA_ENOMEM;
     b->p = p;
     b->cap = cap;
     return STRATA_OK;
@@ -134,12 +130,9 @@ static int pwritev_all(int fd, struct iovec *iov, int cnt, uint64_t off)
     }
     while (cnt > 0) {
         ssize_t n = pwritev(fd, iov, cnt, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return errno;
-        if (n == 0)
-            return EIO;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return EIO;
         off += (uint64_t)n;
         while (cnt > 0 && (size_t)n >= iov->iov_len) {
             n -= (ssize_t)iov->iov_len;
@@ -160,8 +153,7 @@ static wal_buf scratch_get(stg_wal *w, size_t need)
 {
     wal_buf b = {NULL, 0, 0};
     pthread_mutex_lock(&w->scratch_mu);
-    if (w->nscratch > 0)
-        b = w->scratch[--w->nscratch];
+    if (w->nscratch > 0) b = w->scratch[--w->nscratch];
     pthread_mutex_unlock(&w->scratch_mu);
     if (b.cap < need) {
         uint8_t *p = realloc(b.p, need);
@@ -179,8 +171,7 @@ static wal_buf scratch_get(stg_wal *w, size_t need)
 
 static void scratch_put(stg_wal *w, wal_buf b)
 {
-    if (b.p == NULL)
-        return;
+    if (b.p == NULL) return;
     if (b.cap <= WAL_SCRATCH_KEEP) {
         pthread_mutex_lock(&w->scratch_mu);
         if (w->nscratch < WAL_SCRATCH_SLOTS) {
@@ -227,8 +218,7 @@ static int flush_io(stg_wal *w, const uint8_t *hdr, const void *pay, size_t pay_
     total = w->spare.len + (hdr != NULL ? WAL_REC_HDR_BYTES + pay_len : 0);
 
     pthread_mutex_unlock(&w->mu);
-    if (total > 0)
-        e = pwritev_all(fd, iov, cnt, off);
+    if (total > 0) e = pwritev_all(fd, iov, cnt, off);
     if (e == 0 && do_sync) {
         what = "fdatasync";
         if (fdatasync(fd) != 0)
@@ -242,21 +232,20 @@ static int flush_io(stg_wal *w, const uint8_t *hdr, const void *pay, size_t pay_
     if (e != 0) {
         char name[WAL_NAME_MAX];
         stg__wal_seg_name(name, w->seg_first);
-        return set_failed(w, fail_code(e), err, "wal %s/%s: %s of %" PRIu64 " bytes at offset %"
-                          PRIu64 ": %s", w->dir, name, what, total, off, strerror(e));
+        return set_failed(w, fail_code(e), err,
+                          "wal %s/%s: %s of %" PRIu64 " bytes at offset %" PRIu64 ": %s", w->dir,
+                          name, what, total, off, strerror(e));
     }
     if (total > 0) {
         wal_seg *cur = &w->segs[w->nsegs - 1];
         w->st.writes++;
         w->st.write_bytes += total;
         w->seg_bytes = off + total;
-        if (cur->file_bytes < w->seg_bytes)
-            cur->file_bytes = w->seg_bytes;
+        if (cur->file_bytes < w->seg_bytes) cur->file_bytes = w->seg_bytes;
     }
     w->st.syncs += (uint64_t)synced;
     w->written_lsn = target;
-    if ((synced || !w->opt.sync) && w->synced_lsn < target)
-        w->synced_lsn = target;
+    if ((synced || !w->opt.sync) && w->synced_lsn < target) w->synced_lsn = target;
     return STRATA_OK;
 }
 
@@ -271,19 +260,16 @@ static int rotate_io(stg_wal *w, uint64_t *next_out, strata_error *err)
     char name[WAL_NAME_MAX];
 
     if (new_first == w->seg_first) { /* no record in the current segment */
-        if (next_out)
-            *next_out = new_first;
+        if (next_out) *next_out = new_first;
         return STRATA_OK;
     }
     /* Reserve the list slot now: after the file exists, pushing must not fail. */
     if (w->nsegs == w->segs_cap) {
         if (stg__wal_segs_push(w, 0, 0) < 0)
-            return strata_error_set(err, STRATA_ENOMEM, "wal %s: out of memory rotating",
-                                    w->dir);
+            return strata_error_set(err, STRATA_ENOMEM, "wal %s: out of memory rotating", w->dir);
         w->nsegs--;
     }
-    if ((rc = flush_io(w, NULL, NULL, 0, 0, err)) < 0)
-        return rc;
+    if ((rc = flush_io(w, NULL, NULL, 0, 0, err)) < 0) return rc;
     old_fd = w->fd;
     end = w->seg_bytes;
     old_bytes = w->segs[w->nsegs - 1].file_bytes;
@@ -294,8 +280,9 @@ static int rotate_io(stg_wal *w, uint64_t *next_out, strata_error *err)
         if (ftruncate(old_fd, (off_t)end) == 0)
             trimmed = 1;
         else /* Harmless: zeros after the last record read as the end. */
-            strata_log(w->opt.log, STRATA_LOG_WARN, "wal", "%s/%s: cannot trim to %" PRIu64
-                       " bytes: %s", w->dir, name, end, strerror(errno));
+            strata_log(w->opt.log, STRATA_LOG_WARN, "wal",
+                       "%s/%s: cannot trim to %" PRIu64 " bytes: %s", w->dir, name, end,
+                       strerror(errno));
     }
     if (w->opt.sync && fdatasync(old_fd) != 0)
         sync_errno = errno;
@@ -303,15 +290,12 @@ static int rotate_io(stg_wal *w, uint64_t *next_out, strata_error *err)
         rc = stg__wal_seg_create(w, new_first, &new_fd, &new_bytes, err);
     pthread_mutex_lock(&w->mu);
 
-    if (trimmed)
-        w->segs[w->nsegs - 1].file_bytes = end;
+    if (trimmed) w->segs[w->nsegs - 1].file_bytes = end;
     if (sync_errno != 0)
-        return set_failed(w, fail_code(sync_errno), err, "wal %s/%s: fdatasync: %s", w->dir,
-                          name, strerror(sync_errno));
-    if (w->opt.sync)
-        w->st.syncs++;
-    if (w->synced_lsn < new_first - 1)
-        w->synced_lsn = new_first - 1;
+        return set_failed(w, fail_code(sync_errno), err, "wal %s/%s: fdatasync: %s", w->dir, name,
+                          strerror(sync_errno));
+    if (w->opt.sync) w->st.syncs++;
+    if (w->synced_lsn < new_first - 1) w->synced_lsn = new_first - 1;
     if (rc < 0) {
         strata_log(w->opt.log, STRATA_LOG_ERROR, "wal", "%s; appends continue in %s",
                    err ? err->msg : "cannot start a new segment", name);
@@ -324,16 +308,14 @@ static int rotate_io(stg_wal *w, uint64_t *next_out, strata_error *err)
     w->seg_bytes = WAL_SEG_HDR_BYTES;
     w->seg_logical = WAL_SEG_HDR_BYTES + w->active.len;
     w->st.rotations++;
-    if (next_out)
-        *next_out = new_first;
+    if (next_out) *next_out = new_first;
     return STRATA_OK;
 }
 
 /* mu held: recover lazily when replay was not called. */
 static int ensure_ready(stg_wal *w, strata_error *err)
 {
-    if (w->ready)
-        return STRATA_OK;
+    if (w->ready) return STRATA_OK;
     return stg__wal_recover(w, UINT64_MAX, NULL, NULL, NULL, err);
 }
 
@@ -353,8 +335,7 @@ int stg_wal_open(const char *dir, const stg_wal_options *opt, uint64_t start_lsn
                                 "wal %s: segment size %zu is below the minimum %zu", dir,
                                 opt->segment_bytes, STG_WAL_SEGMENT_MIN);
     w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "wal %s: out of memory", dir);
+    if (w == NULL) return strata_error_set(err, STRATA_ENOMEM, "wal %s: out of memory", dir);
     w->fd = w->dirfd = w->lockfd = -1;
     pthread_mutex_init(&w->mu, NULL);
     pthread_mutex_init(&w->trunc_mu, NULL);
@@ -366,20 +347,17 @@ int stg_wal_open(const char *dir, const stg_wal_options *opt, uint64_t start_lsn
     } else {
         w->opt.sync = 1;
     }
-    if (w->opt.segment_bytes == 0)
-        w->opt.segment_bytes = (size_t)64 << 20;
-    if (w->opt.compress_min_bytes == 0)
-        w->opt.compress_min_bytes = 4096;
-    w->prealloc_bytes = w->opt.segment_bytes < WAL_PREALLOC_MAX ? w->opt.segment_bytes
-                                                                : WAL_PREALLOC_MAX;
+    if (w->opt.segment_bytes == 0) w->opt.segment_bytes = (size_t)64 << 20;
+    if (w->opt.compress_min_bytes == 0) w->opt.compress_min_bytes = 4096;
+    w->prealloc_bytes =
+        w->opt.segment_bytes < WAL_PREALLOC_MAX ? w->opt.segment_bytes : WAL_PREALLOC_MAX;
     w->start_lsn = start_lsn ? start_lsn : 1;
     w->dir = strdup(dir);
     if (w->dir == NULL) {
         rc = strata_error_set(err, STRATA_ENOMEM, "wal %s: out of memory", dir);
         goto fail;
     }
-    if ((rc = mkdir_p(dir, w->opt.sync, err)) < 0)
-        goto fail;
+    if ((rc = mkdir_p(dir, w->opt.sync, err)) < 0) goto fail;
     w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w->dirfd < 0) {
         rc = strata_error_set(err, STRATA_EIO, "wal: cannot open directory %s: %s", dir,
@@ -402,8 +380,7 @@ int stg_wal_open(const char *dir, const stg_wal_options *opt, uint64_t start_lsn
                                   strerror(errno));
         goto fail;
     }
-    if ((rc = stg__wal_seg_list(w, err)) < 0)
-        goto fail;
+    if ((rc = stg__wal_seg_list(w, err)) < 0) goto fail;
     *out = w;
     return STRATA_OK;
 fail:
@@ -415,14 +392,12 @@ int stg_wal_replay(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *ct
                    stg_wal_replay_stats *st, strata_error *err)
 {
     int rc;
-    if (w == NULL)
-        return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
+    if (w == NULL) return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
     pthread_mutex_lock(&w->trunc_mu);
     pthread_mutex_lock(&w->mu);
     if (w->mutated)
         rc = strata_error_set(err, STRATA_EINVAL,
-                              "wal %s: replay must come before the first append or rotate",
-                              w->dir);
+                              "wal %s: replay must come before the first append or rotate", w->dir);
     else
         rc = stg__wal_recover(w, from_lsn, cb, ctx, st, err);
     pthread_mutex_unlock(&w->mu);
@@ -444,8 +419,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
         return strata_error_set(err, STRATA_EINVAL,
                                 "wal: bad append (type %u must be 1..255, length %zu at most %zu)",
                                 type, len, STG_WAL_PAYLOAD_MAX);
-    if (len == 0)
-        stored = hdr; /* any valid pointer: nothing is read */
+    if (len == 0) stored = hdr; /* any valid pointer: nothing is read */
 
     /* Compress and hash outside the mutex: concurrent appenders only share a memcpy. */
     if (w->opt.compress_min_bytes != SIZE_MAX && len >= w->opt.compress_min_bytes) {
@@ -465,8 +439,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
     rec = WAL_REC_HDR_BYTES + stored_len;
 
     pthread_mutex_lock(&w->mu);
-    if ((rc = ensure_ready(w, err)) < 0)
-        goto out;
+    if ((rc = ensure_ready(w, err)) < 0) goto out;
     for (;;) {
         if (w->failed) {
             rc = failed_err(w, err);
@@ -478,8 +451,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
          * for the new segment while it is being created, and a large record
          * must not chase an empty segment forever.
          */
-        if (!rotated && w->seg_first < w->next_lsn &&
-            w->seg_logical + rec > w->opt.segment_bytes) {
+        if (!rotated && w->seg_first < w->next_lsn && w->seg_logical + rec > w->opt.segment_bytes) {
             if (w->io_busy) {
                 pthread_cond_wait(&w->cv, &w->mu);
                 continue;
@@ -488,8 +460,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
             w->mutated = 1;
             rc = rotate_io(w, NULL, err);
             io_release(w);
-            if (rc < 0)
-                goto out;
+            if (rc < 0) goto out;
             rotated = 1;
             continue;
         }
@@ -506,8 +477,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
             stg__wal_rec_encode(hdr, type, flags, (uint32_t)stored_len, my_lsn, phash);
             rc = flush_io(w, hdr, stored, stored_len, 0, err);
             io_release(w);
-            if (rc < 0)
-                goto out; /* the LSN is spent; the log is failed */
+            if (rc < 0) goto out; /* the LSN is spent; the log is failed */
             break;
         }
         if (w->active.len > 0 && w->active.len + rec > WAL_BUF_LIMIT) {
@@ -518,8 +488,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
             w->io_busy = 1;
             rc = flush_io(w, NULL, NULL, 0, 0, err);
             io_release(w);
-            if (rc < 0)
-                goto out;
+            if (rc < 0) goto out;
             continue;
         }
         if (buf_reserve(&w->active, w->active.len + rec) < 0) {
@@ -529,8 +498,8 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
         }
         my_lsn = w->next_lsn++;
         w->mutated = 1;
-        stg__wal_rec_encode(w->active.p + w->active.len, type, flags, (uint32_t)stored_len,
-                            my_lsn, phash);
+        stg__wal_rec_encode(w->active.p + w->active.len, type, flags, (uint32_t)stored_len, my_lsn,
+                            phash);
         memcpy(w->active.p + w->active.len + WAL_REC_HDR_BYTES, stored, stored_len);
         w->active.len += rec;
         w->seg_logical += rec;
@@ -539,8 +508,7 @@ int stg_wal_append(stg_wal *w, uint8_t type, const void *payload, size_t len, ui
     w->st.appends++;
     w->st.append_bytes += len;
     w->st.compressed += flags ? 1 : 0;
-    if (lsn != NULL)
-        *lsn = my_lsn;
+    if (lsn != NULL) *lsn = my_lsn;
 out:
     pthread_mutex_unlock(&w->mu);
     scratch_put(w, sc);
@@ -550,14 +518,11 @@ out:
 int stg_wal_sync(stg_wal *w, uint64_t lsn, strata_error *err)
 {
     int rc = STRATA_OK;
-    if (w == NULL)
-        return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
+    if (w == NULL) return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
     pthread_mutex_lock(&w->mu);
-    if ((rc = ensure_ready(w, err)) < 0)
-        goto out;
+    if ((rc = ensure_ready(w, err)) < 0) goto out;
     w->st.sync_calls++;
-    if (lsn >= w->next_lsn)
-        lsn = w->next_lsn - 1;
+    if (lsn >= w->next_lsn) lsn = w->next_lsn - 1;
     while (w->synced_lsn < lsn) {
         if (w->failed) {
             rc = failed_err(w, err);
@@ -570,8 +535,7 @@ int stg_wal_sync(stg_wal *w, uint64_t lsn, strata_error *err)
         w->io_busy = 1;
         rc = flush_io(w, NULL, NULL, 0, w->opt.sync, err);
         io_release(w);
-        if (rc < 0)
-            break;
+        if (rc < 0) break;
     }
 out:
     pthread_mutex_unlock(&w->mu);
@@ -581,11 +545,9 @@ out:
 int stg_wal_rotate(stg_wal *w, uint64_t *next_lsn, strata_error *err)
 {
     int rc;
-    if (w == NULL)
-        return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
+    if (w == NULL) return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
     pthread_mutex_lock(&w->mu);
-    if ((rc = ensure_ready(w, err)) < 0)
-        goto out;
+    if ((rc = ensure_ready(w, err)) < 0) goto out;
     while (w->io_busy)
         pthread_cond_wait(&w->cv, &w->mu);
     if (w->failed) {
@@ -608,8 +570,7 @@ int stg_wal_truncate(stg_wal *w, uint64_t upto, strata_error *err)
     char name[WAL_NAME_MAX];
     int rc;
 
-    if (w == NULL)
-        return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
+    if (w == NULL) return strata_error_set(err, STRATA_EINVAL, "wal: NULL log");
     pthread_mutex_lock(&w->trunc_mu);
     pthread_mutex_lock(&w->mu);
     if ((rc = ensure_ready(w, err)) < 0) {
@@ -638,8 +599,7 @@ int stg_wal_truncate(stg_wal *w, uint64_t upto, strata_error *err)
     }
     if (done > 0) {
         int drc = stg__wal_dir_sync(w, rc < 0 ? NULL : err);
-        if (rc == STRATA_OK)
-            rc = drc;
+        if (rc == STRATA_OK) rc = drc;
         /* Only truncate removes entries, and only from the front: indexes are stable. */
         pthread_mutex_lock(&w->mu);
         memmove(w->segs, w->segs + done, (w->nsegs - done) * sizeof *w->segs);
@@ -655,11 +615,9 @@ out:
 uint64_t stg_wal_next_lsn(stg_wal *w)
 {
     uint64_t v = 0;
-    if (w == NULL)
-        return 0;
+    if (w == NULL) return 0;
     pthread_mutex_lock(&w->mu);
-    if (ensure_ready(w, NULL) == STRATA_OK)
-        v = w->next_lsn;
+    if (ensure_ready(w, NULL) == STRATA_OK) v = w->next_lsn;
     pthread_mutex_unlock(&w->mu);
     return v;
 }
@@ -667,8 +625,7 @@ uint64_t stg_wal_next_lsn(stg_wal *w)
 uint64_t stg_wal_disk_bytes(stg_wal *w)
 {
     uint64_t v;
-    if (w == NULL)
-        return 0;
+    if (w == NULL) return 0;
     pthread_mutex_lock(&w->mu);
     v = stg__wal_segs_bytes(w);
     pthread_mutex_unlock(&w->mu);
@@ -689,8 +646,7 @@ void stg_wal_stat(stg_wal *w, stg_wal_stats *out)
 void stg_wal_close(stg_wal *w)
 {
     strata_error e;
-    if (w == NULL)
-        return;
+    if (w == NULL) return;
     pthread_mutex_lock(&w->mu);
     while (w->io_busy) /* a caller broke the contract; do not write under it */
         pthread_cond_wait(&w->cv, &w->mu);
@@ -712,13 +668,10 @@ void stg_wal_close(stg_wal *w)
         }
         w->io_busy = 0;
     }
-    if (w->fd >= 0)
-        close(w->fd);
+    if (w->fd >= 0) close(w->fd);
     pthread_mutex_unlock(&w->mu);
-    if (w->lockfd >= 0)
-        close(w->lockfd); /* releases the flock */
-    if (w->dirfd >= 0)
-        close(w->dirfd);
+    if (w->lockfd >= 0) close(w->lockfd); /* releases the flock */
+    if (w->dirfd >= 0) close(w->dirfd);
     for (int i = 0; i < w->nscratch; i++)
         free(w->scratch[i].p);
     free(w->active.p);

@@ -81,23 +81,23 @@ struct stg_wal {
     pthread_cond_t cv; /* broadcast when the token is released */
 
     /* (mu) */
-    int io_busy;         /* the I/O token */
-    int ready;           /* recovered: fd is the current segment, next_lsn known */
-    int mutated;         /* an append or rotate happened: replay is no longer allowed */
-    int failed;          /* sticky error code of a failed write/sync, 0 if none */
+    int io_busy;                     /* the I/O token */
+    int ready;                       /* recovered: fd is the current segment, next_lsn known */
+    int mutated;                     /* an append or rotate happened: replay is no longer allowed */
+    int failed;                      /* sticky error code of a failed write/sync, 0 if none */
     char failmsg[STRATA_ERRMSG_MAX]; /* what failed, repeated to later callers */
-    uint64_t next_lsn;   /* LSN of the next append */
-    uint64_t written_lsn; /* records <= this were handed to pwritev */
-    uint64_t synced_lsn; /* records <= this are durable */
-    wal_buf active;      /* records appended but not yet written */
-    wal_buf spare;       /* being written by the token holder; empty otherwise */
-    int fd;              /* current segment, -1 before recovery */
-    uint64_t seg_first;  /* first LSN of the current segment */
-    uint64_t seg_bytes;  /* bytes written to the current segment (write offset) */
-    uint64_t seg_logical; /* seg_bytes + bytes buffered for it: decides rotation */
-    wal_seg *segs;       /* every segment file, oldest first; the last is current */
+    uint64_t next_lsn;               /* LSN of the next append */
+    uint64_t written_lsn;            /* records <= this were handed to pwritev */
+    uint64_t synced_lsn;             /* records <= this are durable */
+    wal_buf active;                  /* records appended but not yet written */
+    wal_buf spare;                   /* being written by the token holder; empty otherwise */
+    int fd;                          /* current segment, -1 before recovery */
+    uint64_t seg_first;              /* first LSN of the current segment */
+    uint64_t seg_bytes;              /* bytes written to the current segment (write offset) */
+    uint64_t seg_logical;            /* seg_bytes + bytes buffered for it: decides rotation */
+    wal_seg *segs;                   /* every segment file, oldest first; the last is current */
     size_t nsegs, segs_cap;
-    stg_wal_stats st;    /* counters; next_lsn/synced/disk/segments filled on read */
+    stg_wal_stats st; /* counters; next_lsn/synced/disk/segments filled on read */
 
     /* Truncations are serialised (they unlink outside mu). */
     pthread_mutex_t trunc_mu;

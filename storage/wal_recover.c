@@ -44,10 +44,10 @@ typedef struct rcv {
     void *ctx;
     stg_wal_replay_stats *st;
     strata_error *err;
-    int cb_rc;   /* non-zero: the callback stopped the replay with this */
+    int cb_rc;     /* non-zero: the callback stopped the replay with this */
     uint8_t *rbuf; /* WAL_READ_BUF bytes */
-    wal_buf big; /* stored payloads larger than rbuf */
-    wal_buf raw; /* decompressed payloads */
+    wal_buf big;   /* stored payloads larger than rbuf */
+    wal_buf raw;   /* decompressed payloads */
 } rcv;
 
 /* A buffered forward reader over one segment file. */
@@ -71,14 +71,12 @@ typedef struct seg_scan {
 
 static int buf_reserve(wal_buf *b, size_t n)
 {
-    if (n <= b->cap && b->p != NULL)
-        return STRATA_OK;
+    if (n <= b->cap && b->p != NULL) return STRATA_OK;
     size_t cap = b->cap ? b->cap : 4096;
     while (cap < n)
         cap *= 2;
     uint8_t *p = realloc(b->p, cap);
-    if (p == NULL)
-        return STRATA_ENOMEM;
+    if (p == NULL) return STRATA_ENOMEM;
     b->p = p;
     b->cap = cap;
     return STRATA_OK;
@@ -89,13 +87,12 @@ static int pread_full(rd *d, uint8_t *dst, size_t n, uint64_t off)
 {
     while (n > 0) {
         ssize_t got = pread(d->fd, dst, n, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
+        if (got < 0 && errno == EINTR) continue;
         if (got < 0)
-            return strata_error_set(d->r->err, STRATA_EIO, "wal %s/%s: read at offset %" PRIu64
-                                    ": %s", d->r->w->dir, d->name, off, strerror(errno));
-        if (got == 0)
-            return 1;
+            return strata_error_set(d->r->err, STRATA_EIO,
+                                    "wal %s/%s: read at offset %" PRIu64 ": %s", d->r->w->dir,
+                                    d->name, off, strerror(errno));
+        if (got == 0) return 1;
         dst += got;
         off += (uint64_t)got;
         n -= (size_t)got;
@@ -111,15 +108,12 @@ static int pread_full(rd *d, uint8_t *dst, size_t n, uint64_t off)
 static int rd_get(rd *d, size_t n, const uint8_t **p)
 {
     int rc;
-    if (n > d->size - d->pos)
-        return 1;
+    if (n > d->size - d->pos) return 1;
     if (n <= WAL_READ_BUF) {
         if (d->pos < d->buf_off || d->pos + n > d->buf_off + d->buf_len) {
             size_t want = WAL_READ_BUF;
-            if (want > d->size - d->pos)
-                want = (size_t)(d->size - d->pos);
-            if ((rc = pread_full(d, d->r->rbuf, want, d->pos)) != 0)
-                return rc;
+            if (want > d->size - d->pos) want = (size_t)(d->size - d->pos);
+            if ((rc = pread_full(d, d->r->rbuf, want, d->pos)) != 0) return rc;
             d->buf_off = d->pos;
             d->buf_len = want;
         }
@@ -129,8 +123,7 @@ static int rd_get(rd *d, size_t n, const uint8_t **p)
             return strata_error_set(d->r->err, STRATA_ENOMEM,
                                     "wal %s/%s: no memory for a %zu-byte record", d->r->w->dir,
                                     d->name, n);
-        if ((rc = pread_full(d, d->r->big.p, n, d->pos)) != 0)
-            return rc;
+        if ((rc = pread_full(d, d->r->big.p, n, d->pos)) != 0) return rc;
         *p = d->r->big.p;
     }
     d->pos += n;
@@ -149,22 +142,16 @@ static int data_end(rd *d, uint64_t from, uint64_t *end)
          * preallocated zeros. Filesystems without SEEK_DATA just read.
          */
         off_t data = lseek(d->fd, (off_t)off, SEEK_DATA);
-        if (data < 0 && errno == ENXIO)
-            break;
-        if (data > (off_t)off)
-            off = (uint64_t)data;
-        if (off >= d->size)
-            break;
+        if (data < 0 && errno == ENXIO) break;
+        if (data > (off_t)off) off = (uint64_t)data;
+        if (off >= d->size) break;
         /* End chunks on aligned offsets, so that the next SEEK_DATA starts on a page
          * that this loop has not pulled into the page cache. */
         size_t n = WAL_READ_BUF - (size_t)(off % WAL_READ_BUF);
-        if (n > d->size - off)
-            n = (size_t)(d->size - off);
+        if (n > d->size - off) n = (size_t)(d->size - off);
         int rc = pread_full(d, d->r->rbuf, n, off);
-        if (rc < 0)
-            return rc;
-        if (rc == 1)
-            break;
+        if (rc < 0) return rc;
+        if (rc == 1) break;
         for (size_t i = n; i > 0; i--) {
             if (d->r->rbuf[i - 1] != 0) {
                 *end = off + i;
@@ -180,8 +167,7 @@ static int data_end(rd *d, uint64_t from, uint64_t *end)
 static int all_zero(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return 0;
+        if (p[i] != 0) return 0;
     return 1;
 }
 
@@ -221,11 +207,10 @@ static int scan_segment(rcv *r, uint64_t name_lsn, uint64_t expected, seg_scan *
     d.name = name;
 
     rc = rd_get(&d, WAL_SEG_HDR_BYTES, &h);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (rc == 1) {
-        snprintf(s->why, sizeof s->why, "file is shorter than a segment header (%" PRIu64
-                 " bytes)", s->size);
+        snprintf(s->why, sizeof s->why, "file is shorter than a segment header (%" PRIu64 " bytes)",
+                 s->size);
         goto bad_header;
     }
     rc = stg__wal_seg_hdr_check(h, &first, &version, &why);
@@ -245,8 +230,9 @@ static int scan_segment(rcv *r, uint64_t name_lsn, uint64_t expected, seg_scan *
         goto bad_header;
     }
     if (expected != 0 && first != expected) {
-        snprintf(s->why, sizeof s->why, "segment starts at LSN %" PRIu64
-                 " but the previous segment ends at LSN %" PRIu64, first, expected - 1);
+        snprintf(s->why, sizeof s->why,
+                 "segment starts at LSN %" PRIu64 " but the previous segment ends at LSN %" PRIu64,
+                 first, expected - 1);
         goto bad_header;
     }
     s->hdr_ok = 1;
@@ -255,11 +241,9 @@ static int scan_segment(rcv *r, uint64_t name_lsn, uint64_t expected, seg_scan *
     for (;;) {
         off = d.pos;
         rc = rd_get(&d, WAL_REC_HDR_BYTES, &h);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         if (rc == 1) {
-            if (off == s->size)
-                goto clean_end;
+            if (off == s->size) goto clean_end;
             snprintf(s->why, sizeof s->why, "truncated record header");
             goto bad_record;
         }
@@ -274,21 +258,24 @@ static int scan_segment(rcv *r, uint64_t name_lsn, uint64_t expected, seg_scan *
         memcpy(hcopy, h, 16); /* h dies with the next rd_get */
         if (type == 0 || (flags & ~WAL_FLAGS_KNOWN) != 0 || wal_get_le16(h + 2) != 0 ||
             slen > WAL_STORED_MAX || ((flags & WAL_FLAG_LZ4) && slen < 4)) {
-            snprintf(s->why, sizeof s->why, "malformed record header (type %u, flags 0x%02x, "
-                     "length %" PRIu32 ")", type, flags, slen);
+            snprintf(s->why, sizeof s->why,
+                     "malformed record header (type %u, flags 0x%02x, "
+                     "length %" PRIu32 ")",
+                     type, flags, slen);
             goto bad_record;
         }
         if (lsn != lsn_next) {
-            snprintf(s->why, sizeof s->why, "record has LSN %" PRIu64 " where %" PRIu64
-                     " was expected", lsn, lsn_next);
+            snprintf(s->why, sizeof s->why,
+                     "record has LSN %" PRIu64 " where %" PRIu64 " was expected", lsn, lsn_next);
             goto bad_record;
         }
         rc = rd_get(&d, slen, &pl);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         if (rc == 1) {
-            snprintf(s->why, sizeof s->why, "record LSN %" PRIu64 " of %" PRIu32
-                     " bytes extends past the end of the file (torn write)", lsn, slen);
+            snprintf(s->why, sizeof s->why,
+                     "record LSN %" PRIu64 " of %" PRIu32
+                     " bytes extends past the end of the file (torn write)",
+                     lsn, slen);
             goto bad_record;
         }
         if (stg__wal_rec_checksum(hcopy, XXH3_64bits(pl, slen)) != sum) {
@@ -304,13 +291,14 @@ static int scan_segment(rcv *r, uint64_t name_lsn, uint64_t expected, seg_scan *
                 if (buf_reserve(&r->raw, raw_len ? raw_len : 1) < 0)
                     return strata_error_set(r->err, STRATA_ENOMEM,
                                             "wal %s/%s: no memory to decompress a %" PRIu32
-                                            "-byte record", w->dir, name, raw_len);
-                got = LZ4_decompress_safe((const char *)pl + 4, (char *)r->raw.p,
-                                          (int)(slen - 4), (int)raw_len);
+                                            "-byte record",
+                                            w->dir, name, raw_len);
+                got = LZ4_decompress_safe((const char *)pl + 4, (char *)r->raw.p, (int)(slen - 4),
+                                          (int)raw_len);
             }
             if (got < 0 || (uint32_t)got != raw_len) {
-                snprintf(s->why, sizeof s->why, "record LSN %" PRIu64
-                         " passes its checksum but does not decompress", lsn);
+                snprintf(s->why, sizeof s->why,
+                         "record LSN %" PRIu64 " passes its checksum but does not decompress", lsn);
                 goto bad_record;
             }
             payload = r->raw.p;
@@ -324,8 +312,7 @@ static int scan_segment(rcv *r, uint64_t name_lsn, uint64_t expected, seg_scan *
                     return 1;
                 }
             }
-            if (r->st->records == 0)
-                r->st->first_lsn = lsn;
+            if (r->st->records == 0) r->st->first_lsn = lsn;
             r->st->records++;
             r->st->bytes += len;
             r->st->last_lsn = lsn;
@@ -342,8 +329,7 @@ bad_record:
     s->end_off = off;
     s->last_lsn = lsn_next - 1;
     uint64_t end;
-    if ((rc = data_end(&d, off, &end)) < 0)
-        return rc;
+    if ((rc = data_end(&d, off, &end)) < 0) return rc;
     s->dropped = end - off;
     return STRATA_OK;
 
@@ -362,8 +348,7 @@ static int quarantine_from(rcv *r, size_t from, const char *reason)
 
     for (size_t i = w->nsegs; i-- > from;) {
         stg__wal_seg_name(name, w->segs[i].first_lsn);
-        if ((rc = stg__wal_seg_quarantine(w, w->segs[i].first_lsn, newname, r->err)) < 0)
-            return rc;
+        if ((rc = stg__wal_seg_quarantine(w, w->segs[i].first_lsn, newname, r->err)) < 0) return rc;
         r->st->cut_bytes += w->segs[i].file_bytes;
         strata_log(w->opt.log, STRATA_LOG_WARN, "wal",
                    "%s/%s: renamed to %s, dropping %" PRIu64 " bytes: %s", w->dir, name, newname,
@@ -392,8 +377,7 @@ static int drop_all(rcv *r)
 static int sync_fd(rcv *r, int fd, uint64_t name_lsn)
 {
     char name[WAL_NAME_MAX];
-    if (!r->w->opt.sync || fdatasync(fd) == 0)
-        return STRATA_OK;
+    if (!r->w->opt.sync || fdatasync(fd) == 0) return STRATA_OK;
     stg__wal_seg_name(name, name_lsn);
     return strata_error_set(r->err, STRATA_EIO, "wal %s/%s: fdatasync: %s", r->w->dir, name,
                             strerror(errno));
@@ -410,8 +394,7 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
     size_t i, cur_idx = SIZE_MAX;
     uint64_t expected = 0, cur_end = 0, cur_last = 0, next, file_bytes;
 
-    if (st == NULL)
-        st = &local;
+    if (st == NULL) st = &local;
     memset(st, 0, sizeof *st);
     memset(&r, 0, sizeof r);
     r.w = w;
@@ -429,17 +412,16 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
     w->ready = 0;
     r.rbuf = malloc(WAL_READ_BUF);
     if (r.rbuf == NULL) {
-        rc = strata_error_set(err, STRATA_ENOMEM, "wal %s: no memory for the read buffer",
-                              w->dir);
+        rc = strata_error_set(err, STRATA_ENOMEM, "wal %s: no memory for the read buffer", w->dir);
         goto fail;
     }
-    if ((rc = stg__wal_seg_list(w, err)) < 0)
-        goto fail;
+    if ((rc = stg__wal_seg_list(w, err)) < 0) goto fail;
     if (w->nsegs > 0 && from_lsn != UINT64_MAX && from_lsn < w->segs[0].first_lsn &&
         from_lsn >= w->start_lsn)
         strata_log(w->opt.log, STRATA_LOG_WARN, "wal",
-                   "%s: replay asked from LSN %" PRIu64 " but the oldest segment starts at LSN %"
-                   PRIu64 ": records %" PRIu64 "..%" PRIu64 " are not in the log",
+                   "%s: replay asked from LSN %" PRIu64
+                   " but the oldest segment starts at LSN %" PRIu64 ": records %" PRIu64
+                   "..%" PRIu64 " are not in the log",
                    w->dir, from_lsn, w->segs[0].first_lsn, from_lsn, w->segs[0].first_lsn - 1);
 
     i = 0;
@@ -454,16 +436,13 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
             rc = r.cb_rc;
             goto fail;
         }
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
         stg__wal_seg_name(name, w->segs[i].first_lsn);
         if (!s.hdr_ok) {
             close(s.fd);
             s.fd = -1;
-            if ((rc = quarantine_from(&r, i, s.why)) < 0)
-                goto fail;
-            if (i == 0 || cur_idx == i - 1)
-                break;
+            if ((rc = quarantine_from(&r, i, s.why)) < 0) goto fail;
+            if (i == 0 || cur_idx == i - 1) break;
             i--; /* the previous segment was skipped: read it to find the end */
             expected = 0;
             continue;
@@ -484,15 +463,14 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
                 (rc = quarantine_from(&r, i + 1, "it follows a cut segment")) < 0)
                 goto fail;
         } else if (s.end_off < s.size) {
-            strata_log(w->opt.log, STRATA_LOG_DEBUG, "wal", "%s/%s: ends at offset %" PRIu64
-                       " followed by zero bytes", w->dir, name, s.end_off);
+            strata_log(w->opt.log, STRATA_LOG_DEBUG, "wal",
+                       "%s/%s: ends at offset %" PRIu64 " followed by zero bytes", w->dir, name,
+                       s.end_off);
         }
         /* Records read from a killed process's page cache must be on disk
          * before anything is appended after them. */
-        if ((rc = sync_fd(&r, s.fd, w->segs[i].first_lsn)) < 0)
-            goto fail;
-        if (cur_fd >= 0)
-            close(cur_fd);
+        if ((rc = sync_fd(&r, s.fd, w->segs[i].first_lsn)) < 0) goto fail;
+        if (cur_fd >= 0) close(cur_fd);
         cur_fd = s.fd;
         s.fd = -1;
         cur_idx = i;
@@ -501,8 +479,7 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
         expected = s.last_lsn + 1;
         i++;
     }
-    if ((rc = stg__wal_dir_sync(w, err)) < 0)
-        goto fail;
+    if ((rc = stg__wal_dir_sync(w, err)) < 0) goto fail;
 
     next = w->nsegs > 0 ? cur_last + 1 : (expected > 0 ? expected : 1);
     if (next < w->start_lsn) {
@@ -511,16 +488,13 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
                        "%s: log ends at LSN %" PRIu64 " below the start LSN %" PRIu64
                        " (checkpointed): deleting %zu old segment(s)",
                        w->dir, next - 1, w->start_lsn, w->nsegs);
-        if (cur_fd >= 0)
-            close(cur_fd);
+        if (cur_fd >= 0) close(cur_fd);
         cur_fd = -1;
-        if ((rc = drop_all(&r)) < 0)
-            goto fail;
+        if ((rc = drop_all(&r)) < 0) goto fail;
         next = w->start_lsn;
     }
     if (w->nsegs == 0) {
-        if ((rc = stg__wal_seg_create(w, next, &new_fd, &file_bytes, err)) < 0)
-            goto fail;
+        if ((rc = stg__wal_seg_create(w, next, &new_fd, &file_bytes, err)) < 0) goto fail;
         if ((rc = stg__wal_segs_push(w, next, file_bytes)) < 0) {
             strata_error_set(err, rc, "wal %s: out of memory", w->dir);
             close(new_fd);
@@ -531,8 +505,10 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
     } else {
         wal_seg *cur = &w->segs[w->nsegs - 1];
         if (cur_idx != w->nsegs - 1) {
-            rc = strata_error_set(err, STRATA_EINTERNAL, "wal %s: recovery lost the current "
-                                  "segment", w->dir);
+            rc = strata_error_set(err, STRATA_EINTERNAL,
+                                  "wal %s: recovery lost the current "
+                                  "segment",
+                                  w->dir);
             goto fail;
         }
         stg__wal_prealloc(w, cur_fd, cur_end, &cur->file_bytes);
@@ -553,10 +529,8 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
     return STRATA_OK;
 
 fail:
-    if (s.fd >= 0)
-        close(s.fd);
-    if (cur_fd >= 0)
-        close(cur_fd);
+    if (s.fd >= 0) close(s.fd);
+    if (cur_fd >= 0) close(cur_fd);
     free(r.rbuf);
     free(r.big.p);
     free(r.raw.p);

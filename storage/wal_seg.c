@@ -49,15 +49,12 @@ int stg__wal_seg_parse_name(const char *name, uint64_t *first_lsn)
 {
     uint64_t v = 0;
     for (int i = 0; i < WAL_NAME_DIGITS; i++) {
-        if (name[i] < '0' || name[i] > '9')
-            return 0;
+        if (name[i] < '0' || name[i] > '9') return 0;
         uint64_t d = (uint64_t)(name[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return 0;
+        if (v > (UINT64_MAX - d) / 10) return 0;
         v = v * 10 + d;
     }
-    if (strcmp(name + WAL_NAME_DIGITS, ".wal") != 0 || v == 0)
-        return 0;
+    if (strcmp(name + WAL_NAME_DIGITS, ".wal") != 0 || v == 0) return 0;
     *first_lsn = v;
     return 1;
 }
@@ -100,8 +97,7 @@ int stg__wal_segs_push(stg_wal *w, uint64_t first_lsn, uint64_t file_bytes)
     if (w->nsegs == w->segs_cap) {
         size_t cap = w->segs_cap ? w->segs_cap * 2 : 16;
         wal_seg *n = realloc(w->segs, cap * sizeof *n);
-        if (n == NULL)
-            return STRATA_ENOMEM;
+        if (n == NULL) return STRATA_ENOMEM;
         w->segs = n;
         w->segs_cap = cap;
     }
@@ -155,8 +151,7 @@ int stg__wal_seg_list(stg_wal *w, strata_error *err)
                                       strerror(errno));
                 goto out;
             }
-            if (!S_ISREG(sb.st_mode))
-                continue;
+            if (!S_ISREG(sb.st_mode)) continue;
             if ((rc = stg__wal_segs_push(w, first, (uint64_t)sb.st_size)) < 0) {
                 strata_error_set(err, rc, "wal %s: out of memory listing segments", w->dir);
                 goto out;
@@ -164,8 +159,8 @@ int stg__wal_seg_list(stg_wal *w, strata_error *err)
         } else if (ends_with(e->d_name, ".wal.tmp")) {
             /* An interrupted segment creation: never renamed, so never used. */
             if (unlinkat(w->dirfd, e->d_name, 0) != 0 && errno != ENOENT) {
-                rc = strata_error_set(err, STRATA_EIO, "wal %s/%s: unlink: %s", w->dir,
-                                      e->d_name, strerror(errno));
+                rc = strata_error_set(err, STRATA_EIO, "wal %s/%s: unlink: %s", w->dir, e->d_name,
+                                      strerror(errno));
                 goto out;
             }
             strata_log(w->opt.log, STRATA_LOG_INFO, "wal", "%s/%s: removed unfinished segment",
@@ -183,8 +178,7 @@ out:
 
 int stg__wal_dir_sync(stg_wal *w, strata_error *err)
 {
-    if (!w->opt.sync)
-        return STRATA_OK;
+    if (!w->opt.sync) return STRATA_OK;
     if (fsync(w->dirfd) != 0)
         return strata_error_set(err, STRATA_EIO, "wal %s: fsync of the directory: %s", w->dir,
                                 strerror(errno));
@@ -199,11 +193,9 @@ void stg__wal_prealloc(stg_wal *w, int fd, uint64_t from, uint64_t *file_bytes)
      * (measured ~30% cheaper on ext4 than appending). Failure is harmless:
      * writes then extend the file as they go.
      */
-    if (from >= w->prealloc_bytes)
-        return;
+    if (from >= w->prealloc_bytes) return;
     if (fallocate(fd, 0, (off_t)from, (off_t)(w->prealloc_bytes - from)) == 0) {
-        if (*file_bytes < w->prealloc_bytes)
-            *file_bytes = w->prealloc_bytes;
+        if (*file_bytes < w->prealloc_bytes) *file_bytes = w->prealloc_bytes;
     } else if (errno == ENOSPC) {
         strata_log(w->opt.log, STRATA_LOG_WARN, "wal",
                    "%s: cannot preallocate %" PRIu64 " bytes for a segment: disk full", w->dir,
@@ -224,9 +216,9 @@ int stg__wal_seg_create(stg_wal *w, uint64_t first_lsn, int *fd_out, uint64_t *f
     (void)unlinkat(w->dirfd, tmp, 0);
     fd = openat(w->dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
-        return strata_error_set(err, strata_code_from_errno(errno) == STRATA_EFULL ? STRATA_EFULL
-                                                                                   : STRATA_EIO,
-                                "wal %s/%s: create: %s", w->dir, tmp, strerror(errno));
+        return strata_error_set(
+            err, strata_code_from_errno(errno) == STRATA_EFULL ? STRATA_EFULL : STRATA_EIO,
+            "wal %s/%s: create: %s", w->dir, tmp, strerror(errno));
     stg__wal_seg_hdr_encode(hdr, first_lsn);
     *file_bytes = WAL_SEG_HDR_BYTES;
     stg__wal_prealloc(w, fd, 0, file_bytes);
@@ -246,8 +238,8 @@ int stg__wal_seg_create(stg_wal *w, uint64_t first_lsn, int *fd_out, uint64_t *f
     }
     /* A segment of that name would be a bug in the caller: never replace data. */
     if (faccessat(w->dirfd, name, F_OK, 0) == 0) {
-        rc = strata_error_set(err, STRATA_EEXIST, "wal %s/%s: segment already exists", w->dir,
-                              name);
+        rc =
+            strata_error_set(err, STRATA_EEXIST, "wal %s/%s: segment already exists", w->dir, name);
         goto fail;
     }
     if (renameat(w->dirfd, tmp, w->dirfd, name) != 0) {
@@ -281,18 +273,15 @@ int stg__wal_seg_quarantine(stg_wal *w, uint64_t first_lsn, char *newname, strat
         /* linkat fails with EEXIST instead of replacing: no file is ever lost. */
         if (linkat(w->dirfd, name, w->dirfd, newname, 0) == 0) {
             if (unlinkat(w->dirfd, name, 0) != 0)
-                return strata_error_set(err, STRATA_EIO, "wal %s/%s: unlink after link: %s",
-                                        w->dir, name, strerror(errno));
+                return strata_error_set(err, STRATA_EIO, "wal %s/%s: unlink after link: %s", w->dir,
+                                        name, strerror(errno));
             return STRATA_OK;
         }
-        if (errno == EEXIST)
-            continue;
+        if (errno == EEXIST) continue;
         if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP) {
             /* A filesystem without hard links: check, then rename. */
-            if (faccessat(w->dirfd, newname, F_OK, 0) == 0)
-                continue;
-            if (renameat(w->dirfd, name, w->dirfd, newname) == 0)
-                return STRATA_OK;
+            if (faccessat(w->dirfd, newname, F_OK, 0) == 0) continue;
+            if (renameat(w->dirfd, name, w->dirfd, newname) == 0) return STRATA_OK;
         }
         return strata_error_set(err, STRATA_EIO, "wal %s: rename %s to %s: %s", w->dir, name,
                                 newname, strerror(errno));

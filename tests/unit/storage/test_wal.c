@@ -29,8 +29,7 @@ static stg_wal *open_ok(const char *dir, const stg_wal_options *o, uint64_t star
     stg_wal *w = NULL;
     strata_error err;
     int rc = stg_wal_open(dir, o, start, &w, &err);
-    if (rc != 0)
-        fprintf(stderr, "open: %s\n", err.msg);
+    if (rc != 0) fprintf(stderr, "open: %s\n", err.msg);
     assert_int_equal(rc, STRATA_OK);
     assert_non_null(w);
     return w;
@@ -42,8 +41,7 @@ static stg_wal_replay_stats replay_all(stg_wal *w, uint64_t from, wt_coll *c)
     stg_wal_replay_stats st;
     strata_error err;
     int rc = stg_wal_replay(w, from, wt_collect, c, &st, &err);
-    if (rc != 0)
-        fprintf(stderr, "replay: %s\n", err.msg);
+    if (rc != 0) fprintf(stderr, "replay: %s\n", err.msg);
     assert_int_equal(rc, STRATA_OK);
     return st;
 }
@@ -51,8 +49,8 @@ static stg_wal_replay_stats replay_all(stg_wal *w, uint64_t from, wt_coll *c)
 static void round_trip_sizes(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {0, 1, 2, 23, 24, 25, 100, 4095, 4096, 4097, 65536,
-                                   100000, 1 << 20, (1 << 20) + 1, 3 << 20};
+    static const size_t sizes[] = {
+        0, 1, 2, 23, 24, 25, 100, 4095, 4096, 4097, 65536, 100000, 1 << 20, (1 << 20) + 1, 3 << 20};
     enum { N = sizeof sizes / sizeof sizes[0] };
     char *dir = wt_tmpdir();
     stg_wal_options o = opts(0, 1);
@@ -68,7 +66,8 @@ static void round_trip_sizes(void **state)
         for (size_t i = 0; i < N; i++) {
             size_t len = sizes[i];
             if (((expect + 0) % 2 == 0) != (pass == 0)) {
-                /* Keep the parity of the key in step with the pass by padding with a 0-byte record. */
+                /* Keep the parity of the key in step with the pass by padding with a 0-byte record.
+                 */
                 assert_int_equal(wt_append_lsn(w, 9, 0, 0, &lsn), STRATA_OK);
                 expect++;
             }
@@ -98,8 +97,7 @@ static void round_trip_sizes(void **state)
     /* The sizes came back in order (skipping parity padding records of type 9). */
     size_t k = 0;
     for (size_t i = 0; i < c.n; i++) {
-        if (c.recs[i].type == 9 && c.recs[i].len == 0)
-            continue;
+        if (c.recs[i].type == 9 && c.recs[i].len == 0) continue;
         assert_int_equal(c.recs[i].len, sizes[k % N]);
         assert_int_equal(c.recs[i].type, 1 + k % N);
         k++;
@@ -125,12 +123,11 @@ static void many_records_rotate_and_reopen(void **state)
     printf("seed %" PRIu64 "\n", seed);
     w = open_ok(dir, &o, 1);
     for (uint64_t i = 1; i <= 5000; i++) {
-        assert_int_equal(wt_append_lsn(w, (uint8_t)(1 + i % 255), wt_len_for(i, seed, 2000), 0,
-                                       &lsn),
-                         STRATA_OK);
+        assert_int_equal(
+            wt_append_lsn(w, (uint8_t)(1 + i % 255), wt_len_for(i, seed, 2000), 0, &lsn),
+            STRATA_OK);
         assert_int_equal(lsn, i);
-        if (i % 700 == 0)
-            assert_int_equal(stg_wal_sync(w, i, NULL), STRATA_OK);
+        if (i % 700 == 0) assert_int_equal(stg_wal_sync(w, i, NULL), STRATA_OK);
     }
     stg_wal_stat(w, &ws);
     assert_true(ws.rotations > 5);
@@ -331,8 +328,7 @@ static void bad_arguments(void **state)
     w = open_ok(dir, NULL, 1);
     assert_int_equal(stg_wal_append(w, 0, b, 4, NULL, &err), STRATA_EINVAL);
     assert_int_equal(stg_wal_append(w, 1, NULL, 4, NULL, &err), STRATA_EINVAL);
-    assert_int_equal(stg_wal_append(w, 1, b, STG_WAL_PAYLOAD_MAX + 1, NULL, &err),
-                     STRATA_EINVAL);
+    assert_int_equal(stg_wal_append(w, 1, b, STG_WAL_PAYLOAD_MAX + 1, NULL, &err), STRATA_EINVAL);
     assert_int_equal(stg_wal_append(w, 1, NULL, 0, NULL, &err), STRATA_OK);
     assert_int_equal(stg_wal_append(NULL, 1, b, 4, NULL, &err), STRATA_EINVAL);
     /* Replay after an append breaks the contract. */

@@ -28,10 +28,8 @@ static size_t tq_len(uint32_t t, uint64_t q)
 {
     uint64_t s = ((uint64_t)t << 40) ^ q ^ 0x5eed;
     uint64_t r = wt_mix(&s);
-    if (r % 97 == 0)
-        return 12 + 1500000; /* larger than the append buffer */
-    if (r % 13 == 0)
-        return 12 + (size_t)(r >> 16) % 20000; /* some compress */
+    if (r % 97 == 0) return 12 + 1500000;                   /* larger than the append buffer */
+    if (r % 13 == 0) return 12 + (size_t)(r >> 16) % 20000; /* some compress */
     return 12 + (size_t)(r >> 16) % 300;
 }
 
@@ -44,12 +42,10 @@ static void tq_fill(uint8_t *p, size_t len, uint32_t t, uint64_t q)
 
 static int tq_check(const uint8_t *p, size_t len, uint32_t *t, uint64_t *q, uint8_t *scratch)
 {
-    if (len < 12)
-        return 0;
+    if (len < 12) return 0;
     memcpy(t, p, 4);
     memcpy(q, p + 4, 8);
-    if (len != tq_len(*t, *q))
-        return 0;
+    if (len != tq_len(*t, *q)) return 0;
     tq_fill(scratch, len, *t, *q);
     return memcmp(scratch, p, len) == 0;
 }
@@ -76,13 +72,10 @@ static void *appender(void *p)
         size_t len = tq_len(a->t, q);
         tq_fill(buf, len, a->t, q);
         a->rc = stg_wal_append(a->w, (uint8_t)(1 + a->t), buf, len, &a->lsn[q], &err);
-        if (a->rc == 0 && q % 3 == 0)
-            a->rc = stg_wal_sync(a->w, a->lsn[q], &err);
-        if (a->rc != 0)
-            fprintf(stderr, "thread %u: %s\n", a->t, err.msg);
+        if (a->rc == 0 && q % 3 == 0) a->rc = stg_wal_sync(a->w, a->lsn[q], &err);
+        if (a->rc != 0) fprintf(stderr, "thread %u: %s\n", a->t, err.msg);
     }
-    if (a->rc == 0)
-        a->rc = stg_wal_sync(a->w, a->lsn[PER_T - 1], &err);
+    if (a->rc == 0) a->rc = stg_wal_sync(a->w, a->lsn[PER_T - 1], &err);
     free(buf);
     return NULL;
 }
@@ -100,14 +93,11 @@ static void *rotator(void *p)
     uint64_t next, last = 0;
     while (!atomic_load(&a->stop) && a->rc == 0) {
         a->rc = stg_wal_rotate(a->w, &next, NULL);
-        if (a->rc == 0 && next < last)
-            a->rc = -1000; /* the boundary never goes backwards */
+        if (a->rc == 0 && next < last) a->rc = -1000; /* the boundary never goes backwards */
         last = next;
         a->rotations++;
-        if (a->rc == 0)
-            a->rc = stg_wal_sync(a->w, UINT64_MAX, NULL);
-        if (stg_wal_next_lsn(a->w) < next || stg_wal_disk_bytes(a->w) == 0)
-            a->rc = -1001;
+        if (a->rc == 0) a->rc = stg_wal_sync(a->w, UINT64_MAX, NULL);
+        if (stg_wal_next_lsn(a->w) < next || stg_wal_disk_bytes(a->w) == 0) a->rc = -1001;
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
@@ -173,7 +163,8 @@ static void concurrent_appenders_syncers_rotator(void **state)
     assert_int_equal(ws.appends, NT * PER_T);
     assert_int_equal(ws.synced_lsn, NT * PER_T);
     printf("appends %" PRIu64 " writes %" PRIu64 " rotations %" PRIu64 " compressed %" PRIu64
-           " segments %u\n", ws.appends, ws.writes, ws.rotations, ws.compressed, ws.segments);
+           " segments %u\n",
+           ws.appends, ws.writes, ws.rotations, ws.compressed, ws.segments);
     assert_true(ws.rotations > 0);
     assert_true(ws.compressed > 0);
     stg_wal_close(w);
@@ -217,8 +208,7 @@ static void *append_sync_loop(void *p)
     wt_fill(buf, a->len, 1); /* random: incompressible */
     for (int i = 0; (a->stop ? !atomic_load(a->stop) : i < a->n) && a->rc == 0; i++) {
         a->rc = stg_wal_append(a->w, 1, buf, a->len, &lsn, NULL);
-        if (a->rc == 0)
-            a->rc = stg_wal_sync(a->w, lsn, NULL);
+        if (a->rc == 0) a->rc = stg_wal_sync(a->w, lsn, NULL);
         a->done++;
     }
     free(buf);
@@ -248,7 +238,8 @@ static void group_commit_groups(void **state)
     }
     stg_wal_stat(w, &ws);
     printf("8 threads x 100 append+sync: %" PRIu64 " appends, %" PRIu64 " sync calls, %" PRIu64
-           " fdatasyncs\n", ws.appends, ws.sync_calls, ws.syncs);
+           " fdatasyncs\n",
+           ws.appends, ws.sync_calls, ws.syncs);
     assert_int_equal(ws.appends, 800);
     assert_int_equal(ws.sync_calls, 800);
     assert_true(ws.syncs < ws.appends);
@@ -275,8 +266,7 @@ static void *big_appender(void *p)
     wt_fill(buf, a->len, 3);
     for (int i = 0; (a->stop ? !atomic_load(a->stop) : i < a->n) && a->rc == 0; i++) {
         a->rc = stg_wal_append(a->w, 2, buf, a->len, &lsn, NULL);
-        if (a->rc == 0)
-            a->rc = stg_wal_sync(a->w, lsn, NULL);
+        if (a->rc == 0) a->rc = stg_wal_sync(a->w, lsn, NULL);
     }
     free(buf);
     return NULL;
@@ -370,8 +360,7 @@ static void run_child(const char *dir, int fd)
         a[t].w = w;
         a[t].t = t;
         a[t].fd = fd;
-        if (pthread_create(&th[t], NULL, child_thread, &a[t]) != 0)
-            _exit(2);
+        if (pthread_create(&th[t], NULL, child_thread, &a[t]) != 0) _exit(2);
     }
     pthread_join(th[0], NULL);
     _exit(6);
@@ -425,11 +414,9 @@ static void crash_keeps_every_acknowledged_record(void **state)
         for (;;) {
             ack k;
             ssize_t n = read(pfd[0], &k, sizeof k);
-            if (n == 0)
-                break;
+            if (n == 0) break;
             assert_int_equal(n, sizeof k);
-            if (nack == cap)
-                acks = realloc(acks, (cap *= 2) * sizeof *acks);
+            if (nack == cap) acks = realloc(acks, (cap *= 2) * sizeof *acks);
             acks[nack++] = k;
             if (!killed && nack >= (size_t)kill_after[round]) {
                 assert_int_equal(kill(pid, SIGKILL), 0);
@@ -452,7 +439,8 @@ static void crash_keeps_every_acknowledged_record(void **state)
         assert_int_equal(stg_wal_open(dir, NULL, 1, &w, &err), STRATA_OK);
         assert_int_equal(stg_wal_replay(w, 1, crash_cb, &s, &st, &err), STRATA_OK);
         printf("round %d: %zu acknowledged, %" PRIu64 " replayed, %" PRIu64 " bytes cut, %u "
-               "segments\n", round, nack, s.n, st.cut_bytes, st.segments);
+               "segments\n",
+               round, nack, s.n, st.cut_bytes, st.segments);
         assert_int_equal(s.bad, 0);
         assert_true(s.n >= nack);
         for (size_t i = 0; i < nack; i++) {
@@ -514,9 +502,8 @@ static void bench_append_sync(void **state)
             double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
             printf("bench: %d thread(s), %5zu-byte records, sync on: %9.0f records/s %7.2f MB/s "
                    "(%" PRIu64 " appends, %" PRIu64 " fdatasyncs, %.1f records/fdatasync)\n",
-                   nt, lens[li], (double)ws.appends / sec,
-                   (double)ws.append_bytes / sec / 1e6, ws.appends, ws.syncs,
-                   ws.syncs ? (double)ws.appends / (double)ws.syncs : 0.0);
+                   nt, lens[li], (double)ws.appends / sec, (double)ws.append_bytes / sec / 1e6,
+                   ws.appends, ws.syncs, ws.syncs ? (double)ws.appends / (double)ws.syncs : 0.0);
             stg_wal_close(w);
             wt_rm_rf(dir);
         }

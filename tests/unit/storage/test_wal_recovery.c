@@ -44,8 +44,7 @@ static void cap_open(cap_log *c)
 static const char *cap_take(cap_log *c)
 {
     long n = ftell(c->lg.sink);
-    if (n > (long)sizeof c->text - 1)
-        n = (long)sizeof c->text - 1;
+    if (n > (long)sizeof c->text - 1) n = (long)sizeof c->text - 1;
     rewind(c->lg.sink);
     size_t got = fread(c->text, 1, (size_t)n, c->lg.sink);
     c->text[got] = '\0';
@@ -64,8 +63,7 @@ static stg_wal *open_ok(const char *dir, const stg_wal_options *o, uint64_t star
     stg_wal *w = NULL;
     strata_error err;
     int rc = stg_wal_open(dir, o, start, &w, &err);
-    if (rc != 0)
-        fprintf(stderr, "open: %s\n", err.msg);
+    if (rc != 0) fprintf(stderr, "open: %s\n", err.msg);
     assert_int_equal(rc, STRATA_OK);
     return w;
 }
@@ -75,8 +73,7 @@ static stg_wal_replay_stats replay_ok(stg_wal *w, uint64_t from, wt_coll *c)
     stg_wal_replay_stats st;
     strata_error err;
     int rc = stg_wal_replay(w, from, wt_collect, c, &st, &err);
-    if (rc != 0)
-        fprintf(stderr, "replay: %s\n", err.msg);
+    if (rc != 0) fprintf(stderr, "replay: %s\n", err.msg);
     assert_int_equal(rc, STRATA_OK);
     return st;
 }
@@ -95,8 +92,7 @@ static uint64_t fill_log(stg_wal *w, uint64_t n, size_t len)
 static uint64_t nonzero_span(const uint8_t *image, size_t start, size_t end)
 {
     for (size_t i = end; i > start; i--)
-        if (image[i - 1] != 0)
-            return i - start;
+        if (image[i - 1] != 0) return i - start;
     return 0;
 }
 
@@ -114,8 +110,8 @@ static void check_recovers(const char *dir, const stg_wal_options *o, uint64_t g
     for (size_t i = 0; i < c.n; i++)
         assert_true(c.recs[i].lsn == i + 1 && c.recs[i].ok);
     if (st.cut_bytes != want_cut)
-        fprintf(stderr, "cut_bytes %" PRIu64 " want %" PRIu64 "; log: %s\n", st.cut_bytes,
-                want_cut, logged);
+        fprintf(stderr, "cut_bytes %" PRIu64 " want %" PRIu64 "; log: %s\n", st.cut_bytes, want_cut,
+                logged);
     assert_int_equal(st.cut_bytes, want_cut);
     if (want_cut > 0) {
         assert_non_null(strstr(logged, "warn"));
@@ -172,7 +168,10 @@ static void torn_tail_at_every_offset(void **state)
     (void)state;
     /* Last record: odd LSN 21 -> 300 random bytes; even LSN 22 -> 6000 compressible bytes,
      * stored LZ4-compressed. */
-    static const struct { uint64_t n; size_t len; } cases[] = {{21, 300}, {22, 6000}};
+    static const struct {
+        uint64_t n;
+        size_t len;
+    } cases[] = {{21, 300}, {22, 6000}};
     cap_log cl;
     cap_open(&cl);
     stg_wal_options o = opts(1 << 20);

@@ -39,12 +39,12 @@ static inline void wt_fill(uint8_t *buf, size_t len, uint64_t key)
 {
     uint64_t s = key * 0x2545f4914f6cdd1dull + 7;
     if (key % 2 == 0) {
-        static const char words[] = "cpu,host=server01,region=us-west value=0.64 1434055562000000000\n";
+        static const char words[] =
+            "cpu,host=server01,region=us-west value=0.64 1434055562000000000\n";
         size_t off = (size_t)(wt_mix(&s) % (sizeof words - 1));
         for (size_t i = 0; i < len; i++) {
             buf[i] = (uint8_t)words[(off + i) % (sizeof words - 1)];
-            if (i % 97 == 0)
-                buf[i] = (uint8_t)('0' + wt_mix(&s) % 10);
+            if (i % 97 == 0) buf[i] = (uint8_t)('0' + wt_mix(&s) % 10);
         }
     } else {
         for (size_t i = 0; i < len; i += 8) {
@@ -61,10 +61,14 @@ static inline size_t wt_len_for(uint64_t lsn, uint64_t seed, size_t max)
     uint64_t s = lsn ^ (seed << 20);
     uint64_t r = wt_mix(&s);
     switch (r % 8) {
-    case 0: return 0;
-    case 1: return 1;
-    case 2: return (size_t)(r >> 8) % (max + 1);
-    default: return (size_t)(r >> 8) % (max / 8 + 1);
+    case 0:
+        return 0;
+    case 1:
+        return 1;
+    case 2:
+        return (size_t)(r >> 8) % (max + 1);
+    default:
+        return (size_t)(r >> 8) % (max / 8 + 1);
     }
 }
 
@@ -73,12 +77,10 @@ static inline char *wt_tmpdir(void)
 {
     const char *base = getenv("STRATA_TEST_TMP");
     char *path;
-    if (base == NULL || base[0] == '\0')
-        base = "/tmp";
+    if (base == NULL || base[0] == '\0') base = "/tmp";
     (void)mkdir(base, 0755);
     path = malloc(strlen(base) + 32);
-    if (path == NULL)
-        return NULL;
+    if (path == NULL) return NULL;
     sprintf(path, "%s/walXXXXXX", base);
     if (mkdtemp(path) == NULL) {
         free(path);
@@ -97,8 +99,7 @@ static inline int wt_rm_one(const char *p, const struct stat *sb, int flag, stru
 
 static inline void wt_rm_rf(char *dir)
 {
-    if (dir == NULL)
-        return;
+    if (dir == NULL) return;
     nftw(dir, wt_rm_one, 16, FTW_DEPTH | FTW_PHYS);
     free(dir);
 }
@@ -119,12 +120,10 @@ static inline int wt_count_suffix(const char *dir, const char *suffix)
     struct dirent *e;
     int n = 0;
     size_t m = strlen(suffix);
-    if (d == NULL)
-        return -1;
+    if (d == NULL) return -1;
     while ((e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (l >= m && strcmp(e->d_name + l - m, suffix) == 0)
-            n++;
+        if (l >= m && strcmp(e->d_name + l - m, suffix) == 0) n++;
     }
     closedir(d);
     return n;
@@ -136,8 +135,7 @@ static inline int wt_list_segs(const char *dir, uint64_t *out, int max)
     DIR *d = opendir(dir);
     struct dirent *e;
     int n = 0;
-    if (d == NULL)
-        return -1;
+    if (d == NULL) return -1;
     while ((e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
         if (l == 24 && strcmp(e->d_name + 20, ".wal") == 0 && n < max)
@@ -166,8 +164,7 @@ static inline uint8_t *wt_read_file(const char *path, size_t *len)
     uint8_t *p = NULL;
     long n;
     *len = 0;
-    if (f == NULL)
-        return NULL;
+    if (f == NULL) return NULL;
     fseek(f, 0, SEEK_END);
     n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -184,8 +181,7 @@ static inline uint8_t *wt_read_file(const char *path, size_t *len)
 static inline int wt_write_file(const char *path, const uint8_t *p, size_t len)
 {
     FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return -1;
+    if (f == NULL) return -1;
     size_t w = fwrite(p, 1, len, f);
     fclose(f);
     return w == len ? 0 : -1;
@@ -216,20 +212,17 @@ static inline int wt_collect(void *ctx, uint64_t lsn, uint8_t type, const uint8_
                              size_t len)
 {
     wt_coll *c = ctx;
-    if (c->stop_at_lsn != 0 && lsn == (uint64_t)c->stop_at_lsn)
-        return 42;
+    if (c->stop_at_lsn != 0 && lsn == (uint64_t)c->stop_at_lsn) return 42;
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 256;
         c->recs = realloc(c->recs, c->cap * sizeof *c->recs);
-        if (c->recs == NULL)
-            return -1;
+        if (c->recs == NULL) return -1;
     }
     if (len > c->scratch_cap) {
         c->scratch = realloc(c->scratch, len);
         c->scratch_cap = len;
     }
-    if (payload == NULL)
-        return -2;
+    if (payload == NULL) return -2;
     wt_fill(c->scratch, len, lsn + c->key_seed);
     c->recs[c->n].lsn = lsn;
     c->recs[c->n].type = type;
@@ -260,10 +253,8 @@ static inline int wt_append_lsn(stg_wal *w, uint8_t type, size_t len, uint64_t k
     }
     wt_fill(buf, len, next + key_seed);
     int rc = stg_wal_append(w, type, buf, len, lsn_out, &err);
-    if (rc == 0 && lsn_out && *lsn_out != next)
-        return -1000; /* single-threaded callers only */
-    if (rc != 0)
-        fprintf(stderr, "append: %s\n", err.msg);
+    if (rc == 0 && lsn_out && *lsn_out != next) return -1000; /* single-threaded callers only */
+    if (rc != 0) fprintf(stderr, "append: %s\n", err.msg);
     return rc;
 }
 
