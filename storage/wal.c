@@ -244,7 +244,6 @@ static int flush_io(stg_wal *w, const uint8_t *hdr, const void *pay, size_t pay_
         if (cur->file_bytes < w->seg_bytes) cur->file_bytes = w->seg_bytes;
     }
     w->st.syncs += (uint64_t)synced;
-    w->written_lsn = target;
     if ((synced || !w->opt.sync) && w->synced_lsn < target) w->synced_lsn = target;
     return STRATA_OK;
 }

@@ -87,7 +87,6 @@ struct stg_wal {
     int failed;                      /* sticky error code of a failed write/sync, 0 if none */
     char failmsg[STRATA_ERRMSG_MAX]; /* what failed, repeated to later callers */
     uint64_t next_lsn;               /* LSN of the next append */
-    uint64_t written_lsn;            /* records <= this were handed to pwritev */
     uint64_t synced_lsn;             /* records <= this are durable */
     wal_buf active;                  /* records appended but not yet written */
     wal_buf spare;                   /* being written by the token holder; empty otherwise */

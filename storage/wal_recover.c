@@ -519,7 +519,6 @@ int stg__wal_recover(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *
     w->seg_bytes = cur_end;
     w->seg_logical = cur_end;
     w->next_lsn = next;
-    w->written_lsn = next - 1;
     w->synced_lsn = next - 1;
     w->active.len = 0;
     w->ready = 1;

@@ -13,6 +13,8 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <xxhash.h>
 
 #include "wal_test_util.h"
@@ -441,6 +443,58 @@ static void leftover_tmp_file_is_removed(void **state)
     wt_rm_rf(dir);
 }
 
+/*
+ * A write that fails (here: RLIMIT_FSIZE cuts a write short, then refuses
+ * the rest with EFBIG) makes the log failed: the sync reports it, later
+ * appends and syncs repeat it, and a reopen recovers every record that was
+ * synced before, cutting the torn one.
+ */
+static void failed_write_is_sticky_and_recoverable(void **state)
+{
+    (void)state;
+    cap_log cl;
+    cap_open(&cl);
+    stg_wal_options o = opts(1 << 20);
+    o.sync = 1;
+    o.log = &cl.lg;
+    char *dir = wt_tmpdir();
+    stg_wal *w = open_ok(dir, &o, 1);
+    struct rlimit old, lim;
+    strata_error err;
+    uint64_t lsn = 0, synced = 0;
+    int rc = 0;
+
+    assert_int_equal(stg_wal_replay(w, 1, NULL, NULL, NULL, NULL), STRATA_OK);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 64 * 1024;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (int i = 0; i < 200 && rc == 0; i++) {
+        rc = wt_append_lsn(w, 1, 1000, 0, &lsn);
+        if (rc == 0) rc = stg_wal_sync(w, lsn, &err);
+        if (rc == 0) synced = lsn;
+    }
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(rc, STRATA_EIO);
+    assert_true(synced > 30 && synced < 70);
+    assert_non_null(strstr(cap_take(&cl), "refuses writes until reopened"));
+    /* Sticky, even though writes would work again now. */
+    assert_int_equal(stg_wal_append(w, 1, "x", 1, NULL, &err), STRATA_EIO);
+    assert_non_null(strstr(err.msg, "must be reopened"));
+    assert_int_equal(stg_wal_sync(w, UINT64_MAX, &err), STRATA_EIO);
+    assert_int_equal(stg_wal_rotate(w, NULL, &err), STRATA_EIO);
+    stg_wal_close(w);
+
+    /* The record being written when the limit hit is torn (zeros of the preallocation after
+     * its first bytes): cut from where it starts. */
+    uint64_t torn_start = 32 + synced * (24 + 1000);
+    check_recovers(dir, &o, synced, 64 * 1024 - torn_start, &cl, "checksum mismatch");
+    wt_rm_rf(dir);
+    cap_close(&cl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +506,7 @@ int main(void)
         cmocka_unit_test(missing_middle_segment),
         cmocka_unit_test(newer_version_is_refused_untouched),
         cmocka_unit_test(leftover_tmp_file_is_removed),
+        cmocka_unit_test(failed_write_is_sticky_and_recoverable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
