@@ -197,6 +197,7 @@ typedef struct gc_arg {
     size_t len;
     int rc;
     atomic_int *stop; /* bench mode: run until *stop */
+    int sync_every;   /* sync after every n-th append (0 or 1: every append) */
     uint64_t done;
 } gc_arg;
 
@@ -208,9 +209,11 @@ static void *append_sync_loop(void *p)
     wt_fill(buf, a->len, 1); /* random: incompressible */
     for (int i = 0; (a->stop ? !atomic_load(a->stop) : i < a->n) && a->rc == 0; i++) {
         a->rc = stg_wal_append(a->w, 1, buf, a->len, &lsn, NULL);
-        if (a->rc == 0) a->rc = stg_wal_sync(a->w, lsn, NULL);
+        if (a->rc == 0 && (a->sync_every <= 1 || (i + 1) % a->sync_every == 0))
+            a->rc = stg_wal_sync(a->w, lsn, NULL);
         a->done++;
     }
+    if (a->rc == 0) a->rc = stg_wal_sync(a->w, UINT64_MAX, NULL);
     free(buf);
     return NULL;
 }
@@ -474,40 +477,46 @@ static void bench_append_sync(void **state)
     }
     static const size_t lens[] = {100, 1024, 16384};
     static const int threads[] = {1, 8};
-    for (size_t li = 0; li < 3; li++) {
-        for (int ti = 0; ti < 2; ti++) {
-            char *dir = wt_tmpdir();
-            stg_wal *w = NULL;
-            gc_arg a[8];
-            pthread_t th[8];
-            atomic_int stop = 0;
-            stg_wal_stats ws;
-            struct timespec t0, t1, d = {2, 0};
-            int nt = threads[ti];
-            assert_int_equal(stg_wal_open(dir, NULL, 1, &w, NULL), STRATA_OK);
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            for (int t = 0; t < nt; t++) {
-                memset(&a[t], 0, sizeof a[t]);
-                a[t].w = w;
-                a[t].len = lens[li];
-                a[t].stop = &stop;
-                assert_int_equal(pthread_create(&th[t], NULL, append_sync_loop, &a[t]), 0);
+    static const int every[] = {1, 1000};
+    for (int ei = 0; ei < 2; ei++)
+        for (size_t li = 0; li < 3; li++) {
+            for (int ti = 0; ti < 2; ti++) {
+                char *dir = wt_tmpdir();
+                stg_wal *w = NULL;
+                gc_arg a[8];
+                pthread_t th[8];
+                atomic_int stop = 0;
+                stg_wal_stats ws;
+                struct timespec t0, t1, d = {1, 0};
+                int nt = threads[ti];
+                assert_int_equal(stg_wal_open(dir, NULL, 1, &w, NULL), STRATA_OK);
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                for (int t = 0; t < nt; t++) {
+                    memset(&a[t], 0, sizeof a[t]);
+                    a[t].w = w;
+                    a[t].len = lens[li];
+                    a[t].stop = &stop;
+                    a[t].sync_every = every[ei];
+                    assert_int_equal(pthread_create(&th[t], NULL, append_sync_loop, &a[t]), 0);
+                }
+                nanosleep(&d, NULL);
+                atomic_store(&stop, 1);
+                for (int t = 0; t < nt; t++)
+                    pthread_join(th[t], NULL);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                stg_wal_stat(w, &ws);
+                double sec =
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+                printf("bench: %d thread(s), %5zu-byte records, sync on, sync every %4d: %9.0f "
+                       "records/s %7.2f MB/s (%" PRIu64 " appends, %" PRIu64
+                       " fdatasyncs, %.1f records/fdatasync)\n",
+                       nt, lens[li], every[ei], (double)ws.appends / sec,
+                       (double)ws.append_bytes / sec / 1e6, ws.appends, ws.syncs,
+                       ws.syncs ? (double)ws.appends / (double)ws.syncs : 0.0);
+                stg_wal_close(w);
+                wt_rm_rf(dir);
             }
-            nanosleep(&d, NULL);
-            atomic_store(&stop, 1);
-            for (int t = 0; t < nt; t++)
-                pthread_join(th[t], NULL);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            stg_wal_stat(w, &ws);
-            double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-            printf("bench: %d thread(s), %5zu-byte records, sync on: %9.0f records/s %7.2f MB/s "
-                   "(%" PRIu64 " appends, %" PRIu64 " fdatasyncs, %.1f records/fdatasync)\n",
-                   nt, lens[li], (double)ws.appends / sec, (double)ws.append_bytes / sec / 1e6,
-                   ws.appends, ws.syncs, ws.syncs ? (double)ws.appends / (double)ws.syncs : 0.0);
-            stg_wal_close(w);
-            wt_rm_rf(dir);
         }
-    }
 }
 
 int main(void)
