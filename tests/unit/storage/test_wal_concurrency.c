@@ -213,7 +213,7 @@ static void *append_sync_loop(void *p)
             a->rc = stg_wal_sync(a->w, lsn, NULL);
         a->done++;
     }
-    if (a->rc == 0) a->rc = stg_wal_sync(a->w, UINT64_MAX, NULL);
+    if (a->rc == 0 && a->sync_every > 1) a->rc = stg_wal_sync(a->w, UINT64_MAX, NULL);
     free(buf);
     return NULL;
 }
