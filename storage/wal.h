@@ -168,8 +168,10 @@ int stg_wal_replay(stg_wal *w, uint64_t from_lsn, stg_wal_replay_fn cb, void *ct
  * memory (up to 1 MiB) and written by the next stg_wal_sync(), rotation, or
  * the append that finds the buffer full; a record above 1 MiB is written
  * before return. Starts a new segment first when this record would push the
- * current one past segment_bytes (a record larger than a segment gets a
- * segment of its own).
+ * current non-empty one past segment_bytes; an append rotates at most once,
+ * so a record larger than segment_bytes (or one that finds the fresh segment
+ * already filled by concurrent appenders) goes into the new segment anyway
+ * and the next append rotates again.
  *
  * Threads: thread-safe; concurrent appenders only share a memcpy under the
  *          mutex (compression and hashing happen outside it).
