@@ -28,13 +28,22 @@ static inline uint64_t stg__load64(const uint8_t *p)
     return v; /* little-endian hosts only; see the static check in chunk.c */
 }
 
-static inline void stg__store64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline void stg__store64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
 
 /* Mask of the low n bits, n in 0..64. */
-static inline uint64_t stg__mask(unsigned n) { return n >= 64 ? ~0ull : ((1ull << n) - 1); }
+static inline uint64_t stg__mask(unsigned n)
+{
+    return n >= 64 ? ~0ull : ((1ull << n) - 1);
+}
 
 /* Number of significant bits of v (0 for 0). */
-static inline unsigned stg__bitlen(uint64_t v) { return v ? 64u - (unsigned)__builtin_clzll(v) : 0u; }
+static inline unsigned stg__bitlen(uint64_t v)
+{
+    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
+}
 
 /* Bytes of the LEB128 encoding of v. */
 static inline unsigned stg__varint_len(uint64_t v)
@@ -148,8 +157,7 @@ static inline uint64_t stg__bitr_get(stg__bitr *r, unsigned nb)
 /* Read nb bits, nb 0..64. */
 static inline uint64_t stg__bitr_get64(stg__bitr *r, unsigned nb)
 {
-    if (nb <= 56)
-        return stg__bitr_get(r, nb);
+    if (nb <= 56) return stg__bitr_get(r, nb);
     uint64_t lo = stg__bitr_get(r, 32);
     return lo | (stg__bitr_get(r, nb - 32) << 32);
 }

@@ -55,8 +55,7 @@ const char *stg_codec_name(unsigned id)
         [STG_CODEC_STR_PLAIN] = "str-plain",   [STG_CODEC_STR_LZ4] = "str-lz4",
         [STG_CODEC_STR_DICT] = "str-dict",
     };
-    if (id >= sizeof names / sizeof names[0] || !names[id])
-        return "?";
+    if (id >= sizeof names / sizeof names[0] || !names[id]) return "?";
     return names[id];
 }
 
@@ -89,11 +88,15 @@ static int val_codec_ok(stg_type t, unsigned c)
 static size_t val_bound(stg_type type, uint32_t count, size_t str_bytes)
 {
     switch (type) {
-    case STG_FLOAT: return stg__f64_bound(count);
+    case STG_FLOAT:
+        return stg__f64_bound(count);
     case STG_INT:
-    case STG_UINT: return stg__i64_bound(count);
-    case STG_BOOL: return stg__bool_bound(count);
-    case STG_STRING: return stg__str_bound(count, str_bytes);
+    case STG_UINT:
+        return stg__i64_bound(count);
+    case STG_BOOL:
+        return stg__bool_bound(count);
+    case STG_STRING:
+        return stg__str_bound(count, str_bytes);
     }
     return 0;
 }
@@ -111,17 +114,14 @@ static void stats_f64(const uint64_t *v, uint32_t n, stg_chunk_info *in)
     int any = 0;
     for (uint32_t i = 0; i < n; i++) {
         double d = stg_val_to_f64(v[i]);
-        if (isnan(d))
-            continue;
+        if (isnan(d)) continue;
         sum += d;
         if (!any) {
             mn = mx = d;
             any = 1;
         } else {
-            if (d < mn)
-                mn = d;
-            if (d > mx)
-                mx = d;
+            if (d < mn) mn = d;
+            if (d > mx) mx = d;
         }
     }
     in->min = any ? stg_val_from_f64(mn) : CANON_NAN;
@@ -200,8 +200,7 @@ static size_t hdr_write(uint8_t *h, const stg_chunk_info *in, size_t tsl, size_t
     do {                                                                                           \
         size_t k_ = strata_varint_get(p, end, &(var));                                             \
         if (!k_)                                                                                   \
-            return CORRUPT("%s at byte %zu is truncated or malformed", what,                       \
-                           (size_t)(p - blob));                                                    \
+            return CORRUPT("%s at byte %zu is truncated or malformed", what, (size_t)(p - blob));  \
         p += k_;                                                                                   \
     } while (0)
 
@@ -221,23 +220,19 @@ static int hdr_parse(const uint8_t *blob, size_t len, stg_chunk_info *in, size_t
                                 "chunk format version %u is not supported (this build reads %u)",
                                 blob[1], STG_CHUNK_VERSION);
     memset(in, 0, sizeof *in);
-    if (!type_ok(blob[2]))
-        return CORRUPT("unknown type %u", blob[2]);
+    if (!type_ok(blob[2])) return CORRUPT("unknown type %u", blob[2]);
     in->type = (stg_type)blob[2];
     in->ts_codec = blob[3];
     in->val_codec = blob[4];
-    if (!ts_codec_ok(in->ts_codec))
-        return CORRUPT("unknown timestamp codec %u", in->ts_codec);
+    if (!ts_codec_ok(in->ts_codec)) return CORRUPT("unknown timestamp codec %u", in->ts_codec);
     if (!val_codec_ok(in->type, in->val_codec))
-        return CORRUPT("codec %u is not a %s value codec", in->val_codec,
-                       stg_type_name(in->type));
+        return CORRUPT("codec %u is not a %s value codec", in->val_codec, stg_type_name(in->type));
 
     const uint8_t *p = blob + HDR_FIXED, *end = blob + len - CSUM_BYTES;
     uint64_t count, zt, span, a, b, c, ts_len, val_len;
     GETV(count, "count");
     if (count == 0 || count > STG_CHUNK_MAX_POINTS)
-        return CORRUPT("count %llu outside 1..%u", (unsigned long long)count,
-                       STG_CHUNK_MAX_POINTS);
+        return CORRUPT("count %llu outside 1..%u", (unsigned long long)count, STG_CHUNK_MAX_POINTS);
     GETV(zt, "t_first");
     GETV(span, "time span");
     in->count = (uint32_t)count;
@@ -245,8 +240,7 @@ static int hdr_parse(const uint8_t *blob, size_t len, stg_chunk_info *in, size_t
     /* Strictly increasing timestamps: at least 1 ns per step, no wrap. */
     if (span < count - 1 || span > (uint64_t)INT64_MAX - (uint64_t)in->t_first)
         return CORRUPT("time span %llu impossible for %llu points from %lld",
-                       (unsigned long long)span, (unsigned long long)count,
-                       (long long)in->t_first);
+                       (unsigned long long)span, (unsigned long long)count, (long long)in->t_first);
     in->t_last = (int64_t)((uint64_t)in->t_first + span);
 
     switch (in->type) {
@@ -300,8 +294,7 @@ static int hdr_parse(const uint8_t *blob, size_t len, stg_chunk_info *in, size_t
     if (ts_len > room || val_len != room - ts_len)
         return CORRUPT("sections of %llu + %llu bytes do not fill the %zu bytes after the header",
                        (unsigned long long)ts_len, (unsigned long long)val_len, room);
-    if (len > UINT32_MAX)
-        return CORRUPT("%zu bytes is larger than any chunk", len);
+    if (len > UINT32_MAX) return CORRUPT("%zu bytes is larger than any chunk", len);
     in->blob_bytes = (uint32_t)len;
     *hl = (size_t)(p - blob);
     *tsl = (size_t)ts_len;
@@ -324,26 +317,22 @@ static int csum_check(const uint8_t *blob, size_t len, strata_error *err)
 int stg_chunk_info_peek(const uint8_t *blob, size_t len, stg_chunk_info *info, strata_error *err)
 {
     size_t hl, tsl, vl;
-    if (!blob)
-        return CORRUPT("no data");
+    if (!blob) return CORRUPT("no data");
     return hdr_parse(blob, len, info, &hl, &tsl, &vl, err);
 }
 
 int stg_chunk_info_read(const uint8_t *blob, size_t len, stg_chunk_info *info, strata_error *err)
 {
-    if (!blob)
-        return CORRUPT("no data");
+    if (!blob) return CORRUPT("no data");
     int rc = csum_check(blob, len, err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     return stg_chunk_info_peek(blob, len, info, err);
 }
 
 /* ---- encode / decode --------------------------------------------------- */
 
-int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
-                     const uint8_t *strbuf, uint32_t count, uint8_t *out, size_t cap,
-                     size_t *used, strata_error *err)
+int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals, const uint8_t *strbuf,
+                     uint32_t count, uint8_t *out, size_t cap, size_t *used, strata_error *err)
 {
     stg_chunk_info in;
     memset(&in, 0, sizeof in);
@@ -351,8 +340,8 @@ int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
     if (!type_ok(type))
         return strata_error_set(err, STRATA_EINVAL, "chunk encode: unknown type %d", (int)type);
     if (count == 0 || count > STG_CHUNK_MAX_POINTS)
-        return strata_error_set(err, STRATA_EINVAL, "chunk encode: count %u outside 1..%u",
-                                count, STG_CHUNK_MAX_POINTS);
+        return strata_error_set(err, STRATA_EINVAL, "chunk encode: count %u outside 1..%u", count,
+                                STG_CHUNK_MAX_POINTS);
     for (uint32_t i = 1; i < count; i++)
         if (ts[i] <= ts[i - 1])
             return strata_error_set(err, STRATA_EINVAL,
@@ -366,9 +355,15 @@ int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
 
     uint64_t str_total = 0;
     switch (type) {
-    case STG_FLOAT: stats_f64(vals, count, &in); break;
-    case STG_INT: stats_i64(vals, count, 1, &in); break;
-    case STG_UINT: stats_i64(vals, count, 0, &in); break;
+    case STG_FLOAT:
+        stats_f64(vals, count, &in);
+        break;
+    case STG_INT:
+        stats_i64(vals, count, 1, &in);
+        break;
+    case STG_UINT:
+        stats_i64(vals, count, 0, &in);
+        break;
     case STG_BOOL:
         for (uint32_t i = 0; i < count; i++) {
             if (vals[i] > 1)
@@ -407,7 +402,9 @@ int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
         uint8_t *vs = sec + tsl;
         room -= tsl;
         switch (type) {
-        case STG_FLOAT: rc = stg__f64_encode(vals, count, vs, room, &vl, &in.val_codec); break;
+        case STG_FLOAT:
+            rc = stg__f64_encode(vals, count, vs, room, &vl, &in.val_codec);
+            break;
         case STG_INT:
         case STG_UINT:
             rc = stg__i64_encode(type == STG_INT, vals, count, in.min, in.max, vs, room, &vl,
@@ -417,8 +414,7 @@ int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
             rc = stg__bool_encode(vals, count, (uint32_t)in.sum, vs, room, &vl, &in.val_codec);
             break;
         case STG_STRING:
-            rc = stg__str_encode(vals, strbuf, count, in.str_bytes, vs, room, &vl,
-                                 &in.val_codec);
+            rc = stg__str_encode(vals, strbuf, count, in.str_bytes, vs, room, &vl, &in.val_codec);
             break;
         }
     }
@@ -439,20 +435,17 @@ int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
     return STRATA_OK;
 }
 
-int stg_chunk_decode(const uint8_t *blob, size_t len, int64_t *ts, uint64_t *vals,
-                     uint8_t *strbuf, size_t strcap, uint32_t *count, strata_error *err)
+int stg_chunk_decode(const uint8_t *blob, size_t len, int64_t *ts, uint64_t *vals, uint8_t *strbuf,
+                     size_t strcap, uint32_t *count, strata_error *err)
 {
     stg_chunk_info in;
     size_t hl, tsl, vl;
     *count = 0;
-    if (!blob)
-        return CORRUPT("no data");
+    if (!blob) return CORRUPT("no data");
     int rc = csum_check(blob, len, err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     rc = hdr_parse(blob, len, &in, &hl, &tsl, &vl, err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     if (in.type == STG_STRING && (strcap < in.str_bytes || (in.str_bytes && !strbuf)))
         return strata_error_set(err, STRATA_EINVAL,
                                 "chunk decode: string buffer of %zu bytes, chunk needs %u", strcap,
@@ -463,7 +456,9 @@ int stg_chunk_decode(const uint8_t *blob, size_t len, int64_t *ts, uint64_t *val
                        "timestamps",
                        stg_codec_name(in.ts_codec), tsl, in.count);
     switch (in.type) {
-    case STG_FLOAT: rc = stg__f64_decode(in.val_codec, vp, vl, in.count, vals); break;
+    case STG_FLOAT:
+        rc = stg__f64_decode(in.val_codec, vp, vl, in.count, vals);
+        break;
     case STG_INT:
     case STG_UINT:
         rc = stg__i64_decode(in.type == STG_INT, in.val_codec, vp, vl, in.min, in.count, vals);

@@ -100,9 +100,8 @@ size_t stg_chunk_bound(stg_type type, uint32_t count, size_t str_bytes);
  *         too small;
  *         STRATA_ENOMEM: the scratch buffer for the string LZ4 trial.
  */
-int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
-                     const uint8_t *strbuf, uint32_t count, uint8_t *out, size_t cap,
-                     size_t *used, strata_error *err);
+int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals, const uint8_t *strbuf,
+                     uint32_t count, uint8_t *out, size_t cap, size_t *used, strata_error *err);
 
 /*
  * Validate the header and the checksum of the whole blob (exactly len bytes:
@@ -110,16 +109,14 @@ int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals,
  * @return STRATA_OK, STRATA_ECORRUPT (message says what is wrong),
  *         STRATA_EVERSION (a checksum-valid chunk of another format version).
  */
-int stg_chunk_info_read(const uint8_t *blob, size_t len, stg_chunk_info *info,
-                        strata_error *err);
+int stg_chunk_info_read(const uint8_t *blob, size_t len, stg_chunk_info *info, strata_error *err);
 
 /*
  * Same as stg_chunk_info_read() without verifying the checksum (for callers
  * that verified it already). The header is still fully validated.
  * @return STRATA_OK, STRATA_ECORRUPT, STRATA_EVERSION.
  */
-int stg_chunk_info_peek(const uint8_t *blob, size_t len, stg_chunk_info *info,
-                        strata_error *err);
+int stg_chunk_info_peek(const uint8_t *blob, size_t len, stg_chunk_info *info, strata_error *err);
 
 /*
  * Decode the whole chunk (verifies the checksum). ts and vals must hold
@@ -136,7 +133,7 @@ int stg_chunk_info_peek(const uint8_t *blob, size_t len, stg_chunk_info *info,
  * @return STRATA_OK, STRATA_ECORRUPT, STRATA_EVERSION,
  *         STRATA_EINVAL (strcap smaller than the chunk's str_bytes).
  */
-int stg_chunk_decode(const uint8_t *blob, size_t len, int64_t *ts, uint64_t *vals,
-                     uint8_t *strbuf, size_t strcap, uint32_t *count, strata_error *err);
+int stg_chunk_decode(const uint8_t *blob, size_t len, int64_t *ts, uint64_t *vals, uint8_t *strbuf,
+                     size_t strcap, uint32_t *count, strata_error *err);
 
 #endif

@@ -34,8 +34,7 @@ typedef struct run_src {
 static void run_fill(void *ctx, uint32_t start, unsigned cnt, uint64_t *x)
 {
     run_src *s = ctx;
-    if (start == 0)
-        s->pos = 0;
+    if (start == 0) s->pos = 0;
     for (unsigned k = 0; k < cnt; k++) {
         uint32_t b = s->pos, e = b + 1;
         while (e < s->n && s->v[e] == s->v[b])
@@ -63,19 +62,16 @@ int stg__bool_encode(const uint64_t *v, uint32_t n, uint32_t ntrue, uint8_t *out
     stg__pack_costs(run_fill, &rs, nruns, seed, 1u << STG__X_FOR, 0, cost);
     size_t rle = 1 + stg__varint_len(nruns) + cost[STG__X_FOR];
     if (rle < bits) {
-        if (cap < rle)
-            return STRATA_EINVAL;
+        if (cap < rle) return STRATA_EINVAL;
         out[0] = (uint8_t)v[0];
         size_t h = 1 + strata_varint_put(out + 1, nruns);
         size_t w = stg__pack_write(run_fill, &rs, nruns, seed, STG__X_FOR, 0, out + h, cap - h);
-        if (w == SIZE_MAX)
-            return STRATA_EINVAL;
+        if (w == SIZE_MAX) return STRATA_EINVAL;
         *used = h + w;
         *codec = STG_CODEC_BOOL_RLE;
         return STRATA_OK;
     }
-    if (cap < bits)
-        return STRATA_EINVAL;
+    if (cap < bits) return STRATA_EINVAL;
     memset(out, 0, bits);
     for (uint32_t i = 0; i < n; i++)
         out[i >> 3] |= (uint8_t)(v[i] << (i & 7));
@@ -90,41 +86,33 @@ int stg__bool_decode(unsigned codec, const uint8_t *p, size_t len, uint32_t ntru
     uint64_t ones = 0;
     switch (codec) {
     case STG_CODEC_CONST:
-        if (len != 0 || (ntrue != 0 && ntrue != n))
-            return STRATA_ECORRUPT;
+        if (len != 0 || (ntrue != 0 && ntrue != n)) return STRATA_ECORRUPT;
         for (uint32_t i = 0; i < n; i++)
             v[i] = ntrue ? 1 : 0;
         return STRATA_OK;
     case STG_CODEC_BOOL_BITS:
-        if (len != ((size_t)n + 7) / 8 || (n & 7 && p[len - 1] >> (n & 7)))
-            return STRATA_ECORRUPT;
+        if (len != ((size_t)n + 7) / 8 || (n & 7 && p[len - 1] >> (n & 7))) return STRATA_ECORRUPT;
         for (uint32_t i = 0; i < n; i++)
             ones += v[i] = (p[i >> 3] >> (i & 7)) & 1;
         return ones == ntrue ? STRATA_OK : STRATA_ECORRUPT;
     case STG_CODEC_BOOL_RLE: {
         const uint8_t *end = p + len;
-        if (len < 2 || p[0] > 1)
-            return STRATA_ECORRUPT;
+        if (len < 2 || p[0] > 1) return STRATA_ECORRUPT;
         uint64_t bit = p[0], nruns;
         size_t k = strata_varint_get(p + 1, end, &nruns);
-        if (!k || nruns == 0 || nruns > n)
-            return STRATA_ECORRUPT;
+        if (!k || nruns == 0 || nruns > n) return STRATA_ECORRUPT;
         p += 1 + k;
         stg__xst seed = {0, 0};
-        if (stg__pack_read(&p, end, (uint32_t)nruns, seed, STG__X_FOR, v) != STRATA_OK ||
-            p != end)
+        if (stg__pack_read(&p, end, (uint32_t)nruns, seed, STG__X_FOR, v) != STRATA_OK || p != end)
             return STRATA_ECORRUPT;
         /* Check the run lengths add up to n before expanding. */
         uint64_t total = 0;
         for (uint64_t r = 0; r < nruns; r++) {
-            if (v[r] >= n)
-                return STRATA_ECORRUPT;
+            if (v[r] >= n) return STRATA_ECORRUPT;
             total += v[r] + 1;
-            if ((r & 1) == (bit ? 0 : 1))
-                ones += v[r] + 1;
+            if ((r & 1) == (bit ? 0 : 1)) ones += v[r] + 1;
         }
-        if (total != n || ones != ntrue)
-            return STRATA_ECORRUPT;
+        if (total != n || ones != ntrue) return STRATA_ECORRUPT;
         /* Expand in place from the back: run r is written at or after index
          * r (every earlier run is at least one long), so the lengths not yet
          * read are never overwritten. */

@@ -75,8 +75,7 @@ static size_t gorilla_size(const uint64_t *v, uint32_t n)
             continue;
         }
         unsigned lead = (unsigned)__builtin_clzll(x), trail = (unsigned)__builtin_ctzll(x);
-        if (lead > 31)
-            lead = 31;
+        if (lead > 31) lead = 31;
         if (pl <= 64 && lead >= pl && trail >= pt) {
             bits += 2 + (64 - pl - pt);
         } else {
@@ -103,8 +102,7 @@ static size_t gorilla_write(const uint64_t *v, uint32_t n, uint8_t *out, size_t 
             continue;
         }
         unsigned lead = (unsigned)__builtin_clzll(x), trail = (unsigned)__builtin_ctzll(x);
-        if (lead > 31)
-            lead = 31;
+        if (lead > 31) lead = 31;
         if (pl <= 64 && lead >= pl && trail >= pt) {
             stg__bitw_put(&w, 1, 2); /* bit 1 (non-zero), bit 0 (reuse) */
             stg__bitw_put(&w, x >> pt, 64 - pl - pt);
@@ -135,8 +133,7 @@ static int gorilla_read(const uint8_t *p, size_t len, uint32_t n, uint64_t *v)
             if (stg__bitr_get(&r, 1)) {
                 unsigned hdr = (unsigned)stg__bitr_get(&r, 11);
                 unsigned lead = hdr & 31, len = (hdr >> 5) + 1;
-                if (lead + len > 64)
-                    return STRATA_ECORRUPT;
+                if (lead + len > 64) return STRATA_ECORRUPT;
                 pl = lead;
                 pt = 64 - lead - len;
                 have = 1;
@@ -147,11 +144,9 @@ static int gorilla_read(const uint8_t *p, size_t len, uint32_t n, uint64_t *v)
             prev ^= x;
         }
         v[i] = prev;
-        if (r.bad)
-            return STRATA_ECORRUPT;
+        if (r.bad) return STRATA_ECORRUPT;
     }
-    if (r.bad || stg__bitr_used(&r, p) != len)
-        return STRATA_ECORRUPT;
+    if (r.bad || stg__bitr_used(&r, p) != len) return STRATA_ECORRUPT;
     return STRATA_OK;
 }
 
@@ -168,8 +163,7 @@ typedef struct dec_src {
 static void dec_fill(void *ctx, uint32_t start, unsigned n, uint64_t *x)
 {
     dec_src *s = ctx;
-    if (start == 0)
-        s->last = 0;
+    if (start == 0) s->last = 0;
     int64_t last = s->last;
     for (unsigned i = 0; i < n; i++) {
         uint32_t j = start + i;
@@ -200,10 +194,8 @@ static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan
     unsigned e = 0;
     uint32_t nexc = 0, changed = 0; /* values before `changed` were checked at a smaller e */
     for (uint32_t i = 0; i < n; i++) {
-        if (i && v[i] == v[i - 1] && !(exc[(i - 1) >> 6] >> ((i - 1) & 63) & 1))
-            continue;
-        if (stg__dec_fits(v[i], e, NULL))
-            continue;
+        if (i && v[i] == v[i - 1] && !(exc[(i - 1) >> 6] >> ((i - 1) & 63) & 1)) continue;
+        if (stg__dec_fits(v[i], e, NULL)) continue;
         unsigned f = e + 1;
         while (f <= DEC_EMAX && !stg__dec_fits(v[i], f, NULL))
             f++;
@@ -213,8 +205,7 @@ static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan
             continue;
         }
         exc[i >> 6] |= 1ull << (i & 63);
-        if (++nexc > 4 && nexc > (i >> 3))
-            return;
+        if (++nexc > 4 && nexc > (i >> 3)) return;
     }
     /* Values accepted at a smaller exponent usually still fit at e (same
      * rational, bigger mantissa) unless the mantissa passed 2^53. */
@@ -224,8 +215,7 @@ static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan
             nexc++;
         }
     }
-    if (nexc == n)
-        return;
+    if (nexc == n) return;
     size_t exc_bytes = 0;
     uint32_t last = 0;
     int first = 1;
@@ -245,8 +235,7 @@ static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan
     stg__pack_costs(dec_fill, &src, n, seed, 0xf, 1, cost);
     int best = STG__X_FOR;
     for (int xf = 1; xf < STG__X_COUNT; xf++)
-        if (cost[xf] < cost[best])
-            best = xf;
+        if (cost[xf] < cost[best]) best = xf;
     dp->e = e;
     dp->xf = best;
     dp->nexc = nexc;
@@ -256,8 +245,7 @@ static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan
 static size_t dec_write(const uint64_t *v, uint32_t n, const uint64_t *exc, const dec_plan *dp,
                         uint8_t *out, size_t cap)
 {
-    if (cap < dp->cost)
-        return SIZE_MAX;
+    if (cap < dp->cost) return SIZE_MAX;
     uint8_t *p = out;
     *p++ = (uint8_t)(dp->e | ((unsigned)dp->xf << 5));
     p += strata_varint_put(p, dp->nexc);
@@ -277,37 +265,30 @@ static size_t dec_write(const uint64_t *v, uint32_t n, const uint64_t *exc, cons
     }
     dec_src src = {v, exc, dp->e, 0};
     stg__xst seed = {0, 0};
-    size_t w = stg__pack_write(dec_fill, &src, n, seed, dp->xf, 1, p,
-                               cap - (size_t)(p - out));
-    if (w == SIZE_MAX)
-        return SIZE_MAX;
+    size_t w = stg__pack_write(dec_fill, &src, n, seed, dp->xf, 1, p, cap - (size_t)(p - out));
+    if (w == SIZE_MAX) return SIZE_MAX;
     return (size_t)(p - out) + w;
 }
 
 static int dec_read(const uint8_t *p, size_t len, uint32_t n, uint64_t *v)
 {
     const uint8_t *end = p + len;
-    if (len < 2)
-        return STRATA_ECORRUPT;
+    if (len < 2) return STRATA_ECORRUPT;
     unsigned e = p[0] & 31, xf = (p[0] >> 5) & 3;
-    if (e > DEC_EMAX || (p[0] & 0x80))
-        return STRATA_ECORRUPT;
+    if (e > DEC_EMAX || (p[0] & 0x80)) return STRATA_ECORRUPT;
     p++;
     uint64_t nexc;
     size_t k = strata_varint_get(p, end, &nexc);
-    if (!k || nexc > n)
-        return STRATA_ECORRUPT;
+    if (!k || nexc > n) return STRATA_ECORRUPT;
     p += k;
     const uint8_t *excp = p;
     uint64_t pos = 0;
     for (uint64_t i = 0; i < nexc; i++) {
         uint64_t gap;
         k = strata_varint_get(p, end, &gap);
-        if (!k || (size_t)(end - p) < k + 8)
-            return STRATA_ECORRUPT;
+        if (!k || (size_t)(end - p) < k + 8) return STRATA_ECORRUPT;
         pos = i ? pos + 1 + gap : gap;
-        if (gap >= n || pos >= n)
-            return STRATA_ECORRUPT;
+        if (gap >= n || pos >= n) return STRATA_ECORRUPT;
         p += k + 8;
     }
     stg__xst seed = {0, 0};
@@ -337,8 +318,7 @@ int stg__f64_encode(const uint64_t *v, uint32_t n, uint8_t *out, size_t cap, siz
     while (i < n && v[i] == v[0])
         i++;
     if (i == n) {
-        if (cap < 8)
-            return STRATA_EINVAL;
+        if (cap < 8) return STRATA_EINVAL;
         strata_put_le64(out, v[0]);
         *used = 8;
         *codec = STG_CODEC_CONST;
@@ -384,27 +364,23 @@ int stg__f64_encode(const uint64_t *v, uint32_t n, uint8_t *out, size_t cap, siz
         }
         break;
     }
-    if (w == SIZE_MAX)
-        return STRATA_EINVAL;
+    if (w == SIZE_MAX) return STRATA_EINVAL;
     *used = w;
     return STRATA_OK;
 }
 
 int stg__f64_decode(unsigned codec, const uint8_t *p, size_t len, uint32_t n, uint64_t *v)
 {
-    if (n == 0)
-        return STRATA_ECORRUPT;
+    if (n == 0) return STRATA_ECORRUPT;
     switch (codec) {
     case STG_CODEC_CONST:
-        if (len != 8)
-            return STRATA_ECORRUPT;
+        if (len != 8) return STRATA_ECORRUPT;
         uint64_t c = strata_get_le64(p);
         for (uint32_t i = 0; i < n; i++)
             v[i] = c;
         return STRATA_OK;
     case STG_CODEC_F_RAW:
-        if (len != (size_t)n * 8)
-            return STRATA_ECORRUPT;
+        if (len != (size_t)n * 8) return STRATA_ECORRUPT;
         memcpy(v, p, len);
         return STRATA_OK;
     case STG_CODEC_F_GORILLA:

@@ -68,8 +68,8 @@ static inline size_t stg__pack_bound(uint32_t n)
  * to SIZE_MAX. signed_min chooses how the frame-of-reference transforms
  * (FOR, DFOR) pick their base: signed minimum (int64 data) or unsigned.
  */
-void stg__pack_costs(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed,
-                     unsigned xmask, int signed_min, size_t cost[STG__X_COUNT]);
+void stg__pack_costs(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed, unsigned xmask,
+                     int signed_min, size_t cost[STG__X_COUNT]);
 
 /* Pack the sequence. @return bytes written (== its cost), or SIZE_MAX if cap is too small. */
 size_t stg__pack_write(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed, int xf,

@@ -48,15 +48,13 @@ int stg__i64_encode(int is_signed, const uint64_t *v, uint32_t n, uint64_t min, 
     stg__pack_costs(stg__fill_u64, src, n, seed, 0xf, is_signed, cost);
     int best = STG__X_FOR;
     for (int xf = 1; xf < STG__X_COUNT; xf++)
-        if (cost[xf] < cost[best])
-            best = xf;
+        if (cost[xf] < cost[best]) best = xf;
     size_t vcost = 0;
     for (uint32_t i = 0; i < n; i++)
         vcost += stg__varint_len(is_signed ? strata_zigzag64((int64_t)v[i]) : v[i]);
 
     if (vcost < cost[best]) {
-        if (cap < vcost)
-            return STRATA_EINVAL;
+        if (cap < vcost) return STRATA_EINVAL;
         uint8_t *p = out;
         for (uint32_t i = 0; i < n; i++)
             p += strata_varint_put(p, is_signed ? strata_zigzag64((int64_t)v[i]) : v[i]);
@@ -65,8 +63,7 @@ int stg__i64_encode(int is_signed, const uint64_t *v, uint32_t n, uint64_t min, 
         return STRATA_OK;
     }
     size_t w = stg__pack_write(stg__fill_u64, src, n, seed, best, is_signed, out, cap);
-    if (w == SIZE_MAX)
-        return STRATA_EINVAL;
+    if (w == SIZE_MAX) return STRATA_EINVAL;
     *used = w;
     *codec = (uint8_t)codec_of_xf[best];
     return STRATA_OK;
@@ -80,8 +77,7 @@ int stg__i64_decode(int is_signed, unsigned codec, const uint8_t *p, size_t len,
     int xf;
     switch (codec) {
     case STG_CODEC_CONST:
-        if (len != 0)
-            return STRATA_ECORRUPT;
+        if (len != 0) return STRATA_ECORRUPT;
         for (uint32_t i = 0; i < n; i++)
             v[i] = min;
         return STRATA_OK;
@@ -89,19 +85,26 @@ int stg__i64_decode(int is_signed, unsigned codec, const uint8_t *p, size_t len,
         for (uint32_t i = 0; i < n; i++) {
             uint64_t x;
             size_t k = strata_varint_get(p, end, &x);
-            if (!k)
-                return STRATA_ECORRUPT;
+            if (!k) return STRATA_ECORRUPT;
             p += k;
             v[i] = is_signed ? (uint64_t)strata_unzigzag64(x) : x;
         }
         return p == end ? STRATA_OK : STRATA_ECORRUPT;
-    case STG_CODEC_INT_FOR: xf = STG__X_FOR; break;
-    case STG_CODEC_INT_DELTA: xf = STG__X_DZZ; break;
-    case STG_CODEC_INT_DFOR: xf = STG__X_DFOR; break;
-    case STG_CODEC_INT_DOD: xf = STG__X_DDZZ; break;
-    default: return STRATA_ECORRUPT;
-    }
-    if (stg__pack_read(&p, end, n, seed, xf, v) != STRATA_OK || p != end)
+    case STG_CODEC_INT_FOR:
+        xf = STG__X_FOR;
+        break;
+    case STG_CODEC_INT_DELTA:
+        xf = STG__X_DZZ;
+        break;
+    case STG_CODEC_INT_DFOR:
+        xf = STG__X_DFOR;
+        break;
+    case STG_CODEC_INT_DOD:
+        xf = STG__X_DDZZ;
+        break;
+    default:
         return STRATA_ECORRUPT;
+    }
+    if (stg__pack_read(&p, end, n, seed, xf, v) != STRATA_OK || p != end) return STRATA_ECORRUPT;
     return STRATA_OK;
 }

@@ -57,8 +57,7 @@ static void xform_fwd(int xf, stg__xst *st, const uint64_t *x, uint64_t *u, unsi
     switch (xf) {
     case STG__X_FOR:
         memcpy(u, x, (size_t)n * 8);
-        if (n)
-            prev = x[n - 1];
+        if (n) prev = x[n - 1];
         break;
     case STG__X_DZZ:
         for (unsigned i = 0; i < n; i++) {
@@ -91,8 +90,7 @@ static void xform_inv(int xf, stg__xst *st, uint64_t *u, unsigned n)
     uint64_t prev = st->prev, prevd = st->prevd;
     switch (xf) {
     case STG__X_FOR:
-        if (n)
-            prev = u[n - 1];
+        if (n) prev = u[n - 1];
         break;
     case STG__X_DZZ:
         for (unsigned i = 0; i < n; i++) {
@@ -173,8 +171,7 @@ static size_t blk_plan_make(const uint64_t *u, unsigned n, int signed_min, blk_p
      * practice, so this is the optimum up to that rounding. j = -1 stands
      * for w = 0. */
     for (int j = -1; j + 1 < (int)k; j++) {
-        if (j < 0 && lens[0] == 0)
-            continue; /* w = 0 comes up as lens[0] */
+        if (j < 0 && lens[0] == 0) continue; /* w = 0 comes up as lens[0] */
         unsigned w = j < 0 ? 0 : lens[j];
         size_t cost = fixed + ((size_t)n * w + 7) / 8 + 1;
         unsigned nexc = 0;
@@ -211,8 +208,7 @@ static void blk_write(const uint64_t *u, unsigned n, const blk_plan *pl, uint8_t
             }
         }
     }
-    if (w == 0)
-        return;
+    if (w == 0) return;
     /* Pack into a padded scratch so that whole 8-byte stores are safe. */
     uint8_t tmp[STG__BLK * 8 + 16];
     uint64_t mask = stg__mask(w), acc = 0;
@@ -233,8 +229,8 @@ static void blk_write(const uint64_t *u, unsigned n, const blk_plan *pl, uint8_t
     memcpy(p, tmp, ((size_t)n * w + 7) / 8);
 }
 
-void stg__pack_costs(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed,
-                     unsigned xmask, int signed_min, size_t cost[STG__X_COUNT])
+void stg__pack_costs(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed, unsigned xmask,
+                     int signed_min, size_t cost[STG__X_COUNT])
 {
     stg__xst st[STG__X_COUNT];
     for (int xf = 0; xf < STG__X_COUNT; xf++) {
@@ -247,8 +243,7 @@ void stg__pack_costs(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed,
         unsigned bn = n - start < STG__BLK ? n - start : STG__BLK;
         fill(ctx, start, bn, x);
         for (int xf = 0; xf < STG__X_COUNT; xf++) {
-            if (!((xmask >> xf) & 1))
-                continue;
+            if (!((xmask >> xf) & 1)) continue;
             xform_fwd(xf, &st[xf], x, u, bn);
             int smin = (xf == STG__X_FOR || xf == STG__X_DFOR) ? signed_min : 0;
             cost[xf] += blk_plan_make(u, bn, smin, &pl);
@@ -268,8 +263,7 @@ size_t stg__pack_write(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed, 
         fill(ctx, start, bn, x);
         xform_fwd(xf, &seed, x, u, bn);
         size_t c = blk_plan_make(u, bn, smin, &pl);
-        if (cap - used < c)
-            return SIZE_MAX;
+        if (cap - used < c) return SIZE_MAX;
         blk_write(u, bn, &pl, out + used);
         used += c;
     }
@@ -298,8 +292,7 @@ static void unpack(const uint8_t *src, size_t avail, unsigned n, unsigned w, uin
             const uint8_t *q = src + (bit >> 3);
             unsigned s = bit & 7;
             uint64_t v = stg__load64(q) >> s;
-            if (s)
-                v |= (uint64_t)q[8] << (64 - s);
+            if (s) v |= (uint64_t)q[8] << (64 - s);
             out[i] = base + (v & mask);
         }
     }
@@ -313,37 +306,29 @@ int stg__pack_read(const uint8_t **pp, const uint8_t *end, uint32_t n, stg__xst 
     uint64_t ehi[STG__BLK];
     for (uint32_t start = 0; start < n; start += STG__BLK) {
         unsigned bn = n - start < STG__BLK ? n - start : STG__BLK;
-        if (p >= end)
-            return STRATA_ECORRUPT;
+        if (p >= end) return STRATA_ECORRUPT;
         unsigned h = *p++, w = h & 0x7f, nexc = 0;
-        if (w > 64)
-            return STRATA_ECORRUPT;
+        if (w > 64) return STRATA_ECORRUPT;
         uint64_t zb;
         size_t k = strata_varint_get(p, end, &zb);
-        if (!k)
-            return STRATA_ECORRUPT;
+        if (!k) return STRATA_ECORRUPT;
         p += k;
         uint64_t base = (uint64_t)strata_unzigzag64(zb);
         if (h & 0x80) {
-            if (w == 64 || p >= end)
-                return STRATA_ECORRUPT;
+            if (w == 64 || p >= end) return STRATA_ECORRUPT;
             nexc = *p++;
-            if (nexc == 0 || nexc > bn)
-                return STRATA_ECORRUPT;
+            if (nexc == 0 || nexc > bn) return STRATA_ECORRUPT;
             for (unsigned e = 0; e < nexc; e++) {
-                if (p >= end || *p >= bn)
-                    return STRATA_ECORRUPT;
+                if (p >= end || *p >= bn) return STRATA_ECORRUPT;
                 epos[e] = *p++;
                 k = strata_varint_get(p, end, &ehi[e]);
-                if (!k)
-                    return STRATA_ECORRUPT;
+                if (!k) return STRATA_ECORRUPT;
                 p += k;
             }
         }
         uint64_t *o = out + start;
         size_t nb = ((size_t)bn * w + 7) / 8;
-        if ((size_t)(end - p) < nb)
-            return STRATA_ECORRUPT;
+        if ((size_t)(end - p) < nb) return STRATA_ECORRUPT;
         if (w == 0) {
             for (unsigned i = 0; i < bn; i++)
                 o[i] = base;

@@ -79,12 +79,10 @@ static size_t seq_cost(stg__fill_fn fill, void *ctx, uint32_t n, int *xf)
     return 1 + cost[*xf];
 }
 
-static size_t seq_write(stg__fill_fn fill, void *ctx, uint32_t n, int xf, uint8_t *out,
-                        size_t cap)
+static size_t seq_write(stg__fill_fn fill, void *ctx, uint32_t n, int xf, uint8_t *out, size_t cap)
 {
     stg__xst seed = {0, 0};
-    if (cap < 1)
-        return SIZE_MAX;
+    if (cap < 1) return SIZE_MAX;
     out[0] = (uint8_t)xf;
     size_t w = stg__pack_write(fill, ctx, n, seed, xf, 0, out + 1, cap - 1);
     return w == SIZE_MAX ? SIZE_MAX : w + 1;
@@ -93,8 +91,7 @@ static size_t seq_write(stg__fill_fn fill, void *ctx, uint32_t n, int xf, uint8_
 static int seq_read(const uint8_t **pp, const uint8_t *end, uint32_t n, uint64_t *out)
 {
     stg__xst seed = {0, 0};
-    if (*pp >= end || (**pp != STG__X_FOR && **pp != STG__X_DZZ))
-        return STRATA_ECORRUPT;
+    if (*pp >= end || (**pp != STG__X_FOR && **pp != STG__X_DZZ)) return STRATA_ECORRUPT;
     int xf = *(*pp)++;
     return stg__pack_read(pp, end, n, seed, xf, out);
 }
@@ -116,7 +113,8 @@ static int dict_build(const uint64_t *v, const uint8_t *sb, uint32_t n, dict *d,
         const uint8_t *s = sb + off;
         if (i) { /* runs of one value are the common case: no hashing */
             uint32_t pl = stg_val_str_len(v[i - 1]);
-            if (pl == len && (v[i] == v[i - 1] || !memcmp(sb + stg_val_str_off(v[i - 1]), s, len))) {
+            if (pl == len &&
+                (v[i] == v[i - 1] || !memcmp(sb + stg_val_str_off(v[i - 1]), s, len))) {
                 idx[i] = idx[i - 1];
                 continue;
             }
@@ -126,8 +124,7 @@ static int dict_build(const uint64_t *v, const uint8_t *sb, uint32_t n, dict *d,
         for (;;) {
             unsigned e = d->slot[k];
             if (!e) {
-                if (d->n == DICT_MAX)
-                    return -1;
+                if (d->n == DICT_MAX) return -1;
                 e = d->n++;
                 d->off[e] = off;
                 d->len[e] = len;
@@ -231,8 +228,7 @@ int stg__str_encode(const uint64_t *v, const uint8_t *strbuf, uint32_t n, uint32
         }
         p += w;
         for (uint32_t e = 0; e < d->n; e++) {
-            if (d->len[e])
-                memcpy(p, strbuf + d->off[e], d->len[e]);
+            if (d->len[e]) memcpy(p, strbuf + d->off[e], d->len[e]);
             p += d->len[e];
         }
         w = seq_write(u8_fill, idx, n, idx_xf, p, cap - (size_t)(p - out));
@@ -252,8 +248,7 @@ int stg__str_encode(const uint64_t *v, const uint8_t *strbuf, uint32_t n, uint32
         } else {
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t len = stg_val_str_len(v[i]);
-                if (len)
-                    memcpy(p, strbuf + stg_val_str_off(v[i]), len);
+                if (len) memcpy(p, strbuf + stg_val_str_off(v[i]), len);
                 p += len;
             }
         }
@@ -271,12 +266,10 @@ fail:
 static int lens_read(const uint8_t **pp, const uint8_t *end, uint32_t n, uint32_t str_bytes,
                      uint64_t *v)
 {
-    if (seq_read(pp, end, n, v) != STRATA_OK)
-        return STRATA_ECORRUPT;
+    if (seq_read(pp, end, n, v) != STRATA_OK) return STRATA_ECORRUPT;
     uint64_t total = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (v[i] > UINT32_MAX)
-            return STRATA_ECORRUPT;
+        if (v[i] > UINT32_MAX) return STRATA_ECORRUPT;
         total += v[i];
     }
     return total == str_bytes ? STRATA_OK : STRATA_ECORRUPT;
@@ -301,18 +294,16 @@ int stg__str_decode(unsigned codec, const uint8_t *p, size_t len, uint32_t n, ui
     case STG_CODEC_STR_PLAIN:
         if (lens_read(&p, end, n, str_bytes, v) != STRATA_OK || (size_t)(end - p) != str_bytes)
             return STRATA_ECORRUPT;
-        if (str_bytes)
-            memcpy(strbuf, p, str_bytes);
+        if (str_bytes) memcpy(strbuf, p, str_bytes);
         lens_to_slots(n, v);
         return STRATA_OK;
     case STG_CODEC_STR_LZ4: {
         if (lens_read(&p, end, n, str_bytes, v) != STRATA_OK || str_bytes == 0 ||
             str_bytes > INT_MAX || end - p > INT_MAX || end == p)
             return STRATA_ECORRUPT;
-        int r = LZ4_decompress_safe((const char *)p, (char *)strbuf, (int)(end - p),
-                                    (int)str_bytes);
-        if (r < 0 || (uint32_t)r != str_bytes)
-            return STRATA_ECORRUPT;
+        int r =
+            LZ4_decompress_safe((const char *)p, (char *)strbuf, (int)(end - p), (int)str_bytes);
+        if (r < 0 || (uint32_t)r != str_bytes) return STRATA_ECORRUPT;
         lens_to_slots(n, v);
         return STRATA_OK;
     }
@@ -320,29 +311,22 @@ int stg__str_decode(unsigned codec, const uint8_t *p, size_t len, uint32_t n, ui
         uint64_t nd, dl[DICT_MAX];
         uint32_t doff[DICT_MAX];
         size_t k = strata_varint_get(p, end, &nd);
-        if (!k || nd == 0 || nd > DICT_MAX || nd > n)
-            return STRATA_ECORRUPT;
+        if (!k || nd == 0 || nd > DICT_MAX || nd > n) return STRATA_ECORRUPT;
         p += k;
-        if (seq_read(&p, end, (uint32_t)nd, dl) != STRATA_OK)
-            return STRATA_ECORRUPT;
+        if (seq_read(&p, end, (uint32_t)nd, dl) != STRATA_OK) return STRATA_ECORRUPT;
         uint64_t dsum = 0;
         for (uint32_t e = 0; e < nd; e++) {
-            if (dl[e] > str_bytes)
-                return STRATA_ECORRUPT;
+            if (dl[e] > str_bytes) return STRATA_ECORRUPT;
             doff[e] = (uint32_t)dsum;
             dsum += dl[e];
         }
-        if (dsum > str_bytes || dsum > (uint64_t)(end - p))
-            return STRATA_ECORRUPT;
-        if (dsum)
-            memcpy(strbuf, p, dsum);
+        if (dsum > str_bytes || dsum > (uint64_t)(end - p)) return STRATA_ECORRUPT;
+        if (dsum) memcpy(strbuf, p, dsum);
         p += dsum;
-        if (seq_read(&p, end, n, v) != STRATA_OK || p != end)
-            return STRATA_ECORRUPT;
+        if (seq_read(&p, end, n, v) != STRATA_OK || p != end) return STRATA_ECORRUPT;
         uint64_t total = 0;
         for (uint32_t i = 0; i < n; i++) {
-            if (v[i] >= nd)
-                return STRATA_ECORRUPT;
+            if (v[i] >= nd) return STRATA_ECORRUPT;
             total += dl[v[i]];
             v[i] = stg_val_str(doff[v[i]], (uint32_t)dl[v[i]]);
         }

@@ -35,14 +35,12 @@ int stg__ts_encode(const int64_t *ts, uint32_t n, uint8_t *out, size_t cap, size
 {
     *used = 0;
     *codec = STG_CODEC_TS_REGULAR;
-    if (n <= 1)
-        return STRATA_OK;
+    if (n <= 1) return STRATA_OK;
     uint64_t d = (uint64_t)ts[1] - (uint64_t)ts[0];
     uint32_t i = 2;
     while (i < n && (uint64_t)ts[i] - (uint64_t)ts[i - 1] == d)
         i++;
-    if (i == n)
-        return STRATA_OK;
+    if (i == n) return STRATA_OK;
 
     stg__xst seed = {(uint64_t)ts[0], 0};
     size_t cost[STG__X_COUNT];
@@ -51,8 +49,7 @@ int stg__ts_encode(const int64_t *ts, uint32_t n, uint8_t *out, size_t cap, size
                     cost);
     int xf = cost[STG__X_DDZZ] < cost[STG__X_DFOR] ? STG__X_DDZZ : STG__X_DFOR;
     size_t w = stg__pack_write(stg__fill_u64, src, n - 1, seed, xf, 0, out, cap);
-    if (w == SIZE_MAX)
-        return STRATA_EINVAL;
+    if (w == SIZE_MAX) return STRATA_EINVAL;
     *used = w;
     *codec = xf == STG__X_DDZZ ? STG_CODEC_TS_DOD : STG_CODEC_TS_DELTA;
     return STRATA_OK;
@@ -61,22 +58,17 @@ int stg__ts_encode(const int64_t *ts, uint32_t n, uint8_t *out, size_t cap, size
 int stg__ts_decode(unsigned codec, const uint8_t *p, size_t len, int64_t t_first, int64_t t_last,
                    uint32_t n, int64_t *ts)
 {
-    if (n == 0)
-        return STRATA_ECORRUPT;
+    if (n == 0) return STRATA_ECORRUPT;
     ts[0] = t_first;
     if (codec == STG_CODEC_TS_REGULAR) {
-        if (len != 0)
-            return STRATA_ECORRUPT;
+        if (len != 0) return STRATA_ECORRUPT;
         uint64_t span = (uint64_t)t_last - (uint64_t)t_first;
-        if (n == 1)
-            return span == 0 ? STRATA_OK : STRATA_ECORRUPT;
+        if (n == 1) return span == 0 ? STRATA_OK : STRATA_ECORRUPT;
         uint64_t d = span / (n - 1);
-        if (d == 0 || d * (n - 1) != span)
-            return STRATA_ECORRUPT;
+        if (d == 0 || d * (n - 1) != span) return STRATA_ECORRUPT;
         /* The header check t_first <= t_last (signed) makes every step
          * below increasing without wrapping. */
-        if (t_last < t_first)
-            return STRATA_ECORRUPT;
+        if (t_last < t_first) return STRATA_ECORRUPT;
         uint64_t t = (uint64_t)t_first;
         for (uint32_t i = 1; i < n; i++) {
             t += d;
@@ -91,13 +83,11 @@ int stg__ts_decode(unsigned codec, const uint8_t *p, size_t len, int64_t t_first
         xf = STG__X_DDZZ;
     else
         return STRATA_ECORRUPT;
-    if (n == 1)
-        return STRATA_ECORRUPT; /* the encoder writes REGULAR for one point */
+    if (n == 1) return STRATA_ECORRUPT; /* the encoder writes REGULAR for one point */
     const uint8_t *q = p, *end = p + len;
     stg__xst seed = {(uint64_t)t_first, 0};
     int rc = stg__pack_read(&q, end, n - 1, seed, xf, (uint64_t *)(ts + 1));
-    if (rc != STRATA_OK || q != end)
-        return STRATA_ECORRUPT;
+    if (rc != STRATA_OK || q != end) return STRATA_ECORRUPT;
     int bad = ts[n - 1] != t_last;
     for (uint32_t i = 1; i < n; i++)
         bad |= ts[i] <= ts[i - 1];

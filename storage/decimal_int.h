@@ -21,9 +21,9 @@
 
 #define STG__DEC_EMAX 18
 
-static const double stg__p10[STG__DEC_EMAX + 1] = {
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18};
+static const double stg__p10[STG__DEC_EMAX + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                                                   1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                                   1e14, 1e15, 1e16, 1e17, 1e18};
 
 static inline double stg__as_f64(uint64_t b)
 {
@@ -58,13 +58,10 @@ static inline uint64_t stg__dec_value(int64_t m, unsigned e)
 static inline int stg__dec_fits(uint64_t b, unsigned e, int64_t *m)
 {
     double x = stg__as_f64(b) * stg__p10[e];
-    if (!(fabs(x) <= 9007199254740992.0))
-        return 0;
+    if (!(fabs(x) <= 9007199254740992.0)) return 0;
     int64_t mm = (int64_t)(x + (x < 0 ? -0.5 : 0.5));
-    if (stg__dec_value(mm, e) != b)
-        return 0;
-    if (m)
-        *m = mm;
+    if (stg__dec_value(mm, e) != b) return 0;
+    if (m) *m = mm;
     return 1;
 }
 

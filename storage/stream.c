@@ -58,17 +58,16 @@
 
 _Static_assert(sizeof(stg_stream) <= 48, "stg_stream must stay small: one per active column");
 
-#define DEC_ON 0x80         /* in s->dec: prev holds a mantissa at exponent dec & 31 */
-#define NO_WINDOW 0xff      /* in s->g_lead */
-#define TS_MAX_BITS 69      /* code() of 64 bits */
-#define FLOAT_MAX_BITS 87   /* escape 5 + Gorilla 1 + 11 + 64 + DEC 6 */
+#define DEC_ON 0x80       /* in s->dec: prev holds a mantissa at exponent dec & 31 */
+#define NO_WINDOW 0xff    /* in s->g_lead */
+#define TS_MAX_BITS 69    /* code() of 64 bits */
+#define FLOAT_MAX_BITS 87 /* escape 5 + Gorilla 1 + 11 + 64 + DEC 6 */
 #define POINT_MAX_BITS (TS_MAX_BITS + FLOAT_MAX_BITS)
 #define MAX_BITS 0xfffff000u /* about 512 MiB */
 
 static size_t class_size(unsigned k)
 {
-    if (!k)
-        return 0;
+    if (!k) return 0;
     size_t b = (size_t)16 << ((k - 1) >> 1);
     return (k & 1) ? b : b + b / 2;
 }
@@ -82,8 +81,7 @@ void stg_stream_init(stg_stream *s, stg_type type)
 
 void stg_stream_fini(stg_stream *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     free(s->buf);
     s->buf = NULL;
     s->cap_class = 0;
@@ -125,15 +123,13 @@ uint32_t stg_stream_str_bytes(const stg_stream *s)
 static int grow(stg_stream *s, size_t need)
 {
     size_t have = class_size(s->cap_class);
-    if (need <= have)
-        return STRATA_OK;
+    if (need <= have) return STRATA_OK;
     unsigned k = s->cap_class;
     while (class_size(k) < need)
         k++;
     size_t sz = class_size(k);
     uint8_t *nb = realloc(s->buf, sz);
-    if (!nb)
-        return STRATA_ENOMEM;
+    if (!nb) return STRATA_ENOMEM;
     memset(nb + have, 0, sz - have);
     s->buf = nb;
     s->cap_class = (uint8_t)k;
@@ -146,8 +142,7 @@ static inline void put(stg_stream *s, uint64_t v, unsigned nb)
     uint8_t *p = s->buf + (s->nbits >> 3);
     unsigned off = s->nbits & 7;
     stg__store64(p, stg__load64(p) | (v << off));
-    if (off + nb > 64)
-        p[8] |= (uint8_t)(v >> (64 - off));
+    if (off + nb > 64) p[8] |= (uint8_t)(v >> (64 - off));
     s->nbits += nb;
 }
 
@@ -190,15 +185,13 @@ static void float_dec_state(stg_stream *s, uint64_t v)
     put(s, 0, 1);
     s->dec = (uint8_t)e;
     s->prev = v;
-    if (s->misses < 255)
-        s->misses++;
+    if (s->misses < 255) s->misses++;
 }
 
 static void put_gorilla(stg_stream *s, uint64_t x)
 {
     unsigned lead = (unsigned)__builtin_clzll(x), trail = (unsigned)__builtin_ctzll(x);
-    if (lead > 31)
-        lead = 31;
+    if (lead > 31) lead = 31;
     if (s->g_lead != NO_WINDOW && lead >= s->g_lead && trail >= s->g_trail) {
         put(s, 0, 1);
         put(s, x >> s->g_trail, 64 - s->g_lead - s->g_trail);
@@ -248,27 +241,18 @@ static void put_float(stg_stream *s, uint64_t v)
     float_dec_state(s, v);
 }
 
-int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *str,
-                      uint32_t slen)
+int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *str, uint32_t slen)
 {
-    if (s->type < STG_FLOAT || s->type > STG_STRING)
-        return STRATA_EINVAL;
-    if (s->count && ts <= s->last_ts)
-        return STRATA_EINVAL;
-    if (s->type == STG_BOOL && val > 1)
-        return STRATA_EINVAL;
-    if (s->type == STG_STRING && (slen > STG_STRING_MAX || (slen && !str)))
-        return STRATA_EINVAL;
-    if (s->count == UINT32_MAX)
-        return STRATA_EFULL;
+    if (s->type < STG_FLOAT || s->type > STG_STRING) return STRATA_EINVAL;
+    if (s->count && ts <= s->last_ts) return STRATA_EINVAL;
+    if (s->type == STG_BOOL && val > 1) return STRATA_EINVAL;
+    if (s->type == STG_STRING && (slen > STG_STRING_MAX || (slen && !str))) return STRATA_EINVAL;
+    if (s->count == UINT32_MAX) return STRATA_EFULL;
     uint64_t max_bits = POINT_MAX_BITS;
-    if (s->type == STG_STRING)
-        max_bits = TS_MAX_BITS + TS_MAX_BITS + 7 + (uint64_t)slen * 8;
-    if ((uint64_t)s->nbits + max_bits > MAX_BITS)
-        return STRATA_EFULL;
+    if (s->type == STG_STRING) max_bits = TS_MAX_BITS + TS_MAX_BITS + 7 + (uint64_t)slen * 8;
+    if ((uint64_t)s->nbits + max_bits > MAX_BITS) return STRATA_EFULL;
     int rc = grow(s, (size_t)((s->nbits + max_bits) >> 3) + 10);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
 
     if (s->count == 0) {
         put(s, (uint64_t)ts, 64);
@@ -298,8 +282,7 @@ int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *st
     case STG_STRING:
         put_code(s, slen);
         s->nbits = (s->nbits + 7) & ~7u;
-        if (slen)
-            memcpy(s->buf + (s->nbits >> 3), str, slen);
+        if (slen) memcpy(s->buf + (s->nbits >> 3), str, slen);
         s->nbits += slen * 8;
         s->prev += slen;
         break;
@@ -313,8 +296,7 @@ int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *st
 static inline uint64_t get_code(stg__bitr *r)
 {
     static const unsigned width[5] = {0, 8, 14, 22, 32};
-    if (r->n < 5)
-        stg__bitr_refill(r);
+    if (r->n < 5) stg__bitr_refill(r);
     unsigned pk = (unsigned)(r->acc & 31);
     unsigned k = pk == 31 ? 5 : (unsigned)__builtin_ctz(~pk);
     if (k == 5) {
@@ -334,14 +316,10 @@ static inline size_t bitr_pos(const stg__bitr *r, const uint8_t *start)
 int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t count, int64_t *ts,
                       uint64_t *vals, uint8_t *strbuf, size_t strcap, size_t *strused)
 {
-    if (type < STG_FLOAT || type > STG_STRING)
-        return STRATA_EINVAL;
-    if (strused)
-        *strused = 0;
-    if (count == 0)
-        return STRATA_OK;
-    if (!buf)
-        return STRATA_ECORRUPT;
+    if (type < STG_FLOAT || type > STG_STRING) return STRATA_EINVAL;
+    if (strused) *strused = 0;
+    if (count == 0) return STRATA_OK;
+    if (!buf) return STRATA_ECORRUPT;
     stg__bitr r;
     stg__bitr_init(&r, buf, buf + len);
     uint64_t t = 0, d = 0, prev = 0, m = 0;
@@ -353,8 +331,7 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
         } else {
             uint64_t nd = d + (uint64_t)strata_unzigzag64(get_code(&r));
             uint64_t nt = t + nd;
-            if ((int64_t)nt <= (int64_t)t)
-                return STRATA_ECORRUPT;
+            if ((int64_t)nt <= (int64_t)t) return STRATA_ECORRUPT;
             t = nt;
             d = nd;
         }
@@ -368,8 +345,7 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
                 v = stg__bitr_get64(&r, 64);
                 full = 1;
             } else if (on) {
-                if (r.n < 5)
-                    stg__bitr_refill(&r);
+                if (r.n < 5) stg__bitr_refill(&r);
                 if ((r.acc & 31) == 31) {
                     stg__bitr_get(&r, 5);
                     full = 1;
@@ -386,8 +362,7 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
                 if (stg__bitr_get(&r, 1)) {
                     unsigned h = (unsigned)stg__bitr_get(&r, 11);
                     unsigned lead = h & 31, l = (h >> 5) + 1;
-                    if (lead + l > 64)
-                        return STRATA_ECORRUPT;
+                    if (lead + l > 64) return STRATA_ECORRUPT;
                     gl = lead;
                     gt = 64 - lead - l;
                     have_win = 1;
@@ -399,8 +374,7 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
             if (full) {
                 if (stg__bitr_get(&r, 1)) {
                     e = (unsigned)stg__bitr_get(&r, 5);
-                    if (e > STG__DEC_EMAX)
-                        return STRATA_ECORRUPT;
+                    if (e > STG__DEC_EMAX) return STRATA_ECORRUPT;
                     m = (uint64_t)stg__dec_guess(v, e);
                     on = 1;
                 } else {
@@ -411,8 +385,7 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
             break;
         case STG_INT:
         case STG_UINT:
-            v = i == 0 ? stg__bitr_get64(&r, 64)
-                       : prev + (uint64_t)strata_unzigzag64(get_code(&r));
+            v = i == 0 ? stg__bitr_get64(&r, 64) : prev + (uint64_t)strata_unzigzag64(get_code(&r));
             prev = v;
             break;
         case STG_BOOL:
@@ -420,13 +393,11 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
             break;
         case STG_STRING: {
             uint64_t sl = get_code(&r);
-            if (r.bad)
-                return STRATA_ECORRUPT;
+            if (r.bad) return STRATA_ECORRUPT;
             size_t byte = (bitr_pos(&r, buf) + 7) / 8;
             if (sl > STG_STRING_MAX || sl > len - byte || sl > strcap - sused)
                 return STRATA_ECORRUPT;
-            if (sl)
-                memcpy(strbuf + sused, buf + byte, sl);
+            if (sl) memcpy(strbuf + sused, buf + byte, sl);
             v = stg_val_str((uint32_t)sused, (uint32_t)sl);
             sused += sl;
             stg__bitr_init(&r, buf + byte + sl, buf + len);
@@ -434,10 +405,8 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
         }
         }
         vals[i] = v;
-        if (r.bad)
-            return STRATA_ECORRUPT;
+        if (r.bad) return STRATA_ECORRUPT;
     }
-    if (strused)
-        *strused = sused;
+    if (strused) *strused = sused;
     return STRATA_OK;
 }

@@ -68,8 +68,7 @@ void stg_stream_fini(stg_stream *s);
  *         STRATA_ENOMEM: growing the buffer failed;
  *         STRATA_EFULL: the stream holds 2^32 - 1 points or about 512 MiB.
  */
-int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *str,
-                      uint32_t slen);
+int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *str, uint32_t slen);
 
 /* Points appended so far. */
 uint32_t stg_stream_count(const stg_stream *s);

@@ -81,8 +81,7 @@ static void expect_stats(const col *c, uint64_t *mn, uint64_t *mx, uint64_t *sum
         for (uint32_t i = 0; i < c->n; i++) {
             double d;
             memcpy(&d, &c->v[i], 8);
-            if (d != d)
-                continue;
+            if (d != d) continue;
             s += d;
             if (!any) {
                 lo = hi = d;
@@ -142,15 +141,13 @@ static size_t roundtrip(const col *c, unsigned expect_ts, unsigned expect_val)
     size_t used = 0;
     strata_error err;
     int rc = stg_chunk_encode(c->type, c->ts, c->v, c->sb, c->n, blob, cap, &used, &err);
-    if (rc != STRATA_OK)
-        print_error("encode: %s\n", err.msg);
+    if (rc != STRATA_OK) print_error("encode: %s\n", err.msg);
     assert_int_equal(rc, STRATA_OK);
     assert_true(used <= cap);
 
     stg_chunk_info in;
     rc = stg_chunk_info_read(blob, used, &in, &err);
-    if (rc != STRATA_OK)
-        print_error("info: %s\n", err.msg);
+    if (rc != STRATA_OK) print_error("info: %s\n", err.msg);
     assert_int_equal(rc, STRATA_OK);
     assert_int_equal(in.type, c->type);
     assert_int_equal(in.count, c->n);
@@ -182,8 +179,7 @@ static size_t roundtrip(const col *c, unsigned expect_ts, unsigned expect_val)
     uint8_t *sb = malloc(in.str_bytes + 1);
     uint32_t n = 0;
     rc = stg_chunk_decode(blob, used, ts, v, sb, in.str_bytes, &n, &err);
-    if (rc != STRATA_OK)
-        print_error("decode: %s\n", err.msg);
+    if (rc != STRATA_OK) print_error("decode: %s\n", err.msg);
     assert_int_equal(rc, STRATA_OK);
     assert_int_equal(n, c->n);
     assert_memory_equal(ts, c->ts, (size_t)n * 8);
@@ -192,8 +188,7 @@ static size_t roundtrip(const col *c, unsigned expect_ts, unsigned expect_val)
             uint32_t len = stg_val_str_len(v[i]), off = stg_val_str_off(v[i]);
             assert_int_equal(len, stg_val_str_len(c->v[i]));
             assert_true((size_t)off + len <= in.str_bytes);
-            if (len)
-                assert_memory_equal(sb + off, c->sb + stg_val_str_off(c->v[i]), len);
+            if (len) assert_memory_equal(sb + off, c->sb + stg_val_str_off(c->v[i]), len);
         }
     } else {
         assert_memory_equal(v, c->v, (size_t)n * 8);
@@ -295,8 +290,7 @@ static void float_decimal_walk(void **state)
     /* negative values, one decimal, a constant stretch */
     m = -3;
     for (uint32_t i = 0; i < c.n; i++) {
-        if (i < 400 || i > 600)
-            m += range(-20, 20);
+        if (i < 400 || i > 600) m += range(-20, 20);
         c.v[i] = stg_val_from_f64((double)m / 10);
     }
     roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
@@ -313,12 +307,12 @@ static void float_decimal_walk(void **state)
         m += range(-50, 50);
         c.v[i] = stg_val_from_f64((double)m / 1000);
     }
-    c.v[10] = 0x8000000000000000ull;                  /* -0.0 */
-    c.v[20] = 0x7ff0000000000001ull;                  /* signalling NaN payload */
-    c.v[30] = 0xfff8000000000abcull;                  /* negative quiet NaN payload */
+    c.v[10] = 0x8000000000000000ull; /* -0.0 */
+    c.v[20] = 0x7ff0000000000001ull; /* signalling NaN payload */
+    c.v[30] = 0xfff8000000000abcull; /* negative quiet NaN payload */
     c.v[40] = stg_val_from_f64(INFINITY);
     c.v[41] = stg_val_from_f64(-INFINITY);
-    c.v[50] = 1;                                      /* smallest denormal */
+    c.v[50] = 1; /* smallest denormal */
     c.v[999] = stg_val_from_f64(1.0 / 3.0);
     roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
     col_free(&c);
@@ -451,7 +445,10 @@ static void int_codecs(void **state)
     /* extremes */
     for (uint32_t i = 0; i < c.n; i++) {
         uint64_t pick = rnd() % 4;
-        c.v[i] = pick == 0 ? (uint64_t)INT64_MIN : pick == 1 ? (uint64_t)INT64_MAX : pick == 2 ? 0 : rnd();
+        c.v[i] = pick == 0   ? (uint64_t)INT64_MIN
+                 : pick == 1 ? (uint64_t)INT64_MAX
+                 : pick == 2 ? 0
+                             : rnd();
     }
     roundtrip(&c, 0, 0);
     c.type = STG_UINT;
@@ -630,8 +627,7 @@ static void maximal_chunks(void **state)
         /* the worst case stays within the bound */
         for (uint32_t i = 0; i < c.n; i++) {
             c.ts[i] = (int64_t)(i * (uint64_t)140737488355327) - INT64_MAX;
-            if (types[k] != STG_STRING)
-                c.v[i] = types[k] == STG_BOOL ? rnd() & 1 : rnd();
+            if (types[k] != STG_STRING) c.v[i] = types[k] == STG_BOOL ? rnd() & 1 : rnd();
         }
         roundtrip(&c, 0, 0);
         col_free(&c);
