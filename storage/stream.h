@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
 #include "storage/types.h"
 
 /* The fields are private to storage/stream.c. */
