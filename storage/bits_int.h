@@ -76,27 +76,28 @@ static inline void stg__bitw_put(stg__bitw *w, uint64_t v, unsigned nb)
         w->n += nb;
         return;
     }
-    if (w->end - w->p >= 8)
+    if (!w->overflow && w->end - w->p >= 8) {
         stg__store64(w->p, w->acc);
-    else
-        w->overflow = 1;
-    w->p += 8;
+        w->p += 8;
+    } else {
+        w->overflow = 1; /* the caller discards the output */
+    }
     unsigned rest = w->n + nb - 64;
     w->acc = w->n ? v >> (64 - w->n) : 0;
     w->n = rest;
 }
 
-/* Flush the partial last byte(s). @return bytes written in total since init. */
+/* Flush the partial last byte(s). @return bytes written since init (meaningless on overflow). */
 static inline size_t stg__bitw_finish(stg__bitw *w, uint8_t *start)
 {
     unsigned nbytes = (w->n + 7) / 8;
     if (!w->overflow && (size_t)(w->end - w->p) >= nbytes) {
         for (unsigned i = 0; i < nbytes; i++)
             w->p[i] = (uint8_t)(w->acc >> (8 * i));
+        w->p += nbytes;
     } else {
         w->overflow = 1;
     }
-    w->p += nbytes;
     w->n = 0;
     w->acc = 0;
     return (size_t)(w->p - start);

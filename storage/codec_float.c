@@ -156,6 +156,7 @@ static int gorilla_read(const uint8_t *p, size_t len, uint32_t n, uint64_t *v)
 typedef struct dec_src {
     const uint64_t *v;
     const uint64_t *exc; /* bitmap, bit i set when value i is an exception */
+    uint32_t nexc;
     unsigned e;
     int64_t last;
 } dec_src;
@@ -163,6 +164,11 @@ typedef struct dec_src {
 static void dec_fill(void *ctx, uint32_t start, unsigned n, uint64_t *x)
 {
     dec_src *s = ctx;
+    if (!s->nexc) {
+        for (unsigned i = 0; i < n; i++)
+            x[i] = (uint64_t)stg__dec_guess(s->v[start + i], s->e);
+        return;
+    }
     if (start == 0) s->last = 0;
     int64_t last = s->last;
     for (unsigned i = 0; i < n; i++) {
@@ -189,6 +195,7 @@ typedef struct dec_plan {
  */
 static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan *dp)
 {
+    memset(dp, 0, sizeof *dp);
     dp->cost = SIZE_MAX;
     memset(exc, 0, ((size_t)n + 63) / 64 * 8);
     unsigned e = 0;
@@ -229,10 +236,13 @@ static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan
             first = 0;
         }
     }
-    dec_src src = {v, exc, e, 0};
+    dec_src src = {v, exc, nexc, e, 0};
     size_t cost[STG__X_COUNT];
     stg__xst seed = {0, 0};
-    stg__pack_costs(dec_fill, &src, n, seed, 0xf, 1, cost);
+    /* Delta-of-delta is left out: decimal gauges are noisy, counters are
+     * served by DFOR, and each candidate costs a pass. */
+    unsigned xmask = (1u << STG__X_FOR) | (1u << STG__X_DZZ) | (1u << STG__X_DFOR);
+    stg__pack_costs(dec_fill, &src, n, seed, xmask, 1, cost);
     int best = STG__X_FOR;
     for (int xf = 1; xf < STG__X_COUNT; xf++)
         if (cost[xf] < cost[best]) best = xf;
@@ -263,11 +273,45 @@ static size_t dec_write(const uint64_t *v, uint32_t n, const uint64_t *exc, cons
             first = 0;
         }
     }
-    dec_src src = {v, exc, dp->e, 0};
+    dec_src src = {v, exc, dp->nexc, dp->e, 0};
     stg__xst seed = {0, 0};
     size_t w = stg__pack_write(dec_fill, &src, n, seed, dp->xf, 1, p, cap - (size_t)(p - out));
     if (w == SIZE_MAX) return SIZE_MAX;
     return (size_t)(p - out) + w;
+}
+
+/*
+ * Mantissas to doubles in place: v[i] = (double)m / 10^e. The division is the
+ * cost; SSE2 divides two doubles per instruction at the scalar rate, but has
+ * no int64 -> double conversion, so mantissas within +-2^51 (all that valid
+ * chunks of up to 15 digits hold) are converted by adding them to the bit
+ * pattern of 1.5 * 2^52 and subtracting that number: exact in that range.
+ */
+typedef double v2df __attribute__((vector_size(16)));
+typedef uint64_t v2du __attribute__((vector_size(16)));
+
+static void dec_to_f64(uint64_t *v, uint32_t n, unsigned e)
+{
+    const double scale = stg__p10[e];
+    uint64_t out_of_range = 0;
+    for (uint32_t i = 0; i < n; i++)
+        out_of_range |= (v[i] + (1ull << 51)) >> 52;
+    uint32_t i = 0;
+    if (!out_of_range) {
+        const v2du magic_bits = {0x4338000000000000ull, 0x4338000000000000ull};
+        const v2df magic = {6755399441055744.0, 6755399441055744.0}, sc = {scale, scale};
+        for (; i + 2 <= n; i += 2) {
+            v2du b;
+            v2df d;
+            memcpy(&b, v + i, 16);
+            b += magic_bits;
+            memcpy(&d, &b, 16);
+            d = (d - magic) / sc;
+            memcpy(v + i, &d, 16);
+        }
+    }
+    for (; i < n; i++)
+        v[i] = stg__as_bits((double)(int64_t)v[i] / scale);
 }
 
 static int dec_read(const uint8_t *p, size_t len, uint32_t n, uint64_t *v)
@@ -294,12 +338,10 @@ static int dec_read(const uint8_t *p, size_t len, uint32_t n, uint64_t *v)
     stg__xst seed = {0, 0};
     if (stg__pack_read(&p, end, n, seed, (int)xf, v) != STRATA_OK || p != end)
         return STRATA_ECORRUPT;
-    double scale = stg__p10[e];
-    for (uint32_t i = 0; i < n; i++)
-        v[i] = stg__as_bits((double)(int64_t)v[i] / scale);
+    dec_to_f64(v, n, e);
     pos = 0;
     for (uint64_t i = 0; i < nexc; i++) {
-        uint64_t gap;
+        uint64_t gap = 0;
         excp += strata_varint_get(excp, end, &gap);
         pos = i ? pos + 1 + gap : gap;
         v[pos] = strata_get_le64(excp);
@@ -337,8 +379,12 @@ int stg__f64_encode(const uint64_t *v, uint32_t n, uint8_t *out, size_t cap, siz
         best = dp.cost;
         *codec = STG_CODEC_F_DECIMAL;
     }
-    /* Gorilla spends at least 1 bit on a repeat and 3 on anything else. */
+    /* Gorilla spends at least 1 bit on a repeat and 3 on anything else; on
+     * long chunks, a sample of 256 values extrapolating to twice the best
+     * also rules it out (it is rarely close to DECIMAL when both apply). */
     size_t gorilla_floor = (64 + repeats + 3 * (size_t)(n - 1 - repeats) + 7) / 8;
+    if (gorilla_floor < best && n >= 512 && gorilla_size(v, 256) * (n / 256) > 2 * best)
+        gorilla_floor = SIZE_MAX;
     if (gorilla_floor < best) {
         size_t g = gorilla_size(v, n);
         if (g < best) {

@@ -82,6 +82,11 @@ size_t stg__pack_write(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed, 
 int stg__pack_read(const uint8_t **pp, const uint8_t *end, uint32_t n, stg__xst seed, int xf,
                    uint64_t *out);
 
+/* Same, and also STRATA_ECORRUPT unless the values, read as int64, strictly
+ * increase from seed.prev on (timestamps). */
+int stg__pack_read_increasing(const uint8_t **pp, const uint8_t *end, uint32_t n, stg__xst seed,
+                              int xf, uint64_t *out);
+
 /* Timestamp section. ts strictly increasing, n >= 1. *codec gets the chosen id. */
 size_t stg__ts_bound(uint32_t n);
 int stg__ts_encode(const int64_t *ts, uint32_t n, uint8_t *out, size_t cap, size_t *used,

@@ -86,10 +86,7 @@ int stg__ts_decode(unsigned codec, const uint8_t *p, size_t len, int64_t t_first
     if (n == 1) return STRATA_ECORRUPT; /* the encoder writes REGULAR for one point */
     const uint8_t *q = p, *end = p + len;
     stg__xst seed = {(uint64_t)t_first, 0};
-    int rc = stg__pack_read(&q, end, n - 1, seed, xf, (uint64_t *)(ts + 1));
-    if (rc != STRATA_OK || q != end) return STRATA_ECORRUPT;
-    int bad = ts[n - 1] != t_last;
-    for (uint32_t i = 1; i < n; i++)
-        bad |= ts[i] <= ts[i - 1];
-    return bad ? STRATA_ECORRUPT : STRATA_OK;
+    int rc = stg__pack_read_increasing(&q, end, n - 1, seed, xf, (uint64_t *)(ts + 1));
+    if (rc != STRATA_OK || q != end || ts[n - 1] != t_last) return STRATA_ECORRUPT;
+    return STRATA_OK;
 }

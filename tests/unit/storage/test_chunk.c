@@ -301,6 +301,20 @@ static void float_decimal_walk(void **state)
     sz = roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
     assert_true(sz < c.n);
 
+    /* mantissas beyond 2^51 (16 digits): the decoder's exact slow path */
+    m = 2500000000000000; /* one decimal: the value's ulp is still below 0.1 */
+    for (uint32_t i = 0; i < c.n; i++) {
+        m += range(-100, 100);
+        c.v[i] = stg_val_from_f64((double)m / 10);
+    }
+    roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
+    m = -2251799813685000; /* around -2^51 */
+    for (uint32_t i = 0; i < c.n; i++) {
+        m += range(-100, 100);
+        c.v[i] = stg_val_from_f64((double)m / 1000);
+    }
+    roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
+
     /* decimals with exceptions: -0.0, NaN payloads, infinities, denormals */
     m = 100;
     for (uint32_t i = 0; i < c.n; i++) {
