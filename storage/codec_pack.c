@@ -340,21 +340,18 @@ size_t stg__pack_write(stg__fill_fn fill, void *ctx, uint32_t n, stg__xst seed, 
             UNPACK_ONE(7);                                                                         \
         }                                                                                          \
     }
-UNPACK_DEF(1)
-UNPACK_DEF(2) UNPACK_DEF(3) UNPACK_DEF(4) UNPACK_DEF(5) UNPACK_DEF(6) UNPACK_DEF(7) UNPACK_DEF(8)
-    UNPACK_DEF(9) UNPACK_DEF(10) UNPACK_DEF(11) UNPACK_DEF(12) UNPACK_DEF(13) UNPACK_DEF(14)
-        UNPACK_DEF(15) UNPACK_DEF(16) UNPACK_DEF(17) UNPACK_DEF(18) UNPACK_DEF(19) UNPACK_DEF(20)
-            UNPACK_DEF(21) UNPACK_DEF(22) UNPACK_DEF(23) UNPACK_DEF(24) UNPACK_DEF(25)
-                UNPACK_DEF(26) UNPACK_DEF(27) UNPACK_DEF(28) UNPACK_DEF(29) UNPACK_DEF(30)
-                    UNPACK_DEF(31) UNPACK_DEF(32) UNPACK_DEF(33) UNPACK_DEF(34) UNPACK_DEF(35)
-                        UNPACK_DEF(36) UNPACK_DEF(37) UNPACK_DEF(38) UNPACK_DEF(39) UNPACK_DEF(40)
-                            UNPACK_DEF(41) UNPACK_DEF(42) UNPACK_DEF(43) UNPACK_DEF(44)
-                                UNPACK_DEF(45) UNPACK_DEF(46) UNPACK_DEF(47) UNPACK_DEF(48)
-                                    UNPACK_DEF(49) UNPACK_DEF(50) UNPACK_DEF(51) UNPACK_DEF(52)
-                                        UNPACK_DEF(53) UNPACK_DEF(54) UNPACK_DEF(55) UNPACK_DEF(56)
+/* clang-format off */
+UNPACK_DEF(1) UNPACK_DEF(2) UNPACK_DEF(3) UNPACK_DEF(4) UNPACK_DEF(5) UNPACK_DEF(6) UNPACK_DEF(7)
+UNPACK_DEF(8) UNPACK_DEF(9) UNPACK_DEF(10) UNPACK_DEF(11) UNPACK_DEF(12) UNPACK_DEF(13) UNPACK_DEF(14)
+UNPACK_DEF(15) UNPACK_DEF(16) UNPACK_DEF(17) UNPACK_DEF(18) UNPACK_DEF(19) UNPACK_DEF(20) UNPACK_DEF(21)
+UNPACK_DEF(22) UNPACK_DEF(23) UNPACK_DEF(24) UNPACK_DEF(25) UNPACK_DEF(26) UNPACK_DEF(27) UNPACK_DEF(28)
+UNPACK_DEF(29) UNPACK_DEF(30) UNPACK_DEF(31) UNPACK_DEF(32) UNPACK_DEF(33) UNPACK_DEF(34) UNPACK_DEF(35)
+UNPACK_DEF(36) UNPACK_DEF(37) UNPACK_DEF(38) UNPACK_DEF(39) UNPACK_DEF(40) UNPACK_DEF(41) UNPACK_DEF(42)
+UNPACK_DEF(43) UNPACK_DEF(44) UNPACK_DEF(45) UNPACK_DEF(46) UNPACK_DEF(47) UNPACK_DEF(48) UNPACK_DEF(49)
+UNPACK_DEF(50) UNPACK_DEF(51) UNPACK_DEF(52) UNPACK_DEF(53) UNPACK_DEF(54) UNPACK_DEF(55) UNPACK_DEF(56)
+    /* clang-format on */
 
-                                            typedef void (*unpack128_fn)(const uint8_t *, uint64_t,
-                                                                         uint64_t *);
+    typedef void (*unpack128_fn)(const uint8_t *, uint64_t, uint64_t *);
 static const unpack128_fn unpack128[57] = {
     NULL,         unpack128_1,  unpack128_2,  unpack128_3,  unpack128_4,  unpack128_5,
     unpack128_6,  unpack128_7,  unpack128_8,  unpack128_9,  unpack128_10, unpack128_11,
