@@ -349,9 +349,8 @@ UNPACK_DEF(29) UNPACK_DEF(30) UNPACK_DEF(31) UNPACK_DEF(32) UNPACK_DEF(33) UNPAC
 UNPACK_DEF(36) UNPACK_DEF(37) UNPACK_DEF(38) UNPACK_DEF(39) UNPACK_DEF(40) UNPACK_DEF(41) UNPACK_DEF(42)
 UNPACK_DEF(43) UNPACK_DEF(44) UNPACK_DEF(45) UNPACK_DEF(46) UNPACK_DEF(47) UNPACK_DEF(48) UNPACK_DEF(49)
 UNPACK_DEF(50) UNPACK_DEF(51) UNPACK_DEF(52) UNPACK_DEF(53) UNPACK_DEF(54) UNPACK_DEF(55) UNPACK_DEF(56)
-    /* clang-format on */
 
-    typedef void (*unpack128_fn)(const uint8_t *, uint64_t, uint64_t *);
+typedef void (*unpack128_fn)(const uint8_t *, uint64_t, uint64_t *);
 static const unpack128_fn unpack128[57] = {
     NULL,         unpack128_1,  unpack128_2,  unpack128_3,  unpack128_4,  unpack128_5,
     unpack128_6,  unpack128_7,  unpack128_8,  unpack128_9,  unpack128_10, unpack128_11,
@@ -364,6 +363,7 @@ static const unpack128_fn unpack128[57] = {
     unpack128_48, unpack128_49, unpack128_50, unpack128_51, unpack128_52, unpack128_53,
     unpack128_54, unpack128_55, unpack128_56,
 };
+/* clang-format on */
 
 /* Unpack n w-bit values (w 1..64) from src, with avail readable bytes at src. */
 static void unpack(const uint8_t *src, size_t avail, unsigned n, unsigned w, uint64_t base,
