@@ -211,6 +211,11 @@ void stg_index_close(stg_index *idx)
     free(idx->kbuf);
     free(idx->pbuf);
     free(idx->tags);
+    free(idx->b_arena);
+    free(idx->b_ents);
+    free(idx->b_posts);
+    free(idx->b_pkeys);
+    free(idx->b_ids);
     free(idx);
 }
 

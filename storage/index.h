@@ -143,6 +143,32 @@ int stg_index_series_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char 
                             size_t mlen, const stg_tag *tags, size_t ntags, uint64_t *id,
                             int *created, strata_error *err);
 
+/* One series of a batch for stg_index_series_ensure_batch(); all borrowed. */
+typedef struct stg_series_in {
+    const char *meas;
+    size_t mlen;
+    const stg_tag *tags; /* sorted by key, see stg_series_key_check() */
+    size_t ntags;
+} stg_series_in;
+
+/*
+ * (w) stg_index_series_ensure() for n series at once, for bulk writes:
+ * ids[i] receives the id of in[i] and created[i] (created may be NULL) 1 if
+ * this call created it. The results equal n calls in order (a series given
+ * twice is created once, at its first position). Faster when many series
+ * are new: lookups, inserts and postings run in key order, and measurement
+ * and tag key ids are resolved once per batch.
+ *
+ * Every input is checked before anything is written: an invalid series
+ * fails the whole batch with STRATA_EINVAL and a message naming its index
+ * (check inputs with stg_series_key_check() first to skip bad ones).
+ * Memory: scratch proportional to the batch, kept in idx for the next call.
+ * @return as stg_index_series_ensure().
+ */
+int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
+                                  const stg_series_in *in, size_t n, uint64_t *ids,
+                                  uint8_t *created, strata_error *err);
+
 /*
  * (w) WAL replay: make sure the series with canonical key key exists with
  * exactly id, creating it with that id if missing.

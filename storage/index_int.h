@@ -78,6 +78,18 @@ struct stg_index {
     size_t pcap;
     stg_tag *tags; /* tags of a parsed key */
     size_t tcap;
+
+    /* Batch scratch (index_batch.c), grown to the largest batch seen. */
+    uint8_t *b_arena; /* series records: u32 mid then key, back to back */
+    size_t b_arena_cap;
+    void *b_ents; /* one entry per input series */
+    size_t b_ents_cap;
+    void *b_posts; /* one entry per posting to write */
+    size_t b_posts_cap;
+    uint8_t *b_pkeys; /* posting keys, back to back */
+    size_t b_pkeys_cap;
+    uint8_t *b_ids; /* big-endian ids of one posting key, for MDB_MULTIPLE */
+    size_t b_ids_cap;
 };
 
 /* Translate an LMDB (or errno) code into a strata code, with a message
@@ -127,6 +139,19 @@ int stg__idx_postings_append(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size
 /* Adjust the live series count of db by delta (db must exist). */
 int stg__idx_count_add(stg_index *idx, MDB_txn *w, uint32_t db, int64_t delta,
                        strata_error *err);
+
+/* Series helpers shared by index_series.c and index_batch.c (see there). */
+int stg__idx_series_find(stg_index *idx, MDB_txn *txn, uint32_t db, const char *key, size_t len,
+                         uint64_t h, uint64_t *id, int *home_free, strata_error *err);
+int stg__idx_db_check(stg_index *idx, MDB_txn *txn, uint32_t db, uint64_t *count,
+                      strata_error *err);
+int stg__idx_meas_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char *meas, size_t mlen,
+                         uint32_t *mid, strata_error *err);
+int stg__idx_tagk_get(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint32_t mid,
+                      const char *tk, size_t tkl, uint32_t *tkid, strata_error *err);
+int stg__idx_tagv_key(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint32_t mid,
+                      uint32_t tkid, const char *val, size_t vl, uint8_t *key, size_t *klen,
+                      strata_error *err);
 
 /* Remove a measurement's records, tags, fields and postings (not its series records). */
 int stg__idx_meas_remove(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid,

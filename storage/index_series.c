@@ -28,15 +28,21 @@ static int rec_is(const MDB_val *rec, const char *key, size_t len)
     return rec->mv_size == 4 + len && memcmp((const char *)rec->mv_data + 4, key, len) == 0;
 }
 
-/* Find key (whose hash is h). @return STRATA_OK (*id), STRATA_ENOTFOUND, errors. */
-static int series_find(stg_index *idx, MDB_txn *txn, uint32_t db, const char *key, size_t len,
-                       uint64_t h, uint64_t *id, strata_error *err)
+/*
+ * Find key (whose hash is h). *home_free (may be NULL) tells whether no
+ * record sits at id h, so that creation can skip probing it again.
+ * @return STRATA_OK (*id), STRATA_ENOTFOUND, errors.
+ */
+int stg__idx_series_find(stg_index *idx, MDB_txn *txn, uint32_t db, const char *key, size_t len,
+                       uint64_t h, uint64_t *id, int *home_free, strata_error *err)
 {
     uint8_t kb[12];
-    MDB_val k = stg__val(kb, stg__key_series(kb, db, h)), v;
+    MDB_val k = stg__val(kb, stg__key_series(kb, db, h)), v, d;
     MDB_cursor *cur = NULL;
 
     int rc = mdb_get(txn, idx->dbi_series, &k, &v);
+    if (home_free != NULL)
+        *home_free = rc == MDB_NOTFOUND;
     if (rc == 0 && rec_is(&v, key, len)) {
         *id = h;
         return STRATA_OK;
@@ -44,12 +50,16 @@ static int series_find(stg_index *idx, MDB_txn *txn, uint32_t db, const char *ke
     if (rc != 0 && rc != MDB_NOTFOUND)
         return stg__idx_err(rc, err, "looking up a series");
 
-    /* Not at home: is it one of the series displaced from h? */
+    /* Not at home: is it one of the series displaced from h? Normally there
+     * are none, and a plain get says so without allocating a cursor. */
+    rc = mdb_get(txn, idx->dbi_sovf, &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return STRATA_ENOTFOUND;
+    if (rc != 0)
+        return stg__idx_err(rc, err, "looking up a series");
     rc = mdb_cursor_open(txn, idx->dbi_sovf, &cur);
     if (rc != 0)
         return stg__idx_err(rc, err, "looking up a series");
-    k = stg__val(kb, 12);
-    MDB_val d;
     rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
     while (rc == 0) {
         if (d.mv_size != 8) {
@@ -78,22 +88,30 @@ done:
 int stg_index_series_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const char *key,
                             size_t len, uint64_t *id)
 {
-    return series_find(idx, txn, db, key, len, idx->hash(key, len), id, NULL);
+    return stg__idx_series_find(idx, txn, db, key, len, idx->hash(key, len), id, NULL, NULL);
 }
 
-/* Does database db exist? Reads its series counter. */
-static int db_check(stg_index *idx, MDB_txn *txn, uint32_t db, strata_error *err)
+/* Does database db exist? Reads its series counter into *count. */
+int stg__idx_db_check(stg_index *idx, MDB_txn *txn, uint32_t db, uint64_t *count,
+                    strata_error *err)
 {
     uint8_t kb[8];
     MDB_val k = stg__val(kb, stg__key_db(kb, db, STG__KIND_COUNT)), v;
     int rc = db == 0 ? MDB_NOTFOUND : mdb_get(txn, idx->dbi_db, &k, &v);
     if (rc == MDB_NOTFOUND)
         return strata_error_set(err, STRATA_ENOTFOUND, "database id %u does not exist", db);
-    return stg__idx_err(rc, err, "checking a database");
+    if (rc != 0)
+        return stg__idx_err(rc, err, "checking a database");
+    if (v.mv_size != 8)
+        return strata_error_set(err, STRATA_ECORRUPT,
+                                "index: series count of database %u is %zu bytes, expected 8", db,
+                                v.mv_size);
+    *count = strata_get_le64(v.mv_data);
+    return STRATA_OK;
 }
 
 /* Get or create measurement meas of db. */
-static int meas_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char *meas, size_t mlen,
+int stg__idx_meas_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char *meas, size_t mlen,
                        uint32_t *mid, strata_error *err)
 {
     uint8_t key[STG__KEY_MAX], kb[16], vb[STG__MINFO_FIXED + STG__NAME_LONG];
@@ -149,7 +167,7 @@ static int meas_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char *meas
 }
 
 /* Get (or, when w is set, create) the id of tag key tk in measurement mid. */
-static int tagk_get(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint32_t mid,
+int stg__idx_tagk_get(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint32_t mid,
                     const char *tk, size_t tkl, uint32_t *tkid, strata_error *err)
 {
     uint8_t key[STG__KEY_MAX], kb[16], vb[STG__MINFO_FIXED + STG__NAME_LONG];
@@ -196,7 +214,7 @@ static int tagk_get(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint3
  * record is written.
  * @return STRATA_OK, STRATA_ENOTFOUND (long value unknown and !create), errors.
  */
-static int tagv_key(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint32_t mid,
+int stg__idx_tagv_key(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint32_t mid,
                     uint32_t tkid, const char *val, size_t vl, uint8_t *key, size_t *klen,
                     strata_error *err)
 {
@@ -217,27 +235,30 @@ static int tagv_key(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uint3
 
 /*
  * Create the series whose record (u32 mid placeholder, key of klen bytes)
- * is in idx->kbuf, at id *id when fixed, else at the first free id from h.
+ * is in idx->kbuf, at id *id when fixed, else at the first free id from h
+ * (h itself when home_free). count is the database's series count.
  */
 static int series_create(stg_index *idx, MDB_txn *w, uint32_t db, const char *meas, size_t mlen,
                          const stg_tag *tags, size_t ntags, size_t klen, uint64_t h, int fixed,
-                         uint64_t *id, strata_error *err)
+                         int home_free, uint64_t count, uint64_t *id, strata_error *err)
 {
     uint8_t kb[12], idb[8], pk[STG__KEY_MAX];
     MDB_val k, v;
-    uint32_t mid;
+    uint32_t mid = 0;
     uint64_t x = fixed ? *id : h;
     int rc;
 
-    rc = meas_ensure(idx, w, db, meas, mlen, &mid, err);
+    rc = stg__idx_meas_ensure(idx, w, db, meas, mlen, &mid, err);
     if (rc != 0)
         return rc;
 
     k = stg__val(kb, 12);
     for (;;) {
         stg__key_series(kb, db, x);
+        if (fixed || (x == h && home_free))
+            break;
         rc = mdb_get(w, idx->dbi_series, &k, &v);
-        if (rc == MDB_NOTFOUND || fixed)
+        if (rc == MDB_NOTFOUND)
             break;
         if (rc != 0)
             return stg__idx_err(rc, err, "allocating a series id");
@@ -264,10 +285,10 @@ static int series_create(stg_index *idx, MDB_txn *w, uint32_t db, const char *me
     for (size_t i = 0; i < ntags; i++) {
         uint32_t tkid;
         size_t pkl;
-        rc = tagk_get(idx, w, 1, db, mid, tags[i].key, tags[i].key_len, &tkid, err);
+        rc = stg__idx_tagk_get(idx, w, 1, db, mid, tags[i].key, tags[i].key_len, &tkid, err);
         if (rc != 0)
             return rc;
-        rc = tagv_key(idx, w, 1, db, mid, tkid, tags[i].val, tags[i].val_len, pk, &pkl, err);
+        rc = stg__idx_tagv_key(idx, w, 1, db, mid, tkid, tags[i].val, tags[i].val_len, pk, &pkl, err);
         if (rc != 0)
             return rc;
         k = stg__val(pk, pkl);
@@ -275,9 +296,12 @@ static int series_create(stg_index *idx, MDB_txn *w, uint32_t db, const char *me
         if (rc != 0)
             return stg__idx_err(rc, err, "writing a tag posting");
     }
-    rc = stg__idx_count_add(idx, w, db, 1, err);
+    strata_put_le64(idb, count + 1);
+    k = stg__val(kb, stg__key_db(kb, db, STG__KIND_COUNT));
+    d = stg__val(idb, 8);
+    rc = mdb_put(w, idx->dbi_db, &k, &d, 0);
     if (rc != 0)
-        return rc;
+        return stg__idx_err(rc, err, "updating the series count");
     *id = x;
     return STRATA_OK;
 }
@@ -286,24 +310,32 @@ int stg_index_series_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char 
                             size_t mlen, const stg_tag *tags, size_t ntags, uint64_t *id,
                             int *created, strata_error *err)
 {
+    uint64_t count;
+    int home_free, rc;
+
     *created = 0;
-    size_t klen = stg_series_key_build(meas, mlen, tags, ntags, NULL, 0);
+    if (idx->kcap < 256 && (rc = stg__idx_kbuf(idx, 256, err)) != 0)
+        return rc;
+    /* Build into the scratch buffer; rebuild once if it was too small. */
+    size_t klen = stg_series_key_build(meas, mlen, tags, ntags, (char *)idx->kbuf + 4,
+                                       idx->kcap - 4);
     if (klen == 0)
         return stg_series_key_check(meas, mlen, tags, ntags, err);
-    int rc = stg__idx_kbuf(idx, 4 + klen, err);
-    if (rc != 0)
-        return rc;
+    if (klen > idx->kcap - 4) {
+        if ((rc = stg__idx_kbuf(idx, 4 + klen, err)) != 0)
+            return rc;
+        stg_series_key_build(meas, mlen, tags, ntags, (char *)idx->kbuf + 4, klen);
+    }
     const char *key = (const char *)idx->kbuf + 4;
-    stg_series_key_build(meas, mlen, tags, ntags, (char *)idx->kbuf + 4, klen);
 
     uint64_t h = idx->hash(key, klen);
-    rc = series_find(idx, w, db, key, klen, h, id, err);
+    rc = stg__idx_series_find(idx, w, db, key, klen, h, id, &home_free, err);
     if (rc != STRATA_ENOTFOUND)
         return rc;
-    rc = db_check(idx, w, db, err);
+    rc = stg__idx_db_check(idx, w, db, &count, err);
     if (rc != 0)
         return rc;
-    rc = series_create(idx, w, db, meas, mlen, tags, ntags, klen, h, 0, id, err);
+    rc = series_create(idx, w, db, meas, mlen, tags, ntags, klen, h, 0, home_free, count, id, err);
     if (rc == 0)
         *created = 1;
     return rc;
@@ -359,7 +391,7 @@ int stg_index_series_restore(stg_index *idx, MDB_txn *w, uint32_t db, const char
                                 show, key);
 
     uint64_t h = idx->hash(key, len);
-    rc = series_find(idx, w, db, key, len, h, &have, err);
+    rc = stg__idx_series_find(idx, w, db, key, len, h, &have, NULL, err);
     if (rc == STRATA_OK) {
         if (have == id)
             return STRATA_OK;
@@ -369,7 +401,8 @@ int stg_index_series_restore(stg_index *idx, MDB_txn *w, uint32_t db, const char
     }
     if (rc != STRATA_ENOTFOUND)
         return rc;
-    rc = db_check(idx, w, db, err);
+    uint64_t count;
+    rc = stg__idx_db_check(idx, w, db, &count, err);
     if (rc != 0)
         return rc;
     uint8_t kb[12];
@@ -385,7 +418,7 @@ int stg_index_series_restore(stg_index *idx, MDB_txn *w, uint32_t db, const char
     }
     if (rc != MDB_NOTFOUND)
         return stg__idx_err(rc, err, "restoring a series");
-    return series_create(idx, w, db, meas, mlen, idx->tags, ntags, len, h, 1, &id, err);
+    return series_create(idx, w, db, meas, mlen, idx->tags, ntags, len, h, 1, 0, count, &id, err);
 }
 
 int stg_index_series_key(stg_index *idx, MDB_txn *txn, uint32_t db, uint64_t id,
@@ -449,7 +482,7 @@ int stg_index_series_delete(stg_index *idx, MDB_txn *w, uint32_t db, uint64_t id
     MDB_val k = stg__val(kb, stg__key_series(kb, db, id)), v;
     const char *meas;
     size_t mlen, ntags, klen;
-    int rc, any;
+    int rc, any = 0;
 
     rc = mdb_get(w, idx->dbi_series, &k, &v);
     if (rc == MDB_NOTFOUND)
@@ -497,12 +530,12 @@ int stg_index_series_delete(stg_index *idx, MDB_txn *w, uint32_t db, uint64_t id
         const stg_tag *t = &idx->tags[i];
         uint32_t tkid;
         size_t pkl;
-        rc = tagk_get(idx, w, 0, db, mid, t->key, t->key_len, &tkid, err);
+        rc = stg__idx_tagk_get(idx, w, 0, db, mid, t->key, t->key_len, &tkid, err);
         if (rc == STRATA_ENOTFOUND)
             continue; /* nothing was posted under it */
         if (rc != 0)
             return rc;
-        rc = tagv_key(idx, w, 0, db, mid, tkid, t->val, t->val_len, pk, &pkl, err);
+        rc = stg__idx_tagv_key(idx, w, 0, db, mid, tkid, t->val, t->val_len, pk, &pkl, err);
         if (rc == STRATA_OK) {
             k = stg__val(pk, pkl);
             rc = mdb_del(w, idx->dbi_postings, &k, &d);
