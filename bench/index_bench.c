@@ -50,7 +50,10 @@ static void make(shape *s, long i, long salt)
     }
 }
 
-static double secs(int64_t t0) { return (double)(strata_mono_ns() - t0) / 1e9; }
+static double secs(int64_t t0)
+{
+    return (double)(strata_mono_ns() - t0) / 1e9;
+}
 
 /* CPU time of this process: on a shared machine it is steadier than wall time. */
 static double cpu_now(void)
@@ -68,8 +71,7 @@ int main(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s", argv[2]);
     else {
         snprintf(dir, sizeof dir, "/tmp/strata-idxbench-XXXXXX");
-        if (mkdtemp(dir) == NULL)
-            return die("mkdtemp", -1, NULL);
+        if (mkdtemp(dir) == NULL) return die("mkdtemp", -1, NULL);
     }
     MDB_env *env;
     MDB_txn *w, *r;
@@ -83,19 +85,16 @@ int main(int argc, char **argv)
     mdb_env_create(&env);
     mdb_env_set_maxdbs(env, 32);
     mdb_env_set_mapsize(env, (size_t)16 << 30);
-    if ((rc = mdb_env_open(env, dir, MDB_NOSYNC, 0644)) != 0)
-        return die("mdb_env_open", rc, NULL);
+    if ((rc = mdb_env_open(env, dir, MDB_NOSYNC, 0644)) != 0) return die("mdb_env_open", rc, NULL);
     mdb_txn_begin(env, NULL, 0, &w);
-    if ((rc = stg_index_open(env, w, &idx, &err)) != 0)
-        return die("stg_index_open", rc, &err);
+    if ((rc = stg_index_open(env, w, &idx, &err)) != 0) return die("stg_index_open", rc, &err);
     if ((rc = stg_index_db_create(idx, w, "bench", 5, &db, &err)) != 0)
         return die("db_create", rc, &err);
     mdb_txn_commit(w);
 
     /* 1. Bulk creation in one transaction (inputs prepared beforehand). */
     shape *all_s = malloc((size_t)n * sizeof *all_s);
-    if (all_s == NULL)
-        return die("malloc", -1, NULL);
+    if (all_s == NULL) return die("malloc", -1, NULL);
     for (long i = 0; i < n; i++)
         make(&all_s[i], i, 0);
     mdb_txn_begin(env, NULL, 0, &w);
@@ -105,13 +104,11 @@ int main(int argc, char **argv)
         shape *p = &all_s[i];
         rc = stg_index_series_ensure(idx, w, db, p->meas, strlen(p->meas), p->tags, 4, &id,
                                      &created, &err);
-        if (rc != 0 || !created)
-            return die("ensure (create)", rc, &err);
+        if (rc != 0 || !created) return die("ensure (create)", rc, &err);
     }
     double tc = secs(t0), cc = cpu_now() - c0;
     t0 = strata_mono_ns();
-    if ((rc = mdb_txn_commit(w)) != 0)
-        return die("commit", rc, NULL);
+    if ((rc = mdb_txn_commit(w)) != 0) return die("commit", rc, NULL);
     double tcommit = secs(t0);
     printf("create %ld series in one txn, one call each: %.2f s wall, %.2f s cpu  (%.0f "
            "series/s wall, %.0f series/s cpu; commit %.2f s)\n",
@@ -124,8 +121,7 @@ int main(int argc, char **argv)
         stg_series_in *bin = malloc((size_t)nbatch * sizeof *bin);
         uint64_t *bids = malloc((size_t)nbatch * sizeof *bids);
         uint8_t *bcr = malloc((size_t)nbatch);
-        if (bin == NULL || bids == NULL || bcr == NULL)
-            return die("malloc", -1, NULL);
+        if (bin == NULL || bids == NULL || bcr == NULL) return die("malloc", -1, NULL);
         mdb_txn_begin(env, NULL, 0, &w);
         stg_index_db_create(idx, w, "bench2", 6, &db2, &err);
         t0 = strata_mono_ns();
@@ -140,14 +136,12 @@ int main(int argc, char **argv)
                 bin[j].ntags = 4;
             }
             rc = stg_index_series_ensure_batch(idx, w, db2, bin, (size_t)m, bids, bcr, &err);
-            if (rc != 0)
-                return die("ensure_batch", rc, &err);
+            if (rc != 0) return die("ensure_batch", rc, &err);
         }
         tc = secs(t0);
         cc = cpu_now() - c0;
         t0 = strata_mono_ns();
-        if ((rc = mdb_txn_commit(w)) != 0)
-            return die("commit", rc, NULL);
+        if ((rc = mdb_txn_commit(w)) != 0) return die("commit", rc, NULL);
         tcommit = secs(t0);
         printf("create %ld series in one txn, batches of %ld: %.2f s wall, %.2f s cpu  (%.0f "
                "series/s wall, %.0f series/s cpu; commit %.2f s)\n",
@@ -159,8 +153,7 @@ int main(int argc, char **argv)
         free(bids);
         free(bcr);
     }
-    if (getenv("INDEX_BENCH_CREATE_ONLY") != NULL)
-        goto out;
+    if (getenv("INDEX_BENCH_CREATE_ONLY") != NULL) goto out;
 
     /* 2. Ensure of existing series (the write path for known series). */
     mdb_txn_begin(env, NULL, 0, &w);
@@ -169,8 +162,7 @@ int main(int argc, char **argv)
         shape *p = &all_s[i];
         rc = stg_index_series_ensure(idx, w, db, p->meas, strlen(p->meas), p->tags, 4, &id,
                                      &created, &err);
-        if (rc != 0 || created)
-            return die("ensure (existing)", rc, &err);
+        if (rc != 0 || created) return die("ensure (existing)", rc, &err);
     }
     double te = secs(t0);
     mdb_txn_abort(w);
@@ -220,11 +212,9 @@ int main(int argc, char **argv)
             make(&s, i, n);
             rc = stg_index_series_ensure(idx, w, db, s.meas, strlen(s.meas), s.tags, 4, &id,
                                          &created, &err);
-            if (rc != 0 || !created)
-                return die("ensure (batched)", rc, &err);
+            if (rc != 0 || !created) return die("ensure (batched)", rc, &err);
         }
-        if ((rc = mdb_txn_commit(w)) != 0)
-            return die("commit", rc, NULL);
+        if ((rc = mdb_txn_commit(w)) != 0) return die("commit", rc, NULL);
     }
     double tb = secs(t0);
     printf("create %ld more series, commit every 10,000: %.2f s  (%.0f series/s)\n", nb, tb,
@@ -242,8 +232,7 @@ int main(int argc, char **argv)
     mdb_txn_begin(env, NULL, 0, &w);
     uint64_t left = stg_index_series_count(idx, w, db);
     t0 = strata_mono_ns();
-    if ((rc = stg_index_db_drop(idx, w, db, &err)) != 0)
-        return die("db_drop", rc, &err);
+    if ((rc = stg_index_db_drop(idx, w, db, &err)) != 0) return die("db_drop", rc, &err);
     double td2 = secs(t0);
     mdb_txn_commit(w);
     printf("db_drop: %llu series in %.2f s\n", (unsigned long long)left, td2);

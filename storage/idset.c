@@ -23,26 +23,25 @@ void stg_idset_init(stg_idset *s)
 
 void stg_idset_fini(stg_idset *s)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     free(s->ids);
     stg_idset_init(s);
 }
 
-void stg_idset_clear(stg_idset *s) { s->n = 0; }
+void stg_idset_clear(stg_idset *s)
+{
+    s->n = 0;
+}
 
 int stg_idset_reserve(stg_idset *s, size_t n)
 {
-    if (n <= s->cap)
-        return STRATA_OK;
+    if (n <= s->cap) return STRATA_OK;
     size_t cap = s->cap ? s->cap : 16;
     while (cap < n)
         cap = cap > SIZE_MAX / 2 ? n : cap * 2;
-    if (cap > SIZE_MAX / sizeof(uint64_t))
-        return STRATA_ENOMEM;
+    if (cap > SIZE_MAX / sizeof(uint64_t)) return STRATA_ENOMEM;
     uint64_t *p = realloc(s->ids, cap * sizeof(uint64_t));
-    if (p == NULL)
-        return STRATA_ENOMEM;
+    if (p == NULL) return STRATA_ENOMEM;
     s->ids = p;
     s->cap = cap;
     return STRATA_OK;
@@ -52,8 +51,7 @@ int stg_idset_add(stg_idset *s, uint64_t id)
 {
     if (s->n == s->cap) {
         int rc = stg_idset_reserve(s, s->n + 1);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
     }
     s->ids[s->n++] = id;
     return STRATA_OK;
@@ -70,12 +68,10 @@ void stg_idset_sort_unique(stg_idset *s)
     int sorted = 1;
     for (size_t i = 1; i < s->n && sorted; i++)
         sorted = s->ids[i - 1] <= s->ids[i];
-    if (!sorted)
-        qsort(s->ids, s->n, sizeof(uint64_t), cmp_u64);
+    if (!sorted) qsort(s->ids, s->n, sizeof(uint64_t), cmp_u64);
     size_t w = 0;
     for (size_t i = 0; i < s->n; i++)
-        if (w == 0 || s->ids[w - 1] != s->ids[i])
-            s->ids[w++] = s->ids[i];
+        if (w == 0 || s->ids[w - 1] != s->ids[i]) s->ids[w++] = s->ids[i];
     s->n = w;
 }
 
@@ -88,8 +84,7 @@ static size_t lower_bound_from(const uint64_t *v, size_t n, size_t lo, uint64_t 
         hi += step;
         step *= 2;
     }
-    if (hi > n)
-        hi = n;
+    if (hi > n) hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (v[mid] < x)
@@ -120,11 +115,9 @@ int stg_idset_contains(const stg_idset *s, uint64_t id)
 static uint64_t *result_buf(stg_idset *out, const stg_idset *a, const stg_idset *b, size_t room,
                             int *fresh)
 {
-    if (room == 0)
-        room = 1;
+    if (room == 0) room = 1;
     *fresh = (out == a || out == b);
-    if (!*fresh)
-        return stg_idset_reserve(out, room) == STRATA_OK ? out->ids : NULL;
+    if (!*fresh) return stg_idset_reserve(out, room) == STRATA_OK ? out->ids : NULL;
     return malloc(room * sizeof(uint64_t));
 }
 
@@ -148,14 +141,12 @@ int stg_idset_intersect(stg_idset *out, const stg_idset *a, const stg_idset *b)
     size_t room = a->n, n = 0;
     int fresh;
     uint64_t *r = result_buf(out, a, b, room, &fresh);
-    if (r == NULL)
-        return STRATA_ENOMEM;
+    if (r == NULL) return STRATA_ENOMEM;
     if (a->n * GALLOP_RATIO < b->n) {
         size_t j = 0;
         for (size_t i = 0; i < a->n && j < b->n; i++) {
             j = lower_bound_from(b->ids, b->n, j, a->ids[i]);
-            if (j < b->n && b->ids[j] == a->ids[i])
-                r[n++] = a->ids[i];
+            if (j < b->n && b->ids[j] == a->ids[i]) r[n++] = a->ids[i];
         }
     } else {
         size_t i = 0, j = 0;
@@ -180,8 +171,7 @@ int stg_idset_union(stg_idset *out, const stg_idset *a, const stg_idset *b)
     size_t room = a->n + b->n, n = 0, i = 0, j = 0;
     int fresh;
     uint64_t *r = result_buf(out, a, b, room, &fresh);
-    if (r == NULL)
-        return STRATA_ENOMEM;
+    if (r == NULL) return STRATA_ENOMEM;
     while (i < a->n && j < b->n) {
         if (a->ids[i] < b->ids[j])
             r[n++] = a->ids[i++];
@@ -205,14 +195,12 @@ int stg_idset_difference(stg_idset *out, const stg_idset *a, const stg_idset *b)
     size_t room = a->n, n = 0;
     int fresh;
     uint64_t *r = result_buf(out, a, b, room, &fresh);
-    if (r == NULL)
-        return STRATA_ENOMEM;
+    if (r == NULL) return STRATA_ENOMEM;
     if (a->n * GALLOP_RATIO < b->n) {
         size_t j = 0;
         for (size_t i = 0; i < a->n; i++) {
             j = lower_bound_from(b->ids, b->n, j, a->ids[i]);
-            if (j >= b->n || b->ids[j] != a->ids[i])
-                r[n++] = a->ids[i];
+            if (j >= b->n || b->ids[j] != a->ids[i]) r[n++] = a->ids[i];
         }
     } else {
         size_t i = 0, j = 0;

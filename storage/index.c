@@ -15,7 +15,10 @@
 #include <string.h>
 #include <xxhash.h>
 
-static uint64_t default_hash(const void *key, size_t len) { return XXH64(key, len, 0); }
+static uint64_t default_hash(const void *key, size_t len)
+{
+    return XXH64(key, len, 0);
+}
 
 int stg__idx_err(int rc, strata_error *err, const char *what)
 {
@@ -98,8 +101,7 @@ int stg__idx_err(int rc, strata_error *err, const char *what)
 
 int stg__idx_kbuf(stg_index *idx, size_t n, strata_error *err)
 {
-    if (n <= idx->kcap)
-        return STRATA_OK;
+    if (n <= idx->kcap) return STRATA_OK;
     size_t cap = idx->kcap ? idx->kcap : 256;
     while (cap < n)
         cap *= 2;
@@ -182,9 +184,9 @@ int stg_index_open(MDB_env *env, MDB_txn *txn, stg_index **out, strata_error *er
         rc = stg__idx_err(rc, err, "reading the index version");
         goto fail;
     } else if (v.mv_size < 8) {
-        rc = strata_error_set(err, STRATA_ECORRUPT,
-                              "index: version record in idx.db is %zu bytes, expected 8",
-                              v.mv_size);
+        rc =
+            strata_error_set(err, STRATA_ECORRUPT,
+                             "index: version record in idx.db is %zu bytes, expected 8", v.mv_size);
         goto fail;
     } else {
         uint32_t ver = strata_get_le32(v.mv_data), hash = strata_get_le32((uint8_t *)v.mv_data + 4);
@@ -206,8 +208,7 @@ fail:
 
 void stg_index_close(stg_index *idx)
 {
-    if (idx == NULL)
-        return;
+    if (idx == NULL) return;
     free(idx->kbuf);
     free(idx->pbuf);
     free(idx->tags);
@@ -237,8 +238,7 @@ int stg__idx_name_find(const stg_index *idx, MDB_txn *txn, MDB_dbi dbi, uint8_t 
         *klen = plen + nlen;
         k = stg__val(key, *klen);
         rc = mdb_get(txn, dbi, &k, rec);
-        if (rc == MDB_NOTFOUND)
-            return STRATA_ENOTFOUND;
+        if (rc == MDB_NOTFOUND) return STRATA_ENOTFOUND;
         if (rc == 0 && rec->mv_size < head)
             return strata_error_set(err, STRATA_ECORRUPT,
                                     "index: a name record is %zu bytes, shorter than its %zu-byte "
@@ -253,8 +253,7 @@ int stg__idx_name_find(const stg_index *idx, MDB_txn *txn, MDB_dbi dbi, uint8_t 
     memcpy(key + plen, name, STG__NAME_INLINE);
     strata_put_be64(key + plen + STG__NAME_INLINE, idx->hash(name, nlen));
     rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc != 0)
-        return stg__idx_err(rc, err, "looking up a long name");
+    if (rc != 0) return stg__idx_err(rc, err, "looking up a long name");
     k = stg__val(key, glen);
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size == glen + 2 && memcmp(k.mv_data, key, glen) == 0) {
@@ -265,7 +264,8 @@ int stg__idx_name_find(const stg_index *idx, MDB_txn *txn, MDB_dbi dbi, uint8_t 
                                   v.mv_size, head);
             goto done;
         }
-        unsigned seq = (unsigned)((uint8_t *)k.mv_data)[glen] << 8 | ((uint8_t *)k.mv_data)[glen + 1];
+        unsigned seq =
+            (unsigned)((uint8_t *)k.mv_data)[glen] << 8 | ((uint8_t *)k.mv_data)[glen + 1];
         if (v.mv_size - head == nlen && memcmp((char *)v.mv_data + head, name, nlen) == 0) {
             key[glen] = (uint8_t)(seq >> 8);
             key[glen + 1] = (uint8_t)seq;
@@ -274,8 +274,7 @@ int stg__idx_name_find(const stg_index *idx, MDB_txn *txn, MDB_dbi dbi, uint8_t 
             rc = STRATA_OK;
             goto done;
         }
-        if (seq >= next_seq)
-            next_seq = seq + 1;
+        if (seq >= next_seq) next_seq = seq + 1;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     if (rc != 0 && rc != MDB_NOTFOUND) {
@@ -298,17 +297,16 @@ done:
     return rc;
 }
 
-int stg__idx_name_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
-                      const void *head, size_t hlen, const char *name, size_t nlen,
-                      strata_error *err, const char *what)
+int stg__idx_name_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen, const void *head,
+                      size_t hlen, const char *name, size_t nlen, strata_error *err,
+                      const char *what)
 {
     size_t full = nlen > STG__NAME_INLINE ? nlen : 0;
     MDB_val k = stg__val(key, klen), v = stg__val(NULL, hlen + full);
     int rc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE);
-    if (rc != 0)
-        return stg__idx_err(rc, err, what);
-    memcpy(v.mv_data, head, hlen);
-    memcpy((char *)v.mv_data + hlen, name, full);
+    if (rc != 0) return stg__idx_err(rc, err, what);
+    if (hlen > 0) memcpy(v.mv_data, head, hlen);
+    if (full > 0) memcpy((char *)v.mv_data + hlen, name, full);
     return STRATA_OK;
 }
 
@@ -324,8 +322,7 @@ static int name_ent_cmp(const void *a, const void *b)
     const name_ent *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->name, y->name, n);
-    if (c != 0)
-        return c;
+    if (c != 0) return c;
     return (x->len > y->len) - (x->len < y->len);
 }
 
@@ -334,8 +331,7 @@ static int group_flush(name_ent *g, size_t n, stg__name_fn fn, void *ctx)
     qsort(g, n, sizeof *g, name_ent_cmp);
     for (size_t i = 0; i < n; i++) {
         int rc = fn(ctx, g[i].name, g[i].len, &g[i].rec);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
     return 0;
 }
@@ -350,8 +346,7 @@ int stg__idx_names_each(MDB_txn *txn, MDB_dbi dbi, MDB_dbi fulldbi, const uint8_
     int nodup = fulldbi != dbi;
     MDB_val k = stg__val(prefix, plen), v;
     int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc != 0)
-        return stg__idx_err(rc, NULL, "listing names");
+    if (rc != 0) return stg__idx_err(rc, NULL, "listing names");
 
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
          rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
@@ -366,12 +361,10 @@ int stg__idx_names_each(MDB_txn *txn, MDB_dbi dbi, MDB_dbi fulldbi, const uint8_
             if (ng > 0) {
                 rc = group_flush(group, ng, fn, ctx);
                 ng = 0;
-                if (rc != 0)
-                    goto done;
+                if (rc != 0) goto done;
             }
             rc = fn(ctx, (const char *)nk, nl, &v);
-            if (rc != 0)
-                goto done;
+            if (rc != 0) goto done;
             continue;
         }
         if (nl != STG__NAME_LONG) {
@@ -396,8 +389,7 @@ int stg__idx_names_each(MDB_txn *txn, MDB_dbi dbi, MDB_dbi fulldbi, const uint8_
         if (ng > 0 && memcmp(gprefix, nk, STG__NAME_INLINE) != 0) {
             rc = group_flush(group, ng, fn, ctx);
             ng = 0;
-            if (rc != 0)
-                goto done;
+            if (rc != 0) goto done;
         }
         if (ng == gcap) {
             size_t cap = gcap ? gcap * 2 : 8;
@@ -426,26 +418,23 @@ done:
     return rc;
 }
 
-int stg__idx_range_del(MDB_txn *txn, MDB_dbi dbi, int dupsort, const uint8_t *prefix,
-                       size_t plen, strata_error *err)
+int stg__idx_range_del(MDB_txn *txn, MDB_dbi dbi, int dupsort, const uint8_t *prefix, size_t plen,
+                       strata_error *err)
 {
     MDB_cursor *cur = NULL;
     MDB_val k = stg__val(prefix, plen), v;
     int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc != 0)
-        return stg__idx_err(rc, err, "deleting a key range");
+    if (rc != 0) return stg__idx_err(rc, err, "deleting a key range");
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
         rc = mdb_cursor_del(cur, dupsort ? MDB_NODUPDATA : 0);
-        if (rc != 0)
-            break;
+        if (rc != 0) break;
         /* After a delete LMDB leaves the cursor on the following item and its
          * next NEXT/NEXT_NODUP returns that item rather than skipping it. */
         rc = mdb_cursor_get(cur, &k, &v, dupsort ? MDB_NEXT_NODUP : MDB_NEXT);
     }
     mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND)
-        rc = 0;
+    if (rc == MDB_NOTFOUND) rc = 0;
     return stg__idx_err(rc, err, "deleting a key range");
 }
 
@@ -456,18 +445,15 @@ int stg__idx_postings_append(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size
     MDB_val k = stg__val(key, klen), v;
     size_t count = 0;
     int rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc != 0)
-        return stg__idx_err(rc, NULL, "reading postings");
+    if (rc != 0) return stg__idx_err(rc, NULL, "reading postings");
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND) {
         rc = 0;
         goto done;
     }
-    if (rc != 0)
-        goto done;
+    if (rc != 0) goto done;
     rc = mdb_cursor_count(cur, &count);
-    if (rc != 0)
-        goto done;
+    if (rc != 0) goto done;
     if (stg_idset_reserve(out, out->n + count) != STRATA_OK) {
         rc = ENOMEM;
         goto done;
@@ -490,8 +476,7 @@ int stg__idx_postings_append(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size
             out->ids[out->n++] = strata_get_be64(p + 8 * i);
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
     }
-    if (rc == MDB_NOTFOUND)
-        rc = 0;
+    if (rc == MDB_NOTFOUND) rc = 0;
 done:
     mdb_cursor_close(cur);
     return stg__idx_err(rc, NULL, "reading postings");
@@ -502,8 +487,7 @@ int stg__idx_count_add(stg_index *idx, MDB_txn *w, uint32_t db, int64_t delta, s
     uint8_t kb[8], vb[8];
     MDB_val k = stg__val(kb, stg__key_db(kb, db, STG__KIND_COUNT)), v;
     int rc = mdb_get(w, idx->dbi_db, &k, &v);
-    if (rc != 0)
-        return stg__idx_err(rc, err, "updating the series count");
+    if (rc != 0) return stg__idx_err(rc, err, "updating the series count");
     if (v.mv_size != 8)
         return strata_error_set(err, STRATA_ECORRUPT,
                                 "index: series count of database %u is %zu bytes, expected 8", db,

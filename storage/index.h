@@ -94,8 +94,8 @@ void stg_index_set_hash_fn(stg_index *idx, uint64_t (*fn)(const void *key, size_
  *         name); STRATA_ERANGE (2^32-1 databases were created);
  *         LMDB failures (STRATA_EFULL, STRATA_ECORRUPT, STRATA_EIO, ...).
  */
-int stg_index_db_create(stg_index *idx, MDB_txn *w, const char *name, size_t len,
-                        uint32_t *db_id, strata_error *err);
+int stg_index_db_create(stg_index *idx, MDB_txn *w, const char *name, size_t len, uint32_t *db_id,
+                        strata_error *err);
 
 /* Find a database by name. @return STRATA_OK, STRATA_ENOTFOUND, LMDB failures. */
 int stg_index_db_lookup(stg_index *idx, MDB_txn *txn, const char *name, size_t len,
@@ -125,8 +125,8 @@ int stg_index_db_drop(stg_index *idx, MDB_txn *w, uint32_t db_id, strata_error *
  * stg_series_key_build()). O(1) LMDB lookups, no scan.
  * @return STRATA_OK (*id set), STRATA_ENOTFOUND, LMDB failures.
  */
-int stg_index_series_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const char *key,
-                            size_t len, uint64_t *id);
+int stg_index_series_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const char *key, size_t len,
+                            uint64_t *id);
 
 /*
  * (w) Get or create the series of measurement meas with tags (sorted by key,
@@ -139,9 +139,9 @@ int stg_index_series_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const cha
  *         measurements or tag keys were created, or 65535 long names share
  *         a 480-byte prefix and hash); STRATA_ENOMEM; LMDB failures.
  */
-int stg_index_series_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char *meas,
-                            size_t mlen, const stg_tag *tags, size_t ntags, uint64_t *id,
-                            int *created, strata_error *err);
+int stg_index_series_ensure(stg_index *idx, MDB_txn *w, uint32_t db, const char *meas, size_t mlen,
+                            const stg_tag *tags, size_t ntags, uint64_t *id, int *created,
+                            strata_error *err);
 
 /* One series of a batch for stg_index_series_ensure_batch(); all borrowed. */
 typedef struct stg_series_in {
@@ -165,9 +165,8 @@ typedef struct stg_series_in {
  * Memory: scratch proportional to the batch, kept in idx for the next call.
  * @return as stg_index_series_ensure().
  */
-int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
-                                  const stg_series_in *in, size_t n, uint64_t *ids,
-                                  uint8_t *created, strata_error *err);
+int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db, const stg_series_in *in,
+                                  size_t n, uint64_t *ids, uint8_t *created, strata_error *err);
 
 /*
  * (w) WAL replay: make sure the series with canonical key key exists with
@@ -177,15 +176,15 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
  *         is not a canonical series key); STRATA_ENOTFOUND (no database
  *         db); STRATA_ELIMIT; STRATA_ENOMEM; LMDB failures.
  */
-int stg_index_series_restore(stg_index *idx, MDB_txn *w, uint32_t db, const char *key,
-                             size_t len, uint64_t id, strata_error *err);
+int stg_index_series_restore(stg_index *idx, MDB_txn *w, uint32_t db, const char *key, size_t len,
+                             uint64_t id, strata_error *err);
 
 /*
  * The canonical key of series id. *key points into an LMDB page (see the
  * lifetime rule at the top). @return STRATA_OK, STRATA_ENOTFOUND, LMDB failures.
  */
-int stg_index_series_key(stg_index *idx, MDB_txn *txn, uint32_t db, uint64_t id,
-                         const char **key, size_t *len);
+int stg_index_series_key(stg_index *idx, MDB_txn *txn, uint32_t db, uint64_t id, const char **key,
+                         size_t *len);
 
 /* The measurement id of series id. @return STRATA_OK, STRATA_ENOTFOUND, LMDB failures. */
 int stg_index_series_mid(stg_index *idx, MDB_txn *txn, uint32_t db, uint64_t id, uint32_t *mid);
@@ -208,15 +207,15 @@ uint64_t stg_index_series_count(stg_index *idx, MDB_txn *txn, uint32_t db);
 /* ------------------------------------------------------------ measurements */
 
 /* Find a measurement by name. @return STRATA_OK, STRATA_ENOTFOUND, LMDB failures. */
-int stg_index_meas_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const char *name,
-                          size_t len, uint32_t *mid);
+int stg_index_meas_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const char *name, size_t len,
+                          uint32_t *mid);
 
 /*
  * The name of measurement mid; *name points into an LMDB page.
  * @return STRATA_OK, STRATA_ENOTFOUND, STRATA_ECORRUPT, LMDB failures.
  */
-int stg_index_meas_name(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid,
-                        const char **name, size_t *len);
+int stg_index_meas_name(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, const char **name,
+                        size_t *len);
 
 /*
  * Call fn for each measurement of db, sorted by name.
@@ -231,8 +230,7 @@ int stg_index_meas_list(stg_index *idx, MDB_txn *txn, uint32_t db,
  * (empty if mid is unknown). Reads posting pages whole (MDB_GET_MULTIPLE).
  * @return STRATA_OK, STRATA_ENOMEM, STRATA_ECORRUPT, LMDB failures.
  */
-int stg_index_meas_series(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid,
-                          stg_idset *out);
+int stg_index_meas_series(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, stg_idset *out);
 
 /*
  * Replace out's contents with the ids of the series of measurement mid that

@@ -57,14 +57,12 @@ typedef struct bcache {
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return STRATA_OK;
+    if (need <= *cap) return STRATA_OK;
     size_t c = *cap ? *cap : 64;
     while (c < need)
         c *= 2;
     void *q = realloc(*p, c * elem);
-    if (q == NULL)
-        return STRATA_ENOMEM;
+    if (q == NULL) return STRATA_ENOMEM;
     *p = q;
     *cap = c;
     return STRATA_OK;
@@ -73,13 +71,10 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int bent_cmp(const void *a, const void *b, void *arena)
 {
     const bent *x = a, *y = b;
-    if (x->h != y->h)
-        return x->h < y->h ? -1 : 1;
-    if (x->klen != y->klen)
-        return x->klen < y->klen ? -1 : 1;
+    if (x->h != y->h) return x->h < y->h ? -1 : 1;
+    if (x->klen != y->klen) return x->klen < y->klen ? -1 : 1;
     int c = memcmp((uint8_t *)arena + x->off + 4, (uint8_t *)arena + y->off + 4, x->klen);
-    if (c != 0)
-        return c;
+    if (c != 0) return c;
     return (x->in > y->in) - (x->in < y->in);
 }
 
@@ -88,15 +83,13 @@ static int bpost_cmp(const void *a, const void *b, void *keys)
     const bpost *x = a, *y = b;
     size_t n = x->klen < y->klen ? x->klen : y->klen;
     int c = memcmp((uint8_t *)keys + x->koff, (uint8_t *)keys + y->koff, n);
-    if (c != 0)
-        return c;
-    if (x->klen != y->klen)
-        return x->klen < y->klen ? -1 : 1;
+    if (c != 0) return c;
+    if (x->klen != y->klen) return x->klen < y->klen ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
 }
 
-static int cached_meas(stg_index *idx, MDB_txn *w, uint32_t db, bcache *c, const char *m,
-                       size_t ml, uint32_t *mid, strata_error *err)
+static int cached_meas(stg_index *idx, MDB_txn *w, uint32_t db, bcache *c, const char *m, size_t ml,
+                       uint32_t *mid, strata_error *err)
 {
     for (size_t i = 0; i < c->nmeas; i++)
         if (c->meas[i].len == ml && memcmp(c->meas[i].name, m, ml) == 0) {
@@ -104,8 +97,7 @@ static int cached_meas(stg_index *idx, MDB_txn *w, uint32_t db, bcache *c, const
             return STRATA_OK;
         }
     int rc = stg__idx_meas_ensure(idx, w, db, m, ml, mid, err);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t slot = c->nmeas < MEAS_CACHE ? c->nmeas++ : (c->meas_next++ % MEAS_CACHE);
     c->meas[slot].name = m;
     c->meas[slot].len = ml;
@@ -117,14 +109,12 @@ static int cached_tagk(stg_index *idx, MDB_txn *w, uint32_t db, bcache *c, uint3
                        const char *k, size_t kl, uint32_t *tkid, strata_error *err)
 {
     for (size_t i = 0; i < c->ntagk; i++)
-        if (c->tagk[i].mid == mid && c->tagk[i].len == kl &&
-            memcmp(c->tagk[i].key, k, kl) == 0) {
+        if (c->tagk[i].mid == mid && c->tagk[i].len == kl && memcmp(c->tagk[i].key, k, kl) == 0) {
             *tkid = c->tagk[i].tkid;
             return STRATA_OK;
         }
     int rc = stg__idx_tagk_get(idx, w, 1, db, mid, k, kl, tkid, err);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t slot = c->ntagk < TAGK_CACHE ? c->ntagk++ : (c->tagk_next++ % TAGK_CACHE);
     c->tagk[slot].mid = mid;
     c->tagk[slot].key = k;
@@ -149,9 +139,8 @@ static int post_add(stg_index *idx, size_t *np, size_t *kused, const uint8_t *ke
     return STRATA_OK;
 }
 
-int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
-                                  const stg_series_in *in, size_t n, uint64_t *ids,
-                                  uint8_t *created, strata_error *err)
+int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db, const stg_series_in *in,
+                                  size_t n, uint64_t *ids, uint8_t *created, strata_error *err)
 {
     MDB_cursor *cur = NULL;
     bcache *cache = NULL;
@@ -159,8 +148,7 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
     uint64_t count = 0;
     int rc;
 
-    if (n == 0)
-        return STRATA_OK;
+    if (n == 0) return STRATA_OK;
     if (n > UINT32_MAX)
         return strata_error_set(err, STRATA_EINVAL, "batch of %zu series is too large", n);
     /* 1. Check every input and size the arena; nothing is written before this passes. */
@@ -197,8 +185,7 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
      * on the current page when it can); only a miss there consults the
      * displaced series (idx.sovf, normally empty). */
     rc = mdb_cursor_open(w, idx->dbi_series, &cur);
-    if (rc != 0)
-        return stg__idx_err(rc, err, "looking up series");
+    if (rc != 0) return stg__idx_err(rc, err, "looking up series");
     for (size_t i = 0; i < n; i++) {
         bent *e = &ents[i];
         const char *key = (const char *)arena + e->off + 4;
@@ -232,8 +219,7 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
     cur = NULL;
     if (nnew > 0) {
         rc = stg__idx_db_check(idx, w, db, &count, err);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
         cache = calloc(1, sizeof *cache);
         if (cache == NULL)
             return strata_error_set(err, STRATA_ENOMEM, "index: out of memory for a batch");
@@ -247,13 +233,11 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
     /* 3. Insert new records in id order, probing past taken ids. */
     for (size_t i = 0; i < n && nnew > 0; i++) {
         bent *e = &ents[i];
-        if (e->state != BENT_NEW)
-            continue;
+        if (e->state != BENT_NEW) continue;
         const stg_series_in *s = &in[e->in];
         uint32_t mid;
         rc = cached_meas(idx, w, db, cache, s->meas, s->mlen, &mid, err);
-        if (rc != 0)
-            goto fail;
+        if (rc != 0) goto fail;
         strata_put_le32(arena + e->off, mid);
         uint8_t kb[12];
         uint64_t x = e->h;
@@ -261,8 +245,7 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
             MDB_val k = stg__val(kb, stg__key_series(kb, db, x));
             MDB_val v = stg__val(arena + e->off, 4 + e->klen);
             rc = mdb_cursor_put(cur, &k, &v, MDB_NOOVERWRITE);
-            if (rc != MDB_KEYEXIST)
-                break;
+            if (rc != MDB_KEYEXIST) break;
             x++;
         }
         if (rc != 0) {
@@ -284,20 +267,16 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
         /* Queue its postings. */
         uint8_t pk[STG__KEY_MAX];
         size_t pkl;
-        if ((rc = post_add(idx, &np, &kused, pk, stg__key_dm(pk, db, mid), x)) != 0)
-            goto nomem;
+        if ((rc = post_add(idx, &np, &kused, pk, stg__key_dm(pk, db, mid), x)) != 0) goto nomem;
         for (size_t t = 0; t < s->ntags; t++) {
             uint32_t tkid;
-            rc = cached_tagk(idx, w, db, cache, mid, s->tags[t].key, s->tags[t].key_len, &tkid,
-                             err);
-            if (rc != 0)
-                goto fail;
-            rc = stg__idx_tagv_key(idx, w, 1, db, mid, tkid, s->tags[t].val, s->tags[t].val_len,
-                                   pk, &pkl, err);
-            if (rc != 0)
-                goto fail;
-            if ((rc = post_add(idx, &np, &kused, pk, pkl, x)) != 0)
-                goto nomem;
+            rc =
+                cached_tagk(idx, w, db, cache, mid, s->tags[t].key, s->tags[t].key_len, &tkid, err);
+            if (rc != 0) goto fail;
+            rc = stg__idx_tagv_key(idx, w, 1, db, mid, tkid, s->tags[t].val, s->tags[t].val_len, pk,
+                                   &pkl, err);
+            if (rc != 0) goto fail;
+            if ((rc = post_add(idx, &np, &kused, pk, pkl, x)) != 0) goto nomem;
         }
     }
     mdb_cursor_close(cur);
@@ -318,8 +297,7 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
                    memcmp(idx->b_pkeys + posts[j].koff, idx->b_pkeys + posts[i].koff,
                           posts[i].klen) == 0)
                 j++;
-            if (grow((void **)&idx->b_ids, &idx->b_ids_cap, 8 * (j - i), 1) != 0)
-                goto nomem;
+            if (grow((void **)&idx->b_ids, &idx->b_ids_cap, 8 * (j - i), 1) != 0) goto nomem;
             for (size_t q = i; q < j; q++)
                 strata_put_be64(idx->b_ids + 8 * (q - i), posts[q].id);
             MDB_val k = stg__val(idx->b_pkeys + posts[i].koff, posts[i].klen);
@@ -330,9 +308,9 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
                 goto fail;
             }
             if (d[1].mv_size != j - i) {
-                rc = strata_error_set(err, STRATA_EINTERNAL,
-                                      "index: LMDB stored %zu of %zu postings", d[1].mv_size,
-                                      j - i);
+                rc =
+                    strata_error_set(err, STRATA_EINTERNAL,
+                                     "index: LMDB stored %zu of %zu postings", d[1].mv_size, j - i);
                 goto fail;
             }
             i = j;
@@ -355,11 +333,9 @@ int stg_index_series_ensure_batch(stg_index *idx, MDB_txn *w, uint32_t db,
     /* 5. Results, in input order. Sorted order put first occurrences first. */
     for (size_t i = 0; i < n; i++) {
         bent *e = &ents[i];
-        if (e->state == BENT_DUP)
-            e->id = ents[i - 1].id;
+        if (e->state == BENT_DUP) e->id = ents[i - 1].id;
         ids[e->in] = e->id;
-        if (created != NULL)
-            created[e->in] = e->state == BENT_NEW;
+        if (created != NULL) created[e->in] = e->state == BENT_NEW;
     }
     free(cache);
     return STRATA_OK;

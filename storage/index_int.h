@@ -111,9 +111,9 @@ int stg__idx_name_find(const stg_index *idx, MDB_txn *txn, MDB_dbi dbi, uint8_t 
                        strata_error *err);
 
 /* Write a name record: head then, for a long name, the full name. */
-int stg__idx_name_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen,
-                      const void *head, size_t hlen, const char *name, size_t nlen,
-                      strata_error *err, const char *what);
+int stg__idx_name_put(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size_t klen, const void *head,
+                      size_t hlen, const char *name, size_t nlen, strata_error *err,
+                      const char *what);
 
 /*
  * Iterate the name-keyed records under prefix in dbi, in name order, calling
@@ -128,8 +128,8 @@ int stg__idx_names_each(MDB_txn *txn, MDB_dbi dbi, MDB_dbi fulldbi, const uint8_
                         size_t plen, size_t head, stg__name_fn fn, void *ctx);
 
 /* Delete every key starting with prefix (all duplicates of each key). */
-int stg__idx_range_del(MDB_txn *txn, MDB_dbi dbi, int dupsort, const uint8_t *prefix,
-                       size_t plen, strata_error *err);
+int stg__idx_range_del(MDB_txn *txn, MDB_dbi dbi, int dupsort, const uint8_t *prefix, size_t plen,
+                       strata_error *err);
 
 /* Append the ids posted under key to out (ascending; out not normalised if
  * it had ids). NOTFOUND is not an error: nothing is appended. */
@@ -137,8 +137,7 @@ int stg__idx_postings_append(MDB_txn *txn, MDB_dbi dbi, const uint8_t *key, size
                              stg_idset *out);
 
 /* Adjust the live series count of db by delta (db must exist). */
-int stg__idx_count_add(stg_index *idx, MDB_txn *w, uint32_t db, int64_t delta,
-                       strata_error *err);
+int stg__idx_count_add(stg_index *idx, MDB_txn *w, uint32_t db, int64_t delta, strata_error *err);
 
 /* Series helpers shared by index_series.c and index_batch.c (see there). */
 int stg__idx_series_find(stg_index *idx, MDB_txn *txn, uint32_t db, const char *key, size_t len,
@@ -154,8 +153,7 @@ int stg__idx_tagv_key(stg_index *idx, MDB_txn *txn, int create, uint32_t db, uin
                       strata_error *err);
 
 /* Remove a measurement's records, tags, fields and postings (not its series records). */
-int stg__idx_meas_remove(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid,
-                         strata_error *err);
+int stg__idx_meas_remove(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid, strata_error *err);
 
 /* Key builders; each returns the key length. */
 static inline size_t stg__key_db(uint8_t *k, uint32_t db, uint8_t kind)

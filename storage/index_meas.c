@@ -12,18 +12,16 @@
 
 #include "storage/index_int.h"
 
-int stg_index_meas_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const char *name,
-                          size_t len, uint32_t *mid)
+int stg_index_meas_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const char *name, size_t len,
+                          uint32_t *mid)
 {
     uint8_t key[STG__KEY_MAX];
     size_t klen;
     MDB_val rec;
-    if (len == 0)
-        return STRATA_ENOTFOUND;
+    if (len == 0) return STRATA_ENOTFOUND;
     int rc = stg__idx_name_find(idx, txn, idx->dbi_meas, key, stg__key_db(key, db, STG__KIND_MNAME),
                                 name, len, STG__HEAD_MEAS, &klen, &rec, NULL);
-    if (rc == STRATA_OK)
-        *mid = strata_get_le32(rec.mv_data);
+    if (rc == STRATA_OK) *mid = strata_get_le32(rec.mv_data);
     return rc;
 }
 
@@ -37,8 +35,7 @@ static int minfo_get(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, MD
     if (rc == MDB_NOTFOUND)
         return strata_error_set(err, STRATA_ENOTFOUND,
                                 "measurement id %u does not exist in database %u", mid, db);
-    if (rc != 0)
-        return stg__idx_err(rc, err, "reading a measurement");
+    if (rc != 0) return stg__idx_err(rc, err, "reading a measurement");
     if (rec->mv_size <= STG__MINFO_FIXED || rec->mv_size > STG__MINFO_FIXED + STG__NAME_LONG)
         return strata_error_set(err, STRATA_ECORRUPT,
                                 "index: record of measurement %u in database %u is %zu bytes", mid,
@@ -46,13 +43,12 @@ static int minfo_get(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, MD
     return STRATA_OK;
 }
 
-int stg_index_meas_name(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid,
-                        const char **name, size_t *len)
+int stg_index_meas_name(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, const char **name,
+                        size_t *len)
 {
     MDB_val info, rec;
     int rc = minfo_get(idx, txn, db, mid, &info, NULL);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     const uint8_t *nk = (const uint8_t *)info.mv_data + STG__MINFO_FIXED;
     size_t nkl = info.mv_size - STG__MINFO_FIXED;
     if (nkl <= STG__NAME_INLINE) {
@@ -67,8 +63,7 @@ int stg_index_meas_name(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid,
     rc = mdb_get(txn, idx->dbi_meas, &k, &rec);
     if (rc == MDB_NOTFOUND || (rc == 0 && rec.mv_size <= STG__HEAD_MEAS + STG__NAME_INLINE))
         return STRATA_ECORRUPT;
-    if (rc != 0)
-        return stg__idx_err(rc, NULL, "reading a measurement name");
+    if (rc != 0) return stg__idx_err(rc, NULL, "reading a measurement name");
     *name = (const char *)rec.mv_data + STG__HEAD_MEAS;
     *len = rec.mv_size - STG__HEAD_MEAS;
     return STRATA_OK;
@@ -91,8 +86,7 @@ static int meas_list_one(void *ctx, const char *name, size_t len, const MDB_val 
 }
 
 int stg_index_meas_list(stg_index *idx, MDB_txn *txn, uint32_t db,
-                        int (*fn)(void *ctx, const char *name, size_t len, uint32_t mid),
-                        void *ctx)
+                        int (*fn)(void *ctx, const char *name, size_t len, uint32_t mid), void *ctx)
 {
     uint8_t prefix[8];
     list_ctx c = {.fn.meas = fn, .ctx = ctx};
@@ -101,8 +95,7 @@ int stg_index_meas_list(stg_index *idx, MDB_txn *txn, uint32_t db,
                                meas_list_one, &c);
 }
 
-int stg_index_meas_series(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid,
-                          stg_idset *out)
+int stg_index_meas_series(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, stg_idset *out)
 {
     uint8_t kb[8];
     stg_idset_clear(out);
@@ -116,12 +109,10 @@ static int tagk_find(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, co
     uint8_t key[STG__KEY_MAX];
     size_t klen;
     MDB_val rec;
-    if (kl == 0)
-        return STRATA_ENOTFOUND;
+    if (kl == 0) return STRATA_ENOTFOUND;
     int rc = stg__idx_name_find(idx, txn, idx->dbi_tagk, key, stg__key_dm(key, db, mid), k, kl,
                                 STG__HEAD_TAGK, &klen, &rec, NULL);
-    if (rc == STRATA_OK)
-        *tkid = strata_get_le32(rec.mv_data);
+    if (rc == STRATA_OK) *tkid = strata_get_le32(rec.mv_data);
     return rc;
 }
 
@@ -135,10 +126,8 @@ int stg_index_tag_series(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid
 
     stg_idset_clear(out);
     int rc = tagk_find(idx, txn, db, mid, k, kl, &tkid);
-    if (rc == STRATA_ENOTFOUND || vl == 0)
-        return STRATA_OK;
-    if (rc != 0)
-        return rc;
+    if (rc == STRATA_ENOTFOUND || vl == 0) return STRATA_OK;
+    if (rc != 0) return rc;
     klen = stg__key_dmt(key, db, mid, tkid);
     if (vl <= STG__NAME_INLINE) {
         memcpy(key + klen, v, vl);
@@ -146,10 +135,8 @@ int stg_index_tag_series(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid
     } else {
         rc = stg__idx_name_find(idx, txn, idx->dbi_tagv, key, klen, v, vl, STG__HEAD_TAGV, &klen,
                                 &rec, NULL);
-        if (rc == STRATA_ENOTFOUND)
-            return STRATA_OK;
-        if (rc != 0)
-            return rc;
+        if (rc == STRATA_ENOTFOUND) return STRATA_OK;
+        if (rc != 0) return rc;
     }
     return stg__idx_postings_append(txn, idx->dbi_postings, key, klen, out);
 }
@@ -177,16 +164,17 @@ int stg_index_tag_values(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid
     uint32_t tkid;
     list_ctx c = {.fn.name = fn, .ctx = ctx};
     int rc = tagk_find(idx, txn, db, mid, k, kl, &tkid);
-    if (rc == STRATA_ENOTFOUND)
-        return STRATA_OK;
-    if (rc != 0)
-        return rc;
+    if (rc == STRATA_ENOTFOUND) return STRATA_OK;
+    if (rc != 0) return rc;
     return stg__idx_names_each(txn, idx->dbi_postings, idx->dbi_tagv, prefix,
                                stg__key_dmt(prefix, db, mid, tkid), STG__HEAD_TAGV, name_only_one,
                                &c);
 }
 
-static int type_valid(stg_type t) { return t >= STG_FLOAT && t <= STG_STRING; }
+static int type_valid(stg_type t)
+{
+    return t >= STG_FLOAT && t <= STG_STRING;
+}
 
 int stg_index_field_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid, const char *f,
                            size_t fl, uint32_t *fid, stg_type *t)
@@ -194,8 +182,7 @@ int stg_index_field_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t m
     uint8_t key[STG__KEY_MAX];
     size_t klen;
     MDB_val rec;
-    if (fl == 0)
-        return STRATA_ENOTFOUND;
+    if (fl == 0) return STRATA_ENOTFOUND;
     int rc = stg__idx_name_find(idx, txn, idx->dbi_field, key, stg__key_dm(key, db, mid), f, fl,
                                 STG__HEAD_FIELD, &klen, &rec, NULL);
     if (rc == STRATA_OK) {
@@ -213,8 +200,7 @@ int stg_index_field_ensure(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid
     MDB_val rec, info;
     int show = (int)(fl > 200 ? 200 : fl);
 
-    if (fl == 0)
-        return strata_error_set(err, STRATA_EINVAL, "field name is empty");
+    if (fl == 0) return strata_error_set(err, STRATA_EINVAL, "field name is empty");
     if (!type_valid(t))
         return strata_error_set(err, STRATA_EINVAL, "field \"%.*s\" has unknown type %d", show, f,
                                 (int)t);
@@ -235,29 +221,25 @@ int stg_index_field_ensure(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid
                                 show, f, (int)(ml > 200 ? 200 : ml), mname, stg_type_name(t),
                                 stg_type_name(have));
     }
-    if (rc != STRATA_ENOTFOUND)
-        return rc;
+    if (rc != STRATA_ENOTFOUND) return rc;
 
     rc = minfo_get(idx, w, db, mid, &info, err);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     memcpy(vb, info.mv_data, info.mv_size);
     uint32_t next = strata_get_le32(vb + 4);
     if (next == 0)
-        return strata_error_set(err, STRATA_ELIMIT,
-                                "measurement %u has used all 2^32-1 field ids", mid);
+        return strata_error_set(err, STRATA_ELIMIT, "measurement %u has used all 2^32-1 field ids",
+                                mid);
     strata_put_le32(vb + 4, next + 1);
     MDB_val k = stg__val(kb, stg__key_minfo(kb, db, mid)), v = stg__val(vb, info.mv_size);
     rc = mdb_put(w, idx->dbi_meas, &k, &v, 0);
-    if (rc != 0)
-        return stg__idx_err(rc, err, "creating a field");
+    if (rc != 0) return stg__idx_err(rc, err, "creating a field");
     uint8_t head[STG__HEAD_FIELD];
     strata_put_le32(head, next);
     head[4] = (uint8_t)t;
     rc = stg__idx_name_put(w, idx->dbi_field, key, klen, head, STG__HEAD_FIELD, f, fl, err,
                            "creating a field");
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     *fid = next;
     return STRATA_OK;
 }
@@ -265,10 +247,9 @@ int stg_index_field_ensure(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid
 static int field_list_one(void *ctx, const char *name, size_t len, const MDB_val *rec)
 {
     list_ctx *c = ctx;
-    if (rec->mv_size < STG__HEAD_FIELD)
-        return STRATA_ECORRUPT;
+    if (rec->mv_size < STG__HEAD_FIELD) return STRATA_ECORRUPT;
     return c->fn.field(c->ctx, name, len, strata_get_le32(rec->mv_data),
-              (stg_type)((const uint8_t *)rec->mv_data)[4]);
+                       (stg_type)((const uint8_t *)rec->mv_data)[4]);
 }
 
 int stg_index_field_list(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid,
@@ -281,26 +262,22 @@ int stg_index_field_list(stg_index *idx, MDB_txn *txn, uint32_t db, uint32_t mid
                                stg__key_dm(prefix, db, mid), STG__HEAD_FIELD, field_list_one, &c);
 }
 
-int stg__idx_meas_remove(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid,
-                         strata_error *err)
+int stg__idx_meas_remove(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid, strata_error *err)
 {
     uint8_t key[STG__KEY_MAX], kb[16];
     MDB_val info;
     int rc = minfo_get(idx, w, db, mid, &info, err);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t klen = stg__key_db(key, db, STG__KIND_MNAME);
     memcpy(key + klen, (const uint8_t *)info.mv_data + STG__MINFO_FIXED,
            info.mv_size - STG__MINFO_FIXED);
     klen += info.mv_size - STG__MINFO_FIXED;
     MDB_val k = stg__val(key, klen);
     rc = mdb_del(w, idx->dbi_meas, &k, NULL);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return stg__idx_err(rc, err, "removing a measurement");
+    if (rc != 0 && rc != MDB_NOTFOUND) return stg__idx_err(rc, err, "removing a measurement");
     k = stg__val(kb, stg__key_minfo(kb, db, mid));
     rc = mdb_del(w, idx->dbi_meas, &k, NULL);
-    if (rc != 0)
-        return stg__idx_err(rc, err, "removing a measurement");
+    if (rc != 0) return stg__idx_err(rc, err, "removing a measurement");
 
     size_t plen = stg__key_dm(kb, db, mid);
     if ((rc = stg__idx_range_del(w, idx->dbi_field, 0, kb, plen, err)) != 0 ||
@@ -324,8 +301,7 @@ int stg_index_meas_drop(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid,
 
     stg_idset_init(&local);
     rc = minfo_get(idx, w, db, mid, &info, err);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     n0 = ids->n;
     rc = stg__idx_postings_append(w, idx->dbi_postings, kb, stg__key_dm(kb, db, mid), ids);
     if (rc != 0) {
@@ -343,8 +319,7 @@ int stg_index_meas_drop(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid,
         uint8_t sk[12], idb[8];
         MDB_val k = stg__val(sk, stg__key_series(sk, db, id)), v;
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-        if (rc == MDB_NOTFOUND)
-            continue;
+        if (rc == MDB_NOTFOUND) continue;
         if (rc != 0 || v.mv_size <= 4) {
             rc = rc ? stg__idx_err(rc, err, "dropping a measurement")
                     : strata_error_set(err, STRATA_ECORRUPT,
@@ -373,11 +348,9 @@ int stg_index_meas_drop(stg_index *idx, MDB_txn *w, uint32_t db, uint32_t mid,
     mdb_cursor_close(cur);
     cur = NULL;
     rc = stg__idx_meas_remove(idx, w, db, mid, err);
-    if (rc != 0)
-        goto fail;
+    if (rc != 0) goto fail;
     rc = stg__idx_count_add(idx, w, db, -(int64_t)ndel, err);
-    if (rc != 0)
-        goto fail;
+    if (rc != 0) goto fail;
     stg_idset_sort_unique(ids);
 fail:
     mdb_cursor_close(cur);

@@ -11,8 +11,14 @@
 #include <string.h>
 
 /* Which bytes are escaped in which part of the key. */
-static inline int meas_escaped(char c) { return c == ',' || c == ' '; }
-static inline int tag_escaped(char c) { return c == ',' || c == '=' || c == ' '; }
+static inline int meas_escaped(char c)
+{
+    return c == ',' || c == ' ';
+}
+static inline int tag_escaped(char c)
+{
+    return c == ',' || c == '=' || c == ' ';
+}
 
 static size_t escaped_len_meas(const char *s, size_t n)
 {
@@ -34,8 +40,7 @@ static size_t escaped_len_tag(const char *s, size_t n)
 static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl)
 {
     int c = memcmp(a, b, al < bl ? al : bl);
-    if (c != 0)
-        return c;
+    if (c != 0) return c;
     return al < bl ? -1 : al > bl;
 }
 
@@ -43,8 +48,7 @@ static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl)
 static int key_validate(const char *meas, size_t mlen, const stg_tag *tags, size_t ntags,
                         strata_error *err, size_t *len)
 {
-    if (mlen == 0)
-        return strata_error_set(err, STRATA_EINVAL, "measurement name is empty");
+    if (mlen == 0) return strata_error_set(err, STRATA_EINVAL, "measurement name is empty");
     if (meas[mlen - 1] == '\\' && ntags > 0)
         return strata_error_set(err, STRATA_EINVAL,
                                 "measurement \"%.*s\" ends with a backslash, which a series key "
@@ -76,17 +80,15 @@ static int key_validate(const char *meas, size_t mlen, const stg_tag *tags, size
                 return strata_error_set(err, STRATA_EINVAL, "duplicate tag key \"%.*s\"", kl,
                                         t->key);
             if (c > 0)
-                return strata_error_set(err, STRATA_EINVAL,
-                                        "tags are not sorted by key: \"%.*s\" comes after "
-                                        "\"%.*s\"",
-                                        kl, t->key,
-                                        (int)(tags[i - 1].key_len > 200 ? 200
-                                                                        : tags[i - 1].key_len),
-                                        tags[i - 1].key);
+                return strata_error_set(
+                    err, STRATA_EINVAL,
+                    "tags are not sorted by key: \"%.*s\" comes after "
+                    "\"%.*s\"",
+                    kl, t->key, (int)(tags[i - 1].key_len > 200 ? 200 : tags[i - 1].key_len),
+                    tags[i - 1].key);
         }
         total += 2 + escaped_len_tag(t->key, t->key_len) + escaped_len_tag(t->val, t->val_len);
-        if (total > STG_SERIES_KEY_MAX)
-            break;
+        if (total > STG_SERIES_KEY_MAX) break;
     }
     if (total > STG_SERIES_KEY_MAX)
         return strata_error_set(err, STRATA_EINVAL,
@@ -108,8 +110,7 @@ static size_t put_escaped(char *out, const char *s, size_t n, int (*esc)(char))
 {
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
-        if (esc(s[i]))
-            out[w++] = '\\';
+        if (esc(s[i])) out[w++] = '\\';
         out[w++] = s[i];
     }
     return w;
@@ -119,29 +120,23 @@ size_t stg_series_key_build(const char *meas, size_t mlen, const stg_tag *tags, 
                             char *out, size_t cap)
 {
     size_t len;
-    if (key_validate(meas, mlen, tags, ntags, NULL, &len) != STRATA_OK)
-        return 0;
+    if (key_validate(meas, mlen, tags, ntags, NULL, &len) != STRATA_OK) return 0;
     if (cap < len) {
         /* Rare path (sizing or a short buffer): build bytewise up to cap. */
         size_t w = 0;
         for (size_t i = 0; i < mlen && w < cap; i++) {
-            if (meas_escaped(meas[i]) && w < cap)
-                out[w++] = '\\';
-            if (w < cap)
-                out[w++] = meas[i];
+            if (meas_escaped(meas[i]) && w < cap) out[w++] = '\\';
+            if (w < cap) out[w++] = meas[i];
         }
         for (size_t t = 0; t < ntags && w < cap; t++) {
             const char *parts[2] = {tags[t].key, tags[t].val};
             size_t lens[2] = {tags[t].key_len, tags[t].val_len};
             out[w++] = ',';
             for (int p = 0; p < 2; p++) {
-                if (p == 1 && w < cap)
-                    out[w++] = '=';
+                if (p == 1 && w < cap) out[w++] = '=';
                 for (size_t i = 0; i < lens[p] && w < cap; i++) {
-                    if (tag_escaped(parts[p][i]))
-                        out[w++] = '\\';
-                    if (w < cap)
-                        out[w++] = parts[p][i];
+                    if (tag_escaped(parts[p][i])) out[w++] = '\\';
+                    if (w < cap) out[w++] = parts[p][i];
                 }
             }
         }
@@ -173,12 +168,10 @@ static int read_part(const char *key, size_t len, size_t *pos, char stop, int (*
             c = key[i + 1];
             i += 2;
         } else {
-            if (strchr(bad, c) != NULL && c != '\0')
-                return STRATA_EINVAL;
+            if (strchr(bad, c) != NULL && c != '\0') return STRATA_EINVAL;
             i++;
         }
-        if (buf != NULL)
-            buf[*w] = c;
+        if (buf != NULL) buf[*w] = c;
         (*w)++;
     }
     *pos = i;
@@ -203,14 +196,12 @@ int stg_series_key_parse(const char *key, size_t len, char *buf, size_t cap, con
         size_t k0 = w, v0;
         if (read_part(key, len, &i, '=', tag_escaped, ", ", out, &w) != STRATA_OK)
             return STRATA_EINVAL;
-        if (i >= len || w == k0)
-            return STRATA_EINVAL; /* no '=' or empty tag key */
+        if (i >= len || w == k0) return STRATA_EINVAL; /* no '=' or empty tag key */
         i++;
         v0 = w;
         if (read_part(key, len, &i, ',', tag_escaped, "= ", out, &w) != STRATA_OK || w == v0)
             return STRATA_EINVAL;
-        if (i < len && i + 1 == len)
-            return STRATA_EINVAL; /* trailing comma */
+        if (i < len && i + 1 == len) return STRATA_EINVAL; /* trailing comma */
         if (out != NULL && n < max_tags) {
             tags[n].key = out + k0;
             tags[n].key_len = (uint32_t)(v0 - k0);
@@ -220,7 +211,6 @@ int stg_series_key_parse(const char *key, size_t len, char *buf, size_t cap, con
         n++;
     }
     *ntags = n;
-    if (out == NULL || n > max_tags)
-        return STRATA_ERANGE;
+    if (out == NULL || n > max_tags) return STRATA_ERANGE;
     return STRATA_OK;
 }

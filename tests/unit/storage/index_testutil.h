@@ -26,16 +26,13 @@ typedef struct tenv {
 
 static inline int tenv_env_open(tenv *t)
 {
-    if (mdb_env_create(&t->env) != 0)
-        return -1;
+    if (mdb_env_create(&t->env) != 0) return -1;
     mdb_env_set_maxdbs(t->env, 32);
     mdb_env_set_mapsize(t->env, (size_t)2 << 30);
-    if (mdb_env_open(t->env, t->dir, MDB_NOSYNC, 0644) != 0)
-        return -1;
+    if (mdb_env_open(t->env, t->dir, MDB_NOSYNC, 0644) != 0) return -1;
     MDB_txn *w;
     strata_error err = {0};
-    if (mdb_txn_begin(t->env, NULL, 0, &w) != 0)
-        return -1;
+    if (mdb_txn_begin(t->env, NULL, 0, &w) != 0) return -1;
     if (stg_index_open(t->env, w, &t->idx, &err) != STRATA_OK) {
         fprintf(stderr, "stg_index_open: %s\n", err.msg);
         mdb_txn_abort(w);
@@ -48,12 +45,10 @@ static inline int tenv_env_open(tenv *t)
 static inline int tenv_open(tenv *t)
 {
     const char *base = getenv("STRATA_TEST_TMP");
-    if (base == NULL || base[0] == '\0')
-        base = "/tmp";
+    if (base == NULL || base[0] == '\0') base = "/tmp";
     mkdir(base, 0755); /* may exist */
     snprintf(t->dir, sizeof t->dir, "%s/strata-idx-XXXXXX", base);
-    if (mkdtemp(t->dir) == NULL)
-        return -1;
+    if (mkdtemp(t->dir) == NULL) return -1;
     return tenv_env_open(t);
 }
 
@@ -71,8 +66,7 @@ static inline void tenv_close(tenv *t)
 {
     char p[600];
     stg_index_close(t->idx);
-    if (t->env != NULL)
-        mdb_env_close(t->env);
+    if (t->env != NULL) mdb_env_close(t->env);
     snprintf(p, sizeof p, "%s/data.mdb", t->dir);
     unlink(p);
     snprintf(p, sizeof p, "%s/lock.mdb", t->dir);
@@ -83,16 +77,14 @@ static inline void tenv_close(tenv *t)
 static inline MDB_txn *tenv_w(tenv *t)
 {
     MDB_txn *w = NULL;
-    if (mdb_txn_begin(t->env, NULL, 0, &w) != 0)
-        return NULL;
+    if (mdb_txn_begin(t->env, NULL, 0, &w) != 0) return NULL;
     return w;
 }
 
 static inline MDB_txn *tenv_r(tenv *t)
 {
     MDB_txn *r = NULL;
-    if (mdb_txn_begin(t->env, NULL, MDB_RDONLY, &r) != 0)
-        return NULL;
+    if (mdb_txn_begin(t->env, NULL, MDB_RDONLY, &r) != 0) return NULL;
     return r;
 }
 
@@ -103,7 +95,10 @@ static inline uint64_t *trand_state(void)
     return &state;
 }
 
-static inline void trand_seed(uint64_t seed) { *trand_state() = seed; }
+static inline void trand_seed(uint64_t seed)
+{
+    *trand_state() = seed;
+}
 
 static inline uint64_t trand(void)
 {

@@ -27,7 +27,10 @@ static uint64_t rnd(void)
 }
 
 /* Universe element i -> id, strictly increasing, spanning the u64 range. */
-static uint64_t id_of(size_t i) { return (uint64_t)i * (UINT64_MAX / U); }
+static uint64_t id_of(size_t i)
+{
+    return (uint64_t)i * (UINT64_MAX / U);
+}
 
 static void fill(stg_idset *s, unsigned char *bits, size_t n)
 {
@@ -45,8 +48,7 @@ static void expect_set(const stg_idset *s, const unsigned char *bits)
 {
     size_t k = 0;
     for (size_t i = 0; i < U; i++) {
-        if (!bits[i])
-            continue;
+        if (!bits[i]) continue;
         assert_true(k < s->n);
         assert_true(s->ids[k] == id_of(i));
         k++;
@@ -61,7 +63,7 @@ static void ops_match_model(void **state)
     printf("ops_match_model seed=0x%llx\n", (unsigned long long)seed);
     seed_state = seed;
     static unsigned char ba[U], bb[U], want[U];
-    static const size_t sizes[][2] = {{0, 0},   {0, 50},   {50, 0},    {1, 1},   {200, 200},
+    static const size_t sizes[][2] = {{0, 0},       {0, 50},   {50, 0},   {1, 1},     {200, 200},
                                       {3000, 3000}, {5, 4000}, {4000, 5}, {60, 3500}, {1, 4000}};
     stg_idset a, b, out;
     stg_idset_init(&a);
@@ -74,11 +76,13 @@ static void ops_match_model(void **state)
             expect_set(&a, ba);
             for (int op = 0; op < 3; op++) {
                 for (size_t i = 0; i < U; i++)
-                    want[i] = op == 0 ? (ba[i] && bb[i]) : op == 1 ? (ba[i] || bb[i])
-                                                                   : (ba[i] && !bb[i]);
+                    want[i] = op == 0   ? (ba[i] && bb[i])
+                              : op == 1 ? (ba[i] || bb[i])
+                                        : (ba[i] && !bb[i]);
                 int (*f)(stg_idset *, const stg_idset *, const stg_idset *) =
-                    op == 0 ? stg_idset_intersect : op == 1 ? stg_idset_union
-                                                            : stg_idset_difference;
+                    op == 0   ? stg_idset_intersect
+                    : op == 1 ? stg_idset_union
+                              : stg_idset_difference;
                 assert_int_equal(f(&out, &a, &b), 0);
                 expect_set(&out, want);
                 /* Aliased output: out = a op b written into a's copy, then b's. */

@@ -41,7 +41,10 @@ static int cb_name_id(void *ctx, const char *s, size_t len, uint32_t id)
 {
     return collect(ctx, s, len, id);
 }
-static int cb_name(void *ctx, const char *s, size_t len) { return collect(ctx, s, len, 0); }
+static int cb_name(void *ctx, const char *s, size_t len)
+{
+    return collect(ctx, s, len, 0);
+}
 static int cb_field(void *ctx, const char *s, size_t len, uint32_t fid, stg_type t)
 {
     return collect(ctx, s, len, fid * 10 + (uint32_t)t);
@@ -51,8 +54,7 @@ static int setup(void **state)
 {
     static tenv t;
     memset(&t, 0, sizeof t);
-    if (tenv_open(&t) != 0)
-        return -1;
+    if (tenv_open(&t) != 0) return -1;
     *state = &t;
     return 0;
 }
@@ -79,10 +81,9 @@ static uint64_t ensure(tenv *t, MDB_txn *w, uint32_t db, const char *meas, stg_t
     uint64_t id = 0;
     int created = -1;
     strata_error err = {0};
-    int rc = stg_index_series_ensure(t->idx, w, db, meas, strlen(meas), tags, n, &id, &created,
-                                     &err);
-    if (rc != STRATA_OK)
-        fail_msg("ensure: %d %s", rc, err.msg);
+    int rc =
+        stg_index_series_ensure(t->idx, w, db, meas, strlen(meas), tags, n, &id, &created, &err);
+    if (rc != STRATA_OK) fail_msg("ensure: %d %s", rc, err.msg);
     assert_int_equal(created, want_created);
     return id;
 }
@@ -239,7 +240,8 @@ static void fields_and_conflicts(void **state)
     assert_int_equal(stg_index_field_ensure(t->idx, w, db, cpu, "value", 5, STG_FLOAT, &fid, &err),
                      0);
     assert_int_equal(fid, 1);
-    assert_int_equal(stg_index_field_ensure(t->idx, w, db, cpu, "count", 5, STG_INT, &fid, &err), 0);
+    assert_int_equal(stg_index_field_ensure(t->idx, w, db, cpu, "count", 5, STG_INT, &fid, &err),
+                     0);
     assert_int_equal(fid, 2);
     assert_int_equal(stg_index_field_ensure(t->idx, w, db, cpu, "value", 5, STG_FLOAT, &fid, &err),
                      0);

@@ -59,8 +59,7 @@ static void bulk_create_reopen_lookup(void **state)
         int created;
         int rc = stg_index_series_ensure(t.idx, w, db, s.meas, strlen(s.meas), s.tags, 3, &id,
                                          &created, &err);
-        if (rc != 0 || !created)
-            fail_msg("series %ld: %d %s", i, rc, err.msg);
+        if (rc != 0 || !created) fail_msg("series %ld: %d %s", i, rc, err.msg);
     }
     for (long i = N / 2; i < N; i += BATCH) {
         for (long j = 0; j < BATCH; j++) {

@@ -34,8 +34,7 @@ static const char *KEY_A = "cpu,host=a";
 static const char *KEY_B = "cpu,host=b";
 static uint64_t pair_hash(const void *key, size_t len)
 {
-    if (len == strlen(KEY_B) && memcmp(key, KEY_B, len) == 0)
-        return XXH64(KEY_A, strlen(KEY_A), 0);
+    if (len == strlen(KEY_B) && memcmp(key, KEY_B, len) == 0) return XXH64(KEY_A, strlen(KEY_A), 0);
     return XXH64(key, len, 0);
 }
 
@@ -67,8 +66,7 @@ static uint64_t ensure_host(tenv *t, MDB_txn *w, uint32_t db, const char *host, 
     int created;
     strata_error err = {0};
     int rc = stg_index_series_ensure(t->idx, w, db, "cpu", 3, tg, 1, &id, &created, &err);
-    if (rc != 0)
-        fail_msg("ensure %s: %s", host, err.msg);
+    if (rc != 0) fail_msg("ensure %s: %s", host, err.msg);
     assert_int_equal(created, want_created);
     return id;
 }
@@ -203,8 +201,8 @@ static void long_names_collide(void **state)
         for (int v = 0; v < 4; v++) {
             stg_tag tg[] = {ttag("k", val[v])};
             int created;
-            assert_int_equal(stg_index_series_ensure(t.idx, w, db, meas[m], 699, tg, 1,
-                                                     &ids[m][v], &created, &err),
+            assert_int_equal(stg_index_series_ensure(t.idx, w, db, meas[m], 699, tg, 1, &ids[m][v],
+                                                     &created, &err),
                              0);
             assert_int_equal(created, 1);
         }

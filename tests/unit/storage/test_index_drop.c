@@ -64,8 +64,7 @@ static size_t total(const print *p)
 /* Make "cpu,host=h1" and "cpu,host=h3" collide, in every database. */
 static uint64_t hook(const void *key, size_t len)
 {
-    if (len == 11 && memcmp(key, "cpu,host=h3", 11) == 0)
-        return XXH64("cpu,host=h1", 11, 0);
+    if (len == 11 && memcmp(key, "cpu,host=h3", 11) == 0) return XXH64("cpu,host=h1", 11, 0);
     return XXH64(key, len, 0);
 }
 
@@ -81,26 +80,24 @@ static void fill(tenv *t, MDB_txn *w, uint32_t db)
     for (int i = 1; i <= 40; i++) {
         snprintf(host, sizeof host, "h%d", i);
         stg_tag a[] = {ttag("host", host), ttag("path", i % 3 ? "/" : LONGV)};
-        assert_int_equal(stg_index_series_ensure(t->idx, w, db, "cpu", 3, a, i % 2 ? 1 : 2, &id,
-                                                 &created, &err),
-                         0);
+        assert_int_equal(
+            stg_index_series_ensure(t->idx, w, db, "cpu", 3, a, i % 2 ? 1 : 2, &id, &created, &err),
+            0);
         stg_tag b[] = {ttag("dev", host)};
-        assert_int_equal(stg_index_series_ensure(t->idx, w, db, "mem", 3, b, 1, &id, &created,
-                                                 &err),
-                         0);
-        assert_int_equal(stg_index_series_ensure(t->idx, w, db, LONGM, strlen(LONGM), b, 1, &id,
-                                                 &created, &err),
-                         0);
+        assert_int_equal(
+            stg_index_series_ensure(t->idx, w, db, "mem", 3, b, 1, &id, &created, &err), 0);
+        assert_int_equal(
+            stg_index_series_ensure(t->idx, w, db, LONGM, strlen(LONGM), b, 1, &id, &created, &err),
+            0);
     }
     const char *ms[] = {"cpu", "mem", LONGM};
     for (int m = 0; m < 3; m++) {
         assert_int_equal(stg_index_meas_lookup(t->idx, w, db, ms[m], strlen(ms[m]), &mid), 0);
-        assert_int_equal(stg_index_field_ensure(t->idx, w, db, mid, "value", 5, STG_FLOAT, &fid,
-                                                &err),
-                         0);
-        assert_int_equal(stg_index_field_ensure(t->idx, w, db, mid, LONGV, strlen(LONGV), STG_INT,
-                                                &fid, &err),
-                         0);
+        assert_int_equal(
+            stg_index_field_ensure(t->idx, w, db, mid, "value", 5, STG_FLOAT, &fid, &err), 0);
+        assert_int_equal(
+            stg_index_field_ensure(t->idx, w, db, mid, LONGV, strlen(LONGV), STG_INT, &fid, &err),
+            0);
     }
 }
 
@@ -160,8 +157,7 @@ static void drops_remove_exactly_their_entries(void **state)
     /* Nothing under (b, cpu) remains in the per-measurement sub-databases. */
     MDB_txn *r = tenv_r(&t);
     for (size_t sdb = 3; sdb < NSUB; sdb++) {
-        if (sdb == 4)
-            continue; /* idx.meas is keyed by name, checked through lookups above */
+        if (sdb == 4) continue; /* idx.meas is keyed by name, checked through lookups above */
         MDB_dbi dbi;
         MDB_cursor *c;
         uint8_t pre[8];

@@ -93,8 +93,7 @@ static void gen(void)
             S[i].val[k] = r < 45 ? -1 : r < 52 ? (int)(5 + trand() % 2) : (int)(trand() % 5);
         }
         for (int j = 0; j < i; j++)
-            if (same_tuple(&S[i], &S[j]))
-                goto again;
+            if (same_tuple(&S[i], &S[j])) goto again;
         S[i].live = 0;
         S[i].id = 0;
     }
@@ -109,11 +108,9 @@ static int u64cmp(const void *a, const void *b)
 static void expect_ids(const stg_idset *got, uint64_t *want, size_t n, const char *what)
 {
     qsort(want, n, sizeof *want, u64cmp);
-    if (got->n != n)
-        fail_msg("%s: %zu ids, model has %zu", what, got->n, n);
+    if (got->n != n) fail_msg("%s: %zu ids, model has %zu", what, got->n, n);
     for (size_t i = 0; i < n; i++)
-        if (got->ids[i] != want[i])
-            fail_msg("%s: id %zu differs", what, i);
+        if (got->ids[i] != want[i]) fail_msg("%s: id %zu differs", what, i);
 }
 
 typedef struct names {
@@ -160,8 +157,7 @@ static void expect_sorted(const names *l, const char **want, const size_t *wl, s
         ptrs[i] = packed[i];
     }
     qsort(ptrs, n, sizeof ptrs[0], bytes_cmp);
-    if (l->n != n)
-        fail_msg("%s: %zu names listed, model has %zu", what, l->n, n);
+    if (l->n != n) fail_msg("%s: %zu names listed, model has %zu", what, l->n, n);
     for (size_t i = 0; i < n; i++) {
         size_t len;
         memcpy(&len, ptrs[i], sizeof len);
@@ -205,8 +201,7 @@ static void verify(tenv *t, uint32_t db, const char *when)
     for (int m = 0; m < NMEAS; m++) {
         size_t n = 0;
         for (int i = 0; i < NSER; i++)
-            if (S[i].live && S[i].meas == m)
-                want[n++] = S[i].id;
+            if (S[i].live && S[i].meas == m) want[n++] = S[i].id;
         uint32_t mid;
         int rc = stg_index_meas_lookup(t->idx, r, db, MEAS[m], strlen(MEAS[m]), &mid);
         if (n == 0) {
@@ -228,11 +223,9 @@ static void verify(tenv *t, uint32_t db, const char *when)
             for (int v = 0; v < NVALS; v++) {
                 n = 0;
                 for (int i = 0; i < NSER; i++)
-                    if (S[i].live && S[i].meas == m && S[i].val[k] == v)
-                        want[n++] = S[i].id;
-                assert_int_equal(stg_index_tag_series(t->idx, r, db, mid, KEYS[k],
-                                                      strlen(KEYS[k]), VALS[k][v], VLEN[k][v],
-                                                      &got),
+                    if (S[i].live && S[i].meas == m && S[i].val[k] == v) want[n++] = S[i].id;
+                assert_int_equal(stg_index_tag_series(t->idx, r, db, mid, KEYS[k], strlen(KEYS[k]),
+                                                      VALS[k][v], VLEN[k][v], &got),
                                  0);
                 expect_ids(&got, want, n, "tag_series");
                 if (n > 0) {
@@ -291,11 +284,9 @@ static void ensure_one(tenv *t, MDB_txn *w, uint32_t db, int i)
     strata_error err = {0};
     int rc = stg_index_series_ensure(t->idx, w, db, MEAS[S[i].meas], strlen(MEAS[S[i].meas]), tags,
                                      n, &id, &created, &err);
-    if (rc != 0)
-        fail_msg("ensure %d: %s", i, err.msg);
+    if (rc != 0) fail_msg("ensure %d: %s", i, err.msg);
     assert_int_equal(created, !S[i].live);
-    if (S[i].live)
-        assert_true(id == S[i].id);
+    if (S[i].live) assert_true(id == S[i].id);
     S[i].live = 1;
     S[i].id = id;
 }
@@ -317,8 +308,7 @@ static void ensure_batch(tenv *t, MDB_txn *w, uint32_t db, const int *ix, size_t
         in[j].ntags = tags_of(s, tags[j]);
     }
     int rc = stg_index_series_ensure_batch(t->idx, w, db, in, n, ids, cr, &err);
-    if (rc != 0)
-        fail_msg("batch: %s", err.msg);
+    if (rc != 0) fail_msg("batch: %s", err.msg);
     for (size_t j = 0; j < n; j++)
         seen[ix[j]] = 0;
     for (size_t j = 0; j < n; j++) {
@@ -326,8 +316,7 @@ static void ensure_batch(tenv *t, MDB_txn *w, uint32_t db, const int *ix, size_t
         int first = !seen[ix[j]];
         seen[ix[j]] = 1;
         assert_int_equal(cr[j], first && !s->live ? 1 : 0);
-        if (s->live || !first)
-            assert_true(ids[j] == s->id);
+        if (s->live || !first) assert_true(ids[j] == s->id);
         if (first && !s->live) {
             s->id = ids[j];
             /* Mark live only after all repeats in this batch are checked. */
@@ -367,8 +356,7 @@ static void model_round_trips(void **state)
     /* 1. First half one by one, with repeats. */
     for (int i = 0; i < NSER / 2; i++) {
         ensure_one(&t, w, db, i);
-        if (trand() % 4 == 0)
-            ensure_one(&t, w, db, (int)(trand() % (uint64_t)(i + 1)));
+        if (trand() % 4 == 0) ensure_one(&t, w, db, (int)(trand() % (uint64_t)(i + 1)));
     }
     /* 2. Second half in random-size batches mixing new, repeated and known series. */
     int ix[512];
@@ -381,8 +369,7 @@ static void model_round_trips(void **state)
             else if (r < 9 && n > 0) {
                 int again = ix[trand() % n];
                 ix[n++] = again;
-            }
-            else
+            } else
                 ix[n++] = (int)(trand() % (uint64_t)i);
         }
         ensure_batch(&t, w, db, ix, n);

@@ -110,9 +110,9 @@ static void parses_back(void **state)
     const char *meas;
     size_t mlen, n;
     stg_tag tags[4];
-    assert_int_equal(stg_series_key_parse(key, strlen(key), buf, sizeof buf, &meas, &mlen, tags, 4,
-                                          &n),
-                     STRATA_OK);
+    assert_int_equal(
+        stg_series_key_parse(key, strlen(key), buf, sizeof buf, &meas, &mlen, tags, 4, &n),
+        STRATA_OK);
     assert_int_equal(mlen, strlen("my cpu,x=y"));
     assert_memory_equal(meas, "my cpu,x=y", mlen);
     assert_int_equal(n, 2);
@@ -126,9 +126,9 @@ static void parses_back(void **state)
     assert_memory_equal(tags[1].val, "C:\\dir", 6);
 
     /* Too few tag slots: ERANGE with the count needed. */
-    assert_int_equal(stg_series_key_parse(key, strlen(key), buf, sizeof buf, &meas, &mlen, tags, 1,
-                                          &n),
-                     STRATA_ERANGE);
+    assert_int_equal(
+        stg_series_key_parse(key, strlen(key), buf, sizeof buf, &meas, &mlen, tags, 1, &n),
+        STRATA_ERANGE);
     assert_int_equal(n, 2);
     /* Buffer shorter than the key: ERANGE. */
     assert_int_equal(stg_series_key_parse(key, strlen(key), buf, 5, &meas, &mlen, tags, 4, &n),
@@ -144,8 +144,8 @@ static void rejects_malformed_keys(void **state)
 {
     (void)state;
     static const char *bad[] = {
-        "",        ",a=b",      "m,",      "m,a",     "m,=b",  "m,a=",     "m,a=b,",
-        "m a",     "m,a b=c",   "m,a=b=c", "m,a=b c", "m,,a=b", "m,a=b,,c=d", "m\\ x y",
+        "",    ",a=b",    "m,",      "m,a",     "m,=b",   "m,a=",       "m,a=b,",
+        "m a", "m,a b=c", "m,a=b=c", "m,a=b c", "m,,a=b", "m,a=b,,c=d", "m\\ x y",
     };
     char buf[64];
     const char *meas;
@@ -154,8 +154,7 @@ static void rejects_malformed_keys(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = stg_series_key_parse(bad[i], strlen(bad[i]), buf, sizeof buf, &meas, &mlen, tags,
                                       4, &n);
-        if (rc != STRATA_EINVAL)
-            fail_msg("key \"%s\" parsed with %d", bad[i], rc);
+        if (rc != STRATA_EINVAL) fail_msg("key \"%s\" parsed with %d", bad[i], rc);
     }
 }
 
@@ -191,8 +190,8 @@ static void random_round_trip(void **state)
         /* Sort tags by key (insertion sort; duplicates make the input invalid). */
         for (int i = 1; i < ntags; i++)
             for (int j = i; j > 0; j--) {
-                size_t n = tags[j].key_len < tags[j - 1].key_len ? tags[j].key_len
-                                                                 : tags[j - 1].key_len;
+                size_t n =
+                    tags[j].key_len < tags[j - 1].key_len ? tags[j].key_len : tags[j - 1].key_len;
                 int c = memcmp(tags[j - 1].key, tags[j].key, n);
                 if (c > 0 || (c == 0 && tags[j - 1].key_len > tags[j].key_len)) {
                     stg_tag x = tags[j];
@@ -203,8 +202,7 @@ static void random_round_trip(void **state)
         size_t len = stg_series_key_build(parts[0], plen[0], tags, (size_t)ntags, key, sizeof key);
         int ok = stg_series_key_check(parts[0], plen[0], tags, (size_t)ntags, NULL) == STRATA_OK;
         assert_int_equal(len > 0, ok);
-        if (!ok)
-            continue;
+        if (!ok) continue;
         built++;
         const char *meas;
         size_t mlen, n;
@@ -227,8 +225,8 @@ static void random_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(builds_influxdb_keys),  cmocka_unit_test(short_buffer_gets_prefix),
-        cmocka_unit_test(rejects_bad_input),     cmocka_unit_test(parses_back),
+        cmocka_unit_test(builds_influxdb_keys),   cmocka_unit_test(short_buffer_gets_prefix),
+        cmocka_unit_test(rejects_bad_input),      cmocka_unit_test(parses_back),
         cmocka_unit_test(rejects_malformed_keys), cmocka_unit_test(random_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
