@@ -76,7 +76,7 @@ int stg__idx_err(int rc, strata_error *err, const char *what)
                                 "environment",
                                 what);
     case MDB_BAD_TXN:
-        return strata_error_set(err, STRATA_EINVAL,
+        return strata_error_set(err, STRATA_EINTERNAL,
                                 "index: the transaction cannot be used any more (an earlier "
                                 "operation failed) while %s; abort it",
                                 what);

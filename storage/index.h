@@ -12,17 +12,19 @@
  *     its fields (u32 id and fixed type);
  *   - postings: (measurement, tag key, tag value) -> ids of the series
  *     carrying that tag, and measurement -> all its series.
- * Nothing is cached in RAM: LMDB pages the data, so millions of series
- * cost address space, not heap.
+ * Nothing is cached in RAM between calls: LMDB pages the data, so millions
+ * of series cost address space, not heap. Bulk creation goes through
+ * stg_index_series_ensure_batch().
  *
  * Transactions: every call takes an LMDB transaction from the caller and
  * never commits or aborts it. Calls documented "w" need a write transaction;
- * the others work in read or write transactions. When a write call fails
- * with STRATA_EINVAL, STRATA_ENOTFOUND, STRATA_EEXIST, STRATA_ETYPE or
- * STRATA_ECORRUPT (restore conflict) it has written nothing, so the caller
- * may go on with the transaction (skip one bad point, commit the rest).
- * After STRATA_EFULL, STRATA_EIO, STRATA_ENOMEM or an LMDB corruption
- * report the transaction must be aborted.
+ * the others work in read or write transactions. Input errors are detected
+ * before anything is written: after STRATA_EINVAL, STRATA_ENOTFOUND,
+ * STRATA_EEXIST, STRATA_ETYPE, or STRATA_ECORRUPT from the conflict check of
+ * stg_index_series_restore(), the transaction is unchanged and the caller
+ * may go on with it (skip one bad point, commit the rest). After any other
+ * failure (STRATA_EFULL, STRATA_ELIMIT, STRATA_ENOMEM, STRATA_EIO, corruption
+ * found while writing) the transaction must be aborted.
  *
  * Pointers handed out (to callbacks, by stg_index_series_key(), ...) point
  * into LMDB pages: valid until the end of the transaction or its next write,
@@ -91,7 +93,7 @@ void stg_index_set_hash_fn(stg_index *idx, uint64_t (*fn)(const void *key, size_
  * (w) Create database name (len bytes, any bytes but not empty) and return
  * its new id in *db_id. If it exists, *db_id receives the existing id.
  * @return STRATA_OK; STRATA_EEXIST (exists, *db_id set); STRATA_EINVAL (empty
- *         name); STRATA_ERANGE (2^32-1 databases were created);
+ *         name); STRATA_ELIMIT (2^32-1 databases were created);
  *         LMDB failures (STRATA_EFULL, STRATA_ECORRUPT, STRATA_EIO, ...).
  */
 int stg_index_db_create(stg_index *idx, MDB_txn *w, const char *name, size_t len, uint32_t *db_id,
