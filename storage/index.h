@@ -134,8 +134,9 @@ int stg_index_series_lookup(stg_index *idx, MDB_txn *txn, uint32_t db, const cha
  * (w) Get or create the series of measurement meas with tags (sorted by key,
  * see stg_series_key_check()). Creating writes the series record, the
  * measurement, tag keys and postings; *created is 1 then, else 0.
- * No allocation once the index's scratch buffers have grown to the
- * largest key seen.
+ * No allocation once the index's scratch buffer has grown to the largest
+ * key seen, except an LMDB cursor for names over 480 bytes and for series
+ * displaced by an id collision.
  * @return STRATA_OK; STRATA_EINVAL (bad measurement or tags: message says
  *         which); STRATA_ENOTFOUND (no database db); STRATA_ELIMIT (2^32-1
  *         measurements or tag keys were created, or 65535 long names share

@@ -489,15 +489,16 @@ int stg_index_series_delete(stg_index *idx, MDB_txn *w, uint32_t db, uint64_t id
             /* The value goes when its posting list is empty (LMDB dropped the key). */
             MDB_val ek = stg__val(pk, pkl), ev;
             int exact = mdb_get(w, idx->dbi_postings, &ek, &ev);
-            if (exact == MDB_NOTFOUND && t->val_len > STG__NAME_INLINE) {
+            if (exact == 0) continue; /* the value has other series, so the tag key stays too */
+            if (exact != MDB_NOTFOUND) return stg__idx_err(exact, err, "deleting a tag posting");
+            if (t->val_len > STG__NAME_INLINE) {
                 rc = mdb_del(w, idx->dbi_tagv, &k, NULL);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                     return stg__idx_err(rc, err, "deleting a long tag value");
-            } else if (exact != 0 && exact != MDB_NOTFOUND)
-                return stg__idx_err(exact, err, "deleting a tag posting");
+            }
         } else if (rc != STRATA_ENOTFOUND)
             return rc;
-        /* A tag key without values goes. */
+        /* The value went: a tag key without values goes too. */
         rc = postings_any(idx, w, pk, stg__key_dmt(pk, db, mid, tkid), &any, err);
         if (rc != 0) return rc;
         if (!any) {
