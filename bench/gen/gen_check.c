@@ -373,6 +373,9 @@ static int gen__check_model(gen__chk *c, const gen_point *pt)
     for (uint32_t i = 0; i < pt->n_fields; i++) {
         const gen__rule *ru = &c->rules[pt->meas][i];
         double v = pt->field_types[i] == GEN_FT_INT ? (double)pt->values[i].i : pt->values[i].f;
+        if ((ru->flags & GEN__R_MONO) && epoch == 0 && v != 0)
+            return gen__fail(c, "counter %.*s does not start at 0", (int)pt->field_keys[i].len,
+                             pt->field_keys[i].p);
         if ((ru->flags & GEN__R_RANGE) && !(v >= ru->lo && v <= ru->hi))
             return gen__fail(c, "%.*s.%.*s = %.17g outside [%g, %g]", (int)pt->name.len,
                              pt->name.p, (int)pt->field_keys[i].len, pt->field_keys[i].p, v,
