@@ -126,49 +126,64 @@ int main(int argc, char **argv)
         } else if (flag_bool(argv, i, "stats")) {
             stats = 1;
         } else if ((r = flag_value(argc, argv, &i, "use-case", &val)) != 0) {
-            if (r < 0 || gen_use_case_parse(val, &o.use_case) != STRATA_OK) {
-                fprintf(stderr, "strata-gen: unknown use case '%s' (cpu-only, devops)\n",
-                        r < 0 ? "" : val);
+            if (r < 0)
+                return 2;
+            if (gen_use_case_parse(val, &o.use_case) != STRATA_OK) {
+                fprintf(stderr, "strata-gen: unknown use case '%s' (cpu-only, devops)\n", val);
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "scale", &val)) != 0) {
             uint64_t v;
-            if (r < 0 || parse_u64(val, &v) || v == 0 || v > UINT32_MAX) {
+            if (r < 0)
+                return 2;
+            if (parse_u64(val, &v) || v == 0 || v > UINT32_MAX) {
                 fprintf(stderr, "strata-gen: --scale needs a positive integer\n");
                 return 2;
             }
             o.scale = (uint32_t)v;
         } else if ((r = flag_value(argc, argv, &i, "timestamp-start", &val)) != 0) {
-            if (r < 0 || gen_parse_rfc3339(val, &o.start_ns) != STRATA_OK) {
+            if (r < 0)
+                return 2;
+            if (gen_parse_rfc3339(val, &o.start_ns) != STRATA_OK) {
                 fprintf(stderr, "strata-gen: --timestamp-start needs RFC 3339, e.g. "
                                 "2016-01-01T00:00:00Z\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "timestamp-end", &val)) != 0) {
-            if (r < 0 || gen_parse_rfc3339(val, &o.end_ns) != STRATA_OK) {
+            if (r < 0)
+                return 2;
+            if (gen_parse_rfc3339(val, &o.end_ns) != STRATA_OK) {
                 fprintf(stderr, "strata-gen: --timestamp-end needs RFC 3339, e.g. "
                                 "2016-01-02T00:00:00Z\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "log-interval", &val)) != 0) {
-            if (r < 0 || gen_parse_duration(val, &o.interval_ns) != STRATA_OK ||
+            if (r < 0)
+                return 2;
+            if (gen_parse_duration(val, &o.interval_ns) != STRATA_OK ||
                 o.interval_ns <= 0) {
                 fprintf(stderr, "strata-gen: --log-interval needs a positive duration, e.g. 10s\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "seed", &val)) != 0) {
-            if (r < 0 || parse_u64(val, &o.seed)) {
+            if (r < 0)
+                return 2;
+            if (parse_u64(val, &o.seed)) {
                 fprintf(stderr, "strata-gen: --seed needs an unsigned integer\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "limit", &val)) != 0 ||
                    (r = flag_value(argc, argv, &i, "max-data-points", &val)) != 0) {
-            if (r < 0 || parse_u64(val, &o.limit_lines)) {
+            if (r < 0)
+                return 2;
+            if (parse_u64(val, &o.limit_lines)) {
                 fprintf(stderr, "strata-gen: --limit needs an unsigned integer\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "format", &val)) != 0) {
-            if (r < 0 || strcmp(val, "influx") != 0) {
+            if (r < 0)
+                return 2;
+            if (strcmp(val, "influx") != 0) {
                 fprintf(stderr, "strata-gen: only --format influx is supported\n");
                 return 2;
             }
