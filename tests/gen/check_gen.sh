@@ -42,6 +42,7 @@ trap finish EXIT
     echo "check_gen: no strata-gen at $gen (build first)" >&2
     exit 1
 }
+mkdir -p "${STRATA_TEST_TMP:-/tmp}"
 tmp=$(mktemp -d "${STRATA_TEST_TMP:-/tmp}/check_gen.XXXXXX") || exit 1
 
 # ---- 1. self-checks -------------------------------------------------------------------------
