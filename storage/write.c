@@ -462,7 +462,7 @@ static stg__series *series_resolve(stg_batch *b, resolver *r, const raw_point *r
     if (s != NULL)
         return s;
 
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     uint64_t id;
     int rc = resolver_txn(r, 0, &txn, err), created = 0;
     if (rc != STRATA_OK)
@@ -505,7 +505,7 @@ static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, cons
     for (uint32_t i = 0; i < m->nfields; i++)
         if (m->fields[i].len == klen && memcmp(m->fields[i].name, key, klen) == 0)
             return &m->fields[i];
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     uint32_t fid;
     int rc = resolver_txn(r, 1, &txn, err);
     if (rc != STRATA_OK)
