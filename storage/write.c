@@ -145,7 +145,8 @@ static uint32_t sort_unique(const stg_point_in *p, uint32_t n, int fields, uint3
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++)
         order[i] = i;
-    qsort_r(order, n, sizeof *order, cmp_order, &sc);
+    if (n > 1)
+        qsort_r(order, n, sizeof *order, cmp_order, &sc);
     for (uint32_t i = 0; i < n; i++) {
         if (i + 1 < n) {
             uint32_t la, lb;
