@@ -138,18 +138,46 @@ static const char *order_key(const stg_point_in *p, int fields, uint32_t i, uint
     return fields ? p->fields[i].key : p->tags[i].key;
 }
 
-/* Sort indices 0..n-1 by key and keep the last of equal keys. @return kept count. */
-static uint32_t sort_unique(const stg_point_in *p, uint32_t n, int fields, uint32_t *order)
+/*
+ * Put into order the indices of the tags (fields: 1) of p that survive, the
+ * last of equal keys winning. Tags come out sorted by key (the canonical
+ * order); fields keep their input order. Input that is already in order (the
+ * usual case: line protocol parsers sort tags) costs one pass.
+ * @return the number of indices kept.
+ */
+static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint32_t *order)
 {
     sort_ctx sc = {p, fields};
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < n; i++)
+    uint32_t m = 0, la, lb;
+    int sorted = 1;
+
+    for (uint32_t i = 0; i < n; i++) {
         order[i] = i;
-    if (n > 1)
-        qsort_r(order, n, sizeof *order, cmp_order, &sc);
+        if (i > 0 && sorted) {
+            const char *ka = order_key(p, fields, i - 1, &la), *kb = order_key(p, fields, i, &lb);
+            sorted = keycmp(ka, la, kb, lb) < 0;
+        }
+    }
+    if (sorted)
+        return n;
+    if (fields && n <= 32) {
+        /* Few fields: drop each one that a later one repeats, keep the order. */
+        for (uint32_t i = 0; i < n; i++) {
+            const char *ka = order_key(p, 1, i, &la);
+            uint32_t j = i + 1;
+            for (; j < n; j++) {
+                const char *kb = order_key(p, 1, j, &lb);
+                if (la == lb && memcmp(ka, kb, la) == 0)
+                    break;
+            }
+            if (j == n)
+                order[m++] = i;
+        }
+        return m;
+    }
+    qsort_r(order, n, sizeof *order, cmp_order, &sc);
     for (uint32_t i = 0; i < n; i++) {
         if (i + 1 < n) {
-            uint32_t la, lb;
             const char *ka = order_key(p, fields, order[i], &la);
             const char *kb = order_key(p, fields, order[i + 1], &lb);
             if (keycmp(ka, la, kb, lb) == 0)
@@ -186,8 +214,8 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     }
     tord = b->order;
     ford = b->order + p->ntags;
-    nt = sort_unique(p, p->ntags, 0, tord);
-    nf = sort_unique(p, p->nfields, 1, ford);
+    nt = order_unique(p, p->ntags, 0, tord);
+    nf = order_unique(p, p->nfields, 1, ford);
     for (uint32_t i = 0; i < nt; i++) {
         const stg_tag *t = &p->tags[tord[i]];
         if (t->key_len == 0)
@@ -209,6 +237,20 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
                                     (int)f->key_len, f->key, f->str_len, STG_STRING_MAX);
         need += 4 + f->key_len + 1 + (f->type == STG_STRING ? 4 + f->str_len : 8);
     }
+    /* The series key must be valid (length, escapes) before the point is taken. */
+    if (nt > b->tags_cap) {
+        stg_tag *ntg = realloc(b->tags, nt * sizeof *ntg);
+        if (ntg == NULL)
+            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        b->tags = ntg;
+        b->tags_cap = nt;
+    }
+    uint32_t kt = 0;
+    for (uint32_t i = 0; i < nt; i++)
+        if (p->tags[tord[i]].val_len > 0)
+            b->tags[kt++] = p->tags[tord[i]];
+    if (stg_series_key_check(p->meas, p->meas_len, b->tags, kt, err) != STRATA_OK)
+        return STRATA_EINVAL;
     if (reserve(&b->buf, &b->cap, b->len, need) != STRATA_OK)
         return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     uint8_t *w = b->buf + b->len;
@@ -446,17 +488,23 @@ static stg__series *series_resolve(stg_batch *b, resolver *r, const raw_point *r
                                    strata_error *err)
 {
     stg_engine *e = b->e;
-    size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, NULL, 0);
+    size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
+                                       e->keybuf_cap);
+    if (klen == 0) {
+        strata_error_set(err, STRATA_EINTERNAL, "a series key checked at add does not build");
+        return NULL;
+    }
     if (klen > e->keybuf_cap) {
-        char *nk = realloc(e->keybuf, klen + 64);
+        char *nk = realloc(e->keybuf, klen + 256);
         if (nk == NULL) {
             strata_error_set(err, STRATA_ENOMEM, "out of memory");
             return NULL;
         }
         e->keybuf = nk;
-        e->keybuf_cap = klen + 64;
+        e->keybuf_cap = klen + 256;
+        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
+                             e->keybuf_cap);
     }
-    stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf, e->keybuf_cap);
     name_key k = {b->db, e->keybuf, (uint32_t)klen};
     uint64_t h = name_hash(b->db, e->keybuf, klen);
     stg__series *s = stg__strmap_get(&e->series, h, series_eq, &k);
