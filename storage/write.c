@@ -237,20 +237,6 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
                                     (int)f->key_len, f->key, f->str_len, STG_STRING_MAX);
         need += 4 + f->key_len + 1 + (f->type == STG_STRING ? 4 + f->str_len : 8);
     }
-    /* The series key must be valid (length, escapes) before the point is taken. */
-    if (nt > b->tags_cap) {
-        stg_tag *ntg = realloc(b->tags, nt * sizeof *ntg);
-        if (ntg == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
-        b->tags = ntg;
-        b->tags_cap = nt;
-    }
-    uint32_t kt = 0;
-    for (uint32_t i = 0; i < nt; i++)
-        if (p->tags[tord[i]].val_len > 0)
-            b->tags[kt++] = p->tags[tord[i]];
-    if (stg_series_key_check(p->meas, p->meas_len, b->tags, kt, err) != STRATA_OK)
-        return STRATA_EINVAL;
     if (reserve(&b->buf, &b->cap, b->len, need) != STRATA_OK)
         return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     uint8_t *w = b->buf + b->len;
@@ -439,6 +425,8 @@ static void resolver_end(resolver *r)
 
 /* Parsed view of one raw point. */
 typedef struct raw_point {
+    const uint8_t *ident; /* measurement and tags in raw form: the series' identity */
+    size_t ident_len;
     const char *meas;
     uint32_t meas_len, ntags, nfields;
     const uint8_t *fields; /* start of the field list */
@@ -448,6 +436,7 @@ typedef struct raw_point {
 
 static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
 {
+    rp->ident = p;
     rp->meas_len = get_u32(&p);
     rp->meas = (const char *)p;
     p += rp->meas_len;
@@ -467,6 +456,7 @@ static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
         b->tags[i].val = (const char *)p;
         p += b->tags[i].val_len;
     }
+    rp->ident_len = (size_t)(p - rp->ident);
     rp->nfields = get_u32(&p);
     rp->fields = p;
     for (uint32_t i = 0; i < rp->nfields; i++) {
@@ -484,67 +474,76 @@ static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
     return p;
 }
 
-static stg__series *series_resolve(stg_batch *b, resolver *r, const raw_point *rp,
-                                   strata_error *err)
+/*
+ * The series of a raw point. The writer cache is keyed by the point's raw
+ * measurement and tags (already in canonical order), so that a known series
+ * costs one hash and one compare; the canonical key is built only on a miss.
+ * @return STRATA_OK (*out set), STRATA_EINVAL (the point is refused: its key
+ *         is invalid, err says why), or a fatal code.
+ */
+static int series_resolve(stg_batch *b, resolver *r, const raw_point *rp, stg__series **out,
+                          strata_error *err)
 {
     stg_engine *e = b->e;
+    name_key k = {b->db, (const char *)rp->ident, (uint32_t)rp->ident_len};
+    uint64_t h = name_hash(b->db, k.s, k.len);
+    stg__series *s = stg__strmap_get(&e->series, h, series_eq, &k);
+    if (s != NULL) {
+        *out = s;
+        return STRATA_OK;
+    }
+
     size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
                                        e->keybuf_cap);
-    if (klen == 0) {
-        strata_error_set(err, STRATA_EINTERNAL, "a series key checked at add does not build");
-        return NULL;
-    }
+    if (klen == 0)
+        return stg_series_key_check(rp->meas, rp->meas_len, b->tags, rp->ntags, err) ==
+                       STRATA_OK
+                   ? strata_error_set(err, STRATA_EINVAL, "invalid series key")
+                   : STRATA_EINVAL;
     if (klen > e->keybuf_cap) {
         char *nk = realloc(e->keybuf, klen + 256);
-        if (nk == NULL) {
-            strata_error_set(err, STRATA_ENOMEM, "out of memory");
-            return NULL;
-        }
+        if (nk == NULL)
+            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         e->keybuf = nk;
         e->keybuf_cap = klen + 256;
         stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
                              e->keybuf_cap);
     }
-    name_key k = {b->db, e->keybuf, (uint32_t)klen};
-    uint64_t h = name_hash(b->db, e->keybuf, klen);
-    stg__series *s = stg__strmap_get(&e->series, h, series_eq, &k);
-    if (s != NULL)
-        return s;
 
     MDB_txn *txn = NULL;
     uint64_t id;
     int rc = resolver_txn(r, 0, &txn, err), created = 0;
     if (rc != STRATA_OK)
-        return NULL;
+        return rc;
     rc = stg_index_series_lookup(e->idx, txn, b->db, e->keybuf, klen, &id);
     if (rc == STRATA_ENOTFOUND) {
         rc = resolver_txn(r, 1, &txn, err);
         if (rc != STRATA_OK)
-            return NULL;
+            return rc;
         rc = stg_index_series_ensure(e->idx, txn, b->db, rp->meas, rp->meas_len, b->tags,
                                      rp->ntags, &id, &created, err);
     }
     if (rc != STRATA_OK) {
         if (err && err->code != rc)
             strata_error_set(err, rc, "series lookup failed: %s", strata_strerror(rc));
-        return NULL;
+        return rc == STRATA_EINVAL ? STRATA_EINTERNAL : rc;
     }
     stg__meas *m = meas_get(e, txn, b->db, rp->meas, rp->meas_len, err);
     if (m == NULL)
-        return NULL;
-    s = malloc(sizeof *s + klen);
+        return err ? err->code : STRATA_EIO;
+    s = malloc(sizeof *s + rp->ident_len);
     if (s == NULL || stg__strmap_put(&e->series, h, s) != STRATA_OK) {
         free(s);
-        strata_error_set(err, STRATA_ENOMEM, "out of memory");
-        return NULL;
+        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     }
     s->hash = h;
     s->id = id;
     s->db = b->db;
-    s->key_len = (uint32_t)klen;
+    s->key_len = (uint32_t)rp->ident_len;
     s->meas = m;
-    memcpy(s->key, e->keybuf, klen);
-    return s;
+    memcpy(s->key, rp->ident, rp->ident_len);
+    *out = s;
+    return STRATA_OK;
 }
 
 /* Find or create a field of m. @return the field, NULL on error (err set). */
@@ -723,6 +722,9 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     uint64_t lsn = 0;
     int rc = STRATA_OK, have = 0;
 
+    strata_error local;
+    if (err == NULL)
+        err = &local;
     memset(res, 0, sizeof *res);
     if (b->npoints == 0)
         return STRATA_OK;
@@ -744,11 +746,15 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             goto fail;
         }
         p = rp.end;
-        stg__series *s = series_resolve(b, &r, &rp, err);
-        if (s == NULL) {
-            rc = err ? err->code : STRATA_EIO;
-            goto fail;
+        stg__series *s = NULL;
+        rc = series_resolve(b, &r, &rp, &s, err);
+        if (rc == STRATA_EINVAL) {
+            refuse(res, rc, "%s", err ? err->msg : "invalid series key");
+            rc = STRATA_OK;
+            continue;
         }
+        if (rc != STRATA_OK)
+            goto fail;
         if (rp.nfields > fields_cap) {
             stg__mfield **nf = realloc(fields, rp.nfields * sizeof *nf);
             if (nf == NULL) {
