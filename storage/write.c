@@ -175,7 +175,19 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
         }
         return m;
     }
-    qsort_r(order, n, sizeof *order, cmp_order, &sc);
+    if (n <= 24) {
+        /* Insertion sort: tag sets are small, and this allocates nothing. */
+        for (uint32_t i = 1; i < n; i++) {
+            uint32_t x = order[i], j = i;
+            while (j > 0 && cmp_order(&order[j - 1], &x, &sc) > 0) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = x;
+        }
+    } else {
+        qsort_r(order, n, sizeof *order, cmp_order, &sc);
+    }
     for (uint32_t i = 0; i < n; i++) {
         if (i + 1 < n) {
             const char *ka = order_key(p, fields, order[i], &la);
