@@ -7,6 +7,7 @@
  * QRY_MAX_EXPR_DEPTH, so the stack use is bounded too.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -314,6 +315,74 @@ int qry_select_group_by_time(const qry_select *s, int64_t *interval_ns, int64_t 
             }
         }
         break;
+    }
+    return STRATA_OK;
+}
+
+/* ---- time zones ---------------------------------------------------------- */
+
+bool qry_tz_exists_system(const char *name, void *ctx)
+{
+    static const char *const dirs[] = {"/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/",
+                                       "/usr/lib/locale/TZ/"};
+    (void)ctx;
+    if (name[0] == '\0' || strcmp(name, "UTC") == 0 || strcmp(name, "Local") == 0)
+        return true;
+    if (name[0] == '/' || name[0] == '\\' || strstr(name, "..") != NULL)
+        return false;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        char path[512];
+        int n = snprintf(path, sizeof path, "%s%s", dirs[i], name);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return false;
+        FILE *f = fopen(path, "rb");
+        if (f == NULL)
+            continue;
+        char magic[4];
+        size_t got = fread(magic, 1, sizeof magic, f);
+        fclose(f);
+        if (got == 4 && memcmp(magic, "TZif", 4) == 0)
+            return true;
+    }
+    return false;
+}
+
+typedef struct tz_check {
+    bool (*exists)(const char *name, void *ctx);
+    void *ctx;
+    strata_error *err;
+} tz_check;
+
+static int check_select_tz(const tz_check *c, const qry_select *s)
+{
+    if (s == NULL)
+        return STRATA_OK;
+    for (uint32_t i = 0; i < s->nsources; i++)
+        if (s->sources[i].kind == QRY_SRC_SUBQUERY) {
+            int rc = check_select_tz(c, s->sources[i].sub);
+            if (rc != STRATA_OK)
+                return rc;
+        }
+    if (s->tz.len && (strlen(s->tz.ptr) != s->tz.len || !c->exists(s->tz.ptr, c->ctx)))
+        return strata_error_set(c->err, STRATA_EPARSE,
+                                QRY_PARSE_ERR_PREFIX "unable to find time zone %s", s->tz.ptr);
+    return STRATA_OK;
+}
+
+int qry_query_check_tz(const qry_query *q, bool (*exists)(const char *name, void *ctx),
+                       void *ctx, strata_error *err)
+{
+    tz_check c = {exists ? exists : qry_tz_exists_system, ctx, err};
+    for (uint32_t i = 0; i < q->nstmts; i++) {
+        const qry_stmt *s = q->stmts[i];
+        const qry_select *sel = NULL;
+        if (s->kind == QRY_STMT_SELECT || s->kind == QRY_STMT_EXPLAIN)
+            sel = s->u.sel.select;
+        else if (s->kind == QRY_STMT_CREATE_CONTINUOUS_QUERY)
+            sel = s->u.cq.select;
+        int rc = check_select_tz(&c, sel);
+        if (rc != STRATA_OK)
+            return rc;
     }
     return STRATA_OK;
 }

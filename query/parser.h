@@ -23,6 +23,7 @@
 #ifndef STRATA_QUERY_PARSER_H
 #define STRATA_QUERY_PARSER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,5 +96,26 @@ int qry_parse(const char *text, size_t len, const qry_params *params, int64_t no
  */
 int qry_parse_expr(const char *text, size_t len, const qry_params *params, int64_t now_ns,
                    strata_arena *arena, qry_expr **out, strata_error *err);
+
+/*
+ * InfluxDB rejects an unknown tz('...') zone while parsing; this check does
+ * the same after qry_parse() for every SELECT of q (subqueries, EXPLAIN and
+ * continuous queries included). exists(name, ctx) answers whether a zone
+ * name is known; NULL means qry_tz_exists_system. On the first unknown
+ * zone err gets "error parsing query: unable to find time zone <name>".
+ * Threads: as thread-safe as exists.
+ *
+ * @return STRATA_OK or STRATA_EPARSE
+ */
+int qry_query_check_tz(const qry_query *q, bool (*exists)(const char *name, void *ctx),
+                       void *ctx, strata_error *err);
+
+/*
+ * Default zone lookup, as Go's time.LoadLocation: "", "UTC" and "Local" are
+ * known; otherwise a TZif file under /usr/share/zoneinfo (or the other
+ * system zone directories) with that name. Names with ".." or a leading
+ * slash are refused. Reads the file system; thread-safe; ctx unused.
+ */
+bool qry_tz_exists_system(const char *name, void *ctx);
 
 #endif
