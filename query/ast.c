@@ -53,14 +53,12 @@ static void putf(wr *w, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        put(w, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n > 0) put(w, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
 static size_t finish(wr *w)
 {
-    if (w->cap > 0)
-        w->buf[w->len < w->cap ? w->len : w->cap - 1] = '\0';
+    if (w->cap > 0) w->buf[w->len < w->cap ? w->len : w->cap - 1] = '\0';
     return w->len;
 }
 
@@ -131,13 +129,10 @@ size_t qry__quote_ident_segments(const qry_str *segs, int n, char *buf, size_t c
         bool empty = segs[i].len == 0;
         bool quote = !qry__ident_is_bare(segs[i].ptr, segs[i].len) || (i < n - 1 && !empty) ||
                      ((i == 0 || i == n - 1) && empty);
-        if (quote)
-            put(&w, "\"", 1);
+        if (quote) put(&w, "\"", 1);
         put_escaped(&w, segs[i].ptr, segs[i].len, '"');
-        if (quote)
-            put(&w, "\"", 1);
-        if (i < n - 1)
-            put(&w, ".", 1);
+        if (quote) put(&w, "\"", 1);
+        if (i < n - 1) put(&w, ".", 1);
     }
     return finish(&w);
 }
@@ -151,17 +146,14 @@ static int shortest_digits(double v, char *digits, int *exp10)
     char tmp[40];
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v || prec == 17)
-            break;
+        if (strtod(tmp, NULL) == v || prec == 17) break;
     }
     /* tmp is [-]d[.ddd]e[+-]xx */
     const char *s = tmp;
-    if (*s == '-')
-        s++;
+    if (*s == '-') s++;
     int n = 0;
     for (; *s && *s != 'e'; s++)
-        if (*s >= '0' && *s <= '9')
-            digits[n++] = *s;
+        if (*s >= '0' && *s <= '9') digits[n++] = *s;
     *exp10 = atoi(s + 1);
     while (n > 1 && digits[n - 1] == '0')
         n--;
@@ -183,8 +175,7 @@ size_t qry__f64_text(double v, bool go_style, char *buf, size_t cap)
         puts_(&w, v > 0 ? "+Inf" : "-Inf");
         return finish(&w);
     }
-    if (signbit(v))
-        put(&w, "-", 1);
+    if (signbit(v)) put(&w, "-", 1);
     if (v == 0) {
         puts_(&w, go_style ? "0" : "0.0");
         return finish(&w);
@@ -220,8 +211,7 @@ static void put_go_g(wr *w, double v)
         puts_(w, b);
         return;
     }
-    if (signbit(v))
-        put(w, "-", 1);
+    if (signbit(v)) put(w, "-", 1);
     int n = shortest_digits(fabs(v), d, &e);
     if (e < -4 || e >= 6) {
         put(w, d, 1);
@@ -347,8 +337,7 @@ static void put_expr(wr *w, const qry_expr *e)
             put_ident(w, e->u.call.name);
         put(w, "(", 1);
         for (uint32_t i = 0; i < e->u.call.nargs; i++) {
-            if (i)
-                put(w, ", ", 2);
+            if (i) put(w, ", ", 2);
             put_expr(w, e->u.call.args[i]);
         }
         put(w, ")", 1);
@@ -416,17 +405,14 @@ static void put_measurement(wr *w, const qry_measurement *m, bool target)
         put_ident(w, m->db);
         put(w, ".", 1);
     }
-    if (m->rp.len)
-        put_ident(w, m->rp);
-    if (m->db.len || m->rp.len)
-        put(w, ".", 1);
+    if (m->rp.len) put_ident(w, m->rp);
+    if (m->db.len || m->rp.len) put(w, ".", 1);
     if (m->name.len)
         put_ident(w, m->name);
     else if (m->has_regex)
         put_regex(w, m->regex);
     else if (target) {
-        if (canon(w) && !m->db.len && !m->rp.len)
-            put(w, "\"\".", 3);
+        if (canon(w) && !m->db.len && !m->rp.len) put(w, "\"\".", 3);
         puts_(w, ":MEASUREMENT");
     } else if (canon(w))
         put(w, "\"\"", 2);
@@ -435,8 +421,7 @@ static void put_measurement(wr *w, const qry_measurement *m, bool target)
 static void put_sources(wr *w, const qry_source *src, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
-        if (i)
-            put(w, ", ", 2);
+        if (i) put(w, ", ", 2);
         if (src[i].kind == QRY_SRC_SUBQUERY) {
             put(w, "(", 1);
             put_select(w, src[i].sub);
@@ -450,20 +435,17 @@ static void put_sources(wr *w, const qry_source *src, uint32_t n)
 static void put_exprs(wr *w, qry_expr *const *es, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
-        if (i)
-            put(w, ", ", 2);
+        if (i) put(w, ", ", 2);
         put_expr(w, es[i]);
     }
 }
 
 static void put_sort(wr *w, const qry_sort_field *f, uint32_t n)
 {
-    if (n == 0)
-        return;
+    if (n == 0) return;
     puts_(w, " ORDER BY ");
     for (uint32_t i = 0; i < n; i++) {
-        if (i)
-            put(w, ", ", 2);
+        if (i) put(w, ", ", 2);
         if (f[i].name.len) {
             if (canon(w))
                 put_ident(w, f[i].name);
@@ -493,22 +475,17 @@ static void put_group_by(wr *w, qry_expr *const *dims, uint32_t n)
 
 static void put_limits(wr *w, int64_t limit, int64_t offset, int64_t slimit, int64_t soffset)
 {
-    if (limit > 0)
-        putf(w, " LIMIT %" PRId64, limit);
-    if (offset > 0)
-        putf(w, " OFFSET %" PRId64, offset);
-    if (slimit > 0)
-        putf(w, " SLIMIT %" PRId64, slimit);
-    if (soffset > 0)
-        putf(w, " SOFFSET %" PRId64, soffset);
+    if (limit > 0) putf(w, " LIMIT %" PRId64, limit);
+    if (offset > 0) putf(w, " OFFSET %" PRId64, offset);
+    if (slimit > 0) putf(w, " SLIMIT %" PRId64, slimit);
+    if (soffset > 0) putf(w, " SOFFSET %" PRId64, soffset);
 }
 
 static void put_select(wr *w, const qry_select *s)
 {
     puts_(w, "SELECT ");
     for (uint32_t i = 0; i < s->nfields; i++) {
-        if (i)
-            put(w, ", ", 2);
+        if (i) put(w, ", ", 2);
         put_expr(w, s->fields[i].expr);
         if (s->fields[i].alias.len) {
             puts_(w, " AS ");
@@ -591,20 +568,17 @@ static void put_with_key(wr *w, const qry_show *sh)
     case QRY_KEY_IN:
         put(w, "(", 1);
         for (uint32_t i = 0; i < sh->nkeys; i++) {
-            if (i)
-                put(w, ", ", 2);
+            if (i) put(w, ", ", 2);
             put_ident(w, sh->keys[i]);
         }
         put(w, ")", 1);
         break;
     case QRY_KEY_EQREGEX:
     case QRY_KEY_NEQREGEX:
-        if (sh->nkeys)
-            put_regex(w, sh->keys[0]);
+        if (sh->nkeys) put_regex(w, sh->keys[0]);
         break;
     default:
-        if (sh->nkeys)
-            put_ident(w, sh->keys[0]);
+        if (sh->nkeys) put_ident(w, sh->keys[0]);
         break;
     }
 }
@@ -615,8 +589,7 @@ static void put_cardinality(wr *w, const char *what, const qry_show *sh, bool wi
     puts_(w, sh->exact ? " EXACT CARDINALITY" : " CARDINALITY");
     put_on(w, sh->db);
     put_from(w, sh);
-    if (with_key)
-        put_with_key(w, sh);
+    if (with_key) put_with_key(w, sh);
     put_where(w, sh->cond);
     put_group_by(w, sh->dims, sh->ndims);
     put_limits(w, sh->limit, sh->offset, 0, 0);
@@ -773,8 +746,7 @@ static void put_stmt(wr *w, const qry_stmt *s)
                 puts_(w, " DURATION ");
                 put_duration(w, d->duration_ns);
             }
-            if (d->has_replication)
-                putf(w, " REPLICATION %" PRId64, d->replication);
+            if (d->has_replication) putf(w, " REPLICATION %" PRId64, d->replication);
             if (d->has_shard_duration && (canon(w) || d->shard_duration_ns > 0)) {
                 puts_(w, " SHARD DURATION ");
                 put_duration(w, d->shard_duration_ns);
@@ -809,15 +781,13 @@ static void put_stmt(wr *w, const qry_stmt *s)
             puts_(w, " DURATION ");
             put_duration(w, r->duration_ns);
         }
-        if (r->has_replication)
-            putf(w, " REPLICATION %" PRId64, r->replication);
+        if (r->has_replication) putf(w, " REPLICATION %" PRId64, r->replication);
         if (r->has_shard_duration &&
             (canon(w) || s->kind == QRY_STMT_ALTER_RETENTION_POLICY || r->shard_duration_ns > 0)) {
             puts_(w, " SHARD DURATION ");
             put_duration(w, r->shard_duration_ns);
         }
-        if (r->is_default)
-            puts_(w, " DEFAULT");
+        if (r->is_default) puts_(w, " DEFAULT");
         return;
     }
     case QRY_STMT_DROP_RETENTION_POLICY:
@@ -869,8 +839,7 @@ static void put_stmt(wr *w, const qry_stmt *s)
         put_ident(w, s->u.user.name);
         puts_(w, " WITH PASSWORD ");
         put_password(w, s->u.user.password);
-        if (s->u.user.admin)
-            puts_(w, " WITH ALL PRIVILEGES");
+        if (s->u.user.admin) puts_(w, " WITH ALL PRIVILEGES");
         return;
     case QRY_STMT_DROP_USER:
         puts_(w, "DROP USER ");
@@ -909,8 +878,7 @@ static void put_stmt(wr *w, const qry_stmt *s)
         if (create) {
             puts_(w, sub->any ? " DESTINATIONS ANY " : " DESTINATIONS ALL ");
             for (uint32_t i = 0; i < sub->ndests; i++) {
-                if (i)
-                    put(w, ", ", 2);
+                if (i) put(w, ", ", 2);
                 put_string(w, sub->dests[i]);
             }
         }
@@ -937,8 +905,7 @@ size_t qry_query_format(const qry_query *q, qry_fmt_mode mode, char *buf, size_t
 {
     wr w = {buf, cap, 0, mode};
     for (uint32_t i = 0; i < q->nstmts; i++) {
-        if (i)
-            put(&w, ";\n", 2);
+        if (i) put(&w, ";\n", 2);
         put_stmt(&w, q->stmts[i]);
     }
     return finish(&w);

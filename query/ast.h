@@ -70,24 +70,24 @@ typedef enum qry_expr_kind {
 } qry_expr_kind;
 
 typedef enum qry_op {
-    QRY_OP_ADD = 1, /* + */
-    QRY_OP_SUB,     /* - */
-    QRY_OP_MUL,     /* * */
-    QRY_OP_DIV,     /* / */
-    QRY_OP_MOD,     /* % */
-    QRY_OP_BITAND,  /* & */
-    QRY_OP_BITOR,   /* | */
-    QRY_OP_BITXOR,  /* ^ */
-    QRY_OP_AND,     /* AND */
-    QRY_OP_OR,      /* OR */
-    QRY_OP_EQ,      /* = */
-    QRY_OP_NEQ,     /* != and <> */
-    QRY_OP_EQREGEX, /* =~ (rhs is a QRY_EXPR_REGEX) */
-    QRY_OP_NEQREGEX,/* !~ (rhs is a QRY_EXPR_REGEX) */
-    QRY_OP_LT,      /* < */
-    QRY_OP_LTE,     /* <= */
-    QRY_OP_GT,      /* > */
-    QRY_OP_GTE,     /* >= */
+    QRY_OP_ADD = 1,  /* + */
+    QRY_OP_SUB,      /* - */
+    QRY_OP_MUL,      /* * */
+    QRY_OP_DIV,      /* / */
+    QRY_OP_MOD,      /* % */
+    QRY_OP_BITAND,   /* & */
+    QRY_OP_BITOR,    /* | */
+    QRY_OP_BITXOR,   /* ^ */
+    QRY_OP_AND,      /* AND */
+    QRY_OP_OR,       /* OR */
+    QRY_OP_EQ,       /* = */
+    QRY_OP_NEQ,      /* != and <> */
+    QRY_OP_EQREGEX,  /* =~ (rhs is a QRY_EXPR_REGEX) */
+    QRY_OP_NEQREGEX, /* !~ (rhs is a QRY_EXPR_REGEX) */
+    QRY_OP_LT,       /* < */
+    QRY_OP_LTE,      /* <= */
+    QRY_OP_GT,       /* > */
+    QRY_OP_GTE,      /* >= */
 } qry_op;
 
 /* Data type casts (a::float) and wildcard kinds (*::tag). */
@@ -146,8 +146,8 @@ struct qry_expr {
         double f64;
         bool b;
         int64_t dur_ns;
-        qry_str str;                /* STRING, REGEX, DISTINCT */
-        qry_vtype wildcard;          /* UNKNOWN, FIELD or TAG */
+        qry_str str;        /* STRING, REGEX, DISTINCT */
+        qry_vtype wildcard; /* UNKNOWN, FIELD or TAG */
     } u;
 };
 
@@ -172,8 +172,8 @@ typedef enum qry_source_kind {
 
 typedef struct qry_source {
     qry_source_kind kind;
-    qry_measurement m;   /* QRY_SRC_MEASUREMENT */
-    qry_select *sub;     /* QRY_SRC_SUBQUERY */
+    qry_measurement m; /* QRY_SRC_MEASUREMENT */
+    qry_select *sub;   /* QRY_SRC_SUBQUERY */
 } qry_source;
 
 typedef struct qry_field {
@@ -202,8 +202,8 @@ struct qry_select {
     qry_measurement *target; /* INTO, NULL if none; name "" means :MEASUREMENT */
     qry_source *sources;
     uint32_t nsources;
-    qry_expr *cond;   /* WHERE, NULL if none */
-    qry_expr **dims;  /* GROUP BY items: time(...) calls, var refs, *, /regex/ */
+    qry_expr *cond;  /* WHERE, NULL if none */
+    qry_expr **dims; /* GROUP BY items: time(...) calls, var refs, *, /regex/ */
     uint32_t ndims;
     qry_fill fill;
     bool fill_is_int;
@@ -219,48 +219,48 @@ struct qry_select {
 /* ---- statements --------------------------------------------------------- */
 
 typedef enum qry_stmt_kind {
-    QRY_STMT_SELECT = 1,         /* select */
-    QRY_STMT_EXPLAIN,            /* select, explain_analyze */
-    QRY_STMT_DELETE,             /* show: sources, cond */
-    QRY_STMT_DROP_SERIES,        /* show: sources, cond */
+    QRY_STMT_SELECT = 1,  /* select */
+    QRY_STMT_EXPLAIN,     /* select, explain_analyze */
+    QRY_STMT_DELETE,      /* show: sources, cond */
+    QRY_STMT_DROP_SERIES, /* show: sources, cond */
     QRY_STMT_SHOW_DATABASES,
-    QRY_STMT_SHOW_MEASUREMENTS,  /* show: db, with_measurement, cond, sort, limit, offset */
-    QRY_STMT_SHOW_TAG_KEYS,      /* show: db, sources, cond, sort, limit..soffset */
-    QRY_STMT_SHOW_TAG_VALUES,    /* show: db, sources, key_*, cond, sort, limit, offset */
-    QRY_STMT_SHOW_FIELD_KEYS,    /* show: db, sources, sort, limit, offset */
-    QRY_STMT_SHOW_SERIES,        /* show: db, sources, cond, sort, limit, offset */
+    QRY_STMT_SHOW_MEASUREMENTS, /* show: db, with_measurement, cond, sort, limit, offset */
+    QRY_STMT_SHOW_TAG_KEYS,     /* show: db, sources, cond, sort, limit..soffset */
+    QRY_STMT_SHOW_TAG_VALUES,   /* show: db, sources, key_*, cond, sort, limit, offset */
+    QRY_STMT_SHOW_FIELD_KEYS,   /* show: db, sources, sort, limit, offset */
+    QRY_STMT_SHOW_SERIES,       /* show: db, sources, cond, sort, limit, offset */
     QRY_STMT_SHOW_MEASUREMENT_CARDINALITY, /* show: exact, db, sources, cond, dims, limit, offset */
     QRY_STMT_SHOW_SERIES_CARDINALITY,      /* same */
     QRY_STMT_SHOW_TAG_KEY_CARDINALITY,     /* same */
     QRY_STMT_SHOW_TAG_VALUES_CARDINALITY,  /* same plus key_* */
     QRY_STMT_SHOW_FIELD_KEY_CARDINALITY,   /* same */
-    QRY_STMT_SHOW_RETENTION_POLICIES, /* show.db */
+    QRY_STMT_SHOW_RETENTION_POLICIES,      /* show.db */
     QRY_STMT_SHOW_CONTINUOUS_QUERIES,
     QRY_STMT_SHOW_USERS,
-    QRY_STMT_SHOW_GRANTS,        /* user.name */
+    QRY_STMT_SHOW_GRANTS, /* user.name */
     QRY_STMT_SHOW_QUERIES,
-    QRY_STMT_SHOW_DIAGNOSTICS,   /* show.module */
-    QRY_STMT_SHOW_STATS,         /* show.module */
+    QRY_STMT_SHOW_DIAGNOSTICS, /* show.module */
+    QRY_STMT_SHOW_STATS,       /* show.module */
     QRY_STMT_SHOW_SHARDS,
     QRY_STMT_SHOW_SHARD_GROUPS,
     QRY_STMT_SHOW_SUBSCRIPTIONS,
-    QRY_STMT_CREATE_DATABASE,    /* db */
-    QRY_STMT_DROP_DATABASE,      /* db.name */
-    QRY_STMT_DROP_MEASUREMENT,   /* name */
-    QRY_STMT_DROP_SHARD,         /* id */
+    QRY_STMT_CREATE_DATABASE,         /* db */
+    QRY_STMT_DROP_DATABASE,           /* db.name */
+    QRY_STMT_DROP_MEASUREMENT,        /* name */
+    QRY_STMT_DROP_SHARD,              /* id */
     QRY_STMT_CREATE_RETENTION_POLICY, /* rp */
     QRY_STMT_ALTER_RETENTION_POLICY,  /* rp (has_* say which options were given) */
     QRY_STMT_DROP_RETENTION_POLICY,   /* rp.name, rp.db */
     QRY_STMT_CREATE_CONTINUOUS_QUERY, /* cq */
     QRY_STMT_DROP_CONTINUOUS_QUERY,   /* cq.name, cq.db */
-    QRY_STMT_KILL_QUERY,         /* id, host */
-    QRY_STMT_CREATE_USER,        /* user */
-    QRY_STMT_DROP_USER,          /* user.name */
-    QRY_STMT_SET_PASSWORD,       /* user.name, user.password */
-    QRY_STMT_GRANT,              /* user.name, user.priv, user.db or user.admin */
-    QRY_STMT_REVOKE,             /* same */
-    QRY_STMT_CREATE_SUBSCRIPTION, /* sub */
-    QRY_STMT_DROP_SUBSCRIPTION,   /* sub.name, sub.db, sub.rp */
+    QRY_STMT_KILL_QUERY,              /* id, host */
+    QRY_STMT_CREATE_USER,             /* user */
+    QRY_STMT_DROP_USER,               /* user.name */
+    QRY_STMT_SET_PASSWORD,            /* user.name, user.password */
+    QRY_STMT_GRANT,                   /* user.name, user.priv, user.db or user.admin */
+    QRY_STMT_REVOKE,                  /* same */
+    QRY_STMT_CREATE_SUBSCRIPTION,     /* sub */
+    QRY_STMT_DROP_SUBSCRIPTION,       /* sub.name, sub.db, sub.rp */
 } qry_stmt_kind;
 
 /* Tag key selector of SHOW TAG VALUES: WITH KEY = k | != k | IN (a, b) | =~ /re/ | !~ /re/. */
@@ -298,7 +298,7 @@ typedef struct qry_db_stmt {
     qry_str name;
     bool with; /* a WITH clause was given (create a retention policy) */
     bool has_duration, has_replication, has_shard_duration;
-    int64_t duration_ns;       /* 0 = INF */
+    int64_t duration_ns; /* 0 = INF */
     int64_t replication;
     int64_t shard_duration_ns;
     qry_str rp_name; /* "" if no NAME */
@@ -308,8 +308,9 @@ typedef struct qry_db_stmt {
 typedef struct qry_rp_stmt {
     qry_str name;
     qry_str db;
-    bool has_duration, has_replication, has_shard_duration; /* CREATE: duration, replication always */
-    int64_t duration_ns; /* 0 = INF */
+    bool has_duration, has_replication,
+        has_shard_duration; /* CREATE: duration, replication always */
+    int64_t duration_ns;    /* 0 = INF */
     int64_t replication;
     int64_t shard_duration_ns;
     bool is_default;
@@ -367,8 +368,8 @@ typedef struct qry_stmt {
             uint64_t id;
             qry_str host; /* KILL QUERY id ON host */
         } kill;
-        qry_str name;   /* DROP MEASUREMENT */
-        uint64_t id;    /* DROP SHARD */
+        qry_str name; /* DROP MEASUREMENT */
+        uint64_t id;  /* DROP SHARD */
     } u;
 } qry_stmt;
 
@@ -385,7 +386,9 @@ typedef enum qry_fmt_mode {
     /*
      * Canonical InfluxQL: numbers print exactly, -x prints as "-x", names
      * are quoted where needed, passwords are printed. Reparsing the text
-     * gives an equal tree (qry_stmt_equal).
+     * gives an equal tree (qry_stmt_equal) for any tree parsed from text
+     * without bound parameters (a parameter can put a regex or a string
+     * with a carriage return where no literal can be written).
      */
     QRY_FMT_CANONICAL = 0,
     /*
@@ -444,14 +447,14 @@ bool qry_expr_is_time_ref(const qry_expr *e);
 int qry_expr_time_value(const qry_expr *e, int64_t *out_ns);
 
 /*
- * The GROUP BY time(...) of a SELECT: *interval_ns and *offset_ns (offset
- * as written: a duration, or for time(i, now()) the query's now; the
- * executor reduces it modulo the interval). Both 0 when there is none.
- * @return STRATA_OK; STRATA_EINVAL with a message in err-compatible text via
- *         *why (static string) when time() has a bad shape:
- *         "time dimension expected 1 or 2 arguments",
- *         "time dimension must have duration argument",
- *         "invalid time dimension offset".
+ * The GROUP BY time(...) of a SELECT: *interval_ns, and *offset_ns as
+ * written (a duration such as -15m, or for time(1h, now()) / a time literal
+ * the absolute time in ns). The executor aligns windows on the offset
+ * modulo the interval. Both are 0 when there is no time() dimension.
+ * why (optional) receives a static message when time() has a bad shape:
+ * "time dimension expected 1 or 2 arguments", "time dimension must have
+ * duration argument" or "invalid time dimension offset".
+ * @return STRATA_OK or STRATA_EINVAL
  */
 int qry_select_group_by_time(const qry_select *s, int64_t *interval_ns, int64_t *offset_ns,
                              const char **why);

@@ -30,12 +30,9 @@ static bool f64_eq(double a, double b)
 
 bool qry_expr_equal(const qry_expr *a, const qry_expr *b)
 {
-    if (a == NULL || b == NULL)
-        return a == b;
-    if (a->kind != b->kind || a->has_time != b->has_time)
-        return false;
-    if (a->has_time && (a->time_ns != b->time_ns || a->time_local != b->time_local))
-        return false;
+    if (a == NULL || b == NULL) return a == b;
+    if (a->kind != b->kind || a->has_time != b->has_time) return false;
+    if (a->has_time && (a->time_ns != b->time_ns || a->time_local != b->time_local)) return false;
     switch (a->kind) {
     case QRY_EXPR_VARREF:
         return str_eq(a->u.ref.name, b->u.ref.name) && a->u.ref.type == b->u.ref.type;
@@ -43,8 +40,7 @@ bool qry_expr_equal(const qry_expr *a, const qry_expr *b)
         if (!str_eq(a->u.call.name, b->u.call.name) || a->u.call.nargs != b->u.call.nargs)
             return false;
         for (uint32_t i = 0; i < a->u.call.nargs; i++)
-            if (!qry_expr_equal(a->u.call.args[i], b->u.call.args[i]))
-                return false;
+            if (!qry_expr_equal(a->u.call.args[i], b->u.call.args[i])) return false;
         return true;
     case QRY_EXPR_BINARY:
         return a->u.bin.op == b->u.bin.op && a->u.bin.unary == b->u.bin.unary &&
@@ -75,15 +71,13 @@ bool qry_expr_equal(const qry_expr *a, const qry_expr *b)
 static bool exprs_eq(qry_expr *const *a, qry_expr *const *b, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (!qry_expr_equal(a[i], b[i]))
-            return false;
+        if (!qry_expr_equal(a[i], b[i])) return false;
     return true;
 }
 
 static bool meas_eq(const qry_measurement *a, const qry_measurement *b)
 {
-    if (a == NULL || b == NULL)
-        return a == b;
+    if (a == NULL || b == NULL) return a == b;
     return str_eq(a->db, b->db) && str_eq(a->rp, b->rp) && str_eq(a->name, b->name) &&
            a->has_regex == b->has_regex && (!a->has_regex || str_eq(a->regex, b->regex));
 }
@@ -93,8 +87,7 @@ static bool select_eq(const qry_select *a, const qry_select *b);
 static bool sources_eq(const qry_source *a, const qry_source *b, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
-        if (a[i].kind != b[i].kind)
-            return false;
+        if (a[i].kind != b[i].kind) return false;
         if (a[i].kind == QRY_SRC_SUBQUERY ? !select_eq(a[i].sub, b[i].sub)
                                           : !meas_eq(&a[i].m, &b[i].m))
             return false;
@@ -105,15 +98,13 @@ static bool sources_eq(const qry_source *a, const qry_source *b, uint32_t n)
 static bool sort_eq(const qry_sort_field *a, const qry_sort_field *b, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (!str_eq(a[i].name, b[i].name) || a[i].asc != b[i].asc)
-            return false;
+        if (!str_eq(a[i].name, b[i].name) || a[i].asc != b[i].asc) return false;
     return true;
 }
 
 static bool select_eq(const qry_select *a, const qry_select *b)
 {
-    if (a == NULL || b == NULL)
-        return a == b;
+    if (a == NULL || b == NULL) return a == b;
     if (a->nfields != b->nfields || a->nsources != b->nsources || a->ndims != b->ndims ||
         a->nsort != b->nsort || a->fill != b->fill || a->limit != b->limit ||
         a->offset != b->offset || a->slimit != b->slimit || a->soffset != b->soffset ||
@@ -140,8 +131,7 @@ static bool show_eq(const qry_show *a, const qry_show *b)
         a->slimit != b->slimit || a->soffset != b->soffset || !str_eq(a->module, b->module))
         return false;
     for (uint32_t i = 0; i < a->nkeys; i++)
-        if (!str_eq(a->keys[i], b->keys[i]))
-            return false;
+        if (!str_eq(a->keys[i], b->keys[i])) return false;
     return sources_eq(a->sources, b->sources, a->nsources) &&
            meas_eq(a->with_measurement, b->with_measurement) && qry_expr_equal(a->cond, b->cond) &&
            exprs_eq(a->dims, b->dims, a->ndims) && sort_eq(a->sort, b->sort, a->nsort);
@@ -149,10 +139,8 @@ static bool show_eq(const qry_show *a, const qry_show *b)
 
 bool qry_stmt_equal(const qry_stmt *a, const qry_stmt *b)
 {
-    if (a == NULL || b == NULL)
-        return a == b;
-    if (a->kind != b->kind)
-        return false;
+    if (a == NULL || b == NULL) return a == b;
+    if (a->kind != b->kind) return false;
     switch (a->kind) {
     case QRY_STMT_SELECT:
     case QRY_STMT_EXPLAIN:
@@ -163,9 +151,9 @@ bool qry_stmt_equal(const qry_stmt *a, const qry_stmt *b)
         const qry_db_stmt *x = &a->u.db, *y = &b->u.db;
         return str_eq(x->name, y->name) && x->with == y->with &&
                x->has_duration == y->has_duration && x->has_replication == y->has_replication &&
-               x->has_shard_duration == y->has_shard_duration &&
-               x->duration_ns == y->duration_ns && x->replication == y->replication &&
-               x->shard_duration_ns == y->shard_duration_ns && str_eq(x->rp_name, y->rp_name);
+               x->has_shard_duration == y->has_shard_duration && x->duration_ns == y->duration_ns &&
+               x->replication == y->replication && x->shard_duration_ns == y->shard_duration_ns &&
+               str_eq(x->rp_name, y->rp_name);
     }
     case QRY_STMT_DROP_MEASUREMENT:
         return str_eq(a->u.name, b->u.name);
@@ -177,9 +165,9 @@ bool qry_stmt_equal(const qry_stmt *a, const qry_stmt *b)
         const qry_rp_stmt *x = &a->u.rp, *y = &b->u.rp;
         return str_eq(x->name, y->name) && str_eq(x->db, y->db) &&
                x->has_duration == y->has_duration && x->has_replication == y->has_replication &&
-               x->has_shard_duration == y->has_shard_duration &&
-               x->duration_ns == y->duration_ns && x->replication == y->replication &&
-               x->shard_duration_ns == y->shard_duration_ns && x->is_default == y->is_default;
+               x->has_shard_duration == y->has_shard_duration && x->duration_ns == y->duration_ns &&
+               x->replication == y->replication && x->shard_duration_ns == y->shard_duration_ns &&
+               x->is_default == y->is_default;
     }
     case QRY_STMT_CREATE_CONTINUOUS_QUERY:
     case QRY_STMT_DROP_CONTINUOUS_QUERY: {
@@ -207,8 +195,7 @@ bool qry_stmt_equal(const qry_stmt *a, const qry_stmt *b)
             x->any != y->any || x->ndests != y->ndests)
             return false;
         for (uint32_t i = 0; i < x->ndests; i++)
-            if (!str_eq(x->dests[i], y->dests[i]))
-                return false;
+            if (!str_eq(x->dests[i], y->dests[i])) return false;
         return true;
     }
     default:
@@ -242,15 +229,13 @@ static bool offset_value(const qry_expr *e, int64_t *out)
 
 int qry_expr_time_value(const qry_expr *e, int64_t *out_ns)
 {
-    if (e == NULL)
-        return STRATA_EINVAL;
+    if (e == NULL) return STRATA_EINVAL;
     switch (e->kind) {
     case QRY_EXPR_PAREN:
         return qry_expr_time_value(e->u.paren.expr, out_ns);
     case QRY_EXPR_CALL:
     case QRY_EXPR_STRING:
-        if (!e->has_time)
-            return STRATA_EINVAL;
+        if (!e->has_time) return STRATA_EINVAL;
         *out_ns = e->time_ns;
         return STRATA_OK;
     case QRY_EXPR_INTEGER:
@@ -272,11 +257,9 @@ int qry_expr_time_value(const qry_expr *e, int64_t *out_ns)
         int64_t base, off;
         int rc;
         if (offset_value(e->u.bin.rhs, &off)) {
-            if ((rc = qry_expr_time_value(e->u.bin.lhs, &base)) != STRATA_OK)
-                return rc;
+            if ((rc = qry_expr_time_value(e->u.bin.lhs, &base)) != STRATA_OK) return rc;
         } else if (e->u.bin.op == QRY_OP_ADD && offset_value(e->u.bin.lhs, &off)) {
-            if ((rc = qry_expr_time_value(e->u.bin.rhs, &base)) != STRATA_OK)
-                return rc;
+            if ((rc = qry_expr_time_value(e->u.bin.rhs, &base)) != STRATA_OK) return rc;
         } else {
             return STRATA_EINVAL;
         }
@@ -293,11 +276,9 @@ int qry_select_group_by_time(const qry_select *s, int64_t *interval_ns, int64_t 
                              const char **why)
 {
     const char *dummy;
-    if (why == NULL)
-        why = &dummy;
+    if (why == NULL) why = &dummy;
     *interval_ns = *offset_ns = 0;
-    if (qry__select_group_by_interval(s, interval_ns, why) != 0)
-        return STRATA_EINVAL;
+    if (qry__select_group_by_interval(s, interval_ns, why) != 0) return STRATA_EINVAL;
     for (uint32_t i = 0; i < s->ndims; i++) {
         const qry_expr *d = s->dims[i];
         if (d->kind != QRY_EXPR_CALL || d->u.call.name.len != 4 ||
@@ -326,23 +307,18 @@ bool qry_tz_exists_system(const char *name, void *ctx)
     static const char *const dirs[] = {"/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/",
                                        "/usr/lib/locale/TZ/"};
     (void)ctx;
-    if (name[0] == '\0' || strcmp(name, "UTC") == 0 || strcmp(name, "Local") == 0)
-        return true;
-    if (name[0] == '/' || name[0] == '\\' || strstr(name, "..") != NULL)
-        return false;
+    if (name[0] == '\0' || strcmp(name, "UTC") == 0 || strcmp(name, "Local") == 0) return true;
+    if (name[0] == '/' || name[0] == '\\' || strstr(name, "..") != NULL) return false;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char path[512];
         int n = snprintf(path, sizeof path, "%s%s", dirs[i], name);
-        if (n < 0 || (size_t)n >= sizeof path)
-            return false;
+        if (n < 0 || (size_t)n >= sizeof path) return false;
         FILE *f = fopen(path, "rb");
-        if (f == NULL)
-            continue;
+        if (f == NULL) continue;
         char magic[4];
         size_t got = fread(magic, 1, sizeof magic, f);
         fclose(f);
-        if (got == 4 && memcmp(magic, "TZif", 4) == 0)
-            return true;
+        if (got == 4 && memcmp(magic, "TZif", 4) == 0) return true;
     }
     return false;
 }
@@ -355,13 +331,11 @@ typedef struct tz_check {
 
 static int check_select_tz(const tz_check *c, const qry_select *s)
 {
-    if (s == NULL)
-        return STRATA_OK;
+    if (s == NULL) return STRATA_OK;
     for (uint32_t i = 0; i < s->nsources; i++)
         if (s->sources[i].kind == QRY_SRC_SUBQUERY) {
             int rc = check_select_tz(c, s->sources[i].sub);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
         }
     if (s->tz.len && (strlen(s->tz.ptr) != s->tz.len || !c->exists(s->tz.ptr, c->ctx)))
         return strata_error_set(c->err, STRATA_EPARSE,
@@ -369,8 +343,8 @@ static int check_select_tz(const tz_check *c, const qry_select *s)
     return STRATA_OK;
 }
 
-int qry_query_check_tz(const qry_query *q, bool (*exists)(const char *name, void *ctx),
-                       void *ctx, strata_error *err)
+int qry_query_check_tz(const qry_query *q, bool (*exists)(const char *name, void *ctx), void *ctx,
+                       strata_error *err)
 {
     tz_check c = {exists ? exists : qry_tz_exists_system, ctx, err};
     for (uint32_t i = 0; i < q->nstmts; i++) {
@@ -381,8 +355,7 @@ int qry_query_check_tz(const qry_query *q, bool (*exists)(const char *name, void
         else if (s->kind == QRY_STMT_CREATE_CONTINUOUS_QUERY)
             sel = s->u.cq.select;
         int rc = check_select_tz(&c, sel);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
     }
     return STRATA_OK;
 }

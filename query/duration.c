@@ -32,8 +32,7 @@ int qry_duration_parse(const char *s, size_t len, int64_t *out_ns, strata_error 
     bool neg = false;
     int64_t d = 0;
 
-    if (len < 2)
-        return invalid(err);
+    if (len < 2) return invalid(err);
     if (a[0] == '-') {
         neg = true;
         i++;
@@ -48,8 +47,7 @@ int qry_duration_parse(const char *s, size_t len, int64_t *out_ns, strata_error 
                 too_big = true;
             i++;
         }
-        if (i >= len || i == start || too_big)
-            return invalid(err);
+        if (i >= len || i == start || too_big) return invalid(err);
 
         int64_t unit;
         const char *uname;
@@ -106,10 +104,9 @@ int qry_duration_parse(const char *s, size_t len, int64_t *out_ns, strata_error 
         }
         int64_t part;
         if (__builtin_mul_overflow(n, unit, &part) || __builtin_add_overflow(d, part, &d))
-            return strata_error_set(err, STRATA_ERANGE,
-                                    "overflowed duration %" PRId64
-                                    "%s: choose a smaller duration or INF",
-                                    n, uname);
+            return strata_error_set(
+                err, STRATA_ERANGE,
+                "overflowed duration %" PRId64 "%s: choose a smaller duration or INF", n, uname);
         i += ulen;
     }
     *out_ns = neg ? -d : d;
@@ -121,7 +118,7 @@ size_t qry_duration_format(int64_t ns, char *buf)
     static const struct {
         int64_t unit;
         const char *name;
-    } units[] = {{NS_W, "w"}, {NS_D, "d"}, {NS_H, "h"},  {NS_M, "m"},
+    } units[] = {{NS_W, "w"}, {NS_D, "d"},   {NS_H, "h"}, {NS_M, "m"},
                  {NS_S, "s"}, {NS_MS, "ms"}, {NS_US, "u"}};
     int n;
 

@@ -72,8 +72,7 @@ static int32_t decode_rune(qry_lex *lx)
 static int32_t rd_curr(const qry_lex *lx, qry_lpos *pos)
 {
     int k = (lx->ri - lx->rn + 3) % 3;
-    if (pos)
-        *pos = lx->ring[k].pos;
+    if (pos) *pos = lx->ring[k].pos;
     return lx->ring[k].ch;
 }
 
@@ -92,8 +91,7 @@ static int32_t rd_read(qry_lex *lx, qry_lpos *pos)
     } else {
         ch = decode_rune(lx);
         if (ch == '\r') {
-            if (lx->off < lx->len && lx->src[lx->off] == '\n')
-                lx->off++;
+            if (lx->off < lx->len && lx->src[lx->off] == '\n') lx->off++;
             ch = '\n';
         }
     }
@@ -106,8 +104,7 @@ static int32_t rd_read(qry_lex *lx, qry_lpos *pos)
     } else if (!lx->seen_eof) {
         lx->next.col++;
     }
-    if (ch == QRY_LEX_EOF)
-        lx->seen_eof = true;
+    if (ch == QRY_LEX_EOF) lx->seen_eof = true;
     return rd_curr(lx, pos);
 }
 
@@ -127,8 +124,7 @@ void qry__lex_init(qry_lex *lx, const char *text, size_t len, strata_arena *aren
 int32_t qry__lex_peek(qry_lex *lx)
 {
     int32_t ch = rd_read(lx, NULL);
-    if (ch != QRY_LEX_EOF)
-        rd_unread(lx);
+    if (ch != QRY_LEX_EOF) rd_unread(lx);
     return ch;
 }
 
@@ -150,8 +146,7 @@ static void lit_putn(qry_lex *lx, const char *p, size_t n)
             lx->oom = true;
             return;
         }
-        if (lx->slen)
-            memcpy(nb, lx->sbuf, lx->slen);
+        if (lx->slen) memcpy(nb, lx->sbuf, lx->slen);
         lx->sbuf = nb;
         lx->scap = cap;
     }
@@ -162,8 +157,7 @@ static void lit_putn(qry_lex *lx, const char *p, size_t n)
 size_t qry__utf8_encode(int32_t r, char *out)
 {
     unsigned char *o = (unsigned char *)out;
-    if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-        r = 0xFFFD;
+    if (r < 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = 0xFFFD;
     if (r < 0x80) {
         o[0] = (unsigned char)r;
         return 1;
@@ -205,8 +199,7 @@ static qry_token mk(qry_lex *lx, qry_tok t, qry_lpos pos, bool with_lit)
         tk.lit = s;
         tk.len = lx->slen;
     }
-    if (lx->oom)
-        tk.tok = QRY_TOK_ILLEGAL;
+    if (lx->oom) tk.tok = QRY_TOK_ILLEGAL;
     return tk;
 }
 
@@ -354,8 +347,7 @@ static const char *const tok_names[QRY_TOK__COUNT] = {
 
 const char *qry__tok_name(qry_tok t)
 {
-    if ((int)t < 0 || t >= QRY_TOK__COUNT || tok_names[t] == NULL)
-        return "";
+    if ((int)t < 0 || t >= QRY_TOK__COUNT || tok_names[t] == NULL) return "";
     return tok_names[t];
 }
 
@@ -368,30 +360,23 @@ static int ascii_lower(int c)
 qry_tok qry__tok_lookup(const char *s, size_t len)
 {
     /* Longest keyword is "SUBSCRIPTIONS" (13). */
-    if (len < 2 || len > 13)
-        return QRY_TOK_IDENT;
+    if (len < 2 || len > 13) return QRY_TOK_IDENT;
     char low[14];
     for (size_t i = 0; i < len; i++)
         low[i] = (char)ascii_lower((unsigned char)s[i]);
     low[len] = '\0';
-    if (strcmp(low, "and") == 0)
-        return QRY_TOK_AND;
-    if (strcmp(low, "or") == 0)
-        return QRY_TOK_OR;
-    if (strcmp(low, "true") == 0)
-        return QRY_TOK_TRUE;
-    if (strcmp(low, "false") == 0)
-        return QRY_TOK_FALSE;
+    if (strcmp(low, "and") == 0) return QRY_TOK_AND;
+    if (strcmp(low, "or") == 0) return QRY_TOK_OR;
+    if (strcmp(low, "true") == 0) return QRY_TOK_TRUE;
+    if (strcmp(low, "false") == 0) return QRY_TOK_FALSE;
     /* Linear scan of the keyword block: about 80 short names, first letter first. */
     for (int t = QRY_TOK_ALL; t <= QRY_TOK_WRITE; t++) {
         const char *name = tok_names[t];
-        if (ascii_lower((unsigned char)name[0]) != low[0])
-            continue;
+        if (ascii_lower((unsigned char)name[0]) != low[0]) continue;
         size_t i = 1;
         while (i < len && name[i] && ascii_lower((unsigned char)name[i]) == low[i])
             i++;
-        if (i == len && name[i] == '\0')
-            return (qry_tok)t;
+        if (i == len && name[i] == '\0') return (qry_tok)t;
     }
     return QRY_TOK_IDENT;
 }
@@ -429,11 +414,9 @@ int qry__tok_precedence(qry_tok t)
 
 bool qry__ident_is_bare(const char *s, size_t len)
 {
-    if (len == 0 || !(is_letter((unsigned char)s[0]) || s[0] == '_'))
-        return false;
+    if (len == 0 || !(is_letter((unsigned char)s[0]) || s[0] == '_')) return false;
     for (size_t i = 1; i < len; i++)
-        if (!is_ident_char((unsigned char)s[i]))
-            return false;
+        if (!is_ident_char((unsigned char)s[i])) return false;
     return qry__tok_lookup(s, len) == QRY_TOK_IDENT;
 }
 
@@ -448,8 +431,7 @@ static qry_token scan_ws(qry_lex *lx)
     lit_putr(lx, ch);
     for (;;) {
         ch = rd_read(lx, NULL);
-        if (ch == QRY_LEX_EOF)
-            break;
+        if (ch == QRY_LEX_EOF) break;
         if (!is_ws(ch)) {
             rd_unread(lx);
             break;
@@ -473,10 +455,8 @@ static qry_token scan_string(qry_lex *lx)
     int32_t ending = rd_read(lx, NULL);
     for (;;) {
         int32_t ch0 = rd_read(lx, NULL);
-        if (ch0 == ending)
-            return mk(lx, QRY_TOK_STRING, pos, true);
-        if (ch0 == QRY_LEX_EOF || ch0 == '\n')
-            return mk(lx, QRY_TOK_BADSTRING, pos, true);
+        if (ch0 == ending) return mk(lx, QRY_TOK_STRING, pos, true);
+        if (ch0 == QRY_LEX_EOF || ch0 == '\n') return mk(lx, QRY_TOK_BADSTRING, pos, true);
         if (ch0 == '\\') {
             int32_t ch1 = rd_read(lx, NULL);
             if (ch1 == 'n') {
@@ -505,12 +485,10 @@ static qry_token scan_ident(qry_lex *lx, bool lookup)
     lit_reset(lx);
     for (;;) {
         int32_t ch = rd_read(lx, NULL);
-        if (ch == QRY_LEX_EOF)
-            break;
+        if (ch == QRY_LEX_EOF) break;
         if (ch == '"') {
             qry_token t = scan_string(lx);
-            if (t.tok == QRY_TOK_BADSTRING || t.tok == QRY_TOK_BADESCAPE)
-                return t;
+            if (t.tok == QRY_TOK_BADSTRING || t.tok == QRY_TOK_BADESCAPE) return t;
             t.tok = lx->oom ? QRY_TOK_ILLEGAL : QRY_TOK_IDENT;
             t.pos = pos;
             return t;
@@ -523,8 +501,7 @@ static qry_token scan_ident(qry_lex *lx, bool lookup)
         lit_putr(lx, ch);
         for (;;) {
             int32_t c = rd_read(lx, NULL);
-            if (c == QRY_LEX_EOF)
-                break;
+            if (c == QRY_LEX_EOF) break;
             if (!is_ident_char(c)) {
                 rd_unread(lx);
                 break;
@@ -534,8 +511,7 @@ static qry_token scan_ident(qry_lex *lx, bool lookup)
     }
     if (lookup) {
         qry_tok kw = qry__tok_lookup(lx->sbuf ? lx->sbuf : "", lx->slen);
-        if (kw != QRY_TOK_IDENT)
-            return mk(lx, kw, pos, false);
+        if (kw != QRY_TOK_IDENT) return mk(lx, kw, pos, false);
     }
     return mk(lx, QRY_TOK_IDENT, pos, true);
 }
@@ -584,8 +560,7 @@ static qry_token scan_number(qry_lex *lx)
     } else {
         rd_unread(lx);
     }
-    if (decimal)
-        return mk(lx, QRY_TOK_NUMBER, pos, true);
+    if (decimal) return mk(lx, QRY_TOK_NUMBER, pos, true);
 
     ch0 = rd_read(lx, NULL);
     if (!(is_letter(ch0) || ch0 == MICRO_SIGN)) {
@@ -617,8 +592,7 @@ static void skip_line(qry_lex *lx)
 {
     for (;;) {
         int32_t ch = rd_read(lx, NULL);
-        if (ch == '\n' || ch == QRY_LEX_EOF)
-            return;
+        if (ch == '\n' || ch == QRY_LEX_EOF) return;
     }
 }
 
@@ -630,12 +604,9 @@ static bool skip_block_comment(qry_lex *lx)
         if (ch == '*') {
             for (;;) {
                 int32_t c2 = rd_read(lx, NULL);
-                if (c2 == '/')
-                    return true;
-                if (c2 == QRY_LEX_EOF)
-                    return false;
-                if (c2 != '*')
-                    break;
+                if (c2 == '/') return true;
+                if (c2 == QRY_LEX_EOF) return false;
+                if (c2 != '*') break;
             }
         } else if (ch == QRY_LEX_EOF) {
             return false;
@@ -648,14 +619,12 @@ qry_token qry__lex_scan(qry_lex *lx)
     qry_lpos pos;
     int32_t ch0 = rd_read(lx, &pos), ch1;
 
-    if (is_ws(ch0))
-        return scan_ws(lx);
+    if (is_ws(ch0)) return scan_ws(lx);
     if (is_letter(ch0) || ch0 == '_') {
         rd_unread(lx);
         return scan_ident(lx, true);
     }
-    if (is_digit(ch0))
-        return scan_number(lx);
+    if (is_digit(ch0)) return scan_number(lx);
 
     lit_reset(lx);
     switch (ch0) {
@@ -669,8 +638,7 @@ qry_token qry__lex_scan(qry_lex *lx)
     case '.':
         ch1 = rd_read(lx, NULL);
         rd_unread(lx);
-        if (is_digit(ch1))
-            return scan_number(lx);
+        if (is_digit(ch1)) return scan_number(lx);
         return mk(lx, QRY_TOK_DOT, pos, false);
     case '$': {
         qry_token t = scan_ident(lx, false);
@@ -686,8 +654,7 @@ qry_token qry__lex_scan(qry_lex *lx)
         t.lit = s;
         t.len++;
         t.pos = pos;
-        if (t.tok == QRY_TOK_IDENT)
-            t.tok = QRY_TOK_BOUNDPARAM;
+        if (t.tok == QRY_TOK_IDENT) t.tok = QRY_TOK_BOUNDPARAM;
         return t;
     }
     case '+':
@@ -705,8 +672,7 @@ qry_token qry__lex_scan(qry_lex *lx)
     case '/':
         ch1 = rd_read(lx, NULL);
         if (ch1 == '*') {
-            if (!skip_block_comment(lx))
-                return mk(lx, QRY_TOK_ILLEGAL, pos, false);
+            if (!skip_block_comment(lx)) return mk(lx, QRY_TOK_ILLEGAL, pos, false);
             return mk(lx, QRY_TOK_COMMENT, pos, false);
         }
         rd_unread(lx);
@@ -721,30 +687,24 @@ qry_token qry__lex_scan(qry_lex *lx)
         return mk(lx, QRY_TOK_BITWISE_XOR, pos, false);
     case '=':
         ch1 = rd_read(lx, NULL);
-        if (ch1 == '~')
-            return mk(lx, QRY_TOK_EQREGEX, pos, false);
+        if (ch1 == '~') return mk(lx, QRY_TOK_EQREGEX, pos, false);
         rd_unread(lx);
         return mk(lx, QRY_TOK_EQ, pos, false);
     case '!':
         ch1 = rd_read(lx, NULL);
-        if (ch1 == '=')
-            return mk(lx, QRY_TOK_NEQ, pos, false);
-        if (ch1 == '~')
-            return mk(lx, QRY_TOK_NEQREGEX, pos, false);
+        if (ch1 == '=') return mk(lx, QRY_TOK_NEQ, pos, false);
+        if (ch1 == '~') return mk(lx, QRY_TOK_NEQREGEX, pos, false);
         rd_unread(lx);
         break;
     case '>':
         ch1 = rd_read(lx, NULL);
-        if (ch1 == '=')
-            return mk(lx, QRY_TOK_GTE, pos, false);
+        if (ch1 == '=') return mk(lx, QRY_TOK_GTE, pos, false);
         rd_unread(lx);
         return mk(lx, QRY_TOK_GT, pos, false);
     case '<':
         ch1 = rd_read(lx, NULL);
-        if (ch1 == '=')
-            return mk(lx, QRY_TOK_LTE, pos, false);
-        if (ch1 == '>')
-            return mk(lx, QRY_TOK_NEQ, pos, false);
+        if (ch1 == '=') return mk(lx, QRY_TOK_LTE, pos, false);
+        if (ch1 == '>') return mk(lx, QRY_TOK_NEQ, pos, false);
         rd_unread(lx);
         return mk(lx, QRY_TOK_LT, pos, false);
     case '(':
@@ -757,8 +717,7 @@ qry_token qry__lex_scan(qry_lex *lx)
         return mk(lx, QRY_TOK_SEMICOLON, pos, false);
     case ':':
         ch1 = rd_read(lx, NULL);
-        if (ch1 == ':')
-            return mk(lx, QRY_TOK_DOUBLECOLON, pos, false);
+        if (ch1 == ':') return mk(lx, QRY_TOK_DOUBLECOLON, pos, false);
         rd_unread(lx);
         return mk(lx, QRY_TOK_COLON, pos, false);
     default:
@@ -775,18 +734,14 @@ qry_token qry__lex_scan_regex(qry_lex *lx)
     rd_curr(lx, &pos);
     lit_reset(lx);
     int32_t ch = rd_read(lx, NULL);
-    if (ch != '/')
-        return mk(lx, QRY_TOK_BADREGEX, pos, false);
+    if (ch != '/') return mk(lx, QRY_TOK_BADREGEX, pos, false);
     for (;;) {
         int32_t ch0 = rd_read(lx, NULL);
-        if (ch0 == '/')
-            return mk(lx, QRY_TOK_REGEX, pos, true);
-        if (ch0 == QRY_LEX_EOF || ch0 == '\n')
-            return mk(lx, QRY_TOK_BADREGEX, pos, false);
+        if (ch0 == '/') return mk(lx, QRY_TOK_REGEX, pos, true);
+        if (ch0 == QRY_LEX_EOF || ch0 == '\n') return mk(lx, QRY_TOK_BADREGEX, pos, false);
         if (ch0 == '\\') {
             int32_t ch1 = rd_read(lx, NULL);
-            if (ch1 == QRY_LEX_EOF)
-                return mk(lx, QRY_TOK_BADREGEX, pos, false);
+            if (ch1 == QRY_LEX_EOF) return mk(lx, QRY_TOK_BADREGEX, pos, false);
             if (ch1 == '/') {
                 lit_putr(lx, '/');
             } else {

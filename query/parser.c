@@ -41,8 +41,7 @@ void qry__p_init(qry_parser *p, const char *text, size_t len, const qry_params *
 qry_str qry__p_str(qry_parser *p, const char *s, size_t len)
 {
     qry_str r = {"", 0};
-    if (len == 0)
-        return r;
+    if (len == 0) return r;
     char *c = strata_arena_strndup(p->arena, s, len);
     if (c == NULL) {
         qry__p_oom(p);
@@ -55,12 +54,10 @@ qry_str qry__p_str(qry_parser *p, const char *s, size_t len)
 
 static const qry_param *find_param(const qry_parser *p, const char *name, size_t len)
 {
-    if (p->params == NULL)
-        return NULL;
+    if (p->params == NULL) return NULL;
     for (size_t i = 0; i < p->params->count; i++) {
         const qry_param *q = &p->params->items[i];
-        if (q->name && q->name_len == len && memcmp(q->name, name, len) == 0)
-            return q;
+        if (q->name && q->name_len == len && memcmp(q->name, name, len) == 0) return q;
     }
     return NULL;
 }
@@ -68,11 +65,9 @@ static const qry_param *find_param(const qry_parser *p, const char *name, size_t
 /* Replace a bound parameter by the token its value stands for. */
 static qry_token substitute(qry_parser *p, qry_token t)
 {
-    if (t.tok != QRY_TOK_BOUNDPARAM || t.len < 2)
-        return t;
+    if (t.tok != QRY_TOK_BOUNDPARAM || t.len < 2) return t;
     const qry_param *v = find_param(p, t.lit + 1, t.len - 1);
-    if (v == NULL)
-        return t;
+    if (v == NULL) return t;
     char num[400];
     qry_str s = {"", 0};
     switch (v->kind) {
@@ -126,8 +121,7 @@ static qry_token next_token(qry_parser *p, bool regex)
         return p->ring[(p->ti - p->tn + 3) % 3];
     }
     qry_token t = regex ? qry__lex_scan_regex(&p->lx) : qry__lex_scan(&p->lx);
-    if (p->lx.oom)
-        qry__p_oom(p);
+    if (p->lx.oom) qry__p_oom(p);
     t = substitute(p, t);
     p->ti = (p->ti + 1) % 3;
     p->ring[p->ti] = t;
@@ -148,16 +142,14 @@ qry_token qry__p_scan_ws(qry_parser *p)
 {
     for (;;) {
         qry_token t = next_token(p, false);
-        if (t.tok != QRY_TOK_WS && t.tok != QRY_TOK_COMMENT)
-            return t;
+        if (t.tok != QRY_TOK_WS && t.tok != QRY_TOK_COMMENT) return t;
     }
 }
 
 void qry__p_unscan(qry_parser *p)
 {
     /* The ring holds three tokens; stepping back further is not meaningful. */
-    if (p->tn < 3)
-        p->tn++;
+    if (p->tn < 3) p->tn++;
 }
 
 int32_t qry__p_peek(qry_parser *p)
@@ -168,23 +160,20 @@ int32_t qry__p_peek(qry_parser *p)
 void qry__p_consume_ws(qry_parser *p)
 {
     qry_token t = qry__p_scan(p);
-    if (t.tok != QRY_TOK_WS)
-        qry__p_unscan(p);
+    if (t.tok != QRY_TOK_WS) qry__p_unscan(p);
 }
 
 /* ---- errors and allocation ---------------------------------------------- */
 
 const char *qry__tokstr(const qry_token *t)
 {
-    if (t->len > 0)
-        return t->lit;
+    if (t->len > 0) return t->lit;
     return qry__tok_name(t->tok);
 }
 
 static int fail_v(qry_parser *p, int code, const char *fmt, va_list ap)
 {
-    if (p->rc != 0)
-        return -1;
+    if (p->rc != 0) return -1;
     p->rc = code;
     if (p->err) {
         char msg[STRATA_ERRMSG_MAX];
@@ -240,8 +229,7 @@ int qry__p_oom(qry_parser *p)
     /* Out of memory outranks any parse error it may have caused. */
     if (p->rc != STRATA_ENOMEM) {
         p->rc = STRATA_ENOMEM;
-        strata_error_set(p->err, STRATA_ENOMEM,
-                         "parsing query: out of memory in the query arena");
+        strata_error_set(p->err, STRATA_ENOMEM, "parsing query: out of memory in the query arena");
     }
     return -1;
 }
@@ -262,10 +250,8 @@ int qry__p_push(qry_parser *p, qry_vec *v, size_t elem, const void *x)
     if (v->n == v->cap) {
         uint32_t cap = v->cap ? v->cap * 2 : 4;
         void *ni = strata_arena_alloc(p->arena, (size_t)cap * elem);
-        if (ni == NULL)
-            return qry__p_oom(p);
-        if (v->n)
-            memcpy(ni, v->items, (size_t)v->n * elem);
+        if (ni == NULL) return qry__p_oom(p);
+        if (v->n) memcpy(ni, v->items, (size_t)v->n * elem);
         v->items = ni;
         v->cap = cap;
     }
@@ -285,8 +271,7 @@ qry_pos qry__p_pos(qry_lpos lp)
 int qry__p_ident(qry_parser *p, qry_str *out)
 {
     qry_token t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_IDENT)
-        return qry__p_expected(p, &t, "identifier");
+    if (t.tok != QRY_TOK_IDENT) return qry__p_expected(p, &t, "identifier");
     *out = qry__p_str(p, t.lit, t.len);
     return p->rc ? -1 : 0;
 }
@@ -295,8 +280,7 @@ int qry__p_tokens(qry_parser *p, const qry_tok *toks, int n)
 {
     for (int i = 0; i < n; i++) {
         qry_token t = qry__p_scan_ws(p);
-        if (t.tok != toks[i])
-            return qry__p_expected(p, &t, qry__tok_name(toks[i]));
+        if (t.tok != toks[i]) return qry__p_expected(p, &t, qry__tok_name(toks[i]));
     }
     return 0;
 }
@@ -310,8 +294,7 @@ static int p_one(qry_parser *p, qry_tok tok)
 static bool p_accept(qry_parser *p, qry_tok tok)
 {
     qry_token t = qry__p_scan_ws(p);
-    if (t.tok == tok)
-        return true;
+    if (t.tok == tok) return true;
     qry__p_unscan(p);
     return false;
 }
@@ -319,8 +302,7 @@ static bool p_accept(qry_parser *p, qry_tok tok)
 static int p_string(qry_parser *p, qry_str *out)
 {
     qry_token t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_STRING)
-        return qry__p_expected(p, &t, "string");
+    if (t.tok != QRY_TOK_STRING) return qry__p_expected(p, &t, "string");
     *out = qry__p_str(p, t.lit, t.len);
     return p->rc ? -1 : 0;
 }
@@ -337,19 +319,16 @@ static int dec_i64(const char *s, size_t len, int64_t *out, bool *range)
         neg = s[i] == '-';
         i++;
     }
-    if (i == len)
-        return -1;
+    if (i == len) return -1;
     lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
+        if (s[i] < '0' || s[i] > '9') return -1;
         unsigned d = (unsigned)(s[i] - '0');
         if (v > (lim - d) / 10) {
             *range = true;
             v = lim;
             for (; i < len; i++)
-                if (s[i] < '0' || s[i] > '9')
-                    return -1;
+                if (s[i] < '0' || s[i] > '9') return -1;
             break;
         }
         v = v * 10 + d;
@@ -362,17 +341,16 @@ static int dec_i64(const char *s, size_t len, int64_t *out, bool *range)
 static int p_int_range(qry_parser *p, int64_t min, int64_t max, int64_t *out)
 {
     qry_token t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_INTEGER)
-        return qry__p_expected(p, &t, "integer");
+    if (t.tok != QRY_TOK_INTEGER) return qry__p_expected(p, &t, "integer");
     int64_t n;
     bool range;
     if (dec_i64(t.lit, t.len, &n, &range) != 0)
         return qry__p_errpos(p, t.pos, "strconv.Atoi: parsing \"%s\": %s", t.lit,
                              range ? "value out of range" : "invalid syntax");
     if (n < min || n > max)
-        return qry__p_errpos(p, t.pos, "invalid value %" PRId64 ": must be %" PRId64
-                                       " <= n <= %" PRId64,
-                             n, min, max);
+        return qry__p_errpos(p, t.pos,
+                             "invalid value %" PRId64 ": must be %" PRId64 " <= n <= %" PRId64, n,
+                             min, max);
     *out = n;
     return 0;
 }
@@ -380,8 +358,7 @@ static int p_int_range(qry_parser *p, int64_t min, int64_t max, int64_t *out)
 static int p_uint64(qry_parser *p, uint64_t *out)
 {
     qry_token t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_INTEGER)
-        return qry__p_expected(p, &t, "integer");
+    if (t.tok != QRY_TOK_INTEGER) return qry__p_expected(p, &t, "integer");
     uint64_t v = 0;
     bool bad = t.len == 0, range = false;
     for (size_t i = 0; i < t.len && !bad; i++) {
@@ -390,10 +367,8 @@ static int p_uint64(qry_parser *p, uint64_t *out)
             break;
         }
         unsigned d = (unsigned)(t.lit[i] - '0');
-        if (!range && v > (UINT64_MAX - d) / 10)
-            range = true;
-        if (!range)
-            v = v * 10 + d;
+        if (!range && v > (UINT64_MAX - d) / 10) range = true;
+        if (!range) v = v * 10 + d;
     }
     if (bad || range)
         return qry__p_errpos(p, t.pos, "strconv.ParseUint: parsing \"%s\": %s", t.lit,
@@ -405,17 +380,14 @@ static int p_uint64(qry_parser *p, uint64_t *out)
 int qry__p_optional_int(qry_parser *p, qry_tok tok, int64_t *out)
 {
     *out = 0;
-    if (!p_accept(p, tok))
-        return 0;
+    if (!p_accept(p, tok)) return 0;
     qry_token t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_INTEGER)
-        return qry__p_expected(p, &t, "integer");
+    if (t.tok != QRY_TOK_INTEGER) return qry__p_expected(p, &t, "integer");
     int64_t n;
     bool range;
     if (dec_i64(t.lit, t.len, &n, &range) != 0 && !range)
         n = 0; /* InfluxDB ignores the conversion error; an overflow saturates */
-    if (n < 0)
-        return qry__p_errpos(p, t.pos, "%s must be >= 0", qry__tok_name(tok));
+    if (n < 0) return qry__p_errpos(p, t.pos, "%s must be >= 0", qry__tok_name(tok));
     *out = n;
     return 0;
 }
@@ -440,8 +412,7 @@ int qry__p_duration(qry_parser *p, int64_t *out)
 static int p_shard_duration(qry_parser *p, int64_t *out)
 {
     qry_token t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_DURATION)
-        return qry__p_expected(p, &t, "DURATION");
+    if (t.tok != QRY_TOK_DURATION) return qry__p_expected(p, &t, "DURATION");
     t = qry__p_scan_ws(p);
     if (t.tok == QRY_TOK_INF)
         return qry__p_errpos(p, t.pos, "invalid duration INF for shard duration");
@@ -454,8 +425,7 @@ static int p_shard_duration(qry_parser *p, int64_t *out)
 static qry_stmt *new_stmt(qry_parser *p, qry_stmt_kind kind, qry_lpos pos)
 {
     qry_stmt *s = qry__p_alloc(p, sizeof *s);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     s->kind = kind;
     s->pos = qry__p_pos(pos);
     return s;
@@ -466,14 +436,11 @@ static int p_delete_like(qry_parser *p, qry_show *sh)
 {
     qry_token t = qry__p_scan_ws(p);
     if (t.tok == QRY_TOK_FROM) {
-        if (qry__p_sources(p, false, &sh->sources, &sh->nsources) != 0)
-            return -1;
+        if (qry__p_sources(p, false, &sh->sources, &sh->nsources) != 0) return -1;
         const char *bad = NULL;
         for (uint32_t i = 0; i < sh->nsources; i++) {
-            if (sh->sources[i].m.db.len)
-                bad = "database not supported";
-            if (sh->sources[i].m.rp.len)
-                bad = "retention policy not supported";
+            if (sh->sources[i].m.db.len) bad = "database not supported";
+            if (sh->sources[i].m.rp.len) bad = "retention policy not supported";
         }
         if (bad) {
             qry_lpos zero = {0, 0, 0};
@@ -482,26 +449,22 @@ static int p_delete_like(qry_parser *p, qry_show *sh)
     } else {
         qry__p_unscan(p);
     }
-    if (qry__p_condition(p, &sh->cond) != 0)
-        return -1;
-    if (sh->cond == NULL && sh->nsources == 0)
-        return qry__p_expected(p, &t, "FROM, WHERE");
+    if (qry__p_condition(p, &sh->cond) != 0) return -1;
+    if (sh->cond == NULL && sh->nsources == 0) return qry__p_expected(p, &t, "FROM, WHERE");
     return 0;
 }
 
 /* [ON db] */
 static int p_on_db(qry_parser *p, qry_str *db)
 {
-    if (p_accept(p, QRY_TOK_ON))
-        return qry__p_ident(p, db);
+    if (p_accept(p, QRY_TOK_ON)) return qry__p_ident(p, db);
     return 0;
 }
 
 /* [FROM sources] without subqueries. */
 static int p_from(qry_parser *p, qry_show *sh)
 {
-    if (p_accept(p, QRY_TOK_FROM))
-        return qry__p_sources(p, false, &sh->sources, &sh->nsources);
+    if (p_accept(p, QRY_TOK_FROM)) return qry__p_sources(p, false, &sh->sources, &sh->nsources);
     return 0;
 }
 
@@ -509,24 +472,19 @@ static int p_from(qry_parser *p, qry_show *sh)
 static int p_tag_key_expr(qry_parser *p, qry_show *sh)
 {
     static const qry_tok with_key[] = {QRY_TOK_WITH, QRY_TOK_KEY};
-    if (qry__p_tokens(p, with_key, 2) != 0)
-        return -1;
+    if (qry__p_tokens(p, with_key, 2) != 0) return -1;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok == QRY_TOK_IN) {
         qry_token lp = qry__p_scan_ws(p);
-        if (lp.tok != QRY_TOK_LPAREN)
-            return qry__p_expected(p, &lp, "(");
+        if (lp.tok != QRY_TOK_LPAREN) return qry__p_expected(p, &lp, "(");
         qry_vec v = {0};
         for (;;) {
             qry_str k;
-            if (qry__p_ident(p, &k) != 0 || qry__p_push(p, &v, sizeof k, &k) != 0)
-                return -1;
-            if (!p_accept(p, QRY_TOK_COMMA))
-                break;
+            if (qry__p_ident(p, &k) != 0 || qry__p_push(p, &v, sizeof k, &k) != 0) return -1;
+            if (!p_accept(p, QRY_TOK_COMMA)) break;
         }
         qry_token rp = qry__p_scan_ws(p);
-        if (rp.tok != QRY_TOK_RPAREN)
-            return qry__p_expected(p, &rp, ")");
+        if (rp.tok != QRY_TOK_RPAREN) return qry__p_expected(p, &rp, ")");
         sh->key_op = QRY_KEY_IN;
         sh->keys = v.items;
         sh->nkeys = v.n;
@@ -534,8 +492,7 @@ static int p_tag_key_expr(qry_parser *p, qry_show *sh)
     }
     if (t.tok == QRY_TOK_EQ || t.tok == QRY_TOK_NEQ) {
         qry_str *k = qry__p_alloc(p, sizeof *k);
-        if (k == NULL || qry__p_ident(p, k) != 0)
-            return -1;
+        if (k == NULL || qry__p_ident(p, k) != 0) return -1;
         sh->key_op = t.tok == QRY_TOK_EQ ? QRY_KEY_EQ : QRY_KEY_NEQ;
         sh->keys = k;
         sh->nkeys = 1;
@@ -543,15 +500,13 @@ static int p_tag_key_expr(qry_parser *p, qry_show *sh)
     }
     if (t.tok == QRY_TOK_EQREGEX || t.tok == QRY_TOK_NEQREGEX) {
         qry_expr *re;
-        if (qry__p_regex(p, &re) != 0)
-            return -1;
+        if (qry__p_regex(p, &re) != 0) return -1;
         if (re == NULL) {
             qry_token n = qry__p_scan_ws(p);
             return qry__p_expected(p, &n, "regex");
         }
         qry_str *k = qry__p_alloc(p, sizeof *k);
-        if (k == NULL)
-            return -1;
+        if (k == NULL) return -1;
         *k = re->u.str;
         sh->key_op = t.tok == QRY_TOK_EQREGEX ? QRY_KEY_EQREGEX : QRY_KEY_NEQREGEX;
         sh->keys = k;
@@ -564,12 +519,9 @@ static int p_tag_key_expr(qry_parser *p, qry_show *sh)
 /* The tail shared by the CARDINALITY statements. */
 static int p_cardinality_tail(qry_parser *p, qry_show *sh, bool tag_key)
 {
-    if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0)
-        return -1;
-    if (tag_key && p_tag_key_expr(p, sh) != 0)
-        return -1;
-    if (qry__p_condition(p, &sh->cond) != 0 ||
-        qry__p_dimensions(p, &sh->dims, &sh->ndims) != 0 ||
+    if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0) return -1;
+    if (tag_key && p_tag_key_expr(p, sh) != 0) return -1;
+    if (qry__p_condition(p, &sh->cond) != 0 || qry__p_dimensions(p, &sh->dims, &sh->ndims) != 0 ||
         qry__p_optional_int(p, QRY_TOK_LIMIT, &sh->limit) != 0 ||
         qry__p_optional_int(p, QRY_TOK_OFFSET, &sh->offset) != 0)
         return -1;
@@ -580,8 +532,7 @@ static int p_cardinality_tail(qry_parser *p, qry_show *sh, bool tag_key)
 static qry_stmt *p_key_cardinality(qry_parser *p, qry_stmt_kind kind, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, kind, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     const char *expected = "EXACT, CARDINALITY";
     if (p_accept(p, QRY_TOK_EXACT)) {
         s->u.show.exact = true;
@@ -600,36 +551,29 @@ static qry_stmt *p_cardinality(qry_parser *p, qry_stmt_kind kind, bool exact, bo
                                qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, kind, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     s->u.show.exact = exact;
-    if (exact && p_one(p, QRY_TOK_CARDINALITY) != 0)
-        return NULL;
+    if (exact && p_one(p, QRY_TOK_CARDINALITY) != 0) return NULL;
     return p_cardinality_tail(p, &s->u.show, tag_key) ? NULL : s;
 }
 
 static qry_stmt *p_show_measurements(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_MEASUREMENTS, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_show *sh = &s->u.show;
-    if (p_on_db(p, &sh->db) != 0)
-        return NULL;
+    if (p_on_db(p, &sh->db) != 0) return NULL;
     if (p_accept(p, QRY_TOK_WITH)) {
-        if (p_one(p, QRY_TOK_MEASUREMENT) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_MEASUREMENT) != 0) return NULL;
         qry_token t = qry__p_scan_ws(p);
         if (t.tok != QRY_TOK_EQ && t.tok != QRY_TOK_EQREGEX) {
             qry__p_expected(p, &t, "=, =~");
             return NULL;
         }
         qry_source src;
-        if (qry__p_source(p, false, &src) != 0)
-            return NULL;
+        if (qry__p_source(p, false, &src) != 0) return NULL;
         sh->with_measurement = qry__p_alloc(p, sizeof *sh->with_measurement);
-        if (sh->with_measurement == NULL)
-            return NULL;
+        if (sh->with_measurement == NULL) return NULL;
         *sh->with_measurement = src.m;
     }
     if (qry__p_condition(p, &sh->cond) != 0 || qry__p_order_by(p, &sh->sort, &sh->nsort) != 0 ||
@@ -644,17 +588,15 @@ static qry_stmt *p_show_series(qry_parser *p, qry_lpos pos)
     bool exact = p_accept(p, QRY_TOK_EXACT);
     if (p_accept(p, QRY_TOK_CARDINALITY)) {
         qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_SERIES_CARDINALITY, pos);
-        if (s == NULL)
-            return NULL;
+        if (s == NULL) return NULL;
         s->u.show.exact = exact;
         return p_cardinality_tail(p, &s->u.show, false) ? NULL : s;
     }
     qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_SERIES, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_show *sh = &s->u.show;
-    if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0 ||
-        qry__p_condition(p, &sh->cond) != 0 || qry__p_order_by(p, &sh->sort, &sh->nsort) != 0 ||
+    if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0 || qry__p_condition(p, &sh->cond) != 0 ||
+        qry__p_order_by(p, &sh->sort, &sh->nsort) != 0 ||
         qry__p_optional_int(p, QRY_TOK_LIMIT, &sh->limit) != 0 ||
         qry__p_optional_int(p, QRY_TOK_OFFSET, &sh->offset) != 0)
         return NULL;
@@ -664,11 +606,10 @@ static qry_stmt *p_show_series(qry_parser *p, qry_lpos pos)
 static qry_stmt *p_show_tag_keys(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_TAG_KEYS, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_show *sh = &s->u.show;
-    if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0 ||
-        qry__p_condition(p, &sh->cond) != 0 || qry__p_order_by(p, &sh->sort, &sh->nsort) != 0 ||
+    if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0 || qry__p_condition(p, &sh->cond) != 0 ||
+        qry__p_order_by(p, &sh->sort, &sh->nsort) != 0 ||
         qry__p_optional_int(p, QRY_TOK_LIMIT, &sh->limit) != 0 ||
         qry__p_optional_int(p, QRY_TOK_OFFSET, &sh->offset) != 0 ||
         qry__p_optional_int(p, QRY_TOK_SLIMIT, &sh->slimit) != 0 ||
@@ -686,8 +627,7 @@ static qry_stmt *p_show_tag_values(qry_parser *p, qry_lpos pos)
         return p_cardinality(p, QRY_STMT_SHOW_TAG_VALUES_CARDINALITY, false, true, pos);
     qry__p_unscan(p);
     qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_TAG_VALUES, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_show *sh = &s->u.show;
     if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0 || p_tag_key_expr(p, sh) != 0 ||
         qry__p_condition(p, &sh->cond) != 0 || qry__p_order_by(p, &sh->sort, &sh->nsort) != 0 ||
@@ -700,8 +640,7 @@ static qry_stmt *p_show_tag_values(qry_parser *p, qry_lpos pos)
 static qry_stmt *p_show_field_keys(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_FIELD_KEYS, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_show *sh = &s->u.show;
     if (p_on_db(p, &sh->db) != 0 || p_from(p, sh) != 0 ||
         qry__p_order_by(p, &sh->sort, &sh->nsort) != 0 ||
@@ -715,10 +654,8 @@ static qry_stmt *p_show_field_keys(qry_parser *p, qry_lpos pos)
 static qry_stmt *p_show_module(qry_parser *p, qry_stmt_kind kind, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, kind, pos);
-    if (s == NULL)
-        return NULL;
-    if (p_accept(p, QRY_TOK_FOR) && p_string(p, &s->u.show.module) != 0)
-        return NULL;
+    if (s == NULL) return NULL;
+    if (p_accept(p, QRY_TOK_FOR) && p_string(p, &s->u.show.module) != 0) return NULL;
     return s;
 }
 
@@ -727,8 +664,7 @@ static qry_stmt *p_show(qry_parser *p, qry_lpos pos)
     qry_token t = qry__p_scan_ws(p), t2;
     switch (t.tok) {
     case QRY_TOK_CONTINUOUS:
-        if (p_one(p, QRY_TOK_QUERIES) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_QUERIES) != 0) return NULL;
         return new_stmt(p, QRY_STMT_SHOW_CONTINUOUS_QUERIES, pos);
     case QRY_TOK_DATABASES:
         return new_stmt(p, QRY_STMT_SHOW_DATABASES, pos);
@@ -738,16 +674,13 @@ static qry_stmt *p_show(qry_parser *p, qry_lpos pos)
         t2 = qry__p_scan_ws(p);
         if (t2.tok == QRY_TOK_KEY)
             return p_key_cardinality(p, QRY_STMT_SHOW_FIELD_KEY_CARDINALITY, pos);
-        if (t2.tok == QRY_TOK_KEYS)
-            return p_show_field_keys(p, pos);
+        if (t2.tok == QRY_TOK_KEYS) return p_show_field_keys(p, pos);
         qry__p_expected(p, &t2, "KEY, KEYS");
         return NULL;
     case QRY_TOK_GRANTS: {
-        if (p_one(p, QRY_TOK_FOR) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_FOR) != 0) return NULL;
         qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_GRANTS, pos);
-        if (s == NULL || qry__p_ident(p, &s->u.user.name) != 0)
-            return NULL;
+        if (s == NULL || qry__p_ident(p, &s->u.user.name) != 0) return NULL;
         return s;
     }
     case QRY_TOK_MEASUREMENT:
@@ -763,18 +696,15 @@ static qry_stmt *p_show(qry_parser *p, qry_lpos pos)
     case QRY_TOK_QUERIES:
         return new_stmt(p, QRY_STMT_SHOW_QUERIES, pos);
     case QRY_TOK_RETENTION: {
-        if (p_one(p, QRY_TOK_POLICIES) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_POLICIES) != 0) return NULL;
         qry_stmt *s = new_stmt(p, QRY_STMT_SHOW_RETENTION_POLICIES, pos);
-        if (s == NULL || p_on_db(p, &s->u.show.db) != 0)
-            return NULL;
+        if (s == NULL || p_on_db(p, &s->u.show.db) != 0) return NULL;
         return s;
     }
     case QRY_TOK_SERIES:
         return p_show_series(p, pos);
     case QRY_TOK_SHARD:
-        if (p_one(p, QRY_TOK_GROUPS) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_GROUPS) != 0) return NULL;
         return new_stmt(p, QRY_STMT_SHOW_SHARD_GROUPS, pos);
     case QRY_TOK_SHARDS:
         return new_stmt(p, QRY_STMT_SHOW_SHARDS, pos);
@@ -786,18 +716,17 @@ static qry_stmt *p_show(qry_parser *p, qry_lpos pos)
         t2 = qry__p_scan_ws(p);
         if (t2.tok == QRY_TOK_KEY)
             return p_key_cardinality(p, QRY_STMT_SHOW_TAG_KEY_CARDINALITY, pos);
-        if (t2.tok == QRY_TOK_KEYS)
-            return p_show_tag_keys(p, pos);
-        if (t2.tok == QRY_TOK_VALUES)
-            return p_show_tag_values(p, pos);
+        if (t2.tok == QRY_TOK_KEYS) return p_show_tag_keys(p, pos);
+        if (t2.tok == QRY_TOK_VALUES) return p_show_tag_values(p, pos);
         qry__p_expected(p, &t2, "KEY, KEYS, VALUES");
         return NULL;
     case QRY_TOK_USERS:
         return new_stmt(p, QRY_STMT_SHOW_USERS, pos);
     default:
-        qry__p_expected(p, &t, "CONTINUOUS, DATABASES, DIAGNOSTICS, FIELD, GRANTS, MEASUREMENT, "
-                               "MEASUREMENTS, QUERIES, RETENTION, SERIES, SHARD, SHARDS, STATS, "
-                               "SUBSCRIPTIONS, TAG, USERS");
+        qry__p_expected(p, &t,
+                        "CONTINUOUS, DATABASES, DIAGNOSTICS, FIELD, GRANTS, MEASUREMENT, "
+                        "MEASUREMENTS, QUERIES, RETENTION, SERIES, SHARD, SHARDS, STATS, "
+                        "SUBSCRIPTIONS, TAG, USERS");
         return NULL;
     }
 }
@@ -809,15 +738,13 @@ static int p_resample(qry_parser *p, int64_t *every, int64_t *for_ns)
     strata_error e;
     if (p_accept(p, QRY_TOK_EVERY)) {
         qry_token t = qry__p_scan_ws(p);
-        if (t.tok != QRY_TOK_DURATIONVAL)
-            return qry__p_expected(p, &t, "duration");
+        if (t.tok != QRY_TOK_DURATIONVAL) return qry__p_expected(p, &t, "duration");
         if (qry_duration_parse(t.lit, t.len, every, &e) != STRATA_OK)
             return qry__p_errpos(p, t.pos, "%s", e.msg);
     }
     if (p_accept(p, QRY_TOK_FOR)) {
         qry_token t = qry__p_scan_ws(p);
-        if (t.tok != QRY_TOK_DURATIONVAL)
-            return qry__p_expected(p, &t, "duration");
+        if (t.tok != QRY_TOK_DURATIONVAL) return qry__p_expected(p, &t, "duration");
         if (qry_duration_parse(t.lit, t.len, for_ns, &e) != STRATA_OK)
             return qry__p_errpos(p, t.pos, "%s", e.msg);
     }
@@ -831,8 +758,7 @@ static int p_resample(qry_parser *p, int64_t *every, int64_t *for_ns)
 static qry_stmt *p_create_cq(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_CREATE_CONTINUOUS_QUERY, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_cq_stmt *cq = &s->u.cq;
     if (qry__p_ident(p, &cq->name) != 0 || p_one(p, QRY_TOK_ON) != 0 ||
         qry__p_ident(p, &cq->db) != 0)
@@ -841,11 +767,9 @@ static qry_stmt *p_create_cq(qry_parser *p, qry_lpos pos)
         p_resample(p, &cq->resample_every_ns, &cq->resample_for_ns) != 0)
         return NULL;
     static const qry_tok begin_select[] = {QRY_TOK_BEGIN, QRY_TOK_SELECT};
-    if (qry__p_tokens(p, begin_select, 2) != 0)
-        return NULL;
+    if (qry__p_tokens(p, begin_select, 2) != 0) return NULL;
     cq->select = qry__p_select(p, QRY_TARGET_REQUIRED);
-    if (cq->select == NULL)
-        return NULL;
+    if (cq->select == NULL) return NULL;
 
     /* An aggregate continuous query needs GROUP BY time(<non-zero>). */
     int64_t iv = 0;
@@ -893,13 +817,10 @@ static qry_stmt *p_create_cq(qry_parser *p, qry_lpos pos)
 static qry_stmt *p_create_database(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_CREATE_DATABASE, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_db_stmt *db = &s->u.db;
-    if (qry__p_ident(p, &db->name) != 0)
-        return NULL;
-    if (!p_accept(p, QRY_TOK_WITH))
-        return s;
+    if (qry__p_ident(p, &db->name) != 0) return NULL;
+    if (!p_accept(p, QRY_TOK_WITH)) return s;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok != QRY_TOK_DURATION && t.tok != QRY_TOK_NAME && t.tok != QRY_TOK_REPLICATION &&
         t.tok != QRY_TOK_SHARD) {
@@ -909,13 +830,11 @@ static qry_stmt *p_create_database(qry_parser *p, qry_lpos pos)
     qry__p_unscan(p);
     db->with = true;
     if (p_accept(p, QRY_TOK_DURATION)) {
-        if (qry__p_duration(p, &db->duration_ns) != 0)
-            return NULL;
+        if (qry__p_duration(p, &db->duration_ns) != 0) return NULL;
         db->has_duration = true;
     }
     if (p_accept(p, QRY_TOK_REPLICATION)) {
-        if (p_int_range(p, 1, INT32_MAX, &db->replication) != 0)
-            return NULL;
+        if (p_int_range(p, 1, INT32_MAX, &db->replication) != 0) return NULL;
         db->has_replication = true;
     }
     if (p_accept(p, QRY_TOK_SHARD)) {
@@ -924,29 +843,24 @@ static qry_stmt *p_create_database(qry_parser *p, qry_lpos pos)
             qry__p_expected(p, &t, "DURATION");
             return NULL;
         }
-        if (qry__p_duration(p, &db->shard_duration_ns) != 0)
-            return NULL;
+        if (qry__p_duration(p, &db->shard_duration_ns) != 0) return NULL;
         db->has_shard_duration = true;
     }
-    if (p_accept(p, QRY_TOK_NAME) && qry__p_ident(p, &db->rp_name) != 0)
-        return NULL;
+    if (p_accept(p, QRY_TOK_NAME) && qry__p_ident(p, &db->rp_name) != 0) return NULL;
     return s;
 }
 
 static qry_stmt *p_create_user(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_CREATE_USER, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     static const qry_tok with_password[] = {QRY_TOK_WITH, QRY_TOK_PASSWORD};
     static const qry_tok all_privileges[] = {QRY_TOK_ALL, QRY_TOK_PRIVILEGES};
     if (qry__p_ident(p, &s->u.user.name) != 0 || qry__p_tokens(p, with_password, 2) != 0 ||
         p_string(p, &s->u.user.password) != 0)
         return NULL;
-    if (!p_accept(p, QRY_TOK_WITH))
-        return s;
-    if (qry__p_tokens(p, all_privileges, 2) != 0)
-        return NULL;
+    if (!p_accept(p, QRY_TOK_WITH)) return s;
+    if (qry__p_tokens(p, all_privileges, 2) != 0) return NULL;
     s->u.user.admin = true;
     return s;
 }
@@ -954,8 +868,7 @@ static qry_stmt *p_create_user(qry_parser *p, qry_lpos pos)
 static qry_stmt *p_create_rp(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_CREATE_RETENTION_POLICY, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_rp_stmt *rp = &s->u.rp;
     if (qry__p_ident(p, &rp->name) != 0 || p_one(p, QRY_TOK_ON) != 0 ||
         qry__p_ident(p, &rp->db) != 0 || p_one(p, QRY_TOK_DURATION) != 0 ||
@@ -964,8 +877,7 @@ static qry_stmt *p_create_rp(qry_parser *p, qry_lpos pos)
         return NULL;
     rp->has_duration = rp->has_replication = true;
     if (p_accept(p, QRY_TOK_SHARD)) {
-        if (p_shard_duration(p, &rp->shard_duration_ns) != 0)
-            return NULL;
+        if (p_shard_duration(p, &rp->shard_duration_ns) != 0) return NULL;
         rp->has_shard_duration = true;
     }
     rp->is_default = p_accept(p, QRY_TOK_DEFAULT);
@@ -979,19 +891,16 @@ static int p_sub_target(qry_parser *p, qry_sub_stmt *sub)
         qry__p_ident(p, &sub->db) != 0)
         return -1;
     qry_token t = qry__p_scan(p);
-    if (t.tok != QRY_TOK_DOT)
-        return qry__p_expected(p, &t, ".");
+    if (t.tok != QRY_TOK_DOT) return qry__p_expected(p, &t, ".");
     return qry__p_ident(p, &sub->rp);
 }
 
 static qry_stmt *p_create_subscription(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_CREATE_SUBSCRIPTION, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_sub_stmt *sub = &s->u.sub;
-    if (p_sub_target(p, sub) != 0 || p_one(p, QRY_TOK_DESTINATIONS) != 0)
-        return NULL;
+    if (p_sub_target(p, sub) != 0 || p_one(p, QRY_TOK_DESTINATIONS) != 0) return NULL;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok != QRY_TOK_ALL && t.tok != QRY_TOK_ANY) {
         qry__p_expected(p, &t, "ALL, ANY");
@@ -1001,10 +910,8 @@ static qry_stmt *p_create_subscription(qry_parser *p, qry_lpos pos)
     qry_vec v = {0};
     for (;;) {
         qry_str d;
-        if (p_string(p, &d) != 0 || qry__p_push(p, &v, sizeof d, &d) != 0)
-            return NULL;
-        if (!p_accept(p, QRY_TOK_COMMA))
-            break;
+        if (p_string(p, &d) != 0 || qry__p_push(p, &v, sizeof d, &d) != 0) return NULL;
+        if (!p_accept(p, QRY_TOK_COMMA)) break;
     }
     sub->dests = v.items;
     sub->ndests = v.n;
@@ -1016,16 +923,14 @@ static qry_stmt *p_create(qry_parser *p, qry_lpos pos)
     qry_token t = qry__p_scan_ws(p);
     switch (t.tok) {
     case QRY_TOK_CONTINUOUS:
-        if (p_one(p, QRY_TOK_QUERY) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_QUERY) != 0) return NULL;
         return p_create_cq(p, pos);
     case QRY_TOK_DATABASE:
         return p_create_database(p, pos);
     case QRY_TOK_USER:
         return p_create_user(p, pos);
     case QRY_TOK_RETENTION:
-        if (p_one(p, QRY_TOK_POLICY) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_POLICY) != 0) return NULL;
         return p_create_rp(p, pos);
     case QRY_TOK_SUBSCRIPTION:
         return p_create_subscription(p, pos);
@@ -1049,52 +954,43 @@ static qry_stmt *p_drop(qry_parser *p, qry_lpos pos)
     qry_stmt *s = NULL;
     switch (t.tok) {
     case QRY_TOK_CONTINUOUS:
-        if (p_one(p, QRY_TOK_QUERY) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_QUERY) != 0) return NULL;
         s = new_stmt(p, QRY_STMT_DROP_CONTINUOUS_QUERY, pos);
-        if (s == NULL || p_name_on_db(p, &s->u.cq.name, &s->u.cq.db) != 0)
-            return NULL;
+        if (s == NULL || p_name_on_db(p, &s->u.cq.name, &s->u.cq.db) != 0) return NULL;
         return s;
     case QRY_TOK_DATABASE:
         s = new_stmt(p, QRY_STMT_DROP_DATABASE, pos);
-        if (s == NULL || qry__p_ident(p, &s->u.db.name) != 0)
-            return NULL;
+        if (s == NULL || qry__p_ident(p, &s->u.db.name) != 0) return NULL;
         return s;
     case QRY_TOK_MEASUREMENT:
         s = new_stmt(p, QRY_STMT_DROP_MEASUREMENT, pos);
-        if (s == NULL || qry__p_ident(p, &s->u.name) != 0)
-            return NULL;
+        if (s == NULL || qry__p_ident(p, &s->u.name) != 0) return NULL;
         return s;
     case QRY_TOK_RETENTION:
-        if (p_one(p, QRY_TOK_POLICY) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_POLICY) != 0) return NULL;
         s = new_stmt(p, QRY_STMT_DROP_RETENTION_POLICY, pos);
-        if (s == NULL || p_name_on_db(p, &s->u.rp.name, &s->u.rp.db) != 0)
-            return NULL;
+        if (s == NULL || p_name_on_db(p, &s->u.rp.name, &s->u.rp.db) != 0) return NULL;
         return s;
     case QRY_TOK_SERIES:
         s = new_stmt(p, QRY_STMT_DROP_SERIES, pos);
-        if (s == NULL || p_delete_like(p, &s->u.show) != 0)
-            return NULL;
+        if (s == NULL || p_delete_like(p, &s->u.show) != 0) return NULL;
         return s;
     case QRY_TOK_SHARD:
         s = new_stmt(p, QRY_STMT_DROP_SHARD, pos);
-        if (s == NULL || p_uint64(p, &s->u.id) != 0)
-            return NULL;
+        if (s == NULL || p_uint64(p, &s->u.id) != 0) return NULL;
         return s;
     case QRY_TOK_SUBSCRIPTION:
         s = new_stmt(p, QRY_STMT_DROP_SUBSCRIPTION, pos);
-        if (s == NULL || p_sub_target(p, &s->u.sub) != 0)
-            return NULL;
+        if (s == NULL || p_sub_target(p, &s->u.sub) != 0) return NULL;
         return s;
     case QRY_TOK_USER:
         s = new_stmt(p, QRY_STMT_DROP_USER, pos);
-        if (s == NULL || qry__p_ident(p, &s->u.user.name) != 0)
-            return NULL;
+        if (s == NULL || qry__p_ident(p, &s->u.user.name) != 0) return NULL;
         return s;
     default:
-        qry__p_expected(p, &t, "CONTINUOUS, DATABASE, MEASUREMENT, RETENTION, SERIES, SHARD, "
-                               "SUBSCRIPTION, USER");
+        qry__p_expected(p, &t,
+                        "CONTINUOUS, DATABASE, MEASUREMENT, RETENTION, SERIES, SHARD, "
+                        "SUBSCRIPTION, USER");
         return NULL;
     }
 }
@@ -1122,16 +1018,13 @@ static int p_privilege(qry_parser *p, qry_priv *out)
 static qry_stmt *p_grant_revoke(qry_parser *p, bool grant, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, grant ? QRY_STMT_GRANT : QRY_STMT_REVOKE, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_user_stmt *u = &s->u.user;
     qry_tok to = grant ? QRY_TOK_TO : QRY_TOK_FROM;
-    if (p_privilege(p, &u->priv) != 0)
-        return NULL;
+    if (p_privilege(p, &u->priv) != 0) return NULL;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok == QRY_TOK_ON) {
-        if (qry__p_ident(p, &u->db) != 0)
-            return NULL;
+        if (qry__p_ident(p, &u->db) != 0) return NULL;
         qry_token t2 = qry__p_scan_ws(p);
         if (t2.tok != to) {
             qry__p_expected(p, &t2, qry__tok_name(to));
@@ -1157,8 +1050,7 @@ static qry_stmt *p_grant_revoke(qry_parser *p, bool grant, qry_lpos pos)
 static qry_stmt *p_alter_rp(qry_parser *p, qry_lpos pos)
 {
     qry_stmt *s = new_stmt(p, QRY_STMT_ALTER_RETENTION_POLICY, pos);
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     qry_rp_stmt *rp = &s->u.rp;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok == QRY_TOK_DEFAULT) {
@@ -1169,8 +1061,7 @@ static qry_stmt *p_alter_rp(qry_parser *p, qry_lpos pos)
         qry__p_expected(p, &t, "identifier");
         return NULL;
     }
-    if (p_one(p, QRY_TOK_ON) != 0 || qry__p_ident(p, &rp->db) != 0)
-        return NULL;
+    if (p_one(p, QRY_TOK_ON) != 0 || qry__p_ident(p, &rp->db) != 0) return NULL;
     bool seen_dur = false, seen_rep = false, seen_shard = false, seen_def = false;
     for (;;) {
         t = qry__p_scan_ws(p);
@@ -1185,18 +1076,15 @@ static qry_stmt *p_alter_rp(qry_parser *p, qry_lpos pos)
         }
         switch (t.tok) {
         case QRY_TOK_DURATION:
-            if (qry__p_duration(p, &rp->duration_ns) != 0)
-                return NULL;
+            if (qry__p_duration(p, &rp->duration_ns) != 0) return NULL;
             rp->has_duration = true;
             break;
         case QRY_TOK_REPLICATION:
-            if (p_int_range(p, 1, INT32_MAX, &rp->replication) != 0)
-                return NULL;
+            if (p_int_range(p, 1, INT32_MAX, &rp->replication) != 0) return NULL;
             rp->has_replication = true;
             break;
         case QRY_TOK_SHARD:
-            if (p_shard_duration(p, &rp->shard_duration_ns) != 0)
-                return NULL;
+            if (p_shard_duration(p, &rp->shard_duration_ns) != 0) return NULL;
             rp->has_shard_duration = true;
             break;
         case QRY_TOK_DEFAULT:
@@ -1222,14 +1110,12 @@ static qry_stmt *p_statement(qry_parser *p)
     switch (t.tok) {
     case QRY_TOK_SELECT:
         s = new_stmt(p, QRY_STMT_SELECT, t.pos);
-        if (s == NULL)
-            return NULL;
+        if (s == NULL) return NULL;
         s->u.sel.select = qry__p_select(p, QRY_TARGET_NOT_REQUIRED);
         return s->u.sel.select ? s : NULL;
     case QRY_TOK_DELETE:
         s = new_stmt(p, QRY_STMT_DELETE, t.pos);
-        if (s == NULL || p_delete_like(p, &s->u.show) != 0)
-            return NULL;
+        if (s == NULL || p_delete_like(p, &s->u.show) != 0) return NULL;
         return s;
     case QRY_TOK_SHOW:
         return p_show(p, t.pos);
@@ -1239,11 +1125,9 @@ static qry_stmt *p_statement(qry_parser *p)
         return p_drop(p, t.pos);
     case QRY_TOK_EXPLAIN:
         s = new_stmt(p, QRY_STMT_EXPLAIN, t.pos);
-        if (s == NULL)
-            return NULL;
+        if (s == NULL) return NULL;
         s->u.sel.explain_analyze = p_accept(p, QRY_TOK_ANALYZE);
-        if (p_one(p, QRY_TOK_SELECT) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_SELECT) != 0) return NULL;
         s->u.sel.select = qry__p_select(p, QRY_TARGET_NOT_REQUIRED);
         return s->u.sel.select ? s : NULL;
     case QRY_TOK_GRANT:
@@ -1256,16 +1140,13 @@ static qry_stmt *p_statement(qry_parser *p)
             qry__p_expected(p, &t2, "RETENTION");
             return NULL;
         }
-        if (p_one(p, QRY_TOK_POLICY) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_POLICY) != 0) return NULL;
         return p_alter_rp(p, t.pos);
     case QRY_TOK_SET: {
         static const qry_tok password_for[] = {QRY_TOK_PASSWORD, QRY_TOK_FOR};
-        if (qry__p_tokens(p, password_for, 2) != 0)
-            return NULL;
+        if (qry__p_tokens(p, password_for, 2) != 0) return NULL;
         s = new_stmt(p, QRY_STMT_SET_PASSWORD, t.pos);
-        if (s == NULL || qry__p_ident(p, &s->u.user.name) != 0)
-            return NULL;
+        if (s == NULL || qry__p_ident(p, &s->u.user.name) != 0) return NULL;
         t2 = qry__p_scan_ws(p);
         if (t2.tok != QRY_TOK_EQ) {
             qry__p_expected(p, &t2, "=");
@@ -1274,17 +1155,15 @@ static qry_stmt *p_statement(qry_parser *p)
         return p_string(p, &s->u.user.password) ? NULL : s;
     }
     case QRY_TOK_KILL:
-        if (p_one(p, QRY_TOK_QUERY) != 0)
-            return NULL;
+        if (p_one(p, QRY_TOK_QUERY) != 0) return NULL;
         s = new_stmt(p, QRY_STMT_KILL_QUERY, t.pos);
-        if (s == NULL || p_uint64(p, &s->u.kill.id) != 0)
-            return NULL;
-        if (p_accept(p, QRY_TOK_ON) && qry__p_ident(p, &s->u.kill.host) != 0)
-            return NULL;
+        if (s == NULL || p_uint64(p, &s->u.kill.id) != 0) return NULL;
+        if (p_accept(p, QRY_TOK_ON) && qry__p_ident(p, &s->u.kill.host) != 0) return NULL;
         return s;
     default:
-        qry__p_expected(p, &t, "SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, "
-                               "ALTER, SET, KILL");
+        qry__p_expected(p, &t,
+                        "SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, "
+                        "ALTER, SET, KILL");
         return NULL;
     }
 }
@@ -1296,18 +1175,15 @@ int qry_parse(const char *text, size_t len, const qry_params *params, int64_t no
     qry_vec stmts = {0};
     bool semi = true;
 
-    if (out)
-        *out = NULL;
+    if (out) *out = NULL;
     if ((text == NULL && len > 0) || arena == NULL || out == NULL)
         return strata_error_set(err, STRATA_EINVAL, "qry_parse: text, arena and out are required");
     qry__p_init(&p, text ? text : "", len, params, now_ns, arena, err);
 
     for (;;) {
         qry_token t = qry__p_scan_ws(&p);
-        if (p.rc)
-            goto fail;
-        if (t.tok == QRY_TOK_EOF)
-            break;
+        if (p.rc) goto fail;
+        if (t.tok == QRY_TOK_EOF) break;
         if (t.tok == QRY_TOK_SEMICOLON) {
             semi = true;
             continue;
@@ -1318,16 +1194,13 @@ int qry_parse(const char *text, size_t len, const qry_params *params, int64_t no
         }
         qry__p_unscan(&p);
         qry_stmt *s = p_statement(&p);
-        if (s == NULL || p.rc)
-            goto fail;
-        if (qry__p_push(&p, &stmts, sizeof s, &s) != 0)
-            goto fail;
+        if (s == NULL || p.rc) goto fail;
+        if (qry__p_push(&p, &stmts, sizeof s, &s) != 0) goto fail;
         semi = false;
     }
 
     qry_query *q = qry__p_alloc(&p, sizeof *q);
-    if (q == NULL)
-        goto fail;
+    if (q == NULL) goto fail;
     q->stmts = stmts.items;
     q->nstmts = stmts.n;
     q->now_ns = now_ns;
@@ -1345,15 +1218,13 @@ int qry_parse_expr(const char *text, size_t len, const qry_params *params, int64
 {
     qry_parser p;
 
-    if (out)
-        *out = NULL;
+    if (out) *out = NULL;
     if ((text == NULL && len > 0) || arena == NULL || out == NULL)
         return strata_error_set(err, STRATA_EINVAL,
                                 "qry_parse_expr: text, arena and out are required");
     qry__p_init(&p, text ? text : "", len, params, now_ns, arena, err);
     qry_expr *e = qry__p_expr(&p);
-    if (e == NULL || p.rc)
-        goto fail;
+    if (e == NULL || p.rc) goto fail;
     qry_token t = qry__p_scan_ws(&p);
     if (t.tok != QRY_TOK_EOF) {
         qry__p_expected(&p, &t, "EOF");
@@ -1363,7 +1234,6 @@ int qry_parse_expr(const char *text, size_t len, const qry_params *params, int64
     return STRATA_OK;
 
 fail:
-    if (p.rc == 0)
-        fail(&p, STRATA_EINTERNAL, "internal parser error");
+    if (p.rc == 0) fail(&p, STRATA_EINTERNAL, "internal parser error");
     return p.rc;
 }

@@ -107,8 +107,8 @@ int qry_parse_expr(const char *text, size_t len, const qry_params *params, int64
  *
  * @return STRATA_OK or STRATA_EPARSE
  */
-int qry_query_check_tz(const qry_query *q, bool (*exists)(const char *name, void *ctx),
-                       void *ctx, strata_error *err);
+int qry_query_check_tz(const qry_query *q, bool (*exists)(const char *name, void *ctx), void *ctx,
+                       strata_error *err);
 
 /*
  * Default zone lookup, as Go's time.LoadLocation: "", "UTC" and "Local" are

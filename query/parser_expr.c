@@ -28,8 +28,7 @@
 static qry_expr *new_expr(qry_parser *p, qry_expr_kind kind, qry_lpos pos)
 {
     qry_expr *e = qry__p_alloc(p, sizeof *e);
-    if (e == NULL)
-        return NULL;
+    if (e == NULL) return NULL;
     e->kind = kind;
     e->pos = qry__p_pos(pos);
     e->depth = 1;
@@ -130,28 +129,22 @@ int qry__p_regex(qry_parser *p, qry_expr **out)
 {
     *out = NULL;
     int32_t ch = qry__p_peek(p);
-    if (ch == ' ' || ch == '\t' || ch == '\n')
-        qry__p_consume_ws(p);
+    if (ch == ' ' || ch == '\t' || ch == '\n') qry__p_consume_ws(p);
     ch = qry__p_peek(p);
     if (ch == '$') {
         /* A bound parameter may stand for a regex. */
         qry_token t = qry__p_scan(p);
         qry__p_unscan(p);
-        if (t.tok != QRY_TOK_REGEX)
-            return p->rc ? -1 : 0;
+        if (t.tok != QRY_TOK_REGEX) return p->rc ? -1 : 0;
     } else if (ch != '/') {
         return 0;
     }
     qry_token t = qry__p_scan_regex(p);
-    if (t.tok == QRY_TOK_BADESCAPE)
-        return qry__p_errpos(p, t.pos, "bad escape: %s", t.lit);
-    if (t.tok == QRY_TOK_BADREGEX)
-        return qry__p_errpos(p, t.pos, "bad regex: %s", t.lit);
-    if (t.tok != QRY_TOK_REGEX)
-        return qry__p_expected(p, &t, "regex");
+    if (t.tok == QRY_TOK_BADESCAPE) return qry__p_errpos(p, t.pos, "bad escape: %s", t.lit);
+    if (t.tok == QRY_TOK_BADREGEX) return qry__p_errpos(p, t.pos, "bad regex: %s", t.lit);
+    if (t.tok != QRY_TOK_REGEX) return qry__p_expected(p, &t, "regex");
     qry_expr *e = new_expr(p, QRY_EXPR_REGEX, t.pos);
-    if (e == NULL)
-        return -1;
+    if (e == NULL) return -1;
     e->u.str = qry__p_str(p, t.lit, t.len);
     *out = e;
     return p->rc ? -1 : 0;
@@ -169,8 +162,7 @@ int qry__p_segments(qry_parser *p, qry_str *segs, int *nseg)
     qry_str s;
     qry_lpos zero = {0, 0, 0};
 
-    if (qry__p_ident(p, &s) != 0 || qry__p_push(p, &v, sizeof s, &s) != 0)
-        return -1;
+    if (qry__p_ident(p, &s) != 0 || qry__p_push(p, &v, sizeof s, &s) != 0) return -1;
     for (;;) {
         qry_token t = qry__p_scan(p);
         if (t.tok != QRY_TOK_DOT) {
@@ -178,16 +170,13 @@ int qry__p_segments(qry_parser *p, qry_str *segs, int *nseg)
             break;
         }
         int32_t ch = qry__p_peek(p);
-        if (ch == '/' || ch == ':')
-            break;
+        if (ch == '/' || ch == ':') break;
         if (ch == '.') {
             qry_str empty = {"", 0};
-            if (qry__p_push(p, &v, sizeof empty, &empty) != 0)
-                return -1;
+            if (qry__p_push(p, &v, sizeof empty, &empty) != 0) return -1;
             continue;
         }
-        if (qry__p_ident(p, &s) != 0 || qry__p_push(p, &v, sizeof s, &s) != 0)
-            return -1;
+        if (qry__p_ident(p, &s) != 0 || qry__p_push(p, &v, sizeof s, &s) != 0) return -1;
     }
     if (v.n > 3) {
         char buf[STRATA_ERRMSG_MAX];
@@ -203,11 +192,9 @@ static qry_expr *p_varref(qry_parser *p, qry_lpos pos)
 {
     qry_str segs[3];
     int n;
-    if (qry__p_segments(p, segs, &n) != 0)
-        return NULL;
+    if (qry__p_segments(p, segs, &n) != 0) return NULL;
     qry_expr *e = new_expr(p, QRY_EXPR_VARREF, pos);
-    if (e == NULL)
-        return NULL;
+    if (e == NULL) return NULL;
     if (n == 1) {
         e->u.ref.name = segs[0];
     } else {
@@ -215,12 +202,10 @@ static qry_expr *p_varref(qry_parser *p, qry_lpos pos)
         for (int i = 0; i < n; i++)
             len += segs[i].len + (i ? 1 : 0);
         char *b = qry__p_alloc(p, len + 1);
-        if (b == NULL)
-            return NULL;
+        if (b == NULL) return NULL;
         size_t o = 0;
         for (int i = 0; i < n; i++) {
-            if (i)
-                b[o++] = '.';
+            if (i) b[o++] = '.';
             memcpy(b + o, segs[i].ptr, segs[i].len);
             o += segs[i].len;
         }
@@ -238,8 +223,10 @@ static qry_expr *p_varref(qry_parser *p, qry_lpos pos)
         static const struct {
             const char *name;
             qry_vtype t;
-        } types[] = {{"float", QRY_VT_FLOAT},   {"integer", QRY_VT_INTEGER},
-                     {"unsigned", QRY_VT_UNSIGNED}, {"string", QRY_VT_STRING},
+        } types[] = {{"float", QRY_VT_FLOAT},
+                     {"integer", QRY_VT_INTEGER},
+                     {"unsigned", QRY_VT_UNSIGNED},
+                     {"string", QRY_VT_STRING},
                      {"boolean", QRY_VT_BOOLEAN}};
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
             if (t.len == strlen(types[i].name) && strncasecmp(t.lit, types[i].name, t.len) == 0) {
@@ -277,11 +264,9 @@ static qry_expr *p_call(qry_parser *p, const char *name, size_t nlen, qry_lpos p
         return NULL;
     }
     qry_expr *e = new_expr(p, QRY_EXPR_CALL, pos);
-    if (e == NULL)
-        return NULL;
+    if (e == NULL) return NULL;
     char *lname = qry__p_alloc(p, nlen + 1);
-    if (lname == NULL)
-        return NULL;
+    if (lname == NULL) return NULL;
     for (size_t i = 0; i < nlen; i++) {
         char c = name[i];
         lname[i] = (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
@@ -289,30 +274,23 @@ static qry_expr *p_call(qry_parser *p, const char *name, size_t nlen, qry_lpos p
     e->u.call.name.ptr = lname;
     e->u.call.name.len = nlen;
 
-    if (qry__p_regex(p, &a) != 0)
-        return NULL;
+    if (qry__p_regex(p, &a) != 0) return NULL;
     if (a == NULL) {
         qry_token t = qry__p_scan(p);
-        if (t.tok == QRY_TOK_RPAREN)
-            goto done;
+        if (t.tok == QRY_TOK_RPAREN) goto done;
         qry__p_unscan(p);
-        if ((a = qry__p_expr(p)) == NULL)
-            return NULL;
+        if ((a = qry__p_expr(p)) == NULL) return NULL;
     }
-    if (qry__p_push(p, &args, sizeof a, &a) != 0)
-        return NULL;
+    if (qry__p_push(p, &args, sizeof a, &a) != 0) return NULL;
     for (;;) {
         qry_token t = qry__p_scan_ws(p);
         if (t.tok != QRY_TOK_COMMA) {
             qry__p_unscan(p);
             break;
         }
-        if (qry__p_regex(p, &a) != 0)
-            return NULL;
-        if (a == NULL && (a = qry__p_expr(p)) == NULL)
-            return NULL;
-        if (qry__p_push(p, &args, sizeof a, &a) != 0)
-            return NULL;
+        if (qry__p_regex(p, &a) != 0) return NULL;
+        if (a == NULL && (a = qry__p_expr(p)) == NULL) return NULL;
+        if (qry__p_push(p, &args, sizeof a, &a) != 0) return NULL;
     }
     qry_token t = qry__p_scan(p);
     if (t.tok != QRY_TOK_RPAREN) {
@@ -335,8 +313,7 @@ done:
 static qry_expr *p_number(qry_parser *p, const qry_token *t)
 {
     qry_expr *e = new_expr(p, QRY_EXPR_NUMBER, t->pos);
-    if (e == NULL)
-        return NULL;
+    if (e == NULL) return NULL;
     char *end;
     errno = 0;
     double v = strtod(t->lit, &end);
@@ -366,10 +343,8 @@ static qry_expr *p_integer(qry_parser *p, const qry_token *t)
             break;
         }
         unsigned d = (unsigned)(t->lit[i] - '0');
-        if (!ovf_u && uv > (UINT64_MAX - d) / 10)
-            ovf_u = true;
-        if (!ovf_u)
-            uv = uv * 10 + d;
+        if (!ovf_u && uv > (UINT64_MAX - d) / 10) ovf_u = true;
+        if (!ovf_u) uv = uv * 10 + d;
     }
     if (!bad && !ovf_u) {
         uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -383,13 +358,11 @@ static qry_expr *p_integer(qry_parser *p, const qry_token *t)
     qry_expr *e;
     if (!ovf_i) {
         e = new_expr(p, QRY_EXPR_INTEGER, t->pos);
-        if (e)
-            e->u.i64 = iv;
+        if (e) e->u.i64 = iv;
     } else {
         /* Above INT64_MAX: an unsigned literal, as in InfluxDB. */
         e = new_expr(p, QRY_EXPR_UNSIGNED, t->pos);
-        if (e)
-            e->u.u64 = uv;
+        if (e) e->u.u64 = uv;
     }
     return e;
 }
@@ -397,8 +370,7 @@ static qry_expr *p_integer(qry_parser *p, const qry_token *t)
 static qry_expr *p_string_lit(qry_parser *p, const qry_token *t)
 {
     qry_expr *e = new_expr(p, QRY_EXPR_STRING, t->pos);
-    if (e == NULL)
-        return NULL;
+    if (e == NULL) return NULL;
     e->u.str = qry__p_str(p, t->lit, t->len);
     int64_t ns;
     bool local;
@@ -427,20 +399,16 @@ static qry_expr *p_signed(qry_parser *p, bool minus, qry_lpos pos)
     }
     qry__p_unscan(p);
     qry_expr *x = p_unary(p);
-    if (x == NULL)
-        return NULL;
+    if (x == NULL) return NULL;
     switch (x->kind) {
     case QRY_EXPR_NUMBER:
-        if (minus)
-            x->u.f64 = -x->u.f64;
+        if (minus) x->u.f64 = -x->u.f64;
         return x;
     case QRY_EXPR_INTEGER:
-        if (minus)
-            x->u.i64 = -x->u.i64;
+        if (minus) x->u.i64 = -x->u.i64;
         return x;
     case QRY_EXPR_UNSIGNED:
-        if (!minus)
-            return x;
+        if (!minus) return x;
         if (x->u.u64 == (uint64_t)INT64_MAX + 1) {
             x->kind = QRY_EXPR_INTEGER;
             x->u.i64 = INT64_MIN;
@@ -449,15 +417,13 @@ static qry_expr *p_signed(qry_parser *p, bool minus, qry_lpos pos)
         qry__p_errmsg(p, "constant -%llu underflows int64", (unsigned long long)x->u.u64);
         return NULL;
     case QRY_EXPR_DURATION:
-        if (minus)
-            x->u.dur_ns = -x->u.dur_ns;
+        if (minus) x->u.dur_ns = -x->u.dur_ns;
         return x;
     default: {
         /* Variable, call or parenthesised expression: (±1 * x). */
         qry_expr *one = new_expr(p, QRY_EXPR_INTEGER, pos);
         qry_expr *b = new_expr(p, QRY_EXPR_BINARY, pos);
-        if (one == NULL || b == NULL)
-            return NULL;
+        if (one == NULL || b == NULL) return NULL;
         one->u.i64 = minus ? -1 : 1;
         b->u.bin.op = QRY_OP_MUL;
         b->u.bin.lhs = one;
@@ -478,8 +444,7 @@ static qry_expr *p_unary(qry_parser *p)
             return NULL;
         }
         qry_expr *in = qry__p_expr(p);
-        if (in == NULL)
-            return NULL;
+        if (in == NULL) return NULL;
         qry_token r = qry__p_scan_ws(p);
         if (r.tok != QRY_TOK_RPAREN) {
             qry__p_expected(p, &r, ")");
@@ -487,8 +452,7 @@ static qry_expr *p_unary(qry_parser *p)
         }
         p->nest--;
         qry_expr *e = new_expr(p, QRY_EXPR_PAREN, t.pos);
-        if (e == NULL)
-            return NULL;
+        if (e == NULL) return NULL;
         e->u.paren.expr = in;
         e->depth = in->depth + 1;
         return depth_ok(p, e, t.pos);
@@ -500,16 +464,14 @@ static qry_expr *p_unary(qry_parser *p)
     switch (t.tok) {
     case QRY_TOK_IDENT: {
         qry_token t0 = qry__p_scan(p);
-        if (t0.tok == QRY_TOK_LPAREN)
-            return p_call(p, t.lit, t.len, t.pos);
+        if (t0.tok == QRY_TOK_LPAREN) return p_call(p, t.lit, t.len, t.pos);
         qry__p_unscan(p);
         qry__p_unscan(p);
         return p_varref(p, t.pos);
     }
     case QRY_TOK_DISTINCT: {
         qry_token t0 = qry__p_scan(p);
-        if (t0.tok == QRY_TOK_LPAREN)
-            return p_call(p, "distinct", 8, t.pos);
+        if (t0.tok == QRY_TOK_LPAREN) return p_call(p, "distinct", 8, t.pos);
         if (t0.tok == QRY_TOK_WS) {
             qry_token t1 = qry__p_scan_ws(p);
             if (t1.tok != QRY_TOK_IDENT) {
@@ -517,8 +479,7 @@ static qry_expr *p_unary(qry_parser *p)
                 return NULL;
             }
             e = new_expr(p, QRY_EXPR_DISTINCT, t.pos);
-            if (e)
-                e->u.str = qry__p_str(p, t1.lit, t1.len);
+            if (e) e->u.str = qry__p_str(p, t1.lit, t1.len);
             return e;
         }
         qry__p_expected(p, &t0, "(, identifier");
@@ -533,8 +494,7 @@ static qry_expr *p_unary(qry_parser *p)
     case QRY_TOK_TRUE:
     case QRY_TOK_FALSE:
         e = new_expr(p, QRY_EXPR_BOOL, t.pos);
-        if (e)
-            e->u.b = t.tok == QRY_TOK_TRUE;
+        if (e) e->u.b = t.tok == QRY_TOK_TRUE;
         return e;
     case QRY_TOK_DURATIONVAL: {
         int64_t ns;
@@ -544,14 +504,12 @@ static qry_expr *p_unary(qry_parser *p)
             return NULL;
         }
         e = new_expr(p, QRY_EXPR_DURATION, t.pos);
-        if (e)
-            e->u.dur_ns = ns;
+        if (e) e->u.dur_ns = ns;
         return e;
     }
     case QRY_TOK_MUL: {
         e = new_expr(p, QRY_EXPR_WILDCARD, t.pos);
-        if (e == NULL)
-            return NULL;
+        if (e == NULL) return NULL;
         qry_token t0 = qry__p_scan(p);
         if (t0.tok != QRY_TOK_DOUBLECOLON) {
             qry__p_unscan(p);
@@ -571,8 +529,7 @@ static qry_expr *p_unary(qry_parser *p)
     case QRY_TOK_REGEX:
         /* Only a bound parameter yields a REGEX token here. */
         e = new_expr(p, QRY_EXPR_REGEX, t.pos);
-        if (e)
-            e->u.str = qry__p_str(p, t.lit, t.len);
+        if (e) e->u.str = qry__p_str(p, t.lit, t.len);
         return e;
     case QRY_TOK_BOUNDPARAM: {
         const char *k = t.lit;
@@ -600,8 +557,7 @@ static qry_expr *p_unary(qry_parser *p)
 qry_expr *qry__p_expr(qry_parser *p)
 {
     qry_expr *root = p_unary(p);
-    if (root == NULL)
-        return NULL;
+    if (root == NULL) return NULL;
     for (;;) {
         qry_token opt = qry__p_scan_ws(p);
         if (!qry__tok_is_operator(opt.tok)) {
@@ -611,8 +567,7 @@ qry_expr *qry__p_expr(qry_parser *p)
         qry_op op = op_from_tok(opt.tok);
         qry_expr *rhs;
         if (op == QRY_OP_EQREGEX || op == QRY_OP_NEQREGEX) {
-            if (qry__p_regex(p, &rhs) != 0)
-                return NULL;
+            if (qry__p_regex(p, &rhs) != 0) return NULL;
             if (rhs == NULL) {
                 qry_token t = qry__p_scan_ws(p);
                 qry__p_expected(p, &t, "regex");
@@ -626,14 +581,13 @@ qry_expr *qry__p_expr(qry_parser *p)
         qry_expr **slot = &root;
         qry_expr *path[8];
         int np = 0;
-        while ((*slot)->kind == QRY_EXPR_BINARY &&
-               op_prec((*slot)->u.bin.op) < op_prec(op) && np < 8) {
+        while ((*slot)->kind == QRY_EXPR_BINARY && op_prec((*slot)->u.bin.op) < op_prec(op) &&
+               np < 8) {
             path[np++] = *slot;
             slot = &(*slot)->u.bin.rhs;
         }
         qry_expr *b = new_expr(p, QRY_EXPR_BINARY, opt.pos);
-        if (b == NULL)
-            return NULL;
+        if (b == NULL) return NULL;
         b->pos = (*slot)->pos;
         b->u.bin.op = op;
         b->u.bin.lhs = *slot;
@@ -642,8 +596,7 @@ qry_expr *qry__p_expr(qry_parser *p)
         *slot = b;
         while (np > 0)
             fix_depth(path[--np]);
-        if (depth_ok(p, root, opt.pos) == NULL)
-            return NULL;
+        if (depth_ok(p, root, opt.pos) == NULL) return NULL;
     }
 }
 
@@ -712,8 +665,7 @@ static int p_field(qry_parser *p, qry_field *f)
     qry_expr *re;
 
     memset(f, 0, sizeof *f);
-    if (qry__p_regex(p, &re) != 0)
-        return -1;
+    if (qry__p_regex(p, &re) != 0) return -1;
     if (re) {
         f->expr = re;
         f->pos = re->pos;
@@ -721,8 +673,7 @@ static int p_field(qry_parser *p, qry_field *f)
         qry_token t = qry__p_scan_ws(p);
         qry__p_unscan(p);
         f->pos = qry__p_pos(t.pos);
-        if ((f->expr = qry__p_expr(p)) == NULL)
-            return -1;
+        if ((f->expr = qry__p_expr(p)) == NULL) return -1;
         const qry_expr *bad = NULL;
         find_condition_op(f->expr, &bad);
         if (bad)
@@ -734,8 +685,7 @@ static int p_field(qry_parser *p, qry_field *f)
     }
     qry_token t = qry__p_scan_ws(p);
     if (t.tok == QRY_TOK_AS) {
-        if (qry__p_ident(p, &f->alias) != 0)
-            return -1;
+        if (qry__p_ident(p, &f->alias) != 0) return -1;
     } else {
         qry__p_unscan(p);
     }
@@ -748,8 +698,7 @@ static int p_target(qry_parser *p, int tr, qry_measurement **out)
     *out = NULL;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok != QRY_TOK_INTO) {
-        if (tr == QRY_TARGET_REQUIRED)
-            return qry__p_expected(p, &t, "INTO");
+        if (tr == QRY_TARGET_REQUIRED) return qry__p_expected(p, &t, "INTO");
         qry__p_unscan(p);
         return 0;
     }
@@ -757,19 +706,16 @@ static int p_target(qry_parser *p, int tr, qry_measurement **out)
     qry__p_unscan(p);
     qry_str segs[3];
     int n;
-    if (qry__p_segments(p, segs, &n) != 0)
-        return -1;
+    if (qry__p_segments(p, segs, &n) != 0) return -1;
     if (n < 3 && qry__p_peek(p) == ':') {
         static const qry_tok colon_measurement[] = {QRY_TOK_COLON, QRY_TOK_MEASUREMENT};
-        if (qry__p_tokens(p, colon_measurement, 2) != 0)
-            return -1;
+        if (qry__p_tokens(p, colon_measurement, 2) != 0) return -1;
         segs[n].ptr = "";
         segs[n].len = 0;
         n++;
     }
     qry_measurement *m = qry__p_alloc(p, sizeof *m);
-    if (m == NULL)
-        return -1;
+    if (m == NULL) return -1;
     m->db.ptr = m->rp.ptr = m->name.ptr = m->regex.ptr = "";
     m->pos = qry__p_pos(first.pos);
     if (n == 1) {
@@ -795,8 +741,7 @@ int qry__p_source(qry_parser *p, bool subqueries, qry_source *out)
     qry_measurement *m = &out->m;
     m->db.ptr = m->rp.ptr = m->name.ptr = m->regex.ptr = "";
 
-    if (qry__p_regex(p, &re) != 0)
-        return -1;
+    if (qry__p_regex(p, &re) != 0) return -1;
     if (re) {
         m->regex = re->u.str;
         m->has_regex = true;
@@ -806,15 +751,12 @@ int qry__p_source(qry_parser *p, bool subqueries, qry_source *out)
     if (subqueries) {
         qry_token t = qry__p_scan_ws(p);
         if (t.tok == QRY_TOK_LPAREN) {
-            if (++p->nest > QRY_MAX_NEST)
-                return qry__p_limit(p, t.pos, "query", QRY_MAX_NEST);
+            if (++p->nest > QRY_MAX_NEST) return qry__p_limit(p, t.pos, "query", QRY_MAX_NEST);
             static const qry_tok sel[] = {QRY_TOK_SELECT};
             static const qry_tok rparen[] = {QRY_TOK_RPAREN};
-            if (qry__p_tokens(p, sel, 1) != 0)
-                return -1;
+            if (qry__p_tokens(p, sel, 1) != 0) return -1;
             qry_select *s = qry__p_select(p, QRY_TARGET_SUBQUERY);
-            if (s == NULL || qry__p_tokens(p, rparen, 1) != 0)
-                return -1;
+            if (s == NULL || qry__p_tokens(p, rparen, 1) != 0) return -1;
             p->nest--;
             out->kind = QRY_SRC_SUBQUERY;
             out->sub = s;
@@ -829,16 +771,14 @@ int qry__p_source(qry_parser *p, bool subqueries, qry_source *out)
     m->pos = qry__p_pos(first.pos);
     qry_str segs[3];
     int n;
-    if (qry__p_segments(p, segs, &n) != 0)
-        return -1;
+    if (qry__p_segments(p, segs, &n) != 0) return -1;
     if (n == 3) {
         m->db = segs[0];
         m->rp = segs[1];
         m->name = segs[2];
         return 0;
     }
-    if (qry__p_regex(p, &re) != 0)
-        return -1;
+    if (qry__p_regex(p, &re) != 0) return -1;
     if (re) {
         m->regex = re->u.str;
         m->has_regex = true;
@@ -899,19 +839,15 @@ int qry__p_dimensions(qry_parser *p, qry_expr ***out, uint32_t *n)
         return 0;
     }
     t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_BY)
-        return qry__p_expected(p, &t, "BY");
+    if (t.tok != QRY_TOK_BY) return qry__p_expected(p, &t, "BY");
     for (;;) {
         qry_expr *d;
-        if (qry__p_regex(p, &d) != 0)
-            return -1;
+        if (qry__p_regex(p, &d) != 0) return -1;
         if (d == NULL) {
-            if ((d = qry__p_expr(p)) == NULL)
-                return -1;
+            if ((d = qry__p_expr(p)) == NULL) return -1;
             qry__p_consume_ws(p);
         }
-        if (qry__p_push(p, &v, sizeof d, &d) != 0)
-            return -1;
+        if (qry__p_push(p, &v, sizeof d, &d) != 0) return -1;
         t = qry__p_scan(p);
         if (t.tok != QRY_TOK_COMMA) {
             qry__p_unscan(p);
@@ -933,13 +869,10 @@ static bool next_is_word(qry_parser *p, const char *word)
 
 static int p_fill(qry_parser *p, qry_select *s)
 {
-    if (!next_is_word(p, "fill"))
-        return 0;
+    if (!next_is_word(p, "fill")) return 0;
     qry_expr *e = qry__p_expr(p);
-    if (e == NULL)
-        return -1;
-    if (e->kind != QRY_EXPR_CALL)
-        return qry__p_errmsg(p, "fill must be a function call");
+    if (e == NULL) return -1;
+    if (e->kind != QRY_EXPR_CALL) return qry__p_errmsg(p, "fill must be a function call");
     if (e->u.call.nargs != 1)
         return qry__p_errmsg(p, "fill requires an argument, e.g.: 0, null, none, previous, "
                                 "linear");
@@ -976,8 +909,7 @@ static int p_fill(qry_parser *p, qry_select *s)
 
 static int p_sort_field(qry_parser *p, qry_sort_field *f)
 {
-    if (qry__p_ident(p, &f->name) != 0)
-        return -1;
+    if (qry__p_ident(p, &f->name) != 0) return -1;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok != QRY_TOK_ASC && t.tok != QRY_TOK_DESC) {
         qry__p_unscan(p);
@@ -1001,33 +933,28 @@ int qry__p_order_by(qry_parser *p, qry_sort_field **out, uint32_t *n)
         return 0;
     }
     t = qry__p_scan_ws(p);
-    if (t.tok != QRY_TOK_BY)
-        return qry__p_expected(p, &t, "BY");
+    if (t.tok != QRY_TOK_BY) return qry__p_expected(p, &t, "BY");
     t = qry__p_scan_ws(p);
     if (t.tok == QRY_TOK_ASC || t.tok == QRY_TOK_DESC) {
         f.asc = t.tok == QRY_TOK_ASC;
     } else if (t.tok == QRY_TOK_IDENT) {
         qry__p_unscan(p);
-        if (p_sort_field(p, &f) != 0)
-            return -1;
+        if (p_sort_field(p, &f) != 0) return -1;
         if (!(t.len == 4 && memcmp(t.lit, "time", 4) == 0))
             return qry__p_errmsg(p, "only ORDER BY time supported at this time");
     } else {
         return qry__p_expected(p, &t, "identifier, ASC, DESC");
     }
-    if (qry__p_push(p, &v, sizeof f, &f) != 0)
-        return -1;
+    if (qry__p_push(p, &v, sizeof f, &f) != 0) return -1;
     for (;;) {
         t = qry__p_scan_ws(p);
         if (t.tok != QRY_TOK_COMMA) {
             qry__p_unscan(p);
             break;
         }
-        if (p_sort_field(p, &f) != 0 || qry__p_push(p, &v, sizeof f, &f) != 0)
-            return -1;
+        if (p_sort_field(p, &f) != 0 || qry__p_push(p, &v, sizeof f, &f) != 0) return -1;
     }
-    if (v.n > 1)
-        return qry__p_errmsg(p, "only ORDER BY time supported at this time");
+    if (v.n > 1) return qry__p_errmsg(p, "only ORDER BY time supported at this time");
     *out = v.items;
     *n = v.n;
     return 0;
@@ -1035,15 +962,11 @@ int qry__p_order_by(qry_parser *p, qry_sort_field **out, uint32_t *n)
 
 static int p_location(qry_parser *p, qry_select *s)
 {
-    if (!next_is_word(p, "tz"))
-        return 0;
+    if (!next_is_word(p, "tz")) return 0;
     qry_expr *e = qry__p_expr(p);
-    if (e == NULL)
-        return -1;
-    if (e->kind != QRY_EXPR_CALL)
-        return qry__p_errmsg(p, "tz must be a function call");
-    if (e->u.call.nargs != 1)
-        return qry__p_errmsg(p, "tz requires exactly one argument");
+    if (e == NULL) return -1;
+    if (e->kind != QRY_EXPR_CALL) return qry__p_errmsg(p, "tz must be a function call");
+    if (e->u.call.nargs != 1) return qry__p_errmsg(p, "tz requires exactly one argument");
     if (e->u.call.args[0]->kind != QRY_EXPR_STRING)
         return qry__p_errmsg(p, "expected string argument in tz()");
     s->tz = e->u.call.args[0]->u.str;
@@ -1055,13 +978,11 @@ qry_select *qry__p_select(qry_parser *p, int target_req)
     qry_select *s = qry__p_alloc(p, sizeof *s);
     qry_vec fields = {0};
 
-    if (s == NULL)
-        return NULL;
+    if (s == NULL) return NULL;
     s->tz.ptr = "";
     for (;;) {
         qry_field f;
-        if (p_field(p, &f) != 0 || qry__p_push(p, &fields, sizeof f, &f) != 0)
-            return NULL;
+        if (p_field(p, &f) != 0 || qry__p_push(p, &fields, sizeof f, &f) != 0) return NULL;
         qry_token t = qry__p_scan(p);
         if (t.tok != QRY_TOK_COMMA) {
             qry__p_unscan(p);
@@ -1071,8 +992,7 @@ qry_select *qry__p_select(qry_parser *p, int target_req)
     s->fields = fields.items;
     s->nfields = fields.n;
 
-    if (p_target(p, target_req, &s->target) != 0)
-        return NULL;
+    if (p_target(p, target_req, &s->target) != 0) return NULL;
     qry_token t = qry__p_scan_ws(p);
     if (t.tok != QRY_TOK_FROM) {
         qry__p_expected(p, &t, "FROM");
@@ -1089,8 +1009,7 @@ qry_select *qry__p_select(qry_parser *p, int target_req)
 
     s->is_raw = true;
     for (uint32_t i = 0; i < s->nfields; i++)
-        if (has_call(s->fields[i].expr))
-            s->is_raw = false;
+        if (has_call(s->fields[i].expr)) s->is_raw = false;
     return p->rc ? NULL : s;
 }
 

@@ -27,8 +27,7 @@ static bool fixed(cursor *c, int n, int *out)
 {
     int v = 0;
     for (int k = 0; k < n; k++) {
-        if (!digit_at(c, (size_t)k))
-            return false;
+        if (!digit_at(c, (size_t)k)) return false;
         v = v * 10 + (c->s[c->i + (size_t)k] - '0');
     }
     c->i += (size_t)n;
@@ -39,8 +38,7 @@ static bool fixed(cursor *c, int n, int *out)
 /* One or two digits. */
 static bool loose2(cursor *c, int *out)
 {
-    if (!digit_at(c, 0))
-        return false;
+    if (!digit_at(c, 0)) return false;
     int v = c->s[c->i] - '0';
     c->i++;
     if (digit_at(c, 0)) {
@@ -91,8 +89,7 @@ bool qry_time_looks_like(const char *s, size_t len)
 {
     cursor c = {s, len, 0};
     int y, mo, d;
-    if (!date_prefix(&c, &y, &mo, &d))
-        return false;
+    if (!date_prefix(&c, &y, &mo, &d)) return false;
     return c.i == len || s[c.i] != '\n';
 }
 
@@ -118,11 +115,10 @@ static bool clock(cursor *c, int *h, int *mi, int *sec, int64_t *frac)
     return *h < 24 && *mi < 60 && *sec < 60;
 }
 
-static int assemble(int y, int mo, int d, int h, int mi, int sec, int64_t frac,
-                    int64_t zone_s, int64_t *out_ns)
+static int assemble(int y, int mo, int d, int h, int mi, int sec, int64_t frac, int64_t zone_s,
+                    int64_t *out_ns)
 {
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in(mo, y))
-        return STRATA_EINVAL;
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in(mo, y)) return STRATA_EINVAL;
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - zone_s;
     int64_t ns;
     if (__builtin_mul_overflow(secs, INT64_C(1000000000), &ns) ||
@@ -139,16 +135,13 @@ int qry_time_parse(const char *s, size_t len, int64_t *out_ns, bool *local)
     int64_t frac;
     bool dummy;
 
-    if (local == NULL)
-        local = &dummy;
-    if (!date_prefix(&c, &y, &mo, &d))
-        return STRATA_EINVAL;
+    if (local == NULL) local = &dummy;
+    if (!date_prefix(&c, &y, &mo, &d)) return STRATA_EINVAL;
     if (c.i == len) {
         *local = true;
         return assemble(y, mo, d, 0, 0, 0, 0, 0, out_ns);
     }
-    if (s[c.i] == '\n')
-        return STRATA_EINVAL;
+    if (s[c.i] == '\n') return STRATA_EINVAL;
 
     /* "2006-01-02 15:04:05.999999" */
     cursor c1 = c;
@@ -159,25 +152,21 @@ int qry_time_parse(const char *s, size_t len, int64_t *out_ns, bool *local)
 
     /* "2006-01-02T15:04:05.999999999Z07:00" */
     cursor c2 = c;
-    if (!lit(&c2, 'T') || !clock(&c2, &h, &mi, &sec, &frac))
-        return STRATA_EINVAL;
+    if (!lit(&c2, 'T') || !clock(&c2, &h, &mi, &sec, &frac)) return STRATA_EINVAL;
     int64_t zone = 0;
     if (lit(&c2, 'Z')) {
         zone = 0;
     } else {
-        if (c2.i >= len)
-            return STRATA_EINVAL;
+        if (c2.i >= len) return STRATA_EINVAL;
         char sign = s[c2.i++];
         int zh, zm;
         if ((sign != '+' && sign != '-') || !fixed(&c2, 2, &zh) || !lit(&c2, ':') ||
             !fixed(&c2, 2, &zm))
             return STRATA_EINVAL;
         zone = (int64_t)(zh * 60 + zm) * 60;
-        if (sign == '-')
-            zone = -zone;
+        if (sign == '-') zone = -zone;
     }
-    if (c2.i != len)
-        return STRATA_EINVAL;
+    if (c2.i != len) return STRATA_EINVAL;
     *local = false;
     return assemble(y, mo, d, h, mi, sec, frac, zone, out_ns);
 }

@@ -42,16 +42,14 @@ static bool has_literal(const char *q, const char *lit)
 {
     for (const char *p = strstr(q, lit); p; p = strstr(p + 1, lit)) {
         char next = p[strlen(lit)];
-        if (!((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z')))
-            return true;
+        if (!((next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z'))) return true;
     }
     return false;
 }
 
 static const char *known_difference(const char *q, const char *msg)
 {
-    if (msg && strstr(msg, "error parsing regexp"))
-        return "regex compiled by the executor";
+    if (msg && strstr(msg, "error parsing regexp")) return "regex compiled by the executor";
     if (has_literal(q, "9999999999999999h") || has_literal(q, "1700000000000m") ||
         has_literal(q, "1700003600000m"))
         return "duration overflow is an error";
@@ -62,8 +60,8 @@ static const char *known_difference(const char *q, const char *msg)
 static int parse(const char *q, strata_arena *a, qry_query **out, strata_error *err)
 {
     size_t len = strlen(q);
-    while (len && (q[len - 1] == ' ' || q[len - 1] == '\t' || q[len - 1] == '\n' ||
-                   q[len - 1] == '\r'))
+    while (len &&
+           (q[len - 1] == ' ' || q[len - 1] == '\t' || q[len - 1] == '\n' || q[len - 1] == '\r'))
         len--;
     while (len && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')) {
         q++;
@@ -157,7 +155,8 @@ static void error_examples(void **state)
                                "string, number, bool at line 1, char 7"},
         {"SELECT 'a\\qb' FROM cpu", "error parsing query: found \\q, expected identifier, "
                                     "string, number, bool at line 1, char 11"},
-        {"SELECT a FROM cpu /x/", "error parsing query: found  , expected regex at line 1, char 18"},
+        {"SELECT a FROM cpu /x/",
+         "error parsing query: found  , expected regex at line 1, char 18"},
         {"SELECT * FROM cpu WHERE host =~ /a",
          "error parsing query: bad regex:  at line 1, char 32"},
         {"SELECT a /* c FROM cpu", "error parsing query: found ILLEGAL, expected FROM at line 1, "
@@ -165,8 +164,8 @@ static void error_examples(void **state)
         {"SELECT * FROM ''", "error parsing query: found STRING, expected identifier at line 1, "
                              "char 14"},
         {"SELECT a FROM cpu WHERE a = \xcf\x80", "error parsing query: found \xcf\x80, expected "
-                                                  "identifier, string, number, bool at line 1, "
-                                                  "char 29"},
+                                                 "identifier, string, number, bool at line 1, "
+                                                 "char 29"},
         {"SELECT 'é' é FROM x", "error parsing query: found é, expected FROM at line 1, char 12"},
         {"SELECT a = 1 FROM cpu", "error parsing query: invalid operator = in SELECT clause at "
                                   "line 1, char 8; operator is intended for WHERE clause"},
@@ -282,8 +281,8 @@ static void time_zone_callback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(influx_errors_match),  cmocka_unit_test(influx_parsed_match),
-        cmocka_unit_test(error_examples),       cmocka_unit_test(unknown_time_zone),
+        cmocka_unit_test(influx_errors_match), cmocka_unit_test(influx_parsed_match),
+        cmocka_unit_test(error_examples),      cmocka_unit_test(unknown_time_zone),
         cmocka_unit_test(time_zone_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,8 +47,7 @@ static qry_query *parse_ok(const char *q)
     qry_query *out;
     strata_error err;
     int rc = qry_parse(q, strlen(q), NULL, NOW, &arena, &out, &err);
-    if (rc != STRATA_OK)
-        printf("%s\n  -> %s\n", q, err.msg);
+    if (rc != STRATA_OK) printf("%s\n  -> %s\n", q, err.msg);
     assert_int_equal(rc, STRATA_OK);
     return out;
 }
@@ -61,29 +60,25 @@ static void time_bounds(const qry_expr *e, int64_t *min, int64_t *max)
 {
     while (e->kind == QRY_EXPR_PAREN)
         e = e->u.paren.expr;
-    if (e->kind != QRY_EXPR_BINARY)
-        return;
+    if (e->kind != QRY_EXPR_BINARY) return;
     if (e->u.bin.op == QRY_OP_AND) {
         time_bounds(e->u.bin.lhs, min, max);
         time_bounds(e->u.bin.rhs, min, max);
         return;
     }
-    if (!qry_expr_is_time_ref(e->u.bin.lhs))
-        return;
+    if (!qry_expr_is_time_ref(e->u.bin.lhs)) return;
     int64_t t;
     assert_int_equal(qry_expr_time_value(e->u.bin.rhs, &t), STRATA_OK);
     switch (e->u.bin.op) {
     case QRY_OP_GT:
         t++; /* fall through */
     case QRY_OP_GTE:
-        if (t > *min)
-            *min = t;
+        if (t > *min) *min = t;
         break;
     case QRY_OP_LT:
         t--; /* fall through */
     case QRY_OP_LTE:
-        if (t < *max)
-            *max = t;
+        if (t < *max) *max = t;
         break;
     default:
         break;
@@ -150,8 +145,7 @@ static void editor_queries(void **state)
         qry_stmt *s = q->stmts[0];
         assert_int_equal(s->kind, QRY_STMT_SELECT);
         qry_stmt_format(s, buf, sizeof buf);
-        if (strcmp(buf, g->canonical))
-            printf("want %s\ngot  %s\n", g->canonical, buf);
+        if (strcmp(buf, g->canonical)) printf("want %s\ngot  %s\n", g->canonical, buf);
         assert_string_equal(buf, g->canonical);
         int64_t min = INT64_MIN, max = INT64_MAX, iv, off;
         time_bounds(s->u.sel.select->cond, &min, &max);

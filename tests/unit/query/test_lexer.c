@@ -101,8 +101,8 @@ static void numbers_and_durations(void **state)
     SCAN("10 1.5 .5 5. 1h30m 1µ 10ms 1e3 1.5.5", {QRY_TOK_INTEGER, "10", 0, 0},
          {QRY_TOK_WS, " ", 0, 2}, {QRY_TOK_NUMBER, "1.5", 0, 3}, {QRY_TOK_WS, " ", 0, 6},
          {QRY_TOK_NUMBER, ".5", 0, 7}, {QRY_TOK_WS, " ", 0, 9}, {QRY_TOK_NUMBER, "5", 0, 10},
-         {QRY_TOK_WS, " ", 0, 12}, {QRY_TOK_DURATIONVAL, "1h30m", 0, 13},
-         {QRY_TOK_WS, " ", 0, 18}, {QRY_TOK_DURATIONVAL, "1µ", 0, 19}, {QRY_TOK_WS, " ", 0, 21},
+         {QRY_TOK_WS, " ", 0, 12}, {QRY_TOK_DURATIONVAL, "1h30m", 0, 13}, {QRY_TOK_WS, " ", 0, 18},
+         {QRY_TOK_DURATIONVAL, "1µ", 0, 19}, {QRY_TOK_WS, " ", 0, 21},
          {QRY_TOK_DURATIONVAL, "10ms", 0, 22}, {QRY_TOK_WS, " ", 0, 26},
          {QRY_TOK_DURATIONVAL, "1e3", 0, 27}, {QRY_TOK_WS, " ", 0, 30},
          {QRY_TOK_NUMBER, "1.5", 0, 31}, {QRY_TOK_NUMBER, ".5", 0, 34});
@@ -197,8 +197,7 @@ static void regexes(void **state)
         qry__lex_init(&lx, in[i], strlen(in[i]), &arena);
         qry_token t = qry__lex_scan_regex(&lx);
         assert_int_equal(t.tok, toks[i]);
-        if (i == 0)
-            assert_string_equal(t.lit, "a/b\\d");
+        if (i == 0) assert_string_equal(t.lit, "a/b\\d");
     }
     /* "\\/" is a kept backslash followed by an escaped slash: the regex goes on. */
     qry__lex_init(&lx, "/a\\\\/b/", 7, &arena);

@@ -27,11 +27,9 @@ static int64_t dur(const char *s, int want_rc, const char *want_msg)
     strata_error err;
     strata_error_clear(&err);
     int rc = qry_duration_parse(s, strlen(s), &v, &err);
-    if (rc != want_rc)
-        printf("duration \"%s\": rc %d, want %d (%s)\n", s, rc, want_rc, err.msg);
+    if (rc != want_rc) printf("duration \"%s\": rc %d, want %d (%s)\n", s, rc, want_rc, err.msg);
     assert_int_equal(rc, want_rc);
-    if (want_msg)
-        assert_string_equal(err.msg, want_msg);
+    if (want_msg) assert_string_equal(err.msg, want_msg);
     return v;
 }
 
@@ -138,8 +136,7 @@ static void time_literals(void **state)
         int64_t ns = 0;
         bool local = !cases[i].local;
         int rc = qry_time_parse(cases[i].s, strlen(cases[i].s), &ns, &local);
-        if (rc != cases[i].rc)
-            printf("time \"%s\": rc %d want %d\n", cases[i].s, rc, cases[i].rc);
+        if (rc != cases[i].rc) printf("time \"%s\": rc %d want %d\n", cases[i].s, rc, cases[i].rc);
         assert_int_equal(rc, cases[i].rc);
         if (rc == STRATA_OK) {
             assert_int_equal(ns, cases[i].ns);
@@ -157,13 +154,12 @@ static int64_t fold(const char *expr, int want_rc)
     strata_arena_init(&a, 0);
     qry_expr *e;
     strata_error err;
-    assert_int_equal(qry_parse_expr(expr, strlen(expr), NULL, INT64_C(1700000000) * NS_S, &a,
-                                    &e, &err),
-                     STRATA_OK);
+    assert_int_equal(
+        qry_parse_expr(expr, strlen(expr), NULL, INT64_C(1700000000) * NS_S, &a, &e, &err),
+        STRATA_OK);
     int64_t t = 0;
     int rc = qry_expr_time_value(e, &t);
-    if (rc != want_rc)
-        printf("fold \"%s\": rc %d want %d\n", expr, rc, want_rc);
+    if (rc != want_rc) printf("fold \"%s\": rc %d want %d\n", expr, rc, want_rc);
     assert_int_equal(rc, want_rc);
     strata_arena_fini(&a);
     return t;
@@ -226,8 +222,7 @@ static void float_text(void **state)
         double v;
         uint64_t bits = s;
         memcpy(&v, &bits, sizeof v);
-        if (!isfinite(v))
-            continue;
+        if (!isfinite(v)) continue;
         qry__f64_text(v, false, buf, sizeof buf);
         assert_non_null(strchr(buf, '.'));
         assert_null(strchr(buf, 'e'));

@@ -46,8 +46,7 @@ static int with_x(qry_param x, const char *q, char *buf, size_t cap, strata_erro
     qry_query *out;
     strata_error_clear(err);
     int rc = qry_parse(q, strlen(q), &ps, NOW, &arena, &out, err);
-    if (rc == STRATA_OK)
-        qry_query_format(out, QRY_FMT_CANONICAL, buf, cap);
+    if (rc == STRATA_OK) qry_query_format(out, QRY_FMT_CANONICAL, buf, cap);
     strata_arena_reset(&arena);
     return rc;
 }
@@ -57,8 +56,7 @@ static void expect_ok(qry_param x, const char *q, const char *want)
     char buf[512];
     strata_error err;
     int rc = with_x(x, q, buf, sizeof buf, &err);
-    if (rc != STRATA_OK)
-        printf("%s -> %s\n", q, err.msg);
+    if (rc != STRATA_OK) printf("%s -> %s\n", q, err.msg);
     assert_int_equal(rc, STRATA_OK);
     assert_string_equal(buf, want);
 }
@@ -101,7 +99,8 @@ static void identifier_and_regex_params(void **state)
     (void)state;
     qry_param x = P("x", QRY_PARAM_IDENT, "cpu load");
     expect_ok(x, "SELECT v FROM $x", "SELECT v FROM \"cpu load\"");
-    expect_ok(x, "SELECT $x FROM m WHERE $x = 1", "SELECT \"cpu load\" FROM m WHERE \"cpu load\" = 1");
+    expect_ok(x, "SELECT $x FROM m WHERE $x = 1",
+              "SELECT \"cpu load\" FROM m WHERE \"cpu load\" = 1");
     x = P("x", QRY_PARAM_IDENT, "cpu");
     expect_err(x, "SELECT v FROM cpu WHERE a =~ $x",
                "error parsing query: found cpu, expected regex at line 1, char 30");
@@ -135,8 +134,9 @@ static void number_params(void **state)
     expect_ok(x, "SELECT v FROM cpu WHERE a = $x", "SELECT v FROM cpu WHERE a = -5");
     expect_err(x, "SELECT v FROM cpu LIMIT $x",
                "error parsing query: LIMIT must be >= 0 at line 1, char 25");
-    expect_err(x, "KILL QUERY $x", "error parsing query: strconv.ParseUint: parsing \"-5\": "
-                                   "invalid syntax at line 1, char 12");
+    expect_err(x, "KILL QUERY $x",
+               "error parsing query: strconv.ParseUint: parsing \"-5\": "
+               "invalid syntax at line 1, char 12");
 
     x = P("x", QRY_PARAM_BOOL, NULL);
     x.b = 1;
@@ -204,8 +204,8 @@ static void several_params_and_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(string_param),       cmocka_unit_test(identifier_and_regex_params),
-        cmocka_unit_test(number_params),      cmocka_unit_test(duration_params),
+        cmocka_unit_test(string_param),         cmocka_unit_test(identifier_and_regex_params),
+        cmocka_unit_test(number_params),        cmocka_unit_test(duration_params),
         cmocka_unit_test(unusable_and_missing), cmocka_unit_test(several_params_and_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -51,8 +51,7 @@ static int roundtrip(const char *q, size_t len)
     qry_query *t1, *t2;
     strata_error err;
     int ok = 0;
-    if (qry_parse(q, len, NULL, NOW, &a1, &t1, &err) != STRATA_OK)
-        goto out;
+    if (qry_parse(q, len, NULL, NOW, &a1, &t1, &err) != STRATA_OK) goto out;
     char *s1 = fmt_query(t1, QRY_FMT_CANONICAL);
     int rc = qry_parse(s1, strlen(s1), NULL, NOW, &a2, &t2, &err);
     if (rc != STRATA_OK) {
@@ -95,7 +94,7 @@ static void awkward_values(void **state)
 {
     (void)state;
     static const char *const qs[] = {
-                "SELECT 0.1, 1.0, 5., .5, 0.30000000000000004, 123456789.123456789 FROM m",
+        "SELECT 0.1, 1.0, 5., .5, 0.30000000000000004, 123456789.123456789 FROM m",
         "SELECT 1.7976931348623157 FROM m WHERE v > 0.000000000000000000000000000000000001",
         "SELECT -0.0, -9223372036854775808, 9223372036854775807, 18446744073709551615 FROM m",
         "SELECT 2 * -a, -(a + b) * -c, +a - -b, -mean(x) / +max(y) FROM m",
@@ -179,18 +178,35 @@ static const char *pick(gen *g, const char *const *v, size_t n)
 /* cond: comparison and logical operators allowed (WHERE); fields take arithmetic only. */
 static void gen_expr(gen *g, int depth, bool cond)
 {
-    static const char *const atoms[] = {
-        "v", "\"host name\"", "a::float", "b::tag", "\"select\"", "1", "-2", "3.25", "0.1",
-        "'str'", "'it\\'s'", "true", "FALSE", "10s", "-1h30m", "now()", "'2020-01-01T00:00:00Z'",
-        "18446744073709551615", "*", "x.y", "\"a\".\"b\"", "-9223372036854775808", "1e"};
-    static const char *const ops[] = {" + ", " - ", " * ", " / ", " % ", " & ", " | ",
-                                      " ^ ", " AND ", " OR ", " = ", " != ", " < ", " <= ",
-                                      " > ", " >= "};
-    static const char *const funcs[] = {"mean", "max", "count", "non_negative_derivative",
+    static const char *const atoms[] = {"v",
+                                        "\"host name\"",
+                                        "a::float",
+                                        "b::tag",
+                                        "\"select\"",
+                                        "1",
+                                        "-2",
+                                        "3.25",
+                                        "0.1",
+                                        "'str'",
+                                        "'it\\'s'",
+                                        "true",
+                                        "FALSE",
+                                        "10s",
+                                        "-1h30m",
+                                        "now()",
+                                        "'2020-01-01T00:00:00Z'",
+                                        "18446744073709551615",
+                                        "*",
+                                        "x.y",
+                                        "\"a\".\"b\"",
+                                        "-9223372036854775808",
+                                        "1e"};
+    static const char *const ops[] = {" + ",   " - ",  " * ", " / ",  " % ", " & ",  " | ", " ^ ",
+                                      " AND ", " OR ", " = ", " != ", " < ", " <= ", " > ", " >= "};
+    static const char *const funcs[] = {"mean",       "max", "count",    "non_negative_derivative",
                                         "percentile", "top", "\"my fn\""};
     uint32_t k = depth > 3 ? 0 : rnd(g, 7);
-    if (k == 5 && !cond)
-        k = 6;
+    if (k == 5 && !cond) k = 6;
     switch (k) {
     case 0:
     case 1:
@@ -212,8 +228,7 @@ static void gen_expr(gen *g, int depth, bool cond)
         add(g, "(");
         uint32_t n = rnd(g, 3);
         for (uint32_t i = 0; i < n; i++) {
-            if (i)
-                add(g, ", ");
+            if (i) add(g, ", ");
             gen_expr(g, depth + 1, cond);
         }
         add(g, ")");
@@ -233,10 +248,11 @@ static void gen_expr(gen *g, int depth, bool cond)
 
 static void gen_select(gen *g)
 {
-    static const char *const sources[] = {"cpu", "\"my m\"", "db..m", "db.rp.m", "rp.m", "/^c/",
-                                          "db.rp./x/", "(SELECT max(v) AS v FROM cpu)"};
+    static const char *const sources[] = {
+        "cpu",  "\"my m\"", "db..m",     "db.rp.m",
+        "rp.m", "/^c/",     "db.rp./x/", "(SELECT max(v) AS v FROM cpu)"};
     static const char *const dims[] = {"time(1m)", "time(1h, -15m)", "time(10s, now())", "host",
-                                       "*", "/^h/", "\"tag x\""};
+                                       "*",        "/^h/",           "\"tag x\""};
     static const char *const tails[] = {"",
                                         " fill(none)",
                                         " fill(previous)",
@@ -249,14 +265,11 @@ static void gen_select(gen *g)
     add(g, "SELECT ");
     uint32_t nf = 1 + rnd(g, 3);
     for (uint32_t i = 0; i < nf; i++) {
-        if (i)
-            add(g, ", ");
+        if (i) add(g, ", ");
         gen_expr(g, 1, false);
-        if (rnd(g, 4) == 0)
-            add(g, rnd(g, 2) ? " AS alias" : " AS \"the alias\"");
+        if (rnd(g, 4) == 0) add(g, rnd(g, 2) ? " AS alias" : " AS \"the alias\"");
     }
-    if (rnd(g, 6) == 0)
-        add(g, " INTO db.rp.:MEASUREMENT");
+    if (rnd(g, 6) == 0) add(g, " INTO db.rp.:MEASUREMENT");
     add(g, " FROM ");
     add(g, PICK(g, sources));
     if (rnd(g, 3) == 0) {
