@@ -1,0 +1,310 @@
+/*
+ * query/api.c: qry_api_execute(), the /query request as InfluxDB 1.6.7's
+ * HTTP handler runs it: trim and check q, bind params, parse (syntax errors,
+ * unknown tz() zones and bad regexes are 400 answers, as InfluxDB's parser
+ * reports them), then run the statements in order with a fresh arena each,
+ * stopping at the first failure and reporting the rest as "not executed"
+ * exactly as InfluxDB's executor and handler do.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "query/api.h"
+#include "query/exec_int.h"
+#include "query/parser.h"
+
+typedef struct sink {
+    qry_output *out;
+} sink;
+
+static int sink_write(void *ctx, const void *buf, size_t len)
+{
+    sink *s = ctx;
+    return s->out->write(s->out->ctx, buf, len);
+}
+
+static int64_t epoch_divisor(const char *e)
+{
+    if (e == NULL || e[0] == 0)
+        return 0;
+    if (strcmp(e, "u") == 0 || strcmp(e, "µ") == 0)
+        return 1000;
+    if (strcmp(e, "ms") == 0)
+        return 1000000;
+    if (strcmp(e, "s") == 0)
+        return 1000000000;
+    if (strcmp(e, "m") == 0)
+        return 60LL * 1000000000;
+    if (strcmp(e, "h") == 0)
+        return 3600LL * 1000000000;
+    return 1;
+}
+
+/* Go's strings.TrimSpace for ASCII and the common Unicode spaces. */
+static void trim(const char **s, size_t *n)
+{
+    const unsigned char *p = (const unsigned char *)*s;
+    size_t a = 0, b = *n;
+    while (a < b && (isspace(p[a]) || (p[a] == 0xC2 && a + 1 < b && (p[a + 1] == 0x85 ||
+                                                                       p[a + 1] == 0xA0)))) {
+        a += p[a] == 0xC2 ? 2 : 1;
+    }
+    while (b > a && isspace(p[b - 1]))
+        b--;
+    *s += a;
+    *n = b - a;
+}
+
+/* ---- regexes are checked at parse time, as InfluxDB's parser compiles them ------------------- */
+
+typedef struct rx_check {
+    qry_ctx *c;
+    strata_error *err;
+    int failed;
+} rx_check;
+
+static void rx_one(rx_check *rc, const char *src, size_t n, qry_pos pos)
+{
+    if (rc->failed)
+        return;
+    qry_re *re;
+    if (qry__re_compile(rc->c, src, n, &re) != STRATA_OK) {
+        char msg[STRATA_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", rc->c->err->msg);
+        strata_error_set(rc->err, STRATA_EPARSE, QRY_PARSE_ERR_PREFIX "%s at line %u, char %u",
+                         msg, pos.line, pos.col);
+        rc->failed = 1;
+    }
+}
+
+static void rx_expr(rx_check *rc, const qry_expr *e);
+static void rx_select(rx_check *rc, const qry_select *s);
+
+static void rx_expr(rx_check *rc, const qry_expr *e)
+{
+    if (e == NULL || rc->failed)
+        return;
+    switch (e->kind) {
+    case QRY_EXPR_REGEX:
+        rx_one(rc, e->u.str.ptr, e->u.str.len, e->pos);
+        break;
+    case QRY_EXPR_BINARY:
+        rx_expr(rc, e->u.bin.lhs);
+        rx_expr(rc, e->u.bin.rhs);
+        break;
+    case QRY_EXPR_PAREN:
+        rx_expr(rc, e->u.paren.expr);
+        break;
+    case QRY_EXPR_CALL:
+        for (uint32_t i = 0; i < e->u.call.nargs; i++)
+            rx_expr(rc, e->u.call.args[i]);
+        break;
+    default:
+        break;
+    }
+}
+
+static void rx_sources(rx_check *rc, const qry_source *src, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (src[i].kind == QRY_SRC_SUBQUERY)
+            rx_select(rc, src[i].sub);
+        else if (src[i].m.has_regex)
+            rx_one(rc, src[i].m.regex.ptr, src[i].m.regex.len, src[i].m.pos);
+    }
+}
+
+static void rx_select(rx_check *rc, const qry_select *s)
+{
+    if (s == NULL)
+        return;
+    for (uint32_t i = 0; i < s->nfields; i++)
+        rx_expr(rc, s->fields[i].expr);
+    rx_sources(rc, s->sources, s->nsources);
+    rx_expr(rc, s->cond);
+    for (uint32_t i = 0; i < s->ndims; i++)
+        rx_expr(rc, s->dims[i]);
+}
+
+static void rx_stmt(rx_check *rc, const qry_stmt *st)
+{
+    switch (st->kind) {
+    case QRY_STMT_SELECT:
+    case QRY_STMT_EXPLAIN:
+        rx_select(rc, st->u.sel.select);
+        break;
+    case QRY_STMT_CREATE_CONTINUOUS_QUERY:
+        rx_select(rc, st->u.cq.select);
+        break;
+    case QRY_STMT_DELETE:
+    case QRY_STMT_DROP_SERIES:
+    case QRY_STMT_SHOW_MEASUREMENTS:
+    case QRY_STMT_SHOW_TAG_KEYS:
+    case QRY_STMT_SHOW_TAG_VALUES:
+    case QRY_STMT_SHOW_FIELD_KEYS:
+    case QRY_STMT_SHOW_SERIES:
+    case QRY_STMT_SHOW_MEASUREMENT_CARDINALITY:
+    case QRY_STMT_SHOW_SERIES_CARDINALITY:
+    case QRY_STMT_SHOW_TAG_KEY_CARDINALITY:
+    case QRY_STMT_SHOW_TAG_VALUES_CARDINALITY:
+    case QRY_STMT_SHOW_FIELD_KEY_CARDINALITY: {
+        const qry_show *sh = &st->u.show;
+        rx_sources(rc, sh->sources, sh->nsources);
+        if (sh->with_measurement && sh->with_measurement->has_regex)
+            rx_one(rc, sh->with_measurement->regex.ptr, sh->with_measurement->regex.len,
+                   sh->with_measurement->pos);
+        if ((sh->key_op == QRY_KEY_EQREGEX || sh->key_op == QRY_KEY_NEQREGEX) && sh->nkeys)
+            rx_one(rc, sh->keys[0].ptr, sh->keys[0].len, st->pos);
+        rx_expr(rc, sh->cond);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- the request ---------------------------------------------------------------------------- */
+
+static int request_error(qry_writer *w, int *http_status, strata_error *err, const char *msg)
+{
+    *http_status = 400;
+    if (err && err->msg != msg)
+        strata_error_set(err, STRATA_EINVAL, "%s", msg);
+    return qry_writer_request_error(w, msg);
+}
+
+int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, qry_output *out,
+                    int *http_status, const char **content_type, strata_error *err)
+{
+    if (e == NULL || r == NULL || out == NULL || out->write == NULL)
+        return strata_error_set(err, STRATA_EINVAL, "qry_api_execute: missing argument");
+    static const qry_limits nolim;
+    if (lim == NULL)
+        lim = &nolim;
+    *content_type = r->want_csv ? "text/csv" : "application/json";
+    *http_status = 200;
+    sink sk = {out};
+    qry_writer w;
+    qry_writer_init(&w, r->want_csv ? QRY_WFMT_CSV : QRY_WFMT_JSON, r->pretty, r->chunked,
+                    r->chunked && r->chunk_size ? r->chunk_size : 10000,
+                    epoch_divisor(r->epoch), sink_write, &sk);
+    strata_arena parse_arena, stmt_arena;
+    strata_arena_init(&parse_arena, 0);
+    strata_arena_init(&stmt_arena, 0);
+    strata_error perr;
+    strata_error_clear(&perr);
+    qry_rematch *rm = NULL;
+    int rc = STRATA_OK;
+
+    const char *q = r->q ? r->q : "";
+    size_t qn = r->q ? r->q_len : 0;
+    trim(&q, &qn);
+    if (qn == 0) {
+        rc = request_error(&w, http_status, err, "missing required parameter \"q\"");
+        goto done;
+    }
+
+    qry_params params = {NULL, 0};
+    if (r->params_json && r->params_len) {
+        if (qry__params_parse(r->params_json, r->params_len, &parse_arena, &params, &perr) !=
+            STRATA_OK) {
+            char msg[STRATA_ERRMSG_MAX + 40];
+            snprintf(msg, sizeof msg, "error parsing query parameters: %s", perr.msg);
+            rc = request_error(&w, http_status, err, msg);
+            goto done;
+        }
+    }
+    int64_t now = r->now_ns ? r->now_ns : strata_now_ns();
+    qry_query *query = NULL;
+    if (qry_parse(q, qn, &params, now, &parse_arena, &query, &perr) != STRATA_OK) {
+        rc = request_error(&w, http_status, err, perr.msg);
+        goto done;
+    }
+    if (qry_query_check_tz(query, NULL, NULL, &perr) != STRATA_OK) {
+        rc = request_error(&w, http_status, err, perr.msg);
+        goto done;
+    }
+    rm = qry__rematch_new();
+    if (rm == NULL) {
+        rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        goto done;
+    }
+
+    strata_error serr;
+    qry_ctx c;
+    memset(&c, 0, sizeof c);
+    c.e = e;
+    c.lim = lim;
+    c.req = r;
+    c.w = &w;
+    c.arena = &stmt_arena;
+    c.now_ns = now;
+    c.db = r->db ? r->db : "";
+    c.rm = rm;
+    c.err = &serr;
+    c.log = r->log;
+    c.points_limit = lim->max_points;
+    if (lim->timeout_ns > 0)
+        c.deadline_mono = strata_mono_ns() + lim->timeout_ns;
+
+    /* regexes: InfluxDB's parser rejects a bad one with a 400 */
+    {
+        rx_check rxc = {&c, &perr, 0};
+        strata_error_clear(&serr);
+        for (uint32_t i = 0; i < query->nstmts && !rxc.failed; i++)
+            rx_stmt(&rxc, query->stmts[i]);
+        qry__re_free_all(c.res);
+        c.res = NULL;
+        if (rxc.failed) {
+            rc = request_error(&w, http_status, err, perr.msg);
+            goto done;
+        }
+    }
+
+    uint32_t i = 0;
+    for (; i < query->nstmts; i++) {
+        const qry_stmt *st = query->stmts[i];
+        strata_arena_reset(&stmt_arena);
+        strata_error_clear(&serr);
+        c.stmt_id = (int)i;
+        c.points = 0;
+        c.stmt_tz = NULL;
+        int src;
+        if (st->kind == QRY_STMT_SELECT)
+            src = qry__exec_select(&c, st->u.sel.select);
+        else
+            src = qry__exec_meta(&c, st);
+        qry__re_free_all(c.res);
+        c.res = NULL;
+        qry__tz_free(c.stmt_tz);
+        c.stmt_tz = NULL;
+        if (w.failed) {
+            rc = strata_error_set(err, STRATA_EIO, "the client went away");
+            goto done;
+        }
+        if (src != STRATA_OK) {
+            const char *msg = serr.msg[0] ? serr.msg : strata_strerror(src);
+            qry_writer_stmt_error(&w, (int)i, msg);
+            break;
+        }
+    }
+    /* InfluxDB reports the statements after a failure (and, merged, the failed one) as not
+     * executed: ids i .. n-2. */
+    for (; query->nstmts > 0 && i < query->nstmts - 1; i++)
+        qry_writer_stmt_error(&w, (int)i, "not executed");
+    rc = qry_writer_finish(&w);
+    if (rc != STRATA_OK)
+        strata_error_set(err, rc, rc == STRATA_ENOMEM ? "out of memory" : "the client went away");
+
+done:
+    if (rc == STRATA_OK && *http_status == 400)
+        rc = STRATA_OK;
+    qry__rematch_free(rm);
+    qry_writer_fini(&w);
+    strata_arena_fini(&parse_arena);
+    strata_arena_fini(&stmt_arena);
+    return rc;
+}

@@ -1,0 +1,338 @@
+/*
+ * query/exec.c: the statement context helpers and the SELECT driver.
+ *
+ * A SELECT runs measurement by measurement in name order (reversed for
+ * ORDER BY time DESC, as InfluxDB's cursor orders series by name and tags
+ * in the query's direction). For each measurement: the plan's names are
+ * resolved to its fields, its series are selected through the index
+ * (plan_cond.c), grouped by the GROUP BY tag keys (GROUP BY * and /regex/
+ * expanded against the measurement's tag keys), the groups sorted by their
+ * tag values, SLIMIT/SOFFSET applied, and each group answered by the raw
+ * or the aggregate executor.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "query/exec_int.h"
+
+int qry__fail(qry_ctx *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    strata_error_setv(c->err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int qry__check_budget(qry_ctx *c)
+{
+    if (c->points_limit && c->points > c->points_limit)
+        return qry__fail(c, STRATA_ELIMIT,
+                         "query read more than %llu points (max-points limit); narrow the time "
+                         "range or the series",
+                         (unsigned long long)c->points_limit);
+    if (c->deadline_mono && strata_mono_ns() > c->deadline_mono)
+        return qry__fail(c, STRATA_ELIMIT, "query timeout reached");
+    return STRATA_OK;
+}
+
+void *qry__alloc(qry_ctx *c, size_t n)
+{
+    void *p = strata_arena_alloc(c->arena, n ? n : 1);
+    if (p == NULL)
+        qry__fail(c, STRATA_ENOMEM, "out of memory");
+    return p;
+}
+
+char *qry__strndup(qry_ctx *c, const char *s, size_t n)
+{
+    char *p = strata_arena_strndup(c->arena, s ? s : "", s ? n : 0);
+    if (p == NULL)
+        qry__fail(c, STRATA_ENOMEM, "out of memory");
+    return p;
+}
+
+/* ---- grouping ------------------------------------------------------------------------------ */
+
+typedef struct gent {
+    qry_series *s;
+    const char **v; /* per dim */
+    size_t *vl;
+} gent;
+
+typedef struct gsort {
+    size_t nd;
+} gsort;
+
+static int gent_cmp(const void *a, const void *b, void *arg)
+{
+    const gent *x = a, *y = b;
+    size_t nd = ((const gsort *)arg)->nd;
+    for (size_t i = 0; i < nd; i++) {
+        size_t n = x->vl[i] < y->vl[i] ? x->vl[i] : y->vl[i];
+        int r = n ? memcmp(x->v[i], y->v[i], n) : 0;
+        if (r)
+            return r;
+        if (x->vl[i] != y->vl[i])
+            return x->vl[i] < y->vl[i] ? -1 : 1;
+    }
+    /* same group: keep series key order */
+    size_t n = x->s->klen < y->s->klen ? x->s->klen : y->s->klen;
+    int r = memcmp(x->s->key, y->s->key, n);
+    if (r)
+        return r;
+    return x->s->klen < y->s->klen ? -1 : x->s->klen > y->s->klen;
+}
+
+static int same_group(const gent *x, const gent *y, size_t nd)
+{
+    for (size_t i = 0; i < nd; i++)
+        if (x->vl[i] != y->vl[i] || (x->vl[i] && memcmp(x->v[i], y->v[i], x->vl[i]) != 0))
+            return 0;
+    return 1;
+}
+
+typedef struct keylist {
+    qry_ctx *c;
+    const qry_plan *p;
+    qry_str *keys;
+    size_t n, cap;
+    int rc;
+} keylist;
+
+static int keylist_add(keylist *kl, const char *k, size_t n)
+{
+    for (size_t i = 0; i < kl->n; i++)
+        if (kl->keys[i].len == n && memcmp(kl->keys[i].ptr, k, n) == 0)
+            return STRATA_OK;
+    if (kl->n == kl->cap) {
+        size_t nc = kl->cap ? kl->cap * 2 : 8;
+        qry_str *nk = qry__alloc(kl->c, nc * sizeof *nk);
+        if (nk == NULL)
+            return STRATA_ENOMEM;
+        if (kl->n)
+            memcpy(nk, kl->keys, kl->n * sizeof *nk);
+        kl->keys = nk;
+        kl->cap = nc;
+    }
+    char *d = qry__strndup(kl->c, k, n);
+    if (d == NULL)
+        return STRATA_ENOMEM;
+    kl->keys[kl->n++] = (qry_str){d, n};
+    return STRATA_OK;
+}
+
+static int tagkey_cb(void *ctx, const char *k, size_t n)
+{
+    keylist *kl = ctx;
+    int want = kl->p->dim_star;
+    for (size_t i = 0; !want && i < kl->p->ndim_res; i++)
+        want = qry__re_match(kl->p->dim_res[i], kl->c->rm, k, n);
+    if (want && keylist_add(kl, k, n) != STRATA_OK) {
+        kl->rc = STRATA_ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+static int qstr_cmp(const void *a, const void *b)
+{
+    const qry_str *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int r = memcmp(x->ptr, y->ptr, n);
+    if (r)
+        return r;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The GROUP BY tag keys of measurement mid, sorted. */
+static int dims_of(qry_ctx *c, const qry_plan *p, uint32_t mid, qry_str **out, size_t *n)
+{
+    keylist kl = {c, p, NULL, 0, 0, STRATA_OK};
+    for (size_t i = 0; i < p->ndims; i++)
+        if (keylist_add(&kl, p->dims[i].ptr, p->dims[i].len) != STRATA_OK)
+            return STRATA_ENOMEM;
+    if (p->dim_star || p->ndim_res) {
+        MDB_txn *txn;
+        int rc = stg_engine_read_begin(c->e, &txn, c->err);
+        if (rc != STRATA_OK)
+            return rc;
+        rc = stg_index_tag_keys(stg_engine_index(c->e), txn, p->db, mid, tagkey_cb, &kl);
+        stg_engine_read_end(c->e, txn);
+        if (kl.rc != STRATA_OK)
+            return kl.rc;
+        if (rc < 0)
+            return qry__fail(c, rc, "reading tag keys failed");
+    }
+    if (kl.n > 1)
+        qsort(kl.keys, kl.n, sizeof *kl.keys, qstr_cmp);
+    *out = kl.keys;
+    *n = kl.n;
+    return STRATA_OK;
+}
+
+/* ---- the SELECT driver ------------------------------------------------------------------------- */
+
+static int resolve_refs(qry_ctx *c, const qry_plan *p, const qry_msrc *m, qry_mctx *mc)
+{
+    mc->m = m;
+    mc->refs = qry__alloc(c, (p->nfnames ? p->nfnames : 1) * sizeof *mc->refs);
+    if (mc->refs == NULL)
+        return STRATA_ENOMEM;
+    MDB_txn *txn;
+    int rc = stg_engine_read_begin(c->e, &txn, c->err);
+    if (rc != STRATA_OK)
+        return rc;
+    stg_index *idx = stg_engine_index(c->e);
+    for (size_t i = 0; i < p->nfnames; i++) {
+        qry_fref *r = &mc->refs[i];
+        memset(r, 0, sizeof *r);
+        if (p->fcast[i] == QRY_VT_TAG) {
+            r->kind = 2;
+            continue;
+        }
+        uint32_t fid;
+        stg_type t;
+        rc = stg_index_field_lookup(idx, txn, p->db, m->mid, p->fnames[i].ptr, p->fnames[i].len,
+                                    &fid, &t);
+        if (rc == STRATA_OK) {
+            r->kind = 1;
+            r->fid = fid;
+            r->type = t;
+        } else if (rc == STRATA_ENOTFOUND) {
+            r->kind = p->fcast[i] == QRY_VT_FIELD ? 0 : 2;
+        } else {
+            stg_engine_read_end(c->e, txn);
+            return qry__fail(c, rc, "reading the fields of %s failed", m->name);
+        }
+    }
+    stg_engine_read_end(c->e, txn);
+    return STRATA_OK;
+}
+
+/* Does the measurement hold any field this plan reads data from? */
+static int relevant(const qry_plan *p, const qry_mctx *mc)
+{
+    if (p->raw) {
+        for (size_t i = 0; i < p->nfnames; i++)
+            if (p->fdriver[i] && mc->refs[i].kind == 1)
+                return 1;
+        return 0;
+    }
+    for (size_t i = 0; i < p->nfnames; i++)
+        if (mc->refs[i].kind == 1)
+            return 1;
+    return 0;
+}
+
+static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
+{
+    qry_mctx mc;
+    int rc = resolve_refs(c, p, m, &mc);
+    if (rc != STRATA_OK)
+        return rc;
+    if (!relevant(p, &mc))
+        return STRATA_OK;
+    MDB_txn *txn;
+    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK)
+        return rc;
+    qry_series *ss = NULL;
+    size_t ns = 0;
+    rc = qry__cond_series(c, txn, p->db, m->mid, p->cond, 0, &ss, &ns);
+    stg_engine_read_end(c->e, txn);
+    if (rc != STRATA_OK)
+        return rc;
+    if (ns == 0)
+        return STRATA_OK;
+    qry_str *dims;
+    size_t nd;
+    if ((rc = dims_of(c, p, m->mid, &dims, &nd)) != STRATA_OK)
+        return rc;
+
+    gent *ge = qry__alloc(c, ns * sizeof *ge);
+    if (ge == NULL)
+        return STRATA_ENOMEM;
+    for (size_t i = 0; i < ns; i++) {
+        ge[i].s = &ss[i];
+        ge[i].v = qry__alloc(c, (nd ? nd : 1) * sizeof *ge[i].v);
+        ge[i].vl = qry__alloc(c, (nd ? nd : 1) * sizeof *ge[i].vl);
+        if (!ge[i].v || !ge[i].vl)
+            return STRATA_ENOMEM;
+        for (size_t k = 0; k < nd; k++) {
+            const char *v = qry__series_tag(&ss[i], dims[k].ptr, dims[k].len, &ge[i].vl[k]);
+            ge[i].v[k] = v ? v : "";
+            if (v == NULL)
+                ge[i].vl[k] = 0;
+        }
+    }
+    gsort gs = {nd};
+    if (nd && ns > 1)
+        qsort_r(ge, ns, sizeof *ge, gent_cmp, &gs);
+
+    /* split into groups */
+    size_t ngroups = 0;
+    size_t *gstart = qry__alloc(c, (ns + 1) * sizeof *gstart);
+    if (gstart == NULL)
+        return STRATA_ENOMEM;
+    for (size_t i = 0; i < ns; i++)
+        if (i == 0 || !same_group(&ge[i], &ge[i - 1], nd))
+            gstart[ngroups++] = i;
+    gstart[ngroups] = ns;
+
+    /* SLIMIT / SOFFSET over the groups of this measurement */
+    size_t g0 = 0, g1 = ngroups;
+    if (p->soffset > 0)
+        g0 = (size_t)p->soffset < ngroups ? (size_t)p->soffset : ngroups;
+    if (p->slimit > 0 && g1 - g0 > (size_t)p->slimit)
+        g1 = g0 + (size_t)p->slimit;
+    qry_series **sp = qry__alloc(c, ns * sizeof *sp);
+    qry_tagv *tv = qry__alloc(c, (nd ? nd : 1) * sizeof *tv);
+    if (sp == NULL || tv == NULL)
+        return STRATA_ENOMEM;
+    for (size_t k = g0; k < g1; k++) {
+        size_t gi = p->desc ? g1 - 1 - (k - g0) : k;
+        size_t a = gstart[gi], b = gstart[gi + 1];
+        qry_group g;
+        g.m = m;
+        g.nseries = b - a;
+        g.series = sp + a;
+        for (size_t i = a; i < b; i++)
+            sp[i] = ge[i].s;
+        /* series of a group in key order (the heap merge's order) */
+        for (size_t d = 0; d < nd; d++) {
+            tv[d].k = dims[d].ptr;
+            tv[d].kl = dims[d].len;
+            tv[d].v = ge[a].v[d];
+            tv[d].vl = ge[a].vl[d];
+        }
+        g.tags = tv;
+        g.ntags = nd;
+        rc = p->raw ? qry__raw_group(c, p, &mc, &g) : qry__agg_group(c, p, &mc, &g);
+        if (rc != STRATA_OK)
+            return rc;
+    }
+    return STRATA_OK;
+}
+
+int qry__exec_select(qry_ctx *c, const qry_select *s)
+{
+    qry_plan p;
+    int rc = qry__plan_select(c, s, &p);
+    if (rc == STRATA_OK)
+        rc = qry__cond_prepare(c, &p);
+    if (rc == STRATA_OK)
+        qry_writer_stmt_begin(c->w, c->stmt_id, 1, p.tz);
+    if (rc == STRATA_OK && p.tmin <= p.tmax) {
+        for (size_t i = 0; i < p.nsrcs && rc == STRATA_OK; i++) {
+            size_t k = p.desc ? p.nsrcs - 1 - i : i;
+            rc = run_measurement(c, &p, &p.srcs[k]);
+        }
+    }
+    if (rc == STRATA_OK)
+        rc = qry_writer_stmt_end(c->w);
+    c->stmt_tz = p.tz; /* freed by the caller after the statement */
+    return rc;
+}

@@ -1,0 +1,285 @@
+/*
+ * query/exec_raw.c: raw SELECTs (no function call): the rows of one group's
+ * series merged in time order, each output column evaluated on its row
+ * (fields, tags, arithmetic, math functions), OFFSET and LIMIT applied per
+ * group, as InfluxDB 1.6 emits them.
+ *
+ * Ascending order streams: one row per series in memory. ORDER BY time DESC
+ * reads each series forwards and keeps its rows (only the last OFFSET+LIMIT
+ * when there is a LIMIT) to merge them backwards, since InfluxDB merges
+ * descending series streams and the order of equal times depends on it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/exec_int.h"
+
+typedef struct raw_ctx {
+    qry_ctx *c;
+    const qry_plan *p;
+    const qry_mctx *mc;
+    qry_srow *rows;
+} raw_ctx;
+
+static int adv_srow(void *ctx, size_t i)
+{
+    raw_ctx *rc = ctx;
+    int r = qry__srow_next(rc->c, rc->p, rc->mc, &rc->rows[i]);
+    if (r != STRATA_OK)
+        return r;
+    return rc->rows[i].has;
+}
+
+static int64_t time_srow(void *ctx, size_t i)
+{
+    raw_ctx *rc = ctx;
+    return rc->rows[i].t;
+}
+
+/* Write the group's series header before its first row. */
+typedef struct emitter {
+    qry_ctx *c;
+    const qry_plan *p;
+    const qry_group *g;
+    int begun;
+    int64_t skipped, written;
+    qry_val *out;
+} emitter;
+
+static int emit_begin(emitter *em)
+{
+    const qry_plan *p = em->p;
+    size_t n = p->ncols + 1;
+    const char **cols = qry__alloc(em->c, n * sizeof *cols);
+    size_t *lens = qry__alloc(em->c, n * sizeof *lens);
+    if (!cols || !lens)
+        return STRATA_ENOMEM;
+    cols[0] = p->time_name.ptr;
+    lens[0] = p->time_name.len;
+    for (size_t i = 0; i < p->ncols; i++) {
+        cols[i + 1] = p->colnames[i];
+        lens[i + 1] = p->collens[i];
+    }
+    em->begun = 1;
+    return qry_writer_series_begin(em->c->w, em->g->m->name, em->g->m->len, em->g->tags,
+                                   em->g->ntags, cols, lens, n);
+}
+
+/* @return 1 when the LIMIT is reached (stop), 0 to go on, <0 error. */
+static int emit_row(emitter *em, const qry_val *row)
+{
+    const qry_plan *p = em->p;
+    if (em->skipped < p->offset_rows) {
+        em->skipped++;
+        return 0;
+    }
+    if (!em->begun) {
+        int rc = emit_begin(em);
+        if (rc != STRATA_OK)
+            return rc;
+    }
+    int rc = qry_writer_row(em->c->w, row);
+    if (rc != STRATA_OK)
+        return qry__fail(em->c, rc, "out of memory writing the answer");
+    em->written++;
+    if (p->limit > 0 && em->written >= p->limit)
+        return 1;
+    return 0;
+}
+
+static void eval_out(const qry_plan *p, const qry_mctx *mc, const qry_srow *r, qry_val *out)
+{
+    out[0] = qry_val_time(r->t);
+    for (size_t i = 0; i < p->ncols; i++)
+        out[i + 1] = qry__eval_row(p, mc->refs, p->cols[i], r->vals, r->s);
+}
+
+/* ---- descending: per-series row stores ------------------------------------------------ */
+
+typedef struct rstore {
+    int64_t *t;
+    qry_val *v; /* ncols+1 per row */
+    size_t n, cap, head, keep;
+    long cur;   /* reading position (counts down) */
+} rstore;
+
+typedef struct desc_ctx {
+    rstore *st;
+    size_t width;
+} desc_ctx;
+
+static int store_row(qry_ctx *c, rstore *s, size_t width, const qry_val *row, strata_arena *sa)
+{
+    size_t slot;
+    if (s->keep && s->n == s->keep) {
+        slot = s->head;
+        s->head = (s->head + 1) % s->keep;
+    } else {
+        if (s->n == s->cap) {
+            size_t nc = s->cap ? s->cap * 2 : 64;
+            if (s->keep && nc > s->keep)
+                nc = s->keep;
+            int64_t *nt = realloc(s->t, nc * sizeof *nt);
+            if (nt == NULL)
+                return qry__fail(c, STRATA_ENOMEM, "out of memory");
+            s->t = nt;
+            qry_val *nv = realloc(s->v, nc * width * sizeof *nv);
+            if (nv == NULL)
+                return qry__fail(c, STRATA_ENOMEM, "out of memory");
+            s->v = nv;
+            s->cap = nc;
+        }
+        slot = s->n++;
+    }
+    s->t[slot] = row[0].v.i;
+    qry_val *dst = &s->v[slot * width];
+    for (size_t i = 0; i < width; i++) {
+        dst[i] = row[i];
+        if (row[i].t == QRY_V_STR && row[i].v.s.n) {
+            char *cp = strata_arena_strndup(sa, row[i].v.s.p, row[i].v.s.n);
+            if (cp == NULL)
+                return qry__fail(c, STRATA_ENOMEM, "out of memory");
+            dst[i].v.s.p = cp;
+        }
+    }
+    return STRATA_OK;
+}
+
+/* Physical index of the k-th oldest row. */
+static size_t phys(const rstore *s, size_t k)
+{
+    if (s->keep && s->n == s->keep)
+        return (s->head + k) % s->keep;
+    return k;
+}
+
+static int adv_desc(void *ctx, size_t i)
+{
+    desc_ctx *d = ctx;
+    rstore *s = &d->st[i];
+    s->cur--;
+    return s->cur >= 0;
+}
+
+static int64_t time_desc(void *ctx, size_t i)
+{
+    desc_ctx *d = ctx;
+    rstore *s = &d->st[i];
+    return s->t[phys(s, (size_t)s->cur)];
+}
+
+static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g,
+                    qry_srow *rows, emitter *em)
+{
+    size_t width = p->ncols + 1;
+    rstore *st = calloc(g->nseries ? g->nseries : 1, sizeof *st);
+    qry_val *row = malloc(width * sizeof *row);
+    strata_arena sa;
+    strata_arena_init(&sa, 0);
+    qry_gmerge gm;
+    memset(&gm, 0, sizeof gm);
+    int rc = STRATA_OK;
+    if (st == NULL || row == NULL) {
+        rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+        goto done;
+    }
+    size_t keep = p->limit > 0 ? (size_t)(p->limit + p->offset_rows) : 0;
+    for (size_t i = 0; i < g->nseries; i++) {
+        st[i].keep = keep;
+        for (;;) {
+            if ((rc = qry__srow_next(c, p, mc, &rows[i])) != STRATA_OK)
+                goto done;
+            if (!rows[i].has)
+                break;
+            eval_out(p, mc, &rows[i], row);
+            if ((rc = store_row(c, &st[i], width, row, &sa)) != STRATA_OK)
+                goto done;
+        }
+        st[i].cur = (long)st[i].n;
+        qry__srow_close(&rows[i]);
+    }
+    desc_ctx dc = {st, width};
+    if ((rc = qry__gmerge_init(c, &gm, g->nseries, 1, &dc, adv_desc, time_desc)) != STRATA_OK)
+        goto done;
+    for (;;) {
+        long w;
+        if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK)
+            goto done;
+        if (w < 0)
+            break;
+        rstore *s = &st[w];
+        int r = emit_row(em, &s->v[phys(s, (size_t)s->cur) * width]);
+        if (r < 0) {
+            rc = r;
+            goto done;
+        }
+        if (r > 0)
+            break;
+    }
+done:
+    qry__gmerge_fini(&gm);
+    if (st)
+        for (size_t i = 0; i < g->nseries; i++) {
+            free(st[i].t);
+            free(st[i].v);
+        }
+    free(st);
+    free(row);
+    strata_arena_fini(&sa);
+    return rc;
+}
+
+int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g)
+{
+    qry_srow *rows = qry__alloc(c, (g->nseries ? g->nseries : 1) * sizeof *rows);
+    qry_val *out = qry__alloc(c, (p->ncols + 1) * sizeof *out);
+    if (rows == NULL || out == NULL)
+        return STRATA_ENOMEM;
+    memset(rows, 0, (g->nseries ? g->nseries : 1) * sizeof *rows);
+    emitter em = {c, p, g, 0, 0, 0, out};
+    qry_gmerge gm;
+    memset(&gm, 0, sizeof gm);
+    int rc = STRATA_OK;
+    /* Few columns: keep their iterators open; many: detached cursors with a bounded buffer. */
+    size_t ncur = g->nseries * (p->nfnames ? p->nfnames : 1);
+    size_t max_pts = 0;
+    if (ncur > 32) {
+        max_pts = ((size_t)4 << 20) / ncur;
+        if (max_pts < 64)
+            max_pts = 64;
+    }
+    for (size_t i = 0; i < g->nseries; i++) {
+        rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, max_pts, &rows[i]);
+        if (rc != STRATA_OK)
+            goto done;
+    }
+    if (p->desc) {
+        rc = raw_desc(c, p, mc, g, rows, &em);
+        goto done;
+    }
+    raw_ctx rx = {c, p, mc, rows};
+    if ((rc = qry__gmerge_init(c, &gm, g->nseries, 0, &rx, adv_srow, time_srow)) != STRATA_OK)
+        goto done;
+    for (;;) {
+        long w;
+        if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK)
+            goto done;
+        if (w < 0)
+            break;
+        eval_out(p, mc, &rows[w], out);
+        int r = emit_row(&em, out);
+        if (r < 0) {
+            rc = r;
+            goto done;
+        }
+        if (r > 0)
+            break;
+    }
+done:
+    qry__gmerge_fini(&gm);
+    for (size_t i = 0; i < g->nseries; i++)
+        qry__srow_close(&rows[i]);
+    if (em.begun)
+        qry_writer_series_end(c->w);
+    return rc;
+}
