@@ -327,7 +327,10 @@ int64_t qry__shard_start(int64_t t)
 static int g_less(const qry_gmerge *g, size_t a, size_t b)
 {
     int64_t ta = g->time(g->ctx, g->heap[a]), tb = g->time(g->ctx, g->heap[b]);
-    return g->desc ? ta > tb : ta < tb;
+    if (ta != tb || g->tie == NULL)
+        return g->desc ? ta > tb : ta < tb;
+    int c = g->tie(g->ctx, g->heap[a], g->heap[b]);
+    return g->desc ? c > 0 : c < 0;
 }
 
 static void g_swap(qry_gmerge *g, size_t a, size_t b)

@@ -207,6 +207,8 @@ typedef struct qry_plan {
     uint8_t *fdriver;
     qry_vtype *fcast;
     size_t nfnames;
+    int *aux_order;   /* driver names sorted by name: InfluxDB's auxiliary field order */
+    size_t naux;
 
     /* output columns (after "time") */
     size_t ncols;
@@ -442,6 +444,9 @@ typedef struct qry_gmerge {
     void *ctx;
     int (*advance)(void *ctx, size_t i);
     int64_t (*time)(void *ctx, size_t i);
+    /* equal times: <0 when stream a's row sorts first (InfluxDB compares string auxiliary
+     * values); NULL: no tie-break */
+    int (*tie)(void *ctx, size_t a, size_t b);
 } qry_gmerge;
 
 /* Prime every stream (calls advance once each). */

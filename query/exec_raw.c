@@ -36,6 +36,47 @@ static int64_t time_srow(void *ctx, size_t i)
     return rc->rows[i].t;
 }
 
+/* The auxiliary value of name slot k of a row: a field value or a tag ("" when missing). */
+static qry_val aux_val(const qry_plan *p, const qry_mctx *mc, const qry_series *s,
+                       const qry_val *vals, int k)
+{
+    if (mc->refs[k].kind == 1)
+        return vals[k];
+    size_t vl;
+    const char *v = qry__series_tag(s, p->fnames[k].ptr, p->fnames[k].len, &vl);
+    return v ? qry_val_s(v, vl) : qry_val_s("", 0);
+}
+
+/*
+ * InfluxDB's sorted merge breaks equal times with the auxiliary values (the
+ * selected names sorted): the first pair of strings that differ decides; a
+ * non-string value ends the comparison (equal).
+ */
+static int aux_tie(const qry_plan *p, const qry_mctx *mc, const qry_series *sa,
+                   const qry_val *va, const qry_series *sb, const qry_val *vb)
+{
+    for (size_t i = 0; i < p->naux; i++) {
+        int k = p->aux_order[i];
+        qry_val x = aux_val(p, mc, sa, va, k), y = aux_val(p, mc, sb, vb, k);
+        if (x.t != QRY_V_STR || y.t != QRY_V_STR)
+            return 0;
+        size_t n = x.v.s.n < y.v.s.n ? x.v.s.n : y.v.s.n;
+        int c = n ? memcmp(x.v.s.p, y.v.s.p, n) : 0;
+        if (c == 0)
+            c = x.v.s.n < y.v.s.n ? -1 : x.v.s.n > y.v.s.n;
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static int tie_srow(void *ctx, size_t a, size_t b)
+{
+    raw_ctx *rc = ctx;
+    return aux_tie(rc->p, rc->mc, rc->rows[a].s, rc->rows[a].vals, rc->rows[b].s,
+                   rc->rows[b].vals);
+}
+
 /* Write the group's series header before its first row. */
 typedef struct emitter {
     qry_ctx *c;
@@ -105,7 +146,7 @@ typedef struct rstore {
 
 typedef struct desc_ctx {
     rstore *st;
-    size_t width;
+    size_t width, nout; /* row: nout output values, then the auxiliary values */
 } desc_ctx;
 
 static int store_row(qry_ctx *c, rstore *s, size_t width, const qry_val *row, strata_arena *sa)
@@ -168,10 +209,30 @@ static int64_t time_desc(void *ctx, size_t i)
     return s->t[phys(s, (size_t)s->cur)];
 }
 
+static int tie_desc(void *ctx, size_t a, size_t b)
+{
+    desc_ctx *d = ctx;
+    rstore *x = &d->st[a], *y = &d->st[b];
+    const qry_val *va = &x->v[phys(x, (size_t)x->cur) * d->width + d->nout];
+    const qry_val *vb = &y->v[phys(y, (size_t)y->cur) * d->width + d->nout];
+    for (size_t i = 0; i < d->width - d->nout; i++) {
+        if (va[i].t != QRY_V_STR || vb[i].t != QRY_V_STR)
+            return 0;
+        size_t n = va[i].v.s.n < vb[i].v.s.n ? va[i].v.s.n : vb[i].v.s.n;
+        int cmp = n ? memcmp(va[i].v.s.p, vb[i].v.s.p, n) : 0;
+        if (cmp == 0)
+            cmp = va[i].v.s.n < vb[i].v.s.n ? -1 : va[i].v.s.n > vb[i].v.s.n;
+        if (cmp)
+            return cmp;
+    }
+    return 0;
+}
+
 static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g,
                     qry_srow *rows, emitter *em)
 {
-    size_t width = p->ncols + 1;
+    size_t nout = p->ncols + 1;
+    size_t width = nout + p->naux;
     rstore *st = calloc(g->nseries ? g->nseries : 1, sizeof *st);
     qry_val *row = malloc(width * sizeof *row);
     strata_arena sa;
@@ -186,21 +247,27 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
     size_t keep = p->limit > 0 ? (size_t)(p->limit + p->offset_rows) : 0;
     for (size_t i = 0; i < g->nseries; i++) {
         st[i].keep = keep;
+        rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, 0, &rows[i]);
+        if (rc != STRATA_OK)
+            goto done;
         for (;;) {
             if ((rc = qry__srow_next(c, p, mc, &rows[i])) != STRATA_OK)
                 goto done;
             if (!rows[i].has)
                 break;
             eval_out(p, mc, &rows[i], row);
+            for (size_t k = 0; k < p->naux; k++)
+                row[nout + k] = aux_val(p, mc, rows[i].s, rows[i].vals, p->aux_order[k]);
             if ((rc = store_row(c, &st[i], width, row, &sa)) != STRATA_OK)
                 goto done;
         }
         st[i].cur = (long)st[i].n;
         qry__srow_close(&rows[i]);
     }
-    desc_ctx dc = {st, width};
+    desc_ctx dc = {st, width, nout};
     if ((rc = qry__gmerge_init(c, &gm, g->nseries, 1, &dc, adv_desc, time_desc)) != STRATA_OK)
         goto done;
+    gm.tie = p->naux ? tie_desc : NULL;
     for (;;) {
         long w;
         if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK)
@@ -248,18 +315,19 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
         if (max_pts < 64)
             max_pts = 64;
     }
+    if (p->desc) {
+        rc = raw_desc(c, p, mc, g, rows, &em);
+        goto done;
+    }
     for (size_t i = 0; i < g->nseries; i++) {
         rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, max_pts, &rows[i]);
         if (rc != STRATA_OK)
             goto done;
     }
-    if (p->desc) {
-        rc = raw_desc(c, p, mc, g, rows, &em);
-        goto done;
-    }
     raw_ctx rx = {c, p, mc, rows};
     if ((rc = qry__gmerge_init(c, &gm, g->nseries, 0, &rx, adv_srow, time_srow)) != STRATA_OK)
         goto done;
+    gm.tie = p->naux ? tie_srow : NULL;
     for (;;) {
         long w;
         if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK)

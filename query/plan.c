@@ -1397,6 +1397,23 @@ int qry__plan_select(qry_ctx *c, const qry_select *s, qry_plan *p)
     if ((rc = name_columns(&k, nodes, aliases, exprs, ncols)) != STRATA_OK)
         return qry__fail(c, rc, "out of memory");
 
-    /* the residual condition may refer to fields: intern them (not drivers) */
+    /* InfluxDB's auxiliary fields: the selected names, sorted */
+    p->aux_order = qry__alloc(c, (p->nfnames ? p->nfnames : 1) * sizeof *p->aux_order);
+    if (p->aux_order == NULL)
+        return STRATA_ENOMEM;
+    p->naux = 0;
+    for (size_t i = 0; i < p->nfnames; i++) {
+        if (!p->fdriver[i])
+            continue;
+        size_t j = p->naux++;
+        while (j > 0) {
+            const qry_str *a = &p->fnames[p->aux_order[j - 1]], *b = &p->fnames[i];
+            if (str_cmp(a->ptr, a->len, b->ptr, b->len) <= 0)
+                break;
+            p->aux_order[j] = p->aux_order[j - 1];
+            j--;
+        }
+        p->aux_order[j] = (int)i;
+    }
     return STRATA_OK;
 }
