@@ -212,7 +212,12 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
         if (qry__params_parse(r->params_json, r->params_len, &parse_arena, &params, &perr) !=
             STRATA_OK) {
             char msg[STRATA_ERRMSG_MAX + 40];
-            snprintf(msg, sizeof msg, "error parsing query parameters: %s", perr.msg);
+            /* JSON syntax errors carry InfluxDB's prefix; number conversion errors do not */
+            snprintf(msg, sizeof msg, "%s%s",
+                     strncmp(perr.msg, "error parsing json value", 24) == 0
+                         ? ""
+                         : "error parsing query parameters: ",
+                     perr.msg);
             rc = request_error(&w, http_status, err, msg);
             goto done;
         }
@@ -291,9 +296,10 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
             break;
         }
     }
-    /* InfluxDB reports the statements after a failure (and, merged, the failed one) as not
-     * executed: ids i .. n-2. */
-    for (; query->nstmts > 0 && i < query->nstmts - 1; i++)
+    /* After a failure InfluxDB sends one "not executed" result per remaining statement, all
+     * with the failed statement's id (so, merged, the failed statement reads "not executed"
+     * unless it was the last one). */
+    for (uint32_t k = i; query->nstmts > 0 && k < query->nstmts - 1; k++)
         qry_writer_stmt_error(&w, (int)i, "not executed");
     rc = qry_writer_finish(&w);
     if (rc != STRATA_OK)

@@ -213,6 +213,158 @@ static int resolve_refs(qry_ctx *c, const qry_plan *p, const qry_msrc *m, qry_mc
     return STRATA_OK;
 }
 
+/* ---- type checks InfluxDB makes once the field types are known ------------------------------- */
+
+static const char *type_word(stg_type t)
+{
+    return t == STG_STRING ? "string" : t == STG_BOOL ? "boolean" : NULL;
+}
+
+/* May fn read a field of type t? (InfluxDB has no iterator for the others.) */
+static int fn_accepts(qry_fn f, stg_type t)
+{
+    if (t != STG_STRING && t != STG_BOOL)
+        return 1;
+    switch (f) {
+    case QF_COUNT:
+    case QF_FIRST:
+    case QF_LAST:
+    case QF_MODE:
+    case QF_DISTINCT:
+    case QF_COUNT_DISTINCT:
+    case QF_SAMPLE:
+    case QF_ELAPSED:
+        return 1;
+    case QF_MIN:
+    case QF_MAX:
+        return t == STG_BOOL;
+    default:
+        return 0;
+    }
+}
+
+static const char *fn_iter_word(qry_fn f)
+{
+    switch (f) {
+    case QF_SUM:
+        return "sum";
+    case QF_MEAN:
+        return "mean";
+    case QF_MIN:
+        return "min";
+    case QF_MAX:
+        return "max";
+    case QF_SPREAD:
+        return "spread";
+    case QF_STDDEV:
+        return "stddev";
+    case QF_MEDIAN:
+        return "median";
+    case QF_PERCENTILE:
+        return "percentile";
+    case QF_INTEGRAL:
+        return "integral";
+    case QF_TOP:
+        return "top";
+    case QF_BOTTOM:
+        return "bottom";
+    case QF_DERIVATIVE:
+    case QF_NN_DERIVATIVE:
+        return "derivative";
+    case QF_DIFFERENCE:
+    case QF_NN_DIFFERENCE:
+        return "difference";
+    case QF_CUMULATIVE_SUM:
+        return "cumulative sum";
+    case QF_MOVING_AVERAGE:
+        return "moving average";
+    default:
+        return "call";
+    }
+}
+
+static const char *ref_type_name(const qry_fref *r)
+{
+    if (r->kind == 2)
+        return "tag";
+    if (r->kind != 1)
+        return NULL;
+    return stg_type_name(r->type);
+}
+
+static const char *lit_type_name(const qry_val *v)
+{
+    switch (v->t) {
+    case QRY_V_FLOAT:
+        return "float";
+    case QRY_V_INT:
+        return "integer";
+    case QRY_V_UINT:
+        return "unsigned";
+    case QRY_V_STR:
+        return "string";
+    case QRY_V_BOOL:
+        return "boolean";
+    default:
+        return NULL;
+    }
+}
+
+/* "usage_user::float" or the literal's text. */
+static void operand_text(const qry_node *n, const char *type, char *buf, size_t cap)
+{
+    char tmp[256];
+    if (n->kind == QN_FIELD) {
+        snprintf(buf, cap, "%.*s::%s", (int)n->name.len, n->name.ptr, type);
+        return;
+    }
+    if (n->src)
+        qry_expr_format(n->src, QRY_FMT_INFLUX, tmp, sizeof tmp);
+    else
+        tmp[0] = 0;
+    snprintf(buf, cap, "%s", tmp);
+}
+
+static int check_types(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_node *n)
+{
+    for (uint32_t i = 0; i < n->nargs; i++) {
+        int rc = check_types(c, p, mc, n->args[i]);
+        if (rc != STRATA_OK)
+            return rc;
+    }
+    if (n->kind == QN_AGG || (n->kind == QN_XFORM && n->nargs && n->args[0]->kind == QN_FIELD)) {
+        int f = n->kind == QN_AGG ? n->field : n->args[0]->field;
+        if (f >= 0 && mc->refs[f].kind == 1 && !fn_accepts(n->fn, mc->refs[f].type))
+            return qry__fail(c, STRATA_EINVAL, "unsupported %s iterator type: *query.%sInterruptIterator",
+                             fn_iter_word(n->fn), type_word(mc->refs[f].type));
+    }
+    if (n->kind == QN_BIN && n->nargs == 2 &&
+        (n->op == QRY_OP_ADD || n->op == QRY_OP_SUB || n->op == QRY_OP_MUL ||
+         n->op == QRY_OP_DIV || n->op == QRY_OP_MOD)) {
+        const qry_node *a = n->args[0], *b = n->args[1];
+        const char *ta = a->kind == QN_FIELD ? ref_type_name(&mc->refs[a->field])
+                         : a->kind == QN_LIT ? lit_type_name(&a->lit)
+                                             : NULL;
+        const char *tb = b->kind == QN_FIELD ? ref_type_name(&mc->refs[b->field])
+                         : b->kind == QN_LIT ? lit_type_name(&b->lit)
+                                             : NULL;
+        if (ta && tb) {
+            int na = strcmp(ta, "float") == 0 || strcmp(ta, "integer") == 0 ||
+                     strcmp(ta, "unsigned") == 0;
+            int nb = strcmp(tb, "float") == 0 || strcmp(tb, "integer") == 0 ||
+                     strcmp(tb, "unsigned") == 0;
+            if (!na || !nb) {
+                char x[300], y[300];
+                operand_text(a, ta, x, sizeof x);
+                operand_text(b, tb, y, sizeof y);
+                return qry__fail(c, STRATA_EINVAL, "type error: %s %s %s: incompatible types: %s and %s",
+                                 x, qry_op_str(n->op), y, ta, tb);
+            }
+        }
+    }
+    return STRATA_OK;
+}
+
 /* Does the measurement hold any field this plan reads data from? */
 static int relevant(const qry_plan *p, const qry_mctx *mc)
 {
@@ -236,6 +388,9 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
         return rc;
     if (!relevant(p, &mc))
         return STRATA_OK;
+    for (size_t i = 0; i < p->ncols; i++)
+        if ((rc = check_types(c, p, &mc, p->cols[i])) != STRATA_OK)
+            return rc;
     MDB_txn *txn;
     if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK)
         return rc;
@@ -324,7 +479,7 @@ int qry__exec_select(qry_ctx *c, const qry_select *s)
     if (rc == STRATA_OK)
         rc = qry__cond_prepare(c, &p);
     if (rc == STRATA_OK)
-        qry_writer_stmt_begin(c->w, c->stmt_id, 1, p.tz);
+        qry_writer_stmt_begin(c->w, c->stmt_id, QRY_STMT_MODE_SELECT, p.tz);
     if (rc == STRATA_OK && p.tmin <= p.tmax) {
         for (size_t i = 0; i < p.nsrcs && rc == STRATA_OK; i++) {
             size_t k = p.desc ? p.nsrcs - 1 - i : i;

@@ -161,6 +161,7 @@ static void wmap_fini(wmap *m)
 
 typedef struct anode {
     qry_node *n;
+    int per_series;       /* first()/last() without GROUP BY time: one state per series */
     int tb_tags;          /* top/bottom with tag arguments: per-combo max/min first */
     qry_node inner;       /* the max/min pseudo-call of tb_tags */
     qry_red *st;          /* [nw * stride] */
@@ -171,7 +172,7 @@ typedef struct anode {
 
 typedef struct pass {
     int field;
-    int64_t tmin;
+    int64_t tmin, tmax;
     anode **an;
     size_t nan;
     int stats;
@@ -237,6 +238,8 @@ static int feed(aggctx *ax, pass *ps, uint32_t widx, int64_t t, qry_val v, int32
         if (a->tb_tags) {
             r = &a->st[widx * a->stride + ax->combo[sidx]];
             n = &a->inner;
+        } else if (a->per_series) {
+            r = &a->st[widx * a->stride + (size_t)sidx];
         } else {
             r = &a->st[widx * a->stride];
         }
@@ -253,7 +256,7 @@ static int feed_seg(aggctx *ax, pass *ps, uint32_t widx, const int64_t *ts, cons
     for (size_t i = 0; i < ps->nan; i++) {
         anode *a = ps->an[i];
         qry_red *r = &a->st[widx * a->stride];
-        if (a->tb_tags)
+        if (a->tb_tags || a->per_series)
             goto slow;
         switch (a->n->fn) {
         case QF_COUNT:
@@ -296,6 +299,8 @@ static int feed_seg(aggctx *ax, pass *ps, uint32_t widx, const int64_t *ts, cons
             if (a->tb_tags) {
                 rr = &a->st[widx * a->stride + ax->combo[sidx]];
                 nn = &a->inner;
+            } else if (a->per_series) {
+                rr = &a->st[widx * a->stride + (size_t)sidx];
             } else {
                 rr = r;
             }
@@ -360,7 +365,7 @@ static int pass_series(aggctx *ax, pass *ps, size_t sidx)
     int rc;
     if (s->filter == NULL) {
         stg_iter *it;
-        int64_t hi = p->tmax == INT64_MAX ? INT64_MAX : p->tmax + 1;
+        int64_t hi = ps->tmax == INT64_MAX ? INT64_MAX : ps->tmax + 1;
         if (ps->tmin >= hi)
             return STRATA_OK;
         rc = stg_iter_open(c->e, p->db, s->id, ref->fid, ps->tmin, hi, &it, c->err);
@@ -405,7 +410,7 @@ static int pass_series(aggctx *ax, pass *ps, size_t sidx)
     memset(drv, 0, p->nfnames);
     drv[ps->field] = 1;
     qry_srow r;
-    rc = qry__srow_open(c, p, ax->mc, s, drv, ps->tmin, p->tmax, 0, &r);
+    rc = qry__srow_open(c, p, ax->mc, s, drv, ps->tmin, ps->tmax, 0, &r);
     for (; rc == STRATA_OK;) {
         rc = qry__srow_next(c, p, ax->mc, &r);
         if (rc != STRATA_OK || !r.has)
@@ -457,6 +462,81 @@ static int64_t base_time(const qry_plan *p)
     return p->tmin == QRY_MIN_TIME ? 0 : p->tmin;
 }
 
+/*
+ * first()/last() without GROUP BY time over several series, as InfluxDB 1.6
+ * answers it: the series' own first (last) points go through a Go heap ordered
+ * by time (series in key order for first, reversed for last) and only the two
+ * points popped first are reduced. The time is always right; equal times
+ * across three or more series are broken as InfluxDB breaks them.
+ */
+static int emit_first_last(aggctx *ax, anode *a, size_t w, stg_type type, int keep, int64_t wt)
+{
+    size_t ns = a->stride;
+    size_t *h = malloc((ns ? ns : 1) * sizeof *h);
+    if (h == NULL)
+        return STRATA_ENOMEM;
+    int first = a->n->fn == QF_FIRST;
+    size_t n = 0;
+    for (size_t k = 0; k < ns; k++) {
+        size_t sidx = first ? k : ns - 1 - k;
+        if (a->st[w * ns + sidx].has)
+            h[n++] = sidx;
+    }
+    const qry_red *st = &a->st[w * ns];
+#define FL_LESS(x, y) (first ? st[h[x]].t < st[h[y]].t : st[h[x]].t > st[h[y]].t)
+    /* heap.Init */
+    for (size_t i0 = n / 2; i0-- > 0;) {
+        size_t i = i0;
+        for (;;) {
+            size_t j1 = 2 * i + 1;
+            if (j1 >= n)
+                break;
+            size_t j = j1;
+            if (j1 + 1 < n && FL_LESS(j1 + 1, j1))
+                j = j1 + 1;
+            if (!FL_LESS(j, i))
+                break;
+            size_t tmp = h[i];
+            h[i] = h[j];
+            h[j] = tmp;
+            i = j;
+        }
+    }
+    qry_red res;
+    memset(&res, 0, sizeof res);
+    int rc = STRATA_OK;
+    for (int pop = 0; pop < 2 && n > 0 && rc == STRATA_OK; pop++) {
+        size_t last = n - 1;
+        size_t tmp = h[0];
+        h[0] = h[last];
+        h[last] = tmp;
+        size_t i = 0;
+        for (;;) {
+            size_t j1 = 2 * i + 1;
+            if (j1 >= last)
+                break;
+            size_t j = j1;
+            if (j1 + 1 < last && FL_LESS(j1 + 1, j1))
+                j = j1 + 1;
+            if (!FL_LESS(j, i))
+                break;
+            tmp = h[i];
+            h[i] = h[j];
+            h[j] = tmp;
+            i = j;
+        }
+        const qry_red *r = &st[h[last]];
+        n--;
+        rc = qry__red_add(a->n, &res, r->t, r->v, r->sidx, &ax->sa);
+    }
+#undef FL_LESS
+    if (rc == STRATA_OK)
+        rc = qry__red_emit(a->n, &res, type, wt, keep, &ax->sa, &a->out);
+    qry__red_fini(&res);
+    free(h);
+    return rc;
+}
+
 static int pass_emit(aggctx *ax, pass *ps)
 {
     const qry_plan *p = ax->p;
@@ -483,10 +563,13 @@ static int pass_emit(aggctx *ax, pass *ps)
                         rc = qry__red_add(a->n, &top, r->t, r->v, r->sidx, &ax->sa);
                 }
                 if (rc == STRATA_OK)
-                    rc = qry__red_emit(a->n, &top, type, wt, keep, &a->out);
+                    rc = qry__red_emit(a->n, &top, type, wt, keep, &ax->sa, &a->out);
                 qry__red_fini(&top);
+            } else if (a->per_series) {
+                rc = emit_first_last(ax, a, w, type, keep, wt);
             } else {
-                rc = qry__red_emit(a->n, &a->st[w * a->stride], type, wt, keep, &a->out);
+                rc = qry__red_emit(a->n, &a->st[w * a->stride], type, wt, keep, &ax->sa,
+                                   &a->out);
             }
         }
         if (rc != STRATA_OK)
@@ -494,7 +577,7 @@ static int pass_emit(aggctx *ax, pass *ps)
         if (p->desc)
             seq_reverse(&a->out);
         if (fillable(a->n->fn) && p->interval)
-            rc = qry__fill(p, a->n, ps->tmin, &a->out, type);
+            rc = qry__fill(p, a->n, ps->tmin, ps->tmax, &a->out, type);
         a->done = 1;
     }
     free(ord);
@@ -542,7 +625,7 @@ static int64_t mrg_time(void *ctx, size_t i)
 }
 
 /* The group's points of field slot `field` in merged order into out (strings copied). */
-static int merged_stream(aggctx *ax, int field, int64_t tmin, qry_seq *out)
+static int merged_stream(aggctx *ax, int field, int64_t tmin, int64_t tmax, qry_seq *out)
 {
     qry_ctx *c = ax->c;
     const qry_plan *p = ax->p;
@@ -564,7 +647,7 @@ static int merged_stream(aggctx *ax, int field, int64_t tmin, qry_seq *out)
     qry_gmerge gm;
     memset(&gm, 0, sizeof gm);
     for (size_t i = 0; i < g->nseries && rc == STRATA_OK; i++)
-        rc = qry__srow_open(c, p, ax->mc, g->series[i], drv, tmin, p->tmax, max_pts, &rows[i]);
+        rc = qry__srow_open(c, p, ax->mc, g->series[i], drv, tmin, tmax, max_pts, &rows[i]);
     mrg m = {ax, rows};
     if (rc == STRATA_OK)
         rc = qry__gmerge_init(c, &gm, g->nseries, 0, &m, mrg_adv, mrg_time);
@@ -620,6 +703,21 @@ static void mark_ext(const qry_plan *p, const qry_node *n, int64_t ext, int64_t 
     }
 }
 
+/* The range an aggregate reads: extended before the start (after the end when descending). */
+static void agg_range(const qry_plan *p, int64_t ext, int64_t *tmin, int64_t *tmax)
+{
+    *tmin = p->tmin;
+    *tmax = p->tmax;
+    if (ext == 0)
+        return;
+    if (!p->desc) {
+        if (*tmin != QRY_MIN_TIME)
+            *tmin = *tmin - ext;
+    } else if (*tmax != QRY_MAX_TIME && *tmax <= QRY_MAX_TIME - ext) {
+        *tmax = *tmax + ext;
+    }
+}
+
 static int run_aggs(aggctx *ax)
 {
     const qry_plan *p = ax->p;
@@ -632,9 +730,8 @@ static int run_aggs(aggctx *ax)
         if (used[i])
             continue;
         const qry_node *n = p->aggs[i];
-        int64_t tmin = p->tmin;
-        if (ax->ext[i] && tmin != QRY_MIN_TIME)
-            tmin = tmin - ax->ext[i];
+        int64_t tmin, tmax;
+        agg_range(p, ax->ext[i], &tmin, &tmax);
         if (ax->mc->refs[n->field].kind != 1) {
             used[i] = 1;
             ax->an[i].done = 1;
@@ -643,7 +740,7 @@ static int run_aggs(aggctx *ax)
         if (n->fn == QF_INTEGRAL) {
             used[i] = 1;
             qry_seq raw = {0};
-            rc = merged_stream(ax, n->field, tmin, &raw);
+            rc = merged_stream(ax, n->field, tmin, tmax, &raw);
             if (rc == STRATA_OK && p->desc)
                 seq_reverse(&raw);
             if (rc == STRATA_OK && raw.n) {
@@ -660,6 +757,7 @@ static int run_aggs(aggctx *ax)
         memset(&ps, 0, sizeof ps);
         ps.field = n->field;
         ps.tmin = tmin;
+        ps.tmax = tmax;
         ps.stats = 1;
         ps.an = malloc(p->naggs * sizeof *ps.an);
         if (ps.an == NULL) {
@@ -668,15 +766,20 @@ static int run_aggs(aggctx *ax)
         }
         for (size_t j = i; j < p->naggs; j++) {
             const qry_node *m = p->aggs[j];
-            int64_t tj = p->tmin;
-            if (ax->ext[j] && tj != QRY_MIN_TIME)
-                tj -= ax->ext[j];
-            if (used[j] || m->field != n->field || tj != tmin || m->fn == QF_INTEGRAL)
+            int64_t tj, tj2;
+            agg_range(p, ax->ext[j], &tj, &tj2);
+            if (used[j] || m->field != n->field || tj != tmin || tj2 != tmax ||
+                m->fn == QF_INTEGRAL)
                 continue;
             used[j] = 1;
             anode *a = &ax->an[j];
             a->n = p->aggs[j];
             a->stride = 1;
+            if ((m->fn == QF_FIRST || m->fn == QF_LAST) && p->interval == 0 &&
+                ax->g->nseries > 1) {
+                a->per_series = 1;
+                a->stride = ax->g->nseries;
+            }
             if ((m->fn == QF_TOP || m->fn == QF_BOTTOM) && m->ntagargs) {
                 a->tb_tags = 1;
                 a->stride = ax->ncombo ? ax->ncombo : 1;
@@ -906,7 +1009,7 @@ static int col_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
         qry_seq in = {0};
         int rc;
         if (n->args[0]->kind == QN_FIELD) {
-            rc = merged_stream(ax, n->args[0]->field, ax->p->tmin, &in);
+            rc = merged_stream(ax, n->args[0]->field, ax->p->tmin, ax->p->tmax, &in);
             if (rc == STRATA_OK && ax->p->desc)
                 seq_reverse(&in);
         } else {

@@ -157,6 +157,7 @@ typedef struct qry_node qry_node;
 
 struct qry_node {
     qry_nk kind;
+    const qry_expr *src; /* the expression it was built from (messages) */
     qry_fn fn;
     qry_op op;
     qry_vtype cast; /* QN_FIELD: ::type */
@@ -524,7 +525,9 @@ int qry__red_stats_ok(const qry_node *n, int need_point);
  * point times) to out. @return STRATA_OK or STRATA_ENOMEM.
  */
 int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, int keep_time,
-                  qry_seq *out);
+                  strata_arena *sa, qry_seq *out);
+/* first()/last()'s preference of point (t, v) over the kept (pt, pv). */
+int qry__first_last_better(qry_fn fn, int64_t t, qry_val v, int64_t pt, qry_val pv);
 void qry__red_fini(qry_red *r);
 
 /* 1 when fn's output points keep their source time (top, bottom, sample, selectors alone). */
@@ -535,7 +538,7 @@ int qry__fn_keeps_point_time(qry_fn fn);
  * from the window of the (extended) start to the window of the end, in the
  * plan's order. count() with fill(null) fills 0. seq is replaced.
  */
-int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, qry_seq *seq,
+int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax, qry_seq *seq,
               stg_type type);
 
 /* Transforms (derivative, difference, moving_average, cumulative_sum, elapsed) over in. */

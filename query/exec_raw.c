@@ -245,8 +245,10 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
         goto done;
     }
     size_t keep = p->limit > 0 ? (size_t)(p->limit + p->offset_rows) : 0;
+    /* InfluxDB reverses the series of a tag set when ordering by descending time */
     for (size_t i = 0; i < g->nseries; i++) {
-        st[i].keep = keep;
+        rstore *sti = &st[g->nseries - 1 - i];
+        sti->keep = keep;
         rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, 0, &rows[i]);
         if (rc != STRATA_OK)
             goto done;
@@ -258,10 +260,10 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
             eval_out(p, mc, &rows[i], row);
             for (size_t k = 0; k < p->naux; k++)
                 row[nout + k] = aux_val(p, mc, rows[i].s, rows[i].vals, p->aux_order[k]);
-            if ((rc = store_row(c, &st[i], width, row, &sa)) != STRATA_OK)
+            if ((rc = store_row(c, sti, width, row, &sa)) != STRATA_OK)
                 goto done;
         }
-        st[i].cur = (long)st[i].n;
+        sti->cur = (long)sti->n;
         qry__srow_close(&rows[i]);
     }
     desc_ctx dc = {st, width, nout};

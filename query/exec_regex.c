@@ -142,12 +142,61 @@ int qry__re_compile(qry_ctx *c, const char *src, size_t n, qry_re **out)
         return qry__fail(c, STRATA_EINVAL,
                          "error parsing regexp: invalid or unsupported Perl syntax: `%s`", what);
     }
+    /* Go limits repeat counts to 1000 */
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (src[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (src[i] != '{' || !(src[i + 1] >= '0' && src[i + 1] <= '9'))
+            continue;
+        size_t j = i + 1;
+        long a = 0, b = -1;
+        while (j < n && src[j] >= '0' && src[j] <= '9' && a <= 100000)
+            a = a * 10 + (src[j++] - '0');
+        if (j < n && src[j] == ',') {
+            j++;
+            if (j < n && src[j] >= '0' && src[j] <= '9') {
+                b = 0;
+                while (j < n && src[j] >= '0' && src[j] <= '9' && b <= 100000)
+                    b = b * 10 + (src[j++] - '0');
+            }
+        }
+        if (j < n && src[j] == '}' && (a > 1000 || b > 1000))
+            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: invalid repeat count: `%.*s`",
+                             (int)(j + 1 - i), src + i);
+    }
     int ec;
     PCRE2_SIZE eo;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)src, n,
                                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
                                      &ec, &eo, NULL);
     if (code == NULL) {
+        /* Go's messages for the common mistakes */
+        switch (ec) {
+        case 114: /* missing closing parenthesis */
+            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: missing closing ): `%.*s`",
+                             (int)n, src);
+        case 122: /* unmatched closing parenthesis */
+            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: unexpected ): `%.*s`",
+                             (int)n, src);
+        case 106: { /* missing terminating ] */
+            const char *lb = memchr(src, '[', n);
+            size_t off = lb ? (size_t)(lb - src) : 0;
+            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: missing closing ]: `%.*s`",
+                             (int)(n - off), src + off);
+        }
+        case 109: /* quantifier does not follow a repeatable item */
+            return qry__fail(c, STRATA_EINVAL,
+                             "error parsing regexp: missing argument to repetition operator: "
+                             "`%c`",
+                             eo > 0 && eo <= n ? src[eo - 1] : '*');
+        case 101: /* \ at end of pattern */
+            return qry__fail(c, STRATA_EINVAL,
+                             "error parsing regexp: trailing backslash at end of expression: ``");
+        default:
+            break;
+        }
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof msg);
         return qry__fail(c, STRATA_EINVAL, "error parsing regexp: %s: `%.*s`", (char *)msg,
@@ -169,5 +218,5 @@ int qry__re_compile(qry_ctx *c, const char *src, size_t n, qry_re **out)
 int qry__re_match(const qry_re *re, qry_rematch *rm, const char *s, size_t n)
 {
     int rc = pcre2_match(re->code, (PCRE2_SPTR)(s ? s : ""), n, 0, 0, rm->md, NULL);
-    return rc >= 0 || rc == PCRE2_ERROR_NOMEMORY;
+    return rc >= 0;
 }

@@ -186,6 +186,15 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+int qry__first_last_better(qry_fn fn, int64_t t, qry_val v, int64_t pt, qry_val pv)
+{
+    if (t != pt)
+        return fn == QF_FIRST ? t < pt : t > pt;
+    if (v.t == QRY_V_BOOL) /* equal times: first() prefers false, last() true, as InfluxDB */
+        return fn == QF_FIRST ? (!v.v.b && pv.v.b) : (v.v.b && !pv.v.b);
+    return vcmp(v, pv) > 0;
+}
+
 int qry__red_add(const qry_node *n, qry_red *r, int64_t t, qry_val v, int32_t sidx,
                  strata_arena *sa)
 {
@@ -241,8 +250,7 @@ int qry__red_add(const qry_node *n, qry_red *r, int64_t t, qry_val v, int32_t si
         r->n++;
         if (!r->has)
             return keep_sel(r, t, v, sidx);
-        int better = n->fn == QF_FIRST ? t < r->t : t > r->t;
-        if (better || (t == r->t && vcmp(v, r->v) > 0))
+        if (qry__first_last_better(n->fn, t, v, r->t, r->v))
             return keep_sel(r, t, v, sidx);
         return STRATA_OK;
     }
@@ -411,8 +419,17 @@ static int cmp_tb(const void *a, const void *b, void *arg)
     return 0;
 }
 
+/* The first time each distinct value was seen, for InfluxDB's distinct() order. */
+static int cmp_by_time_value(const void *a, const void *b)
+{
+    const qry_pt *x = a, *y = b;
+    if (x->pt != y->pt)
+        return x->pt < y->pt ? -1 : 1;
+    return vcmp(x->v, y->v);
+}
+
 int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, int keep_time,
-                  qry_seq *out)
+                  strata_arena *sa, qry_seq *out)
 {
     if (r->n == 0)
         return STRATA_OK;
@@ -444,8 +461,16 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
     case QF_MIN:
     case QF_MAX:
     case QF_FIRST:
-    case QF_LAST:
-        return emit1(out, keep_time ? r->t : wstart, r->v, r->t, r->sidx);
+    case QF_LAST: {
+        qry_val v = r->v;
+        if (v.t == QRY_V_STR && v.v.s.n) {
+            char *cp = strata_arena_strndup(sa, v.v.s.p, v.v.s.n);
+            if (cp == NULL)
+                return STRATA_ENOMEM;
+            v.v.s.p = cp;
+        }
+        return emit1(out, keep_time ? r->t : wstart, v, r->t, r->sidx);
+    }
     case QF_MEDIAN: {
         if (r->np == 1)
             return emit1(out, wstart, qry_val_f(vnum(r->pts[0].v)), wstart, -1);
@@ -498,19 +523,25 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
     case QF_DISTINCT:
     case QF_COUNT_DISTINCT: {
         qsort(r->pts, r->np, sizeof *r->pts, cmp_by_value);
-        uint64_t nd = 0;
+        /* keep each value once, with the earliest time it was seen */
+        uint32_t nd = 0;
         for (uint32_t i = 0; i < r->np; i++) {
-            if (i > 0 && vcmp(r->pts[i].v, r->pts[i - 1].v) == 0)
+            if (nd > 0 && vcmp(r->pts[i].v, r->pts[nd - 1].v) == 0) {
+                if (r->pts[i].pt < r->pts[nd - 1].pt)
+                    r->pts[nd - 1].pt = r->pts[i].pt;
                 continue;
-            nd++;
-            if (n->fn == QF_DISTINCT) {
-                int rc = emit1(out, wstart, r->pts[i].v, wstart, -1);
-                if (rc != STRATA_OK)
-                    return rc;
             }
+            r->pts[nd++] = r->pts[i];
         }
         if (n->fn == QF_COUNT_DISTINCT)
             return emit1(out, wstart, qry_val_i((int64_t)nd), wstart, -1);
+        /* InfluxDB emits distinct values ordered by when they first appeared */
+        qsort(r->pts, nd, sizeof *r->pts, cmp_by_time_value);
+        for (uint32_t i = 0; i < nd; i++) {
+            int rc = emit1(out, wstart, r->pts[i].v, wstart, -1);
+            if (rc != STRATA_OK)
+                return rc;
+        }
         return STRATA_OK;
     }
     case QF_TOP:

@@ -70,7 +70,8 @@ static qry_val linear(int64_t wt, const qry_pt *prev, const qry_pt *next, int64_
     return qry_val_f(m * dx + y0);
 }
 
-int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, qry_seq *seq, stg_type type)
+int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax, qry_seq *seq,
+              stg_type type)
 {
     (void)type;
     if (p->interval == 0 || p->fill == QRY_FILL_NONE || seq->n == 0)
@@ -79,7 +80,7 @@ int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, qry_seq *seq
     int64_t d = p->interval;
     int64_t s_start, s_end, e_start, e_end;
     qry__window(p, tmin, &s_start, &s_end);
-    qry__window(p, p->tmax, &e_start, &e_end);
+    qry__window(p, tmax, &e_start, &e_end);
     int64_t start_t = asc ? s_start : e_start;
     int64_t end_t = asc ? e_start : s_start;
     if (tmin == QRY_MIN_TIME && !asc)

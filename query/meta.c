@@ -219,7 +219,26 @@ static int unsupported(qry_ctx *c, const char *what)
 int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
 {
     int rc;
-    qry_writer_stmt_begin(c->w, c->stmt_id, 0, NULL);
+    int mode = QRY_STMT_MODE_ONE;
+    switch (s->kind) {
+    case QRY_STMT_SHOW_TAG_KEYS:
+    case QRY_STMT_SHOW_TAG_VALUES:
+        mode = QRY_STMT_MODE_EACH;
+        break;
+    case QRY_STMT_SHOW_FIELD_KEYS:
+    case QRY_STMT_SHOW_TAG_KEY_CARDINALITY:
+    case QRY_STMT_SHOW_FIELD_KEY_CARDINALITY:
+    case QRY_STMT_SHOW_TAG_VALUES_CARDINALITY:
+        mode = QRY_STMT_MODE_SELECT;
+        break;
+    case QRY_STMT_SHOW_SERIES_CARDINALITY:
+        if (s->u.show.exact || s->u.show.nsources || s->u.show.cond)
+            mode = QRY_STMT_MODE_SELECT;
+        break;
+    default:
+        break;
+    }
+    qry_writer_stmt_begin(c->w, c->stmt_id, mode, NULL);
     if (c->req && c->req->read_only && is_write_stmt(s->kind)) {
         char text[1024];
         char buf[1200];

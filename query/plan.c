@@ -477,8 +477,8 @@ static int expand_fields(comp *k)
                 return STRATA_EINVAL;
             int want_f = !(e->kind == QRY_EXPR_WILDCARD && e->u.wildcard == QRY_VT_TAG);
             int want_t = !(e->kind == QRY_EXPR_WILDCARD && e->u.wildcard == QRY_VT_FIELD);
+            /* expanded before compiling, as RewriteFields does: plain references */
             k->has_aux = 1;
-            k->only_selectors = 0;
             for (size_t j = 0; j < k->nkn; j++) {
                 const known *kn = &k->kn[j];
                 if (kn->is_tag ? !want_t : !want_f)
@@ -989,7 +989,17 @@ static qry_node *build_call(comp *k, const qry_expr *e)
     return NULL;
 }
 
+static qry_node *build1(comp *k, const qry_expr *e, int allow_wild);
+
 static qry_node *build(comp *k, const qry_expr *e, int allow_wild)
+{
+    qry_node *n = build1(k, e, allow_wild);
+    if (n && n->src == NULL)
+        n->src = e;
+    return n;
+}
+
+static qry_node *build1(comp *k, const qry_expr *e, int allow_wild)
 {
     qry_node *n;
     switch (e->kind) {
@@ -1070,6 +1080,129 @@ static qry_node *build(comp *k, const qry_expr *e, int allow_wild)
     }
     fail(k, "unimplemented");
     return NULL;
+}
+
+/* ---- constant folding (InfluxQL's Reduce) -------------------------------------------------- */
+
+static int num_lit(const qry_expr *e)
+{
+    return e->kind == QRY_EXPR_INTEGER || e->kind == QRY_EXPR_NUMBER ||
+           e->kind == QRY_EXPR_UNSIGNED;
+}
+
+static qry_val lit_val(const qry_expr *e)
+{
+    switch (e->kind) {
+    case QRY_EXPR_INTEGER:
+        return qry_val_i(e->u.i64);
+    case QRY_EXPR_UNSIGNED:
+        return qry_val_u(e->u.u64);
+    default:
+        return qry_val_f(e->u.f64);
+    }
+}
+
+static const qry_expr *val_lit(comp *k, const qry_expr *like, qry_val v)
+{
+    qry_expr *n = qry__alloc(k->c, sizeof *n);
+    if (n == NULL)
+        return like;
+    memset(n, 0, sizeof *n);
+    n->pos = like->pos;
+    n->depth = 1;
+    switch (v.t) {
+    case QRY_V_INT:
+        n->kind = QRY_EXPR_INTEGER;
+        n->u.i64 = v.v.i;
+        break;
+    case QRY_V_UINT:
+        n->kind = QRY_EXPR_UNSIGNED;
+        n->u.u64 = v.v.u;
+        break;
+    case QRY_V_BOOL:
+        n->kind = QRY_EXPR_BOOL;
+        n->u.b = v.v.b;
+        break;
+    case QRY_V_FLOAT:
+        n->kind = QRY_EXPR_NUMBER;
+        n->u.f64 = v.v.f;
+        break;
+    default:
+        return like;
+    }
+    return n;
+}
+
+/* Fold constant arithmetic and math calls of constants, as InfluxQL reduces fields. */
+static const qry_expr *fold(comp *k, const qry_expr *e)
+{
+    switch (e->kind) {
+    case QRY_EXPR_PAREN: {
+        const qry_expr *in = fold(k, e->u.paren.expr);
+        if (in->kind != QRY_EXPR_PAREN && in->kind != QRY_EXPR_BINARY &&
+            in->kind != QRY_EXPR_CALL && in->kind != QRY_EXPR_VARREF)
+            return in;
+        if (in == e->u.paren.expr)
+            return e;
+        qry_expr *n = qry__alloc(k->c, sizeof *n);
+        if (n == NULL)
+            return e;
+        *n = *e;
+        n->u.paren.expr = (qry_expr *)in;
+        return n;
+    }
+    case QRY_EXPR_BINARY: {
+        const qry_expr *l = fold(k, e->u.bin.lhs), *r = fold(k, e->u.bin.rhs);
+        if (num_lit(l) && num_lit(r)) {
+            qry_val v = qry__binop(e->u.bin.op, lit_val(l), lit_val(r));
+            if (v.t != QRY_V_NULL)
+                return val_lit(k, e, v);
+        }
+        if (l == e->u.bin.lhs && r == e->u.bin.rhs)
+            return e;
+        qry_expr *n = qry__alloc(k->c, sizeof *n);
+        if (n == NULL)
+            return e;
+        *n = *e;
+        n->u.bin.lhs = (qry_expr *)l;
+        n->u.bin.rhs = (qry_expr *)r;
+        return n;
+    }
+    case QRY_EXPR_CALL: {
+        const fn_def *fd = fn_lookup(e->u.call.name);
+        if (fd == NULL || fd->kind != 3 || e->u.call.nargs == 0 || e->u.call.nargs > 2)
+            return e;
+        qry_expr **args = qry__alloc(k->c, e->u.call.nargs * sizeof *args);
+        if (args == NULL)
+            return e;
+        int all = 1, changed = 0;
+        qry_val av[2];
+        for (uint32_t i = 0; i < e->u.call.nargs; i++) {
+            args[i] = (qry_expr *)fold(k, e->u.call.args[i]);
+            changed |= args[i] != e->u.call.args[i];
+            if (num_lit(args[i]))
+                av[i] = lit_val(args[i]);
+            else
+                all = 0;
+        }
+        uint32_t want = (fd->fn == QF_ATAN2 || fd->fn == QF_POW || fd->fn == QF_LOG) ? 2 : 1;
+        if (all && e->u.call.nargs == want) {
+            qry_val v = qry__math(fd->fn, av, e->u.call.nargs);
+            if (v.t != QRY_V_NULL)
+                return val_lit(k, e, v);
+        }
+        if (!changed)
+            return e;
+        qry_expr *n = qry__alloc(k->c, sizeof *n);
+        if (n == NULL)
+            return e;
+        *n = *e;
+        n->u.call.args = args;
+        return n;
+    }
+    default:
+        return e;
+    }
 }
 
 /* A field made only of a literal: InfluxDB's "field must contain at least one variable". */
@@ -1340,6 +1473,7 @@ int qry__plan_select(qry_ctx *c, const qry_select *s, qry_plan *p)
                 p->time_name = k.cols[i].alias;
             continue;
         }
+        e = fold(&k, e);
         if (only_literal(e))
             return fail(&k, "field must contain at least one variable");
         qry_node *n = build(&k, e, 1);

@@ -450,13 +450,14 @@ static void csv_series_open(qry_writer *w)
 
 /* ---- public events ------------------------------------------------------- */
 
-void qry_writer_stmt_begin(qry_writer *w, int id, int is_select, const qry_tz *tz)
+void qry_writer_stmt_begin(qry_writer *w, int id, int mode, const qry_tz *tz)
 {
     /* Non-chunked JSON is handed over whole at the end: a non-finite float anywhere turns the
      * whole document into Go's encoder error, as in InfluxDB. */
     w->stmt_id = id;
     w->in_stmt = 1;
-    w->stmt_is_select = is_select;
+    w->stmt_is_select = mode;
+    w->msgs.n = 0;
     w->stmt_has_series = 0;
     w->tz = tz;
     w->in_series = 0;
@@ -480,7 +481,7 @@ int qry_writer_series_begin(qry_writer *w, const char *name, size_t nlen, const 
     }
     if (w->chunked) {
         if (w->result_open && w->stmt_is_select) {
-            result_close(w, 1);
+            result_close(w, w->stmt_is_select == QRY_STMT_MODE_SELECT);
             if (flush_upto(w, w->buf.n) != STRATA_OK)
                 return w->buf.oom ? STRATA_ENOMEM : STRATA_EIO;
         }
@@ -603,7 +604,7 @@ int qry_writer_row(qry_writer *w, const qry_val *vals)
         return w->buf.oom ? STRATA_ENOMEM : STRATA_OK;
     }
     if (w->rows_in_part >= w->chunk_size) {
-        if (w->chunked && w->stmt_is_select) {
+        if (w->chunked && w->stmt_is_select == QRY_STMT_MODE_SELECT) {
             json_series_close(w, 1);
             result_close(w, 1);
             if (flush_upto(w, w->buf.n) != STRATA_OK)
@@ -703,6 +704,7 @@ int qry_writer_stmt_error(qry_writer *w, int id, const char *msg)
         w->values_open = 0;
         result_open(w, id);
     }
+    w->msgs.n = 0; /* an error result carries no messages */
     j_key(w, "error");
     qry__json_str(&w->buf, msg, strlen(msg));
     result_close(w, 0);
@@ -739,10 +741,14 @@ int qry_writer_finish(qry_writer *w)
     w->finished = 1;
     if (w->fmt == QRY_WFMT_JSON && !w->chunked) {
         if (!w->doc_open) {
-            doc_open(w);
-            w->doc_open = 1;
+            /* no statement at all: "results" is omitted (omitempty) */
+            w->depth = 0;
+            j_open(w, '{');
+            j_close(w, '}');
+            qry_buf_putc(&w->buf, '\n');
+        } else {
+            doc_close(w);
         }
-        doc_close(w);
         if (w->nonfinite) {
             w->buf.n = 0;
             qry_buf_puts(&w->buf, w->nonfinite_msg);

@@ -106,7 +106,7 @@ typedef struct qry_writer {
     int nresults;         /* results written in the document */
     int stmt_id;
     int in_stmt;
-    int stmt_is_select;   /* chunked: one result per series */
+    int stmt_is_select;   /* chunked: one result per series (QRY_STMT_MODE_*) */
     size_t stmt_start;    /* buf offset where this statement's result began */
     int stmt_has_series;  /* a series was begun in this statement */
     int result_open;      /* a result object is open, not yet closed */
@@ -142,12 +142,18 @@ void qry_writer_init(qry_writer *w, qry_wfmt fmt, int pretty, int chunked, size_
                      int64_t epoch_div, int (*write)(void *, const void *, size_t), void *wctx);
 void qry_writer_fini(qry_writer *w);
 
+/* How a statement's series are grouped into results when chunked. */
+enum {
+    QRY_STMT_MODE_ONE = 0,    /* one result holding every series (most meta statements) */
+    QRY_STMT_MODE_SELECT = 1, /* one result per series part, "partial" on all but the last */
+    QRY_STMT_MODE_EACH = 2,   /* one result per series, no "partial" (SHOW TAG KEYS/VALUES) */
+};
+
 /*
- * Begin statement id. is_select: the statement streams series (SELECT) and,
- * when chunked, emits one result per series. tz: zone for its times (may be
+ * Begin statement id. mode: QRY_STMT_MODE_*. tz: zone for its times (may be
  * NULL), borrowed until qry_writer_stmt_end().
  */
-void qry_writer_stmt_begin(qry_writer *w, int id, int is_select, const qry_tz *tz);
+void qry_writer_stmt_begin(qry_writer *w, int id, int mode, const qry_tz *tz);
 
 /* Begin a series. tags need not be sorted (they are written sorted by key). */
 int qry_writer_series_begin(qry_writer *w, const char *name, size_t nlen, const qry_tagv *tags,
