@@ -1342,11 +1342,11 @@ static int compile_dims(comp *k)
                     if (o->u.call.nargs != 0)
                         return fail(k, "time dimension offset now() function requires no arguments");
                     p->offset = go_truncate_rem(k->c->now_ns, p->interval);
-                } else if (o->kind == QRY_EXPR_STRING && o->has_time) {
-                    int64_t t = o->time_ns;
-                    if (o->time_local && p->tz)
-                        t -= qry__tz_offset_ns(p->tz, t);
-                    p->offset = go_truncate_rem(t, p->interval);
+                } else if (o->kind == QRY_EXPR_STRING) {
+                    /* InfluxDB 1.6 refuses time literals here */
+                    char lit[256];
+                    qry_expr_format(o, QRY_FMT_INFLUX, lit, sizeof lit);
+                    return fail(k, "invalid time dimension offset: %s", lit);
                 } else {
                     return fail(k, "time dimension offset must be duration or now()");
                 }

@@ -129,6 +129,21 @@ def sparse(out, rng):
             out.write("sparse,s=b v=%s,i=%di %d\n" % (fmt_float(100 - k), 100 - k, t + 30 * 10**9))
 
 
+def dst(out, rng):
+    # hourly points across the US and EU daylight saving changes of 2016
+    for start in (1457740800, 1458777600, 1478304000, 1477526400):  # 03-12, 03-24, 11-05, 10-27
+        for h in range(96):
+            t = (start + h * 3600) * 10**9
+            out.write("dst,zone=x v=%di,f=%s %d\n" % (h, fmt_float(h * 0.5), t))
+
+
+def big(out, rng):
+    # one series longer than InfluxDB's default chunk size (10000 rows)
+    for i in range(12000):
+        t = T0 + i * 10 * 10**9
+        out.write("big v=%di %d\n" % (i, t))
+
+
 def other(out, rng):
     for i in range(100):
         t = T0 + i * 10 * MIN
@@ -146,6 +161,8 @@ def main():
         net(out, rng)
         odd(out, rng)
         sparse(out, rng)
+        dst(out, rng)
+        big(out, rng)
     with open(os.path.join(d, "other.lp"), "w") as out:
         other(out, rng)
 
