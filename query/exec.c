@@ -478,6 +478,18 @@ int qry__exec_select(qry_ctx *c, const qry_select *s)
     int rc = qry__plan_select(c, s, &p);
     if (rc == STRATA_OK)
         rc = qry__cond_prepare(c, &p);
+    if (rc == STRATA_OK && p.interval && c->lim && c->lim->max_buckets &&
+        p.tmin != QRY_MIN_TIME && p.tmin <= p.tmax) {
+        /* InfluxDB's max-select-buckets: the windows of the whole time range */
+        int64_t s0, e0, s1, e1;
+        qry__window(&p, p.tmin, &s0, &e0);
+        qry__window(&p, p.tmax, &s1, &e1);
+        uint64_t buckets = (uint64_t)((__int128)(s1 - s0) / p.interval) + 1;
+        if (buckets > c->lim->max_buckets)
+            rc = qry__fail(c, STRATA_ELIMIT, "max-select-buckets limit exceeded: (%llu/%llu)",
+                           (unsigned long long)buckets,
+                           (unsigned long long)c->lim->max_buckets);
+    }
     if (rc == STRATA_OK)
         qry_writer_stmt_begin(c->w, c->stmt_id, QRY_STMT_MODE_SELECT, p.tz);
     if (rc == STRATA_OK && p.tmin <= p.tmax) {

@@ -135,6 +135,14 @@ void qry__float_digits(double v, char *digits, int *nd, int *pointpos)
         *pointpos = n;
         return;
     }
+    if (av < 2.2250738585072014e-308) {
+        /* subnormals have less precision than 15 digits: search upwards */
+        for (int p = 1; p < 17; p++)
+            if (try_digits(av, p, digits, nd, pointpos))
+                return;
+        try_digits(av, 17, digits, nd, pointpos);
+        return;
+    }
     if (try_digits(av, 15, digits, nd, pointpos) || try_digits(av, 16, digits, nd, pointpos))
         return;
     try_digits(av, 17, digits, nd, pointpos);
