@@ -474,6 +474,9 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
 
 int qry__exec_select(qry_ctx *c, const qry_select *s)
 {
+    for (uint32_t i = 0; i < s->nsources; i++)
+        if (s->sources[i].kind == QRY_SRC_SUBQUERY)
+            return qry__exec_subquery(c, s);
     qry_plan p;
     int rc = qry__plan_select(c, s, &p);
     if (rc == STRATA_OK)

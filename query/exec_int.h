@@ -46,6 +46,13 @@ typedef struct qry_rematch qry_rematch;
 
 /* ---- statement context ------------------------------------------------------ */
 
+/* What a subquery inherits from its outer query (exec_subquery.c). */
+typedef struct qry_sub_inherit {
+    int active;
+    int64_t tmin, tmax;       /* intersected with the inner WHERE time range */
+    int64_t interval, offset; /* taken when the inner query has functions but no interval */
+} qry_sub_inherit;
+
 typedef struct qry_ctx {
     stg_engine *e;
     const qry_limits *lim;
@@ -60,6 +67,11 @@ typedef struct qry_ctx {
     qry_re *res;           /* compiled regexes to free at statement end */
     int stmt_id;
     qry_tz *stmt_tz;       /* the SELECT's zone, freed at statement end */
+    qry_sub_inherit sub;   /* set while running a subquery */
+    /* set while running the outer query of a subquery: the tag keys it exposes (its GROUP BY
+     * keys; all when sub_all_tags) for wildcard expansion */
+    int sub_outer, sub_all_tags;
+    const qry_select *sub_inner;
     qry_rematch *rm;       /* match scratch of the statement's thread */
     strata_error *err;     /* statement error (InfluxDB text) */
     const strata_logger *log;
@@ -464,6 +476,8 @@ int64_t qry__shard_start(int64_t t);
 /* ---- per-statement execution ----------------------------------------------------------- */
 
 int qry__exec_select(qry_ctx *c, const qry_select *s);
+/* SELECT ... FROM (SELECT ...) (exec_subquery.c). */
+int qry__exec_subquery(qry_ctx *c, const qry_select *outer);
 
 
 int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g);

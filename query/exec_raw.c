@@ -337,6 +337,10 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
         if (w < 0)
             break;
         eval_out(p, mc, &rows[w], out);
+        if (c->w->fmt == QRY_WFMT_CAPTURE) {
+            c->w->cap_row_tags = rows[w].s->tags;
+            c->w->cap_row_ntags = rows[w].s->ntags;
+        }
         int r = emit_row(&em, out);
         if (r < 0) {
             rc = r;

@@ -259,7 +259,8 @@ static int resolve_sources(comp *k)
         const qry_source *src = &s->sources[i];
         if (src->kind != QRY_SRC_MEASUREMENT)
             return qry__fail(k->c, STRATA_EUNSUPPORTED,
-                             "subqueries are not supported by this server");
+                             "a subquery mixed with other sources is not supported by this "
+                             "server");
         uint32_t db;
         int rc = qry__resolve_db(k->c, &src->m, &db, NULL);
         if (rc != STRATA_OK)
@@ -324,6 +325,18 @@ static int field_cb(void *ctx, const char *f, size_t fl, uint32_t fid, stg_type 
 
 static int tagkey_cb(void *ctx, const char *kk, size_t kl)
 {
+    comp *k = ctx;
+    if (k->c->sub_outer && !k->c->sub_all_tags) {
+        /* a subquery exposes only its GROUP BY tags to wildcards */
+        const qry_select *in = k->c->sub_inner;
+        int found = 0;
+        for (uint32_t i = 0; in && i < in->ndims && !found; i++) {
+            const qry_expr *d = in->dims[i];
+            found = d->kind == QRY_EXPR_VARREF && str_eq(d->u.ref.name, kk, kl);
+        }
+        if (!found)
+            return 0;
+    }
     return known_add(ctx, kk, kl, 1, 0);
 }
 
@@ -1444,6 +1457,19 @@ int qry__plan_select(qry_ctx *c, const qry_select *s, qry_plan *p)
     if ((rc = compile_dims(&k)) != STRATA_OK)
         return rc;
     check_fill(&k);
+    if (c->sub.active) {
+        /* a subquery inherits the outer time range, interval and fill(none) */
+        if (c->sub.tmin > p->tmin)
+            p->tmin = c->sub.tmin;
+        if (c->sub.tmax < p->tmax)
+            p->tmax = c->sub.tmax;
+        if (p->interval == 0 && c->sub.interval && !s->is_raw) {
+            p->interval = c->sub.interval;
+            p->offset = c->sub.offset;
+        }
+        if (p->interval && p->fill == QRY_FILL_NULL)
+            p->fill = QRY_FILL_NONE;
+    }
     if (p->tmax == QRY_MAX_TIME && p->interval != 0)
         p->tmax = c->now_ns;
 

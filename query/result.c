@@ -452,6 +452,11 @@ static void csv_series_open(qry_writer *w)
 
 void qry_writer_stmt_begin(qry_writer *w, int id, int mode, const qry_tz *tz)
 {
+    if (w->fmt == QRY_WFMT_CAPTURE) {
+        w->in_stmt = 1;
+        w->tz = tz;
+        return;
+    }
     /* Non-chunked JSON is handed over whole at the end: a non-finite float anywhere turns the
      * whole document into Go's encoder error, as in InfluxDB. */
     w->stmt_id = id;
@@ -469,6 +474,11 @@ int qry_writer_series_begin(qry_writer *w, const char *name, size_t nlen, const 
                             size_t ntags, const char *const *cols, const size_t *col_lens,
                             size_t ncols)
 {
+    if (w->fmt == QRY_WFMT_CAPTURE) {
+        w->in_series = 1;
+        w->ncols = ncols;
+        return w->cap_series(w->cap_ctx, name, nlen, tags, ntags, cols, col_lens, ncols);
+    }
     if (save_header(w, name, nlen, tags, ntags, cols, col_lens, ncols) != STRATA_OK)
         return STRATA_ENOMEM;
     w->in_series = 1;
@@ -593,6 +603,8 @@ static void csv_value(qry_writer *w, const qry_val *v, int col)
 
 int qry_writer_row(qry_writer *w, const qry_val *vals)
 {
+    if (w->fmt == QRY_WFMT_CAPTURE)
+        return w->cap_row(w->cap_ctx, vals);
     if (w->fmt == QRY_WFMT_CSV) {
         qry_buf_put(&w->buf, w->csv_pre.p, w->csv_pre.n);
         for (size_t i = 0; i < w->ncols; i++) {
@@ -648,12 +660,19 @@ void qry_writer_series_end(qry_writer *w)
     if (!w->in_series)
         return;
     w->in_series = 0;
+    if (w->fmt == QRY_WFMT_CAPTURE)
+        return;
     if (w->fmt == QRY_WFMT_JSON)
         json_series_close(w, w->series_partial);
 }
 
 int qry_writer_stmt_end(qry_writer *w)
 {
+    if (w->fmt == QRY_WFMT_CAPTURE) {
+        w->in_stmt = 0;
+        w->in_series = 0;
+        return STRATA_OK;
+    }
     if (!w->in_stmt)
         return STRATA_OK;
     if (w->in_series)

@@ -79,6 +79,7 @@ void qry__json_str(qry_buf *b, const char *s, size_t n);
 typedef enum qry_wfmt {
     QRY_WFMT_JSON = 0,
     QRY_WFMT_CSV = 1,
+    QRY_WFMT_CAPTURE = 2, /* series and rows go to callbacks (subqueries) */
 } qry_wfmt;
 
 /* One tag of a series header; key and value borrowed for the call. */
@@ -98,6 +99,14 @@ typedef struct qry_writer {
     int64_t epoch_div;  /* 0: RFC 3339 strings; else integer time / epoch_div */
     int (*write)(void *ctx, const void *buf, size_t len);
     void *wctx;
+    /* QRY_WFMT_CAPTURE */
+    int (*cap_series)(void *ctx, const char *name, size_t nlen, const qry_tagv *tags,
+                      size_t ntags, const char *const *cols, const size_t *col_lens, size_t ncols);
+    int (*cap_row)(void *ctx, const qry_val *vals);
+    void *cap_ctx;
+    /* capture of raw rows: the tags of the row's own series (InfluxDB keeps them) */
+    const void *cap_row_tags; /* const stg_tag * */
+    size_t cap_row_ntags;
 
     /* state */
     qry_buf buf;
