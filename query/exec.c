@@ -402,8 +402,8 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
         return rc;
     if (ns == 0)
         return STRATA_OK;
-    qry_str *dims;
-    size_t nd;
+    qry_str *dims = NULL;
+    size_t nd = 0;
     if ((rc = dims_of(c, p, m->mid, &dims, &nd)) != STRATA_OK)
         return rc;
 

@@ -289,6 +289,53 @@ static int feed_seg(aggctx *ax, pass *ps, uint32_t widx, const int64_t *ts, cons
                 continue;
             }
             goto slow;
+        case QF_MIN:
+        case QF_MAX:
+        case QF_FIRST:
+        case QF_LAST: {
+            /* one candidate per segment (times increase within it), then the reducer's rule */
+            size_t best = 0;
+            if (a->n->fn == QF_LAST) {
+                best = n - 1;
+            } else if (a->n->fn != QF_FIRST) {
+                int want_max = a->n->fn == QF_MAX;
+                if (type == STG_FLOAT) {
+                    double bv = stg_val_to_f64(vals[0]);
+                    for (size_t k = 1; k < n; k++) {
+                        double x = stg_val_to_f64(vals[k]);
+                        if (want_max ? x > bv : x < bv) {
+                            bv = x;
+                            best = k;
+                        }
+                    }
+                } else if (type == STG_INT) {
+                    int64_t bv = (int64_t)vals[0];
+                    for (size_t k = 1; k < n; k++) {
+                        int64_t x = (int64_t)vals[k];
+                        if (want_max ? x > bv : x < bv) {
+                            bv = x;
+                            best = k;
+                        }
+                    }
+                } else if (type == STG_UINT || type == STG_BOOL) {
+                    uint64_t bv = vals[0];
+                    for (size_t k = 1; k < n; k++) {
+                        uint64_t x = vals[k];
+                        if (want_max ? x > bv : x < bv) {
+                            bv = x;
+                            best = k;
+                        }
+                    }
+                } else {
+                    goto slow;
+                }
+            }
+            if (qry__red_add(a->n, r, ts[best], qry__slot_val(type, vals[best], strbuf), sidx,
+                             &ax->sa) != STRATA_OK)
+                return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
+            r->n += n - 1;
+            continue;
+        }
         default:
             goto slow;
         }

@@ -379,6 +379,37 @@ static int cmp_by_value(const void *a, const void *b)
     return vcmp(x->v, y->v);
 }
 
+/* Rearrange a[0..n) so that a[k] holds the k-th smallest value (Hoare's selection). */
+static void select_kth(qry_pt *a, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        qry_val pivot = a[lo + (hi - lo) / 2].v;
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (vcmp(a[i].v, pivot) < 0)
+                i++;
+            while (vcmp(a[j].v, pivot) > 0)
+                j--;
+            if (i <= j) {
+                qry_pt t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
 static int emit1(qry_seq *out, int64_t t, qry_val v, int64_t pt, int32_t sidx)
 {
     qry_pt p = {t, v, pt, sidx};
@@ -474,11 +505,16 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
     case QF_MEDIAN: {
         if (r->np == 1)
             return emit1(out, wstart, qry_val_f(vnum(r->pts[0].v)), wstart, -1);
-        qsort(r->pts, r->np, sizeof *r->pts, cmp_by_value);
         uint32_t m = r->np / 2;
+        select_kth(r->pts, r->np, m);
         double v;
         if (r->np % 2 == 0) {
-            qry_val lo = r->pts[m - 1].v, hi = r->pts[m].v;
+            /* the largest of the lower half is the other middle value */
+            uint32_t lo_i = 0;
+            for (uint32_t i = 1; i < m; i++)
+                if (vcmp(r->pts[i].v, r->pts[lo_i].v) > 0)
+                    lo_i = i;
+            qry_val lo = r->pts[lo_i].v, hi = r->pts[m].v;
             if (lo.t == QRY_V_INT)
                 v = (double)lo.v.i + (double)(hi.v.i - lo.v.i) / 2;
             else if (lo.t == QRY_V_UINT)
@@ -516,7 +552,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
         long i = (long)floor((double)len * n->pct / 100.0 + 0.5) - 1;
         if (i < 0 || i >= len)
             return STRATA_OK;
-        qsort(r->pts, r->np, sizeof *r->pts, cmp_by_value);
+        select_kth(r->pts, r->np, (size_t)i);
         return emit1(out, keep_time ? r->pts[i].pt : wstart, r->pts[i].v, r->pts[i].pt,
                      r->pts[i].sidx);
     }

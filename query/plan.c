@@ -1189,8 +1189,9 @@ static const qry_expr *fold(comp *k, const qry_expr *e)
         if (args == NULL)
             return e;
         int all = 1, changed = 0;
-        qry_val av[2];
-        for (uint32_t i = 0; i < e->u.call.nargs; i++) {
+        qry_val av[2] = {qry_val_null(), qry_val_null()};
+        uint32_t na = e->u.call.nargs;
+        for (uint32_t i = 0; i < na && i < 2; i++) {
             args[i] = (qry_expr *)fold(k, e->u.call.args[i]);
             changed |= args[i] != e->u.call.args[i];
             if (num_lit(args[i]))

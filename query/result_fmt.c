@@ -120,6 +120,43 @@ static int try_digits(double av, int prec, char *digits, int *nd, int *pointpos)
     return 1;
 }
 
+/* Powers of ten exactly representable as doubles. */
+static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11};
+
+/*
+ * Few decimals (12.5, 0.25, 99.125): the smallest k with m = round(v * 10^k)
+ * and m / 10^k == v (IEEE division of exact operands is correctly rounded, so
+ * the decimal m * 10^-k reads back as v) gives the shortest digits. m is kept
+ * below 2^50 so that no other k-decimal neighbour can read back as v too.
+ * @return 1 when found.
+ */
+static int few_decimals(double av, char *digits, int *nd, int *pointpos)
+{
+    if (!(av >= 1e-5 && av < 1e14))
+        return 0;
+    for (int k = 1; k < (int)(sizeof p10 / sizeof p10[0]); k++) {
+        double x = av * p10[k];
+        if (x >= 1125899906842624.0) /* 2^50 */
+            return 0;
+        double m = floor(x + 0.5);
+        if (m / p10[k] != av)
+            continue;
+        char tmp[24];
+        int n = snprintf(tmp, sizeof tmp, "%.0f", m);
+        int lead = 0;
+        while (lead < n - 1 && tmp[lead] == '0')
+            lead++;
+        int kk = n;
+        while (kk > lead + 1 && tmp[kk - 1] == '0')
+            kk--;
+        memcpy(digits, tmp + lead, (size_t)(kk - lead));
+        *nd = kk - lead;
+        *pointpos = n - k - lead;
+        return 1;
+    }
+    return 0;
+}
+
 void qry__float_digits(double v, char *digits, int *nd, int *pointpos)
 {
     double av = fabs(v);
@@ -135,6 +172,8 @@ void qry__float_digits(double v, char *digits, int *nd, int *pointpos)
         *pointpos = n;
         return;
     }
+    if (few_decimals(av, digits, nd, pointpos))
+        return;
     if (av < 2.2250738585072014e-308) {
         /* subnormals have less precision than 15 digits: search upwards */
         for (int p = 1; p < 17; p++)
