@@ -10,6 +10,7 @@
  * tag values, SLIMIT/SOFFSET applied, and each group answered by the raw
  * or the aggregate executor.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,13 @@ int qry__fail(qry_ctx *c, int code, const char *fmt, ...)
 
 int qry__check_budget(qry_ctx *c)
 {
-    if (c->points_limit && c->points > c->points_limit)
+    uint64_t total = c->points;
+    if (c->points_shared) {
+        uint64_t delta = c->points - c->points_reported;
+        c->points_reported = c->points;
+        total = __atomic_add_fetch(c->points_shared, delta, __ATOMIC_RELAXED);
+    }
+    if (c->points_limit && total > c->points_limit)
         return qry__fail(c, STRATA_ELIMIT,
                          "query read more than %llu points (max-points limit); narrow the time "
                          "range or the series",
@@ -172,6 +179,130 @@ static int dims_of(qry_ctx *c, const qry_plan *p, uint32_t mid, qry_str **out, s
     *out = kl.keys;
     *n = kl.n;
     return STRATA_OK;
+}
+
+/* ---- two threads over the groups of an aggregate query ------------------------------------------ */
+
+/*
+ * The statement's thread computes and writes the even groups, a worker
+ * computes the odd ones (at most WORKER_AHEAD ahead of the writing), and
+ * every group is written in order by the statement's thread. The worker has
+ * its own context (arena, regex scratch, error); the plan, the measurement's
+ * field resolution and the groups are only read.
+ */
+#define WORKER_AHEAD 8
+
+typedef struct par {
+    qry_ctx wc;
+    strata_arena warena;
+    strata_error werr;
+    const qry_plan *p;
+    const qry_mctx *mc;
+    qry_group *groups;
+    size_t ng;
+    qry_aggres *res;
+    uint8_t *ready;
+    size_t written; /* groups written so far */
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} par;
+
+static void *par_worker(void *arg)
+{
+    par *w = arg;
+    for (size_t k = 1; k < w->ng; k += 2) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->stop && k > w->written + WORKER_AHEAD)
+            pthread_cond_wait(&w->cv, &w->mu);
+        int stop = w->stop;
+        pthread_mutex_unlock(&w->mu);
+        if (stop)
+            break;
+        strata_error_clear(&w->werr);
+        qry__agg_compute(&w->wc, w->p, w->mc, &w->groups[k], &w->res[k]);
+        strata_arena_reset(&w->warena);
+        pthread_mutex_lock(&w->mu);
+        w->ready[k] = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+    return NULL;
+}
+
+static int run_groups_parallel(qry_ctx *c, const qry_plan *p, const qry_mctx *mc,
+                               qry_group *groups, size_t ng)
+{
+    par w;
+    memset(&w, 0, sizeof w);
+    w.p = p;
+    w.mc = mc;
+    w.groups = groups;
+    w.ng = ng;
+    w.res = calloc(ng, sizeof *w.res);
+    w.ready = calloc(ng, 1);
+    uint64_t shared = c->points;
+    c->points_shared = &shared;
+    c->points_reported = c->points;
+    w.wc = *c;
+    strata_arena_init(&w.warena, 0);
+    w.wc.arena = &w.warena;
+    w.wc.err = &w.werr;
+    w.wc.rm = qry__rematch_new();
+    w.wc.res = NULL;
+    w.wc.points = 0;
+    w.wc.points_reported = 0;
+    w.wc.w = NULL;
+    int rc = STRATA_OK;
+    pthread_t th;
+    int started = 0;
+    if (w.res == NULL || w.ready == NULL || w.wc.rm == NULL) {
+        rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+        goto done;
+    }
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    started = pthread_create(&th, NULL, par_worker, &w) == 0;
+    for (size_t k = 0; k < ng && rc == STRATA_OK; k++) {
+        if (k % 2 == 0 || !started) {
+            rc = qry__agg_compute(c, p, mc, &groups[k], &w.res[k]);
+        } else {
+            pthread_mutex_lock(&w.mu);
+            while (!w.ready[k])
+                pthread_cond_wait(&w.cv, &w.mu);
+            pthread_mutex_unlock(&w.mu);
+        }
+        if (rc == STRATA_OK)
+            rc = qry__agg_write(c, p, &groups[k], &w.res[k]);
+        qry__aggres_fini(&w.res[k]);
+        pthread_mutex_lock(&w.mu);
+        w.written = k + 1;
+        pthread_cond_broadcast(&w.cv);
+        pthread_mutex_unlock(&w.mu);
+    }
+    if (started) {
+        pthread_mutex_lock(&w.mu);
+        w.stop = 1;
+        pthread_cond_broadcast(&w.cv);
+        pthread_mutex_unlock(&w.mu);
+        pthread_join(th, NULL);
+    }
+    if (started || w.res) {
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+    }
+done:
+    if (w.res)
+        for (size_t k = 0; k < ng; k++)
+            qry__aggres_fini(&w.res[k]);
+    free(w.res);
+    free(w.ready);
+    qry__re_free_all(w.wc.res);
+    qry__rematch_free(w.wc.rm);
+    strata_arena_fini(&w.warena);
+    c->points = shared > c->points ? shared : c->points;
+    c->points_shared = NULL;
+    return rc;
 }
 
 /* ---- the SELECT driver ------------------------------------------------------------------------- */
@@ -444,28 +575,38 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
     if (p->slimit > 0 && g1 - g0 > (size_t)p->slimit)
         g1 = g0 + (size_t)p->slimit;
     qry_series **sp = qry__alloc(c, ns * sizeof *sp);
-    qry_tagv *tv = qry__alloc(c, (nd ? nd : 1) * sizeof *tv);
-    if (sp == NULL || tv == NULL)
+    size_t nsel = g1 > g0 ? g1 - g0 : 0;
+    qry_group *groups = qry__alloc(c, (nsel ? nsel : 1) * sizeof *groups);
+    qry_tagv *tv = qry__alloc(c, (nsel ? nsel : 1) * (nd ? nd : 1) * sizeof *tv);
+    if (sp == NULL || groups == NULL || tv == NULL)
         return STRATA_ENOMEM;
+    size_t total_series = 0;
     for (size_t k = g0; k < g1; k++) {
         size_t gi = p->desc ? g1 - 1 - (k - g0) : k;
         size_t a = gstart[gi], b = gstart[gi + 1];
-        qry_group g;
-        g.m = m;
-        g.nseries = b - a;
-        g.series = sp + a;
+        qry_group *g = &groups[k - g0];
+        g->m = m;
+        g->nseries = b - a;
+        g->series = sp + a;
+        /* series of a group in key order (the heap merge's order) */
         for (size_t i = a; i < b; i++)
             sp[i] = ge[i].s;
-        /* series of a group in key order (the heap merge's order) */
+        qry_tagv *t = tv + (k - g0) * (nd ? nd : 1);
         for (size_t d = 0; d < nd; d++) {
-            tv[d].k = dims[d].ptr;
-            tv[d].kl = dims[d].len;
-            tv[d].v = ge[a].v[d];
-            tv[d].vl = ge[a].vl[d];
+            t[d].k = dims[d].ptr;
+            t[d].kl = dims[d].len;
+            t[d].v = ge[a].v[d];
+            t[d].vl = ge[a].vl[d];
         }
-        g.tags = tv;
-        g.ntags = nd;
-        rc = p->raw ? qry__raw_group(c, p, &mc, &g) : qry__agg_group(c, p, &mc, &g);
+        g->tags = t;
+        g->ntags = nd;
+        total_series += g->nseries;
+    }
+    if (!p->raw && c->lim && c->lim->threads >= 2 && nsel >= 4 && total_series >= 16 &&
+        c->w && c->w->fmt != QRY_WFMT_CAPTURE)
+        return run_groups_parallel(c, p, &mc, groups, nsel);
+    for (size_t k = 0; k < nsel; k++) {
+        rc = p->raw ? qry__raw_group(c, p, &mc, &groups[k]) : qry__agg_group(c, p, &mc, &groups[k]);
         if (rc != STRATA_OK)
             return rc;
     }

@@ -1090,10 +1090,8 @@ static int col_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
 
 /* ---- joining the columns and writing ----------------------------------------------------------- */
 
-static int write_rows(aggctx *ax, qry_seq *cols)
+static int write_rows(qry_ctx *c, const qry_plan *p, const qry_group *g, qry_seq *cols)
 {
-    const qry_plan *p = ax->p;
-    qry_ctx *c = ax->c;
     size_t nc = p->ncols;
     size_t *pos = calloc(nc ? nc : 1, sizeof *pos);
     qry_val *row = malloc((nc + 1) * sizeof *row);
@@ -1136,8 +1134,8 @@ static int write_rows(aggctx *ax, qry_seq *cols)
             continue;
         }
         if (!begun) {
-            rc = qry_writer_series_begin(c->w, ax->g->m->name, ax->g->m->len, ax->g->tags,
-                                         ax->g->ntags, names, lens, nc + 1);
+            rc = qry_writer_series_begin(c->w, g->m->name, g->m->len, g->tags, g->ntags, names,
+                                         lens, nc + 1);
             if (rc != STRATA_OK) {
                 rc = qry__fail(c, rc, "out of memory writing the answer");
                 goto done;
@@ -1162,10 +1160,12 @@ done:
     return rc;
 }
 
-int qry__agg_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g)
+int qry__agg_compute(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g,
+                     qry_aggres *out)
 {
     aggctx ax;
     memset(&ax, 0, sizeof ax);
+    memset(out, 0, sizeof *out);
     ax.c = c;
     ax.p = p;
     ax.mc = mc;
@@ -1195,18 +1195,49 @@ int qry__agg_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
         sel = &ax.an[0].out;
     for (size_t i = 0; i < p->ncols && rc == STRATA_OK; i++)
         rc = col_seq(&ax, p->cols[i], sel, &cols[i]);
-    if (rc == STRATA_OK)
-        rc = write_rows(&ax, cols);
 done:
-    if (cols)
-        for (size_t i = 0; i < p->ncols; i++)
-            qry__seq_fini(&cols[i]);
-    free(cols);
     if (ax.an)
         for (size_t i = 0; i < p->naggs; i++)
             qry__seq_fini(&ax.an[i].out);
     free(ax.an);
     free(ax.ext);
-    strata_arena_fini(&ax.sa);
+    out->cols = cols;
+    out->ncols = cols ? p->ncols : 0;
+    out->sa = ax.sa; /* strings of the sequences live here */
+    out->rc = rc;
+    if (rc != STRATA_OK && c->err)
+        out->err = *c->err;
+    return rc;
+}
+
+void qry__aggres_fini(qry_aggres *r)
+{
+    if (r == NULL)
+        return;
+    if (r->cols)
+        for (size_t i = 0; i < r->ncols; i++)
+            qry__seq_fini(&r->cols[i]);
+    free(r->cols);
+    strata_arena_fini(&r->sa);
+    memset(r, 0, sizeof *r);
+}
+
+int qry__agg_write(qry_ctx *c, const qry_plan *p, const qry_group *g, qry_aggres *res)
+{
+    if (res->rc != STRATA_OK) {
+        if (c->err && res->err.msg[0])
+            *c->err = res->err;
+        return res->rc;
+    }
+    return write_rows(c, p, g, res->cols);
+}
+
+int qry__agg_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g)
+{
+    qry_aggres res;
+    int rc = qry__agg_compute(c, p, mc, g, &res);
+    if (rc == STRATA_OK)
+        rc = qry__agg_write(c, p, g, &res);
+    qry__aggres_fini(&res);
     return rc;
 }

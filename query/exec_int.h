@@ -61,8 +61,10 @@ typedef struct qry_ctx {
     strata_arena *arena;   /* statement memory */
     int64_t now_ns;
     int64_t deadline_mono; /* 0: none */
-    uint64_t points;       /* points read by this statement */
+    uint64_t points;       /* points read by this statement (this thread) */
     uint64_t points_limit; /* 0: none */
+    uint64_t *points_shared; /* with a worker thread: the statement's total, atomically */
+    uint64_t points_reported;
     const char *db;        /* request's default database ("" none) */
     qry_re *res;           /* compiled regexes to free at statement end */
     int stmt_id;
@@ -482,6 +484,23 @@ int qry__exec_subquery(qry_ctx *c, const qry_select *outer);
 
 int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g);
 int qry__agg_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g);
+
+/*
+ * The aggregate executor in two halves, so that groups can be computed on a
+ * worker thread (with its own qry_ctx: arena, match scratch, error) while
+ * the statement's thread writes them in order: compute touches no writer.
+ */
+typedef struct qry_aggres {
+    struct qry_seq *cols; /* plan->ncols sequences */
+    size_t ncols;
+    strata_arena sa; /* strings the sequences point to */
+    int rc;
+    strata_error err;
+} qry_aggres;
+int qry__agg_compute(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g,
+                     qry_aggres *out);
+int qry__agg_write(qry_ctx *c, const qry_plan *p, const qry_group *g, qry_aggres *res);
+void qry__aggres_fini(qry_aggres *r);
 
 /* Window of time t: [*start, *end) as InfluxDB's IteratorOptions.Window. */
 void qry__window(const qry_plan *p, int64_t t, int64_t *start, int64_t *end);

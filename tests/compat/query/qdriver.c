@@ -16,6 +16,7 @@
  * OPTIONS are "&"-separated key=value: db, rp, epoch, pretty, chunked,
  * chunk_size, csv, method (GET/POST), params. Lines starting with '#' and
  * empty lines are skipped; requests are numbered from 1 in file order.
+ * QDRIVER_THREADS in the environment sets qry_limits.threads (default 1).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -352,7 +353,11 @@ int main(int argc, char **argv)
         int status = 0;
         const char *ctype = "";
         strata_error qerr = {0};
-        int rc = qry_api_execute(e, NULL, &r, &out, &status, &ctype, &qerr);
+        qry_limits lim;
+        memset(&lim, 0, sizeof lim);
+        const char *th = getenv("QDRIVER_THREADS");
+        lim.threads = th ? (uint32_t)atoi(th) : 1;
+        int rc = qry_api_execute(e, &lim, &r, &out, &status, &ctype, &qerr);
         char path[1024];
         snprintf(path, sizeof path, "%s/%04d.out", outdir, qno);
         FILE *of = fopen(path, "w");

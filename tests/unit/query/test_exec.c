@@ -390,6 +390,29 @@ static void chunk_statistics_match_direct_computation(void **state)
     free(b);
 }
 
+static void two_threads_give_the_same_answer(void **state)
+{
+    (void)state;
+    for (int h = 0; h < 12; h++) {
+        char tags[32];
+        snprintf(tags, sizeof tags, "host=h%02d", h);
+        for (int i = 0; i < 50; i++)
+            put("t", "m", tags, "v", 0, h * 100 + i, 1451606400 * SEC + i * 60 * SEC);
+    }
+    const char *q = "select mean(v), max(v), count(v) from m where time >= '2016-01-01T00:00:00Z' "
+                    "and time < '2016-01-01T01:00:00Z' group by time(10m), host";
+    qry_limits one = {0}, two = {0};
+    one.threads = 1;
+    two.threads = 2;
+    int st;
+    char *a = query_opts("t", q, &st, &one, NULL, 0, 0);
+    char *b = query_opts("t", q, &st, &two, NULL, 0, 0);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "\"host\":\"h11\""));
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(limits_are_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_statistics_match_direct_computation, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(two_threads_give_the_same_answer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
