@@ -340,6 +340,7 @@ static int on_message_begin(http_parser *p)
     c->route = NET_R_NONE;
     c->ep = NET_EP_OTHER;
     c->early = c->discard = c->expect_continue = c->has_body = c->gzip = c->is_head = 0;
+    c->http_minor = 1; /* until the request line says otherwise */
     c->body.len = 0;
     c->db = NULL;
     c->db_id = 0;
@@ -672,6 +673,7 @@ void net__http_on_connection(uv_stream_t *listener, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
+    c->http_minor = 1;
     c->last_ms = net__now_ms(s);
     start_reading(c);
 }

@@ -244,7 +244,7 @@ struct net_server {
     uint64_t req_seq;
     int64_t date_sec;
     char date[40];          /* "Date: ..." value, refreshed once a second */
-    net_ratelog tcp_log, udp_log, accept_log;
+    net_ratelog tcp_log, tcp_long_log, udp_log, udp_drop_log, accept_log;
     char read_buf[NET_READ_BUF];
 };
 

@@ -198,7 +198,7 @@ static void too_long(net_tcp_conn *c)
     c->fill.len = c->fill_lines_end;
     c->skipping = 1;
     uint64_t sup;
-    if (net__ratelog_ok(&s->tcp_log, net__now_ms(s), &sup))
+    if (net__ratelog_ok(&s->tcp_long_log, net__now_ms(s), &sup))
         strata_log(s->log, STRATA_LOG_WARN, "tcp",
                    "%s: dropped a line longer than %zu bytes (--tcp-max-line-bytes); %llu similar "
                    "messages suppressed",

@@ -131,7 +131,7 @@ static void drop(net_udp *u, size_t n, const char *why)
     atomic_fetch_add(&s->m.udp_dropped, 1);
     atomic_fetch_add(&s->m.udp_dropped_bytes, n);
     uint64_t sup;
-    if (net__ratelog_ok(&s->udp_log, net__now_ms(s), &sup))
+    if (net__ratelog_ok(&s->udp_drop_log, net__now_ms(s), &sup))
         strata_log(s->log, STRATA_LOG_WARN, "udp",
                    "dropped a datagram of %zu bytes: %s (%llu similar messages suppressed)", n,
                    why, (unsigned long long)sup);
