@@ -279,7 +279,8 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
         if (ck.jobs[i].sealed == NULL)
             rc = encode_head(&ck.jobs[i], &ts, &vals, &cap, err);
     if (rc == STRATA_OK) {
-        qsort(ck.jobs, ck.n, sizeof *ck.jobs, cmp_job);
+        if (ck.n > 0)
+            qsort(ck.jobs, ck.n, sizeof *ck.jobs, cmp_job);
         rc = write_all(e, &ck, seq, lsn, err);
     }
 

@@ -25,6 +25,8 @@ typedef struct del_ctx {
     uint64_t *vals;
     uint8_t *str, *out;
     size_t ts_cap, vals_cap, str_cap, out_cap;
+    uint8_t *rewrites; /* (key, u32 len, blob) records to put after a walk */
+    size_t rw_len, rw_cap;
     uint32_t *emptied; /* pairs db, part whose partitions became empty */
     size_t nemptied, cap_emptied;
     uint64_t chunks_deleted, chunks_rewritten;
@@ -103,10 +105,33 @@ static int chunk_cut(del_ctx *d, MDB_val *key, MDB_val *val, strata_error *err)
     rc = stg_chunk_encode(info.type, d->ts, d->vals, d->str, m, d->out, d->out_cap, &used, err);
     if (rc != STRATA_OK)
         return rc;
-    MDB_val nv = {used, d->out};
-    if ((rc = mdb_cursor_put(d->cur, key, &nv, MDB_CURRENT)))
-        return stg__mdb_err(rc, err, "rewriting a chunk");
+    /* Rewriting under a walking cursor is not reliable when the value changes
+     * size, so the new chunk is put once the walk is over. */
+    uint32_t len32 = (uint32_t)used;
+    if (grow((void **)&d->rewrites, &d->rw_cap, d->rw_len + STG__CKEY_LEN + 4 + used, 1))
+        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    memcpy(d->rewrites + d->rw_len, key->mv_data, STG__CKEY_LEN);
+    memcpy(d->rewrites + d->rw_len + STG__CKEY_LEN, &len32, 4);
+    memcpy(d->rewrites + d->rw_len + STG__CKEY_LEN + 4, d->out, used);
+    d->rw_len += STG__CKEY_LEN + 4 + used;
     d->chunks_rewritten++;
+    return STRATA_OK;
+}
+
+static int put_rewrites(del_ctx *d, strata_error *err)
+{
+    size_t off = 0;
+    while (off < d->rw_len) {
+        uint32_t len;
+        memcpy(&len, d->rewrites + off + STG__CKEY_LEN, 4);
+        MDB_val k = {STG__CKEY_LEN, d->rewrites + off};
+        MDB_val v = {len, d->rewrites + off + STG__CKEY_LEN + 4};
+        int rc = mdb_put(d->txn, d->e->dbi_chunks, &k, &v, 0);
+        if (rc)
+            return stg__mdb_err(rc, err, "rewriting a chunk");
+        off += STG__CKEY_LEN + 4 + len;
+    }
+    d->rw_len = 0;
     return STRATA_OK;
 }
 
@@ -132,7 +157,7 @@ static int walk_prefix(del_ctx *d, const uint8_t *prefix, size_t plen, int drop_
     }
     if (rc && rc != MDB_NOTFOUND)
         return stg__mdb_err(rc, err, "walking chunks");
-    return STRATA_OK;
+    return put_rewrites(d, err);
 }
 
 static int note_emptied(del_ctx *d, uint32_t db, uint32_t part)
@@ -335,6 +360,7 @@ out:
     free(d.vals);
     free(d.str);
     free(d.out);
+    free(d.rewrites);
     free(d.emptied);
     return rc;
 }

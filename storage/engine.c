@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "common/bytes.h"
+#include "common/clock.h"
 
 #define DEFAULT_MAP_BYTES ((size_t)1 << 40)
 

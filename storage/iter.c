@@ -404,7 +404,8 @@ int stg_iter_open(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, i
             it->srcs[i].blob = it->mem + it->srcs[i].mem_off;
     if ((rc = scan_lmdb(it, parts, nparts, it->nsrc, err)) != STRATA_OK)
         goto fail;
-    qsort(it->srcs, it->nsrc, sizeof *it->srcs, cmp_src);
+    if (it->nsrc > 1)
+        qsort(it->srcs, it->nsrc, sizeof *it->srcs, cmp_src);
     free(parts);
     *out = it;
     return STRATA_OK;

@@ -145,7 +145,8 @@ static uint32_t sort_unique(const stg_point_in *p, uint32_t n, int fields, uint3
     uint32_t m = 0;
     for (uint32_t i = 0; i < n; i++)
         order[i] = i;
-    qsort_r(order, n, sizeof *order, cmp_order, &sc);
+    if (n > 1)
+        qsort_r(order, n, sizeof *order, cmp_order, &sc);
     for (uint32_t i = 0; i < n; i++) {
         if (i + 1 < n) {
             uint32_t la, lb;
@@ -462,7 +463,7 @@ static stg__series *series_resolve(stg_batch *b, resolver *r, const raw_point *r
     if (s != NULL)
         return s;
 
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     uint64_t id;
     int rc = resolver_txn(r, 0, &txn, err), created = 0;
     if (rc != STRATA_OK)
@@ -505,7 +506,7 @@ static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, cons
     for (uint32_t i = 0; i < m->nfields; i++)
         if (m->fields[i].len == klen && memcmp(m->fields[i].name, key, klen) == 0)
             return &m->fields[i];
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     uint32_t fid;
     int rc = resolver_txn(r, 1, &txn, err);
     if (rc != STRATA_OK)

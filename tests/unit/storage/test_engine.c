@@ -592,14 +592,9 @@ static void concurrent_readers(void **state)
 /* Random writes, overwrites, late points, checkpoints, reopens and deletes against a model. */
 #define MODEL_T 3000
 #define MODEL_COLS 3
-static void random_model(void **state)
+static void random_model_seed(unsigned seed)
 {
-    (void)state;
-    unsigned seed = (unsigned)time(NULL);
-    const char *env = getenv("STRATA_SEED");
-    if (env)
-        seed = (unsigned)strtoul(env, NULL, 10);
-    print_message("random_model seed=%u (STRATA_SEED to replay)\n", seed);
+    print_message("random_model seed=%u (STRATA_SEED=%u to replay)\n", seed, seed);
     srand(seed);
     static int64_t model[MODEL_COLS][MODEL_T]; /* value, or INT64_MIN when absent */
     for (int c = 0; c < MODEL_COLS; c++)
@@ -677,6 +672,21 @@ static void random_model(void **state)
         }
     }
     stg_engine_close(e);
+}
+
+static void random_model(void **state)
+{
+    (void)state;
+    const char *env = getenv("STRATA_SEED");
+    if (env) {
+        random_model_seed((unsigned)strtoul(env, NULL, 10));
+        return;
+    }
+    for (unsigned seed = 1; seed <= 4; seed++) {
+        random_model_seed(seed);
+        rm_rf(tmpdir);
+        mkdir(tmpdir, 0700);
+    }
 }
 
 int main(void)

@@ -1,0 +1,293 @@
+/*
+ * bench/engine_bench.c: in-process write benchmark of the storage engine on
+ * TSBS-style data (bench/gen), with the baseline measured in the same run.
+ *
+ * Reports: values per second written (batches of --batch points, committed
+ * through the WAL like the server does, and the same run without the
+ * generator's own time), bytes per stored value once sealed (chunk payload
+ * alone and the whole LMDB file), the series index's size, in-memory bytes
+ * per active column, peak RSS; and, as the baseline, the raw line-protocol
+ * text and lz4 of it, in bytes per value.
+ *
+ *   build/bench/engine_bench --use-case cpu-only --scale 100 --hours 24
+ */
+#include <lmdb.h>
+#include <lz4.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/gen/gen.h"
+#include "common/clock.h"
+#include "storage/engine.h"
+
+typedef struct bench_opts {
+    gen_opts g;
+    const char *dir;
+    uint32_t batch;
+    int sync, keep;
+} bench_opts;
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: engine_bench [--use-case cpu-only|devops] [--scale HOSTS] [--hours H]\n"
+            "                    [--batch POINTS] [--sync 0|1] [--dir DIR] [--keep]\n"
+            "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
+            "and prints values/s, bytes per value on disk, memory, and the lz4 baseline.\n");
+}
+
+static int parse(int argc, char **argv, bench_opts *o)
+{
+    gen_opts_default(&o->g);
+    o->g.scale = 100;
+    o->g.end_ns = o->g.start_ns + 24ll * 3600 * 1000000000;
+    o->dir = NULL;
+    o->batch = 5000;
+    o->sync = 1;
+    o->keep = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--use-case") && v) {
+            if (gen_use_case_parse(v, &o->g.use_case) != STRATA_OK)
+                return -1;
+            i++;
+        } else if (!strcmp(a, "--scale") && v) {
+            o->g.scale = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--hours") && v) {
+            o->g.end_ns = o->g.start_ns + (int64_t)(atof(v) * 3600e9);
+            i++;
+        } else if (!strcmp(a, "--batch") && v) {
+            o->batch = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--sync") && v) {
+            o->sync = atoi(v);
+            i++;
+        } else if (!strcmp(a, "--dir") && v) {
+            o->dir = v;
+            i++;
+        } else if (!strcmp(a, "--keep")) {
+            o->keep = 1;
+        } else {
+            return -1;
+        }
+    }
+    return o->batch ? 0 : -1;
+}
+
+/* Seconds to generate the structured points alone (subtracted from the write time). */
+static double time_generation(const gen_opts *go, gen_point *pts, uint32_t batch)
+{
+    gen *g;
+    if (gen_open(go, &g, NULL) != STRATA_OK)
+        return 0;
+    int64_t t0 = strata_mono_ns();
+    while (gen_next_points(g, pts, batch) > 0)
+        ;
+    int64_t t1 = strata_mono_ns();
+    gen_close(g);
+    return (double)(t1 - t0) / 1e9;
+}
+
+/* The baseline: raw text and lz4 of it, compressed in 1 MiB blocks. */
+static void baseline(const gen_opts *go, uint64_t *raw, uint64_t *lz4)
+{
+    gen *g;
+    size_t cap = 1 << 20, used;
+    char *buf = malloc(cap), *out = malloc(LZ4_compressBound((int)cap));
+    *raw = *lz4 = 0;
+    if (buf == NULL || out == NULL || gen_open(go, &g, NULL) != STRATA_OK) {
+        free(buf);
+        free(out);
+        return;
+    }
+    while (gen_next_text(g, buf, cap, 0, &used) > 0) {
+        *raw += used;
+        *lz4 += (uint64_t)LZ4_compress_default(buf, out, (int)used, LZ4_compressBound((int)cap));
+    }
+    gen_close(g);
+    free(buf);
+    free(out);
+}
+
+typedef struct disk_use {
+    uint64_t chunk_payload, chunks, file_bytes, index_pages, chunk_pages;
+    unsigned page;
+} disk_use;
+
+static int measure_disk(const char *dir, disk_use *u)
+{
+    char path[4096];
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    MDB_stat st;
+    struct stat fs;
+
+    memset(u, 0, sizeof *u);
+    snprintf(path, sizeof path, "%s/strata.mdb/data.mdb", dir);
+    if (stat(path, &fs) == 0)
+        u->file_bytes = (uint64_t)fs.st_blocks * 512;
+    snprintf(path, sizeof path, "%s/strata.mdb", dir);
+    if (mdb_env_create(&env))
+        return -1;
+    mdb_env_set_maxdbs(env, 32);
+    if (mdb_env_open(env, path, MDB_RDONLY, 0644) ||
+        mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+        mdb_env_close(env);
+        return -1;
+    }
+    if (mdb_dbi_open(txn, "chunks", 0, &dbi) == 0 && mdb_cursor_open(txn, dbi, &cur) == 0) {
+        int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        while (rc == 0) {
+            u->chunk_payload += v.mv_size;
+            u->chunks++;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close(cur);
+        mdb_stat(txn, dbi, &st);
+        u->chunk_pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+        u->page = st.ms_psize;
+    }
+    const char *idx[] = {"idx.db", "idx.series", "idx.sovf", "idx.postings",
+                         "idx.meas", "idx.tagk",   "idx.field", "idx.tagv"};
+    for (size_t i = 0; i < sizeof idx / sizeof *idx; i++) {
+        if (mdb_dbi_open(txn, idx[i], 0, &dbi) == 0 && mdb_stat(txn, dbi, &st) == 0)
+            u->index_pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return 0;
+}
+
+static void to_input(const gen_point *gp, stg_point_in *p, stg_tag *tags, stg_field_in *fields)
+{
+    for (uint32_t t = 0; t < gp->n_tags; t++)
+        tags[t] = (stg_tag){gp->tag_keys[t].p, gp->tag_keys[t].len, gp->tag_vals[t].p,
+                            gp->tag_vals[t].len};
+    for (uint32_t f = 0; f < gp->n_fields; f++) {
+        int is_int = gp->field_types[f] == GEN_FT_INT;
+        fields[f] = (stg_field_in){gp->field_keys[f].p, gp->field_keys[f].len,
+                                   is_int ? STG_INT : STG_FLOAT,
+                                   is_int ? (uint64_t)gp->values[f].i
+                                          : stg_val_from_f64(gp->values[f].f),
+                                   NULL, 0};
+    }
+    *p = (stg_point_in){gp->name.p, gp->name.len, tags, gp->n_tags, fields, gp->n_fields,
+                        gp->ts_ns};
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    char tmp[] = "/tmp/strata-bench-XXXXXX";
+    strata_error err = {0};
+    stg_engine *e = NULL;
+    stg_batch *b = NULL;
+    gen *g = NULL;
+    uint32_t db;
+
+    if (parse(argc, argv, &o) != 0) {
+        usage();
+        return 2;
+    }
+    if (o.dir == NULL && (o.dir = mkdtemp(tmp)) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    gen_point *pts = malloc(o.batch * sizeof *pts);
+    if (pts == NULL)
+        return 1;
+    double gen_s = time_generation(&o.g, pts, o.batch);
+
+    stg_options so;
+    stg_options_default(&so);
+    so.dir = o.dir;
+    so.wal_sync = o.sync;
+    if (stg_engine_open(&so, &e, &err) != STRATA_OK ||
+        stg_db_create(e, "bench", &db, &err) != STRATA_OK ||
+        stg_batch_new(e, db, &b) != STRATA_OK || gen_open(&o.g, &g, &err) != STRATA_OK) {
+        fprintf(stderr, "engine_bench: %s\n", err.msg);
+        return 1;
+    }
+    uint64_t values = 0, points = 0;
+    int n;
+    int64_t t0 = strata_mono_ns();
+    while ((n = gen_next_points(g, pts, o.batch)) > 0) {
+        for (int i = 0; i < n; i++) {
+            stg_tag tags[GEN_MAX_TAGS];
+            stg_field_in fields[GEN_MAX_FIELDS];
+            stg_point_in p;
+            to_input(&pts[i], &p, tags, fields);
+            if (stg_batch_add(b, &p, &err) != STRATA_OK) {
+                fprintf(stderr, "engine_bench: add: %s\n", err.msg);
+                return 1;
+            }
+            values += pts[i].n_fields;
+        }
+        points += (uint64_t)n;
+        stg_write_result res;
+        if (stg_batch_commit(b, &res, &err) != STRATA_OK || res.points_rejected) {
+            fprintf(stderr, "engine_bench: commit: %s %s\n", err.msg, res.first_error);
+            return 1;
+        }
+    }
+    int64_t t1 = strata_mono_ns();
+    stg_engine_stats st;
+    stg_engine_stats_get(e, &st);
+    int64_t t2 = strata_mono_ns();
+    if (stg_engine_checkpoint(e, &err) != STRATA_OK) {
+        fprintf(stderr, "engine_bench: checkpoint: %s\n", err.msg);
+        return 1;
+    }
+    int64_t t3 = strata_mono_ns();
+    gen_close(g);
+    stg_batch_free(b);
+    stg_engine_close(e);
+
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    disk_use du;
+    measure_disk(o.dir, &du);
+    uint64_t raw, lz4;
+    baseline(&o.g, &raw, &lz4);
+
+    double write_s = (double)(t1 - t0) / 1e9, engine_s = write_s - gen_s;
+    printf("data: %s, %u hosts, %.1f h at %llds: %llu points, %llu values\n",
+           gen_use_case_name(o.g.use_case), o.g.scale,
+           (double)(o.g.end_ns - o.g.start_ns) / 3600e9,
+           (long long)(o.g.interval_ns / 1000000000), (unsigned long long)points,
+           (unsigned long long)values);
+    printf("write (wal_sync=%d, batches of %u points): %.2f s, %.2f M values/s "
+           "(engine alone, generator time %.2f s removed: %.2f M values/s)\n",
+           o.sync, o.batch, write_s, (double)values / write_s / 1e6, gen_s,
+           engine_s > 0 ? (double)values / engine_s / 1e6 : 0.0);
+    printf("final checkpoint: %.2f s\n", (double)(t3 - t2) / 1e9);
+    printf("memory: peak RSS %.1f MiB; %llu columns, heads %.0f bytes/column before the final "
+           "checkpoint\n",
+           ru.ru_maxrss / 1024.0, (unsigned long long)st.columns,
+           st.columns ? (double)st.heads_bytes / (double)st.columns : 0.0);
+    printf("disk: %llu chunks, payload %.3f bytes/value; chunk tree %.3f bytes/value; "
+           "LMDB file %.3f bytes/value; index %.1f KiB\n",
+           (unsigned long long)du.chunks, (double)du.chunk_payload / (double)values,
+           (double)du.chunk_pages * du.page / (double)values,
+           (double)du.file_bytes / (double)values, (double)du.index_pages * du.page / 1024.0);
+    printf("baseline: line protocol %.2f bytes/value, lz4 of it %.3f bytes/value "
+           "(Strata payload is %.1fx smaller than lz4)\n",
+           (double)raw / (double)values, (double)lz4 / (double)values,
+           du.chunk_payload ? (double)lz4 / (double)du.chunk_payload : 0.0);
+    if (!o.keep && o.dir == tmp) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", o.dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "engine_bench: could not remove %s\n", o.dir);
+    }
+    free(pts);
+    return 0;
+}
