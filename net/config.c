@@ -120,8 +120,6 @@ static const opt_def opts[] = {
 _Static_assert(sizeof opts / sizeof opts[0] <= sizeof(((net_config *)0)->set_by_),
                "net_config.set_by_ must have a slot per option");
 
-static const char *src_name[] = {"default", "config file", "environment", "command line"};
-
 /* ------------------------------------------------------------ value parsing */
 
 static int parse_bool(const char *s, int *out)
@@ -781,7 +779,7 @@ int net_config_load(net_config *cfg, int argc, char **argv, char **envp, strata_
 
 void net_config_usage(FILE *out, const char *prog)
 {
-    char env[64], head[96];
+    char env[64];
     fprintf(out,
             "Usage: %s [--config FILE] [flags]\n"
             "\n"
@@ -791,24 +789,25 @@ void net_config_usage(FILE *out, const char *prog)
             "config file, the default. Sizes take k/m/g, KiB/MiB/GiB or KB/MB/GB suffixes;\n"
             "durations take ms, s, m or h.\n"
             "\n"
-            "  --config FILE            config file (TOML subset)   [env STRATA_CONFIG]\n"
-            "  --help                   print this help and exit\n"
-            "  --version                print the version and exit\n",
+            "  --config FILE\n      the config file (a TOML subset, see docs/configuration.md)\n"
+            "      env STRATA_CONFIG, default none\n"
+            "  --help\n      print this help and exit\n"
+            "  --version\n      print the version and exit\n",
             prog);
     const char *last = NULL;
     for (size_t i = 0; i < NOPTS; i++) {
         const opt_def *o = &opts[i];
         if (last == NULL || strcmp(last, o->section) != 0) {
-            fprintf(out, "\n%s%s%s\n", o->section[0] ? "[" : "", o->section[0] ? o->section : "general",
-                    o->section[0] ? "]" : "");
+            if (o->section[0])
+                fprintf(out, "\n[%s]\n", o->section);
+            else
+                fprintf(out, "\ngeneral\n");
             last = o->section;
         }
         net__env_name(o->flag, env, sizeof env);
-        snprintf(head, sizeof head, "--%s%s%s", o->flag, o->arg[0] ? " " : "", o->arg);
-        fprintf(out, "  %-24s %s\n", head, o->help);
-        fprintf(out, "  %-24s [env %s; file %s%s%s%s%s; default %s]\n", "", env,
-                o->section[0] ? "[" : "", o->section, o->section[0] ? "] " : "", o->key, "",
+        fprintf(out, "  --%s%s%s\n      %s\n      env %s, file %s%s%s%s, default %s\n", o->flag,
+                o->arg[0] ? " " : "", o->arg, o->help, env, o->section[0] ? "[" : "",
+                o->section, o->section[0] ? "] " : "", o->key,
                 o->def == NULL ? "none" : (o->def[0] ? o->def : "\"\""));
     }
-    (void)src_name;
 }

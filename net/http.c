@@ -289,6 +289,8 @@ int net__http_admit(net_http_conn *c, int kind)
     if (net__gate_enter(g, &c->waiter)) {
         if (kind == NET_GATE_WRITE)
             atomic_fetch_add(&c->srv->m.writes_in_progress, 1);
+        if (c->expect_continue)
+            net__http_send_continue(c);
         return 1;
     }
     c->waiting = 1;
