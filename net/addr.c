@@ -19,16 +19,15 @@ int net__addr_parse(const char *s, struct sockaddr_storage *out, strata_error *e
     if (s[0] == '[') {
         he = strchr(s, ']');
         if (he == NULL || he[1] != ':')
-            return strata_error_set(err, STRATA_EINVAL,
-                                    "bad address \"%s\" (want [IPv6]:PORT)", s);
+            return strata_error_set(err, STRATA_EINVAL, "bad address \"%s\" (want [IPv6]:PORT)", s);
         hs = s + 1;
         colon = he + 1;
     } else {
         colon = strrchr(s, ':');
         if (colon == NULL)
-            return strata_error_set(err, STRATA_EINVAL,
-                                    "bad address \"%s\" (want HOST:PORT, e.g. 127.0.0.1:8086 or :8086)",
-                                    s);
+            return strata_error_set(
+                err, STRATA_EINVAL,
+                "bad address \"%s\" (want HOST:PORT, e.g. 127.0.0.1:8086 or :8086)", s);
         hs = s;
         he = colon;
     }

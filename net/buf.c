@@ -13,16 +13,13 @@
 
 int net_buf_reserve(net_buf *b, size_t more)
 {
-    if (more <= b->cap - b->len)
-        return STRATA_OK;
-    if (more > SIZE_MAX / 2 - b->len)
-        return STRATA_ENOMEM;
+    if (more <= b->cap - b->len) return STRATA_OK;
+    if (more > SIZE_MAX / 2 - b->len) return STRATA_ENOMEM;
     size_t need = b->len + more, ncap = b->cap ? b->cap : 4096;
     while (ncap < need)
         ncap *= 2;
     char *np = realloc(b->p, ncap);
-    if (np == NULL)
-        return STRATA_ENOMEM;
+    if (np == NULL) return STRATA_ENOMEM;
     b->p = np;
     b->cap = ncap;
     return STRATA_OK;
@@ -30,10 +27,8 @@ int net_buf_reserve(net_buf *b, size_t more)
 
 int net_buf_append(net_buf *b, const void *data, size_t n)
 {
-    if (n == 0)
-        return STRATA_OK;
-    if (net_buf_reserve(b, n) != STRATA_OK)
-        return STRATA_ENOMEM;
+    if (n == 0) return STRATA_OK;
+    if (net_buf_reserve(b, n) != STRATA_OK) return STRATA_ENOMEM;
     memcpy(b->p + b->len, data, n);
     b->len += n;
     return STRATA_OK;
@@ -51,12 +46,9 @@ int net_buf_vprintf(net_buf *b, const char *fmt, va_list ap)
     char small[256];
     int n = vsnprintf(small, sizeof small, fmt, cp);
     va_end(cp);
-    if (n < 0)
-        return STRATA_EINVAL;
-    if ((size_t)n < sizeof small)
-        return net_buf_append(b, small, (size_t)n);
-    if (net_buf_reserve(b, (size_t)n + 1) != STRATA_OK)
-        return STRATA_ENOMEM;
+    if (n < 0) return STRATA_EINVAL;
+    if ((size_t)n < sizeof small) return net_buf_append(b, small, (size_t)n);
+    if (net_buf_reserve(b, (size_t)n + 1) != STRATA_OK) return STRATA_ENOMEM;
     vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return STRATA_OK;
@@ -73,8 +65,7 @@ int net_buf_printf(net_buf *b, const char *fmt, ...)
 
 int net_buf_insert(net_buf *b, size_t at, const void *data, size_t n)
 {
-    if (net_buf_reserve(b, n) != STRATA_OK)
-        return STRATA_ENOMEM;
+    if (net_buf_reserve(b, n) != STRATA_OK) return STRATA_ENOMEM;
     memmove(b->p + at + n, b->p + at, b->len - at);
     memcpy(b->p + at, data, n);
     b->len += n;
@@ -85,22 +76,40 @@ int net_buf_json_str(net_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     /* Worst case every byte becomes \u00XX. */
-    if (n > SIZE_MAX / 6 || net_buf_reserve(b, n * 6) != STRATA_OK)
-        return STRATA_ENOMEM;
+    if (n > SIZE_MAX / 6 || net_buf_reserve(b, n * 6) != STRATA_OK) return STRATA_ENOMEM;
     char *w = b->p + b->len;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': *w++ = '\\'; *w++ = '"'; break;
-        case '\\': *w++ = '\\'; *w++ = '\\'; break;
-        case '\n': *w++ = '\\'; *w++ = 'n'; break;
-        case '\r': *w++ = '\\'; *w++ = 'r'; break;
-        case '\t': *w++ = '\\'; *w++ = 't'; break;
+        case '"':
+            *w++ = '\\';
+            *w++ = '"';
+            break;
+        case '\\':
+            *w++ = '\\';
+            *w++ = '\\';
+            break;
+        case '\n':
+            *w++ = '\\';
+            *w++ = 'n';
+            break;
+        case '\r':
+            *w++ = '\\';
+            *w++ = 'r';
+            break;
+        case '\t':
+            *w++ = '\\';
+            *w++ = 't';
+            break;
         default:
             /* Go's encoder also escapes <, > and & in HTML-safe mode. */
             if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-                *w++ = '\\'; *w++ = 'u'; *w++ = '0'; *w++ = '0';
-                *w++ = hex[c >> 4]; *w++ = hex[c & 15];
+                *w++ = '\\';
+                *w++ = 'u';
+                *w++ = '0';
+                *w++ = '0';
+                *w++ = hex[c >> 4];
+                *w++ = hex[c & 15];
             } else {
                 *w++ = (char)c;
             }
@@ -132,8 +141,7 @@ void net_buf_trim(net_buf *b, size_t keep_bytes)
 
 void net_buf_fini(net_buf *b)
 {
-    if (b == NULL)
-        return;
+    if (b == NULL) return;
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;

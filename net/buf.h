@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 typedef struct net_buf {
-    char *p;    /* NULL until the first byte; len bytes used of cap */
+    char *p; /* NULL until the first byte; len bytes used of cap */
     size_t len;
     size_t cap;
 } net_buf;

@@ -22,15 +22,15 @@
 #include "net/net_int.h"
 
 typedef enum opt_type {
-    T_STR,      /* char * */
-    T_BOOL,     /* int; needs a value */
-    T_FLAG,     /* int; "--flag" alone means true */
-    T_SIZE,     /* size_t, with unit suffixes */
-    T_U32,      /* uint32_t */
-    T_DUR,      /* int64_t milliseconds, with a unit */
-    T_LIST,     /* net_strlist */
-    T_LEVEL,    /* strata_log_level */
-    T_PREC,     /* lp_precision */
+    T_STR,   /* char * */
+    T_BOOL,  /* int; needs a value */
+    T_FLAG,  /* int; "--flag" alone means true */
+    T_SIZE,  /* size_t, with unit suffixes */
+    T_U32,   /* uint32_t */
+    T_DUR,   /* int64_t milliseconds, with a unit */
+    T_LIST,  /* net_strlist */
+    T_LEVEL, /* strata_log_level */
+    T_PREC,  /* lp_precision */
 } opt_type;
 
 enum { SRC_DEFAULT = 0, SRC_FILE = 1, SRC_ENV = 2, SRC_FLAG = 3 };
@@ -41,8 +41,8 @@ typedef struct opt_def {
     const char *key;
     opt_type type;
     size_t off;
-    const char *def;  /* default, as text; NULL for an empty list */
-    const char *arg;  /* metavariable in --help */
+    const char *def; /* default, as text; NULL for an empty list */
+    const char *arg; /* metavariable in --help */
     const char *help;
 } opt_def;
 
@@ -64,9 +64,8 @@ static const opt_def opts[] = {
      "checkpoint when sealed, unflushed chunks exceed this; 0 = engine default (64 MiB)"},
     {"checkpoint-wal-bytes", "storage", "checkpoint-wal-bytes", T_SIZE, OFF(checkpoint_wal_bytes),
      "0", "BYTES", "checkpoint when the WAL exceeds this; 0 = engine default (256 MiB)"},
-    {"checkpoint-interval", "storage", "checkpoint-interval", T_DUR,
-     OFF(checkpoint_interval_ms), "0", "DUR",
-     "checkpoint when the last one is older than this; 0 = engine default (5m)"},
+    {"checkpoint-interval", "storage", "checkpoint-interval", T_DUR, OFF(checkpoint_interval_ms),
+     "0", "DUR", "checkpoint when the last one is older than this; 0 = engine default (5m)"},
     {"db", "storage", "databases", T_LIST, OFF(databases), NULL, "NAME",
      "database to create at start (repeatable; env and file: a list)"},
     {"auto-create-db", "storage", "auto-create-db", T_FLAG, OFF(auto_create_db), "off", "",
@@ -99,16 +98,16 @@ static const opt_def opts[] = {
     {"udp-max-pending-bytes", "udp", "max-pending-bytes", T_SIZE, OFF(udp_max_pending_bytes),
      "8MiB", "BYTES", "datagrams held while the engine is busy; more are dropped and counted"},
 
-    {"max-body-bytes", "limits", "max-body-bytes", T_SIZE, OFF(max_body_bytes), "25000000",
-     "BYTES", "largest HTTP request body on the wire (413 above); 0 = no limit"},
+    {"max-body-bytes", "limits", "max-body-bytes", T_SIZE, OFF(max_body_bytes), "25000000", "BYTES",
+     "largest HTTP request body on the wire (413 above); 0 = no limit"},
     {"max-inflated-bytes", "limits", "max-inflated-bytes", T_SIZE, OFF(max_inflated_bytes),
      "256MiB", "BYTES", "largest gzip request body once inflated (413 above); 0 = no limit"},
     {"max-header-bytes", "limits", "max-header-bytes", T_SIZE, OFF(max_header_bytes), "64KiB",
      "BYTES", "largest HTTP request line plus headers (431 above)"},
     {"max-connections", "limits", "max-connections", T_U32, OFF(max_connections), "1024", "N",
      "open HTTP and TCP connections; more are accepted and closed at once"},
-    {"max-concurrent-writes", "limits", "max-concurrent-writes", T_U32,
-     OFF(max_concurrent_writes), "0", "N",
+    {"max-concurrent-writes", "limits", "max-concurrent-writes", T_U32, OFF(max_concurrent_writes),
+     "0", "N",
      "write requests being received or committed at once; others wait unread; 0 = 2 x workers"},
     {"max-concurrent-queries", "limits", "max-concurrent-queries", T_U32,
      OFF(max_concurrent_queries), "0", "N", "queries running at once; 0 = workers"},
@@ -126,10 +125,8 @@ static int parse_bool(const char *s, int *out)
 {
     static const char *yes[] = {"on", "true", "yes", "1"}, *no[] = {"off", "false", "no", "0"};
     for (int i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0)
-            return *out = 1, STRATA_OK;
-        if (strcasecmp(s, no[i]) == 0)
-            return *out = 0, STRATA_OK;
+        if (strcasecmp(s, yes[i]) == 0) return *out = 1, STRATA_OK;
+        if (strcasecmp(s, no[i]) == 0) return *out = 0, STRATA_OK;
     }
     return STRATA_EINVAL;
 }
@@ -141,11 +138,9 @@ static int parse_num_unit(const char *s, uint64_t *num, const char **unit)
     char *end;
     while (isspace((unsigned char)*s))
         s++;
-    if (!isdigit((unsigned char)*s))
-        return STRATA_EINVAL;
+    if (!isdigit((unsigned char)*s)) return STRATA_EINVAL;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno == ERANGE)
-        return STRATA_ERANGE;
+    if (errno == ERANGE) return STRATA_ERANGE;
     while (isspace((unsigned char)*end))
         end++;
     *num = v;
@@ -159,21 +154,28 @@ int net__parse_size(const char *s, size_t *out)
         const char *u;
         uint64_t m;
     } units[] = {
-        {"", 1},           {"b", 1},
-        {"k", 1ull << 10}, {"kib", 1ull << 10}, {"kb", 1000ull},
-        {"m", 1ull << 20}, {"mib", 1ull << 20}, {"mb", 1000000ull},
-        {"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1000000000ull},
-        {"t", 1ull << 40}, {"tib", 1ull << 40}, {"tb", 1000000000000ull},
+        {"", 1},
+        {"b", 1},
+        {"k", 1ull << 10},
+        {"kib", 1ull << 10},
+        {"kb", 1000ull},
+        {"m", 1ull << 20},
+        {"mib", 1ull << 20},
+        {"mb", 1000000ull},
+        {"g", 1ull << 30},
+        {"gib", 1ull << 30},
+        {"gb", 1000000000ull},
+        {"t", 1ull << 40},
+        {"tib", 1ull << 40},
+        {"tb", 1000000000000ull},
     };
     uint64_t v;
     const char *u;
     int rc = parse_num_unit(s, &v, &u);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcasecmp(u, units[i].u) == 0) {
-            if (v > SIZE_MAX / units[i].m)
-                return STRATA_ERANGE;
+            if (v > SIZE_MAX / units[i].m) return STRATA_ERANGE;
             *out = (size_t)(v * units[i].m);
             return STRATA_OK;
         }
@@ -190,14 +192,11 @@ int net__parse_duration_ms(const char *s, int64_t *out)
     uint64_t v;
     const char *u;
     int rc = parse_num_unit(s, &v, &u);
-    if (rc != STRATA_OK)
-        return rc;
-    if (*u == '\0')
-        return v == 0 ? (*out = 0, STRATA_OK) : STRATA_EINVAL;
+    if (rc != STRATA_OK) return rc;
+    if (*u == '\0') return v == 0 ? (*out = 0, STRATA_OK) : STRATA_EINVAL;
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(u, units[i].u) == 0) {
-            if (v > (uint64_t)INT64_MAX / (uint64_t)units[i].ms)
-                return STRATA_ERANGE;
+            if (v > (uint64_t)INT64_MAX / (uint64_t)units[i].ms) return STRATA_ERANGE;
             *out = (int64_t)v * units[i].ms;
             return STRATA_OK;
         }
@@ -208,12 +207,18 @@ int net__parse_duration_ms(const char *s, int64_t *out)
 const char *net_precision_name(lp_precision p)
 {
     switch (p) {
-    case LP_PREC_NS: return "ns";
-    case LP_PREC_US: return "u";
-    case LP_PREC_MS: return "ms";
-    case LP_PREC_S: return "s";
-    case LP_PREC_M: return "m";
-    case LP_PREC_H: return "h";
+    case LP_PREC_NS:
+        return "ns";
+    case LP_PREC_US:
+        return "u";
+    case LP_PREC_MS:
+        return "ms";
+    case LP_PREC_S:
+        return "s";
+    case LP_PREC_M:
+        return "m";
+    case LP_PREC_H:
+        return "h";
     }
     return "?";
 }
@@ -230,12 +235,10 @@ static void list_clear(net_strlist *l)
 static int list_add(net_strlist *l, const char *s, size_t len)
 {
     char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
-    if (nv == NULL)
-        return STRATA_ENOMEM;
+    if (nv == NULL) return STRATA_ENOMEM;
     l->v = nv;
     char *c = strndup(s, len);
-    if (c == NULL)
-        return STRATA_ENOMEM;
+    if (c == NULL) return STRATA_ENOMEM;
     l->v[l->n++] = c;
     return STRATA_OK;
 }
@@ -287,11 +290,9 @@ static int opt_set(net_config *cfg, const opt_def *o, const char *s, size_t len,
     int rc = STRATA_OK;
 
     if (o->type == T_LIST) {
-        if (cfg->set_by_[i] < at->src)
-            list_clear(field);
+        if (cfg->set_by_[i] < at->src) list_clear(field);
         cfg->set_by_[i] = (unsigned char)at->src;
-        if (len == 0)
-            return STRATA_OK; /* "" adds nothing: an empty list */
+        if (len == 0) return STRATA_OK; /* "" adds nothing: an empty list */
         if (list_add(field, s, len) != STRATA_OK)
             return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         return STRATA_OK;
@@ -299,8 +300,7 @@ static int opt_set(net_config *cfg, const opt_def *o, const char *s, size_t len,
     cfg->set_by_[i] = (unsigned char)at->src;
     if (o->type == T_STR) {
         char *c = strndup(s, len);
-        if (c == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (c == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         free(*(char **)field);
         *(char **)field = c;
         return STRATA_OK;
@@ -322,10 +322,8 @@ static int opt_set(net_config *cfg, const opt_def *o, const char *s, size_t len,
     case T_U32: {
         size_t v;
         rc = net__parse_size(val, &v);
-        if (rc == STRATA_OK && v > UINT32_MAX)
-            rc = STRATA_ERANGE;
-        if (rc == STRATA_OK)
-            *(uint32_t *)field = (uint32_t)v;
+        if (rc == STRATA_OK && v > UINT32_MAX) rc = STRATA_ERANGE;
+        if (rc == STRATA_OK) *(uint32_t *)field = (uint32_t)v;
         break;
     }
     case T_DUR:
@@ -361,8 +359,7 @@ static int opt_set(net_config *cfg, const opt_def *o, const char *s, size_t len,
 static const opt_def *opt_by_flag(const char *name, size_t len)
 {
     for (size_t i = 0; i < NOPTS; i++)
-        if (strlen(opts[i].flag) == len && memcmp(opts[i].flag, name, len) == 0)
-            return &opts[i];
+        if (strlen(opts[i].flag) == len && memcmp(opts[i].flag, name, len) == 0) return &opts[i];
     return NULL;
 }
 
@@ -382,8 +379,7 @@ int net_config_init(net_config *cfg, strata_error *err)
     memset(cfg, 0, sizeof *cfg);
     origin at = {SRC_DEFAULT, NULL, 0};
     for (size_t i = 0; i < NOPTS; i++) {
-        if (opts[i].def == NULL)
-            continue;
+        if (opts[i].def == NULL) continue;
         int rc = opt_set(cfg, &opts[i], opts[i].def, strlen(opts[i].def), &at, err);
         if (rc != STRATA_OK) {
             net_config_fini(cfg);
@@ -395,8 +391,7 @@ int net_config_init(net_config *cfg, strata_error *err)
 
 void net_config_fini(net_config *cfg)
 {
-    if (cfg == NULL)
-        return;
+    if (cfg == NULL) return;
     for (size_t i = 0; i < NOPTS; i++) {
         void *field = (char *)cfg + opts[i].off;
         if (opts[i].type == T_STR) {
@@ -435,30 +430,37 @@ static int toml_scalar(const char **pp, char *out, size_t cap, size_t *outlen)
             char c = *p++;
             if (q == '"' && c == '\\') {
                 switch (*p) {
-                case 'n': c = '\n'; break;
-                case 't': c = '\t'; break;
-                case 'r': c = '\r'; break;
-                case '"': c = '"'; break;
-                case '\\': c = '\\'; break;
-                default: return STRATA_EINVAL;
+                case 'n':
+                    c = '\n';
+                    break;
+                case 't':
+                    c = '\t';
+                    break;
+                case 'r':
+                    c = '\r';
+                    break;
+                case '"':
+                    c = '"';
+                    break;
+                case '\\':
+                    c = '\\';
+                    break;
+                default:
+                    return STRATA_EINVAL;
                 }
                 p++;
             }
-            if (n + 1 >= cap)
-                return STRATA_ELIMIT;
+            if (n + 1 >= cap) return STRATA_ELIMIT;
             out[n++] = c;
         }
-        if (*p != q)
-            return STRATA_EINVAL;
+        if (*p != q) return STRATA_EINVAL;
         p++;
     } else {
         while (*p && *p != ' ' && *p != '\t' && *p != ',' && *p != ']' && *p != '#') {
-            if (n + 1 >= cap)
-                return STRATA_ELIMIT;
+            if (n + 1 >= cap) return STRATA_ELIMIT;
             out[n++] = *p++;
         }
-        if (n == 0)
-            return STRATA_EINVAL;
+        if (n == 0) return STRATA_EINVAL;
     }
     out[n] = '\0';
     *outlen = n;
@@ -473,20 +475,16 @@ static int file_line(net_config *cfg, char *line, char *section, size_t section_
     size_t vlen;
     const char *p = skip_ws(line);
 
-    if (*p == '\0' || *p == '#')
-        return STRATA_OK;
+    if (*p == '\0' || *p == '#') return STRATA_OK;
     if (*p == '[') {
         const char *e = strchr(p, ']');
-        if (e == NULL || (size_t)(e - p - 1) >= section_cap)
-            goto syntax;
+        if (e == NULL || (size_t)(e - p - 1) >= section_cap) goto syntax;
         memcpy(section, p + 1, (size_t)(e - p - 1));
         section[e - p - 1] = '\0';
         p = skip_ws(e + 1);
-        if (*p != '\0' && *p != '#')
-            goto syntax;
+        if (*p != '\0' && *p != '#') goto syntax;
         for (size_t i = 0; i < NOPTS; i++)
-            if (strcmp(opts[i].section, section) == 0)
-                return STRATA_OK;
+            if (strcmp(opts[i].section, section) == 0) return STRATA_OK;
         return strata_error_set(err, STRATA_EINVAL, "%s:%d: unknown section [%s]", at->file,
                                 at->line, section);
     }
@@ -497,8 +495,7 @@ static int file_line(net_config *cfg, char *line, char *section, size_t section_
     if (*k == '"' || *k == '\'') /* quoted keys are not part of the subset */
         goto syntax;
     p = skip_ws(p);
-    if (*p != '=' || klen == 0)
-        goto syntax;
+    if (*p != '=' || klen == 0) goto syntax;
     p = skip_ws(p + 1);
     const opt_def *o = opt_by_key(section, k, klen);
     if (o == NULL)
@@ -507,17 +504,13 @@ static int file_line(net_config *cfg, char *line, char *section, size_t section_
                                 section[0] ? section : "the top level", section[0] ? "]" : "");
     int rc;
     if (*p == '[') {
-        if (o->type != T_LIST)
-            goto syntax;
+        if (o->type != T_LIST) goto syntax;
         /* An explicit empty array clears the list too. */
-        if ((rc = opt_set(cfg, o, "", 0, at, err)) != STRATA_OK)
-            return rc;
+        if ((rc = opt_set(cfg, o, "", 0, at, err)) != STRATA_OK) return rc;
         p = skip_ws(p + 1);
         while (*p != ']') {
-            if (toml_scalar(&p, val, sizeof val, &vlen) != STRATA_OK)
-                goto syntax;
-            if ((rc = opt_set(cfg, o, val, vlen, at, err)) != STRATA_OK)
-                return rc;
+            if (toml_scalar(&p, val, sizeof val, &vlen) != STRATA_OK) goto syntax;
+            if ((rc = opt_set(cfg, o, val, vlen, at, err)) != STRATA_OK) return rc;
             p = skip_ws(p);
             if (*p == ',')
                 p = skip_ws(p + 1);
@@ -526,27 +519,22 @@ static int file_line(net_config *cfg, char *line, char *section, size_t section_
         }
         p++;
     } else {
-        if (toml_scalar(&p, val, sizeof val, &vlen) != STRATA_OK)
-            goto syntax;
+        if (toml_scalar(&p, val, sizeof val, &vlen) != STRATA_OK) goto syntax;
         if (o->type == T_LIST) {
             /* A single string is a comma-separated list, as in the environment. */
-            if ((rc = opt_set(cfg, o, "", 0, at, err)) != STRATA_OK)
-                return rc;
+            if ((rc = opt_set(cfg, o, "", 0, at, err)) != STRATA_OK) return rc;
             for (char *s = val, *c;; s = c + 1) {
                 c = strchr(s, ',');
                 size_t n = c ? (size_t)(c - s) : strlen(s);
-                if (n && (rc = opt_set(cfg, o, s, n, at, err)) != STRATA_OK)
-                    return rc;
-                if (c == NULL)
-                    break;
+                if (n && (rc = opt_set(cfg, o, s, n, at, err)) != STRATA_OK) return rc;
+                if (c == NULL) break;
             }
         } else if ((rc = opt_set(cfg, o, val, vlen, at, err)) != STRATA_OK) {
             return rc;
         }
     }
     p = skip_ws(p);
-    if (*p != '\0' && *p != '#')
-        goto syntax;
+    if (*p != '\0' && *p != '#') goto syntax;
     return STRATA_OK;
 syntax:
     return strata_error_set(err, STRATA_EINVAL,
@@ -573,8 +561,7 @@ static int load_file(net_config *cfg, const char *path, strata_error *err)
         }
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
-        if ((rc = file_line(cfg, line, section, sizeof section, &at, err)) != STRATA_OK)
-            break;
+        if ((rc = file_line(cfg, line, section, sizeof section, &at, err)) != STRATA_OK) break;
     }
     if (rc == STRATA_OK && ferror(f))
         rc = strata_error_set(err, STRATA_EIO, "reading config file %s failed", path);
@@ -588,8 +575,7 @@ static const char *env_get(char **envp, const char *name)
 {
     size_t n = strlen(name);
     for (char **e = envp; e && *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
     return NULL;
 }
 
@@ -600,19 +586,15 @@ static int load_env(net_config *cfg, char **envp, strata_error *err)
     for (size_t i = 0; i < NOPTS; i++) {
         net__env_name(opts[i].flag, name, sizeof name);
         const char *v = env_get(envp, name);
-        if (v == NULL)
-            continue;
+        if (v == NULL) continue;
         int rc;
         if (opts[i].type == T_LIST) {
-            if ((rc = opt_set(cfg, &opts[i], "", 0, &at, err)) != STRATA_OK)
-                return rc;
+            if ((rc = opt_set(cfg, &opts[i], "", 0, &at, err)) != STRATA_OK) return rc;
             for (const char *s = v, *c;; s = c + 1) {
                 c = strchr(s, ',');
                 size_t n = c ? (size_t)(c - s) : strlen(s);
-                if (n && (rc = opt_set(cfg, &opts[i], s, n, &at, err)) != STRATA_OK)
-                    return rc;
-                if (c == NULL)
-                    break;
+                if (n && (rc = opt_set(cfg, &opts[i], s, n, &at, err)) != STRATA_OK) return rc;
+                if (c == NULL) break;
             }
         } else if ((rc = opt_set(cfg, &opts[i], v, strlen(v), &at, err)) != STRATA_OK) {
             return rc;
@@ -645,8 +627,7 @@ static int scan_meta_flags(net_config *cfg, int argc, char **argv, const char **
         } else if (strncmp(a, "--", 2) == 0 && strchr(a, '=') == NULL) {
             /* Skip the value of a flag that takes one, so "--db --config" is a db name. */
             const opt_def *o = opt_by_flag(a + 2, strlen(a + 2));
-            if (o != NULL && o->type != T_FLAG)
-                i++;
+            if (o != NULL && o->type != T_FLAG) i++;
         }
     }
     return STRATA_OK;
@@ -664,8 +645,7 @@ static int load_flags(net_config *cfg, int argc, char **argv, strata_error *err)
         const char *name = a + 2, *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         if (nlen == 6 && memcmp(name, "config", 6) == 0) {
-            if (eq == NULL)
-                i++;
+            if (eq == NULL) i++;
             continue;
         }
         const opt_def *o = opt_by_flag(name, nlen);
@@ -683,8 +663,7 @@ static int load_flags(net_config *cfg, int argc, char **argv, strata_error *err)
             v = argv[++i];
         }
         int rc = opt_set(cfg, o, v, strlen(v), &at, err);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
     }
     return STRATA_OK;
 }
@@ -712,19 +691,21 @@ static int check(net_config *cfg, strata_error *err)
         {"--udp-bind", cfg->udp_bind, cfg->udp_db, "--udp-db"},
     };
     for (size_t i = 0; i < 3; i++) {
-        if (!bind_enabled(ls[i].bind))
-            continue;
+        if (!bind_enabled(ls[i].bind)) continue;
         int rc = net__addr_parse(ls[i].bind, &ss, err);
-        if (rc != STRATA_OK)
-            return strata_error_prefix(err, "%s: ", ls[i].what);
+        if (rc != STRATA_OK) return strata_error_prefix(err, "%s: ", ls[i].what);
         if (ls[i].dbflag && (ls[i].db == NULL || ls[i].db[0] == '\0'))
-            return strata_error_set(err, STRATA_EINVAL, "%s needs %s NAME (the database its lines go to)",
-                                    ls[i].what, ls[i].dbflag);
+            return strata_error_set(err, STRATA_EINVAL,
+                                    "%s needs %s NAME (the database its lines go to)", ls[i].what,
+                                    ls[i].dbflag);
     }
     if (cfg->data_dir == NULL || cfg->data_dir[0] == '\0')
         return strata_error_set(err, STRATA_EINVAL, "--data-dir must not be empty");
-    if (cfg->max_header_bytes < 1024)
-        return strata_error_set(err, STRATA_EINVAL, "--max-header-bytes must be at least 1024");
+    if (cfg->max_header_bytes < 1024 || cfg->max_header_bytes > NET_PARSER_HEADER_MAX)
+        return strata_error_set(err, STRATA_EINVAL,
+                                "--max-header-bytes must be between 1KiB and %uKiB (the HTTP "
+                                "parser's own limit)",
+                                NET_PARSER_HEADER_MAX / 1024);
     if (cfg->tcp_max_line_bytes < 64 || cfg->tcp_max_line_bytes > LP_DEFAULT_MAX_LINE_BYTES)
         return strata_error_set(err, STRATA_EINVAL,
                                 "--tcp-max-line-bytes must be between 64 and %u",
@@ -745,32 +726,24 @@ void net_config_resolve(net_config *cfg)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->workers = n > 2 ? (uint32_t)(n > 256 ? 512 : 2 * n) : 4;
     }
-    if (cfg->max_concurrent_writes == 0)
-        cfg->max_concurrent_writes = 2 * cfg->workers;
-    if (cfg->max_concurrent_queries == 0)
-        cfg->max_concurrent_queries = cfg->workers;
+    if (cfg->max_concurrent_writes == 0) cfg->max_concurrent_writes = 2 * cfg->workers;
+    if (cfg->max_concurrent_queries == 0) cfg->max_concurrent_queries = cfg->workers;
 }
 
 int net_config_load(net_config *cfg, int argc, char **argv, char **envp, strata_error *err)
 {
     const char *path = NULL;
     int rc = scan_meta_flags(cfg, argc, argv, &path, err);
-    if (rc != STRATA_OK || cfg->show_help || cfg->show_version)
-        return rc;
-    if (path == NULL)
-        path = env_get(envp, "STRATA_CONFIG");
+    if (rc != STRATA_OK || cfg->show_help || cfg->show_version) return rc;
+    if (path == NULL) path = env_get(envp, "STRATA_CONFIG");
     if (path != NULL && path[0] != '\0') {
         if ((cfg->config_path = strdup(path)) == NULL)
             return strata_error_set(err, STRATA_ENOMEM, "out of memory");
-        if ((rc = load_file(cfg, path, err)) != STRATA_OK)
-            return rc;
+        if ((rc = load_file(cfg, path, err)) != STRATA_OK) return rc;
     }
-    if ((rc = load_env(cfg, envp, err)) != STRATA_OK)
-        return rc;
-    if ((rc = load_flags(cfg, argc, argv, err)) != STRATA_OK)
-        return rc;
-    if ((rc = check(cfg, err)) != STRATA_OK)
-        return rc;
+    if ((rc = load_env(cfg, envp, err)) != STRATA_OK) return rc;
+    if ((rc = load_flags(cfg, argc, argv, err)) != STRATA_OK) return rc;
+    if ((rc = check(cfg, err)) != STRATA_OK) return rc;
     net_config_resolve(cfg);
     return STRATA_OK;
 }
@@ -806,8 +779,8 @@ void net_config_usage(FILE *out, const char *prog)
         }
         net__env_name(o->flag, env, sizeof env);
         fprintf(out, "  --%s%s%s\n      %s\n      env %s, file %s%s%s%s, default %s\n", o->flag,
-                o->arg[0] ? " " : "", o->arg, o->help, env, o->section[0] ? "[" : "",
-                o->section, o->section[0] ? "] " : "", o->key,
+                o->arg[0] ? " " : "", o->arg, o->help, env, o->section[0] ? "[" : "", o->section,
+                o->section[0] ? "] " : "", o->key,
                 o->def == NULL ? "none" : (o->def[0] ? o->def : "\"\""));
     }
 }

@@ -50,48 +50,49 @@ typedef struct net_config {
     /* [storage] */
     char *data_dir;
     int wal_sync;
-    size_t map_bytes;            /* 0: the engine's default */
-    size_t checkpoint_bytes;     /* 0: the engine's default */
-    size_t checkpoint_wal_bytes; /* 0: the engine's default */
+    size_t map_bytes;               /* 0: the engine's default */
+    size_t checkpoint_bytes;        /* 0: the engine's default */
+    size_t checkpoint_wal_bytes;    /* 0: the engine's default */
     int64_t checkpoint_interval_ms; /* 0: the engine's default */
-    net_strlist databases;       /* created at start */
-    int auto_create_db;          /* create a database on first write instead of 404 */
+    net_strlist databases;          /* created at start */
+    int auto_create_db;             /* create a database on first write instead of 404 */
 
     /* [http] */
-    char *http_bind;             /* "" or "off": no HTTP listener */
+    char *http_bind;              /* "" or "off": no HTTP listener */
     int64_t http_idle_timeout_ms; /* 0: never */
 
     /* [tcp] */
-    char *tcp_bind;              /* "" or "off": no TCP listener */
+    char *tcp_bind; /* "" or "off": no TCP listener */
     char *tcp_db;
     lp_precision tcp_precision;
     size_t tcp_max_line_bytes;
     int64_t tcp_idle_timeout_ms; /* 0: never */
 
     /* [udp] */
-    char *udp_bind;              /* "" or "off": no UDP listener */
+    char *udp_bind; /* "" or "off": no UDP listener */
     char *udp_db;
     lp_precision udp_precision;
     size_t udp_read_buffer_bytes; /* SO_RCVBUF; 0: the OS default */
     size_t udp_max_pending_bytes; /* datagrams held while the engine is busy */
 
     /* [limits] */
-    size_t max_body_bytes;       /* request body on the wire; 0: no limit */
-    size_t max_inflated_bytes;   /* a gzip body once inflated; 0: no limit */
-    size_t max_header_bytes;     /* request line and headers */
-    uint32_t max_connections;    /* HTTP and TCP connections together */
-    uint32_t max_concurrent_writes; /* 0: 2 x workers */
+    size_t max_body_bytes;           /* request body on the wire; 0: no limit */
+    size_t max_inflated_bytes;       /* a gzip body once inflated; 0: no limit */
+    size_t max_header_bytes;         /* request line and headers */
+    uint32_t max_connections;        /* HTTP and TCP connections together */
+    uint32_t max_concurrent_writes;  /* 0: 2 x workers */
     uint32_t max_concurrent_queries; /* 0: workers */
-    uint32_t workers;            /* worker threads; 0: max(4, 2 x CPUs) */
+    uint32_t workers;                /* worker threads; 0: max(4, 2 x CPUs) */
 
     /* Set by net_config_load() when --help / --version was given. */
     int show_help, show_version;
-    char *config_path;           /* the file that was read, or NULL */
+    char *config_path; /* the file that was read, or NULL */
 
-    unsigned char set_by_[64];   /* private: which source set each option last */
+    unsigned char set_by_[64]; /* private: which source set each option last */
 } net_config;
 
-/* Fill cfg with the built-in defaults (the strings are allocated). @return STRATA_OK, STRATA_ENOMEM */
+/* Fill cfg with the built-in defaults (the strings are allocated). @return STRATA_OK, STRATA_ENOMEM
+ */
 int net_config_init(net_config *cfg, strata_error *err);
 
 /* Free what cfg owns. cfg may be NULL. */

@@ -37,22 +37,38 @@ static void conn_resume(net_http_conn *c);
 static const char *status_text(int s)
 {
     switch (s) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request URI Too Long";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Request Entity Too Large";
+    case 414:
+        return "Request URI Too Long";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
@@ -60,8 +76,7 @@ static const char *status_text(int s)
 
 static void conn_maybe_free(net_http_conn *c)
 {
-    if (!c->handle_closed || c->in_job || c->writes > 0)
-        return;
+    if (!c->handle_closed || c->in_job || c->writes > 0) return;
     net_server *s = c->srv;
     net__link_del(&c->link);
     s->nconns--;
@@ -98,11 +113,9 @@ static void release_gate(net_http_conn *c)
 
 static void conn_close(net_http_conn *c)
 {
-    if (c->closing)
-        return;
+    if (c->closing) return;
     c->closing = 1;
-    if (c->reading)
-        uv_read_stop((uv_stream_t *)&c->tcp);
+    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = 0;
     if (c->waiting) {
         net__gate_cancel(c->gate == NET_GATE_QUERY ? &c->srv->queries : &c->srv->writes,
@@ -110,8 +123,7 @@ static void conn_close(net_http_conn *c)
         c->waiting = 0;
         c->gate = NET_GATE_NONE;
     }
-    if (!c->in_job)
-        release_gate(c);
+    if (!c->in_job) release_gate(c);
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
@@ -121,10 +133,8 @@ static void finish_message(net_http_conn *c)
 {
     c->in_message = 0;
     c->message_done = 0;
-    if (c->body.cap > BODY_KEEP_BYTES)
-        net_buf_trim(&c->body, BODY_KEEP_BYTES);
-    if (c->resp.body.cap > BODY_KEEP_BYTES)
-        net_buf_trim(&c->resp.body, BODY_KEEP_BYTES);
+    if (c->body.cap > BODY_KEEP_BYTES) net_buf_trim(&c->body, BODY_KEEP_BYTES);
+    if (c->resp.body.cap > BODY_KEEP_BYTES) net_buf_trim(&c->resp.body, BODY_KEEP_BYTES);
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -141,8 +151,7 @@ static void on_write(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
-    if (req == &c->creq)
-        return; /* the 100 Continue; the request goes on */
+    if (req == &c->creq) return; /* the 100 Continue; the request goes on */
     c->resp_inflight = 0;
     c->last_ms = net__now_ms(c->srv);
     if (c->close_after) {
@@ -177,15 +186,13 @@ void net__http_send(net_http_conn *c)
         r->status = 500;
         net_response_error(r, 500, "the request was not answered");
     }
-    if (r->close || s->stopping || !http_should_keep_alive(&c->parser))
-        c->close_after = 1;
+    if (r->close || s->stopping || !http_should_keep_alive(&c->parser)) c->close_after = 1;
 
     net_buf *h = &c->head;
     h->len = 0;
     int rc = net_buf_printf(h, "HTTP/1.%d %d %s\r\n", c->http_minor ? 1 : 0, r->status,
                             status_text(r->status));
-    if (r->content_type)
-        rc |= net_buf_printf(h, "Content-Type: %s\r\n", r->content_type);
+    if (r->content_type) rc |= net_buf_printf(h, "Content-Type: %s\r\n", r->content_type);
     if (c->route != NET_R_NONE) {
         /* The headers InfluxDB's middleware puts on every API answer. */
         rc |= net_buf_printf(h,
@@ -193,8 +200,9 @@ void net__http_send(net_http_conn *c)
                              "X-Request-Id: %s\r\nX-Strata-Version: %s\r\n",
                              c->request_id, NET_INFLUX_VERSION, c->request_id, NET_STRATA_VERSION);
     } else {
-        rc |= net_buf_printf(h, "X-Content-Type-Options: nosniff\r\n"
-                                "X-Influxdb-Build: OSS\r\nX-Influxdb-Version: %s\r\n",
+        rc |= net_buf_printf(h,
+                             "X-Content-Type-Options: nosniff\r\n"
+                             "X-Influxdb-Build: OSS\r\nX-Influxdb-Version: %s\r\n",
                              NET_INFLUX_VERSION);
     }
     rc |= net_buf_append(h, r->headers.p, r->headers.len);
@@ -221,8 +229,8 @@ void net__http_send(net_http_conn *c)
     net__metrics_http(&s->m, c->ep, r->status);
     if (s->log && s->log->level <= STRATA_LOG_DEBUG)
         strata_log(s->log, STRATA_LOG_DEBUG, "http", "%s %s %s %d %zu bytes %.3f ms", c->peer,
-                   c->req.method ? c->req.method : "-", c->req.path ? c->req.path : "-",
-                   r->status, r->body.len, (double)(strata_mono_ns() - c->t_start_ns) / 1e6);
+                   c->req.method ? c->req.method : "-", c->req.path ? c->req.path : "-", r->status,
+                   r->body.len, (double)(strata_mono_ns() - c->t_start_ns) / 1e6);
     c->wreq.data = c;
     int urc = uv_write(&c->wreq, (uv_stream_t *)&c->tcp, bufs, nbufs, on_write);
     if (urc < 0) {
@@ -237,8 +245,7 @@ void net__http_send_continue(net_http_conn *c)
 {
     uv_buf_t b = uv_buf_init((char *)continue_100, sizeof continue_100 - 1);
     c->creq.data = c;
-    if (uv_write(&c->creq, (uv_stream_t *)&c->tcp, &b, 1, on_write) == 0)
-        c->writes++;
+    if (uv_write(&c->creq, (uv_stream_t *)&c->tcp, &b, 1, on_write) == 0) c->writes++;
 }
 
 /* ------------------------------------------------------------------- jobs */
@@ -274,10 +281,8 @@ static void on_granted(net_waiter *w)
 {
     net_http_conn *c = NET_CONTAINER_OF(w, net_http_conn, waiter);
     c->waiting = 0;
-    if (c->gate == NET_GATE_WRITE)
-        atomic_fetch_add(&c->srv->m.writes_in_progress, 1);
-    if (c->expect_continue)
-        net__http_send_continue(c);
+    if (c->gate == NET_GATE_WRITE) atomic_fetch_add(&c->srv->m.writes_in_progress, 1);
+    if (c->expect_continue) net__http_send_continue(c);
     conn_resume(c);
 }
 
@@ -287,10 +292,8 @@ int net__http_admit(net_http_conn *c, int kind)
     c->gate = kind;
     c->waiter.granted = on_granted;
     if (net__gate_enter(g, &c->waiter)) {
-        if (kind == NET_GATE_WRITE)
-            atomic_fetch_add(&c->srv->m.writes_in_progress, 1);
-        if (c->expect_continue)
-            net__http_send_continue(c);
+        if (kind == NET_GATE_WRITE) atomic_fetch_add(&c->srv->m.writes_in_progress, 1);
+        if (c->expect_continue) net__http_send_continue(c);
         return 1;
     }
     c->waiting = 1;
@@ -358,10 +361,8 @@ static int on_message_begin(http_parser *p)
 static int on_url(http_parser *p, const char *at, size_t len)
 {
     net_http_conn *c = p->data;
-    if (hdr_cap_exceeded(c, len))
-        return abort_with(c, 414, "Request URI Too Long");
-    if (net_buf_append(&c->hdr, at, len) != STRATA_OK)
-        return abort_with(c, 500, "out of memory");
+    if (hdr_cap_exceeded(c, len)) return abort_with(c, 414, "Request URI Too Long");
+    if (net_buf_append(&c->hdr, at, len) != STRATA_OK) return abort_with(c, 500, "out of memory");
     c->url_len += len;
     return 0;
 }
@@ -369,24 +370,20 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     net_http_conn *c = p->data;
-    if (c->headers_done)
-        return 0; /* a chunked trailer: ignored */
-    if (hdr_cap_exceeded(c, len))
-        return abort_with(c, 431, "Request Header Fields Too Large");
+    if (c->headers_done) return 0; /* a chunked trailer: ignored */
+    if (hdr_cap_exceeded(c, len)) return abort_with(c, 431, "Request Header Fields Too Large");
     if (c->nh == 0 || c->last_was_value) {
         if (c->nh == c->hcap) {
             size_t ncap = c->hcap ? 2 * c->hcap : 16;
             net_hdr_off *n = realloc(c->hoff, ncap * sizeof *n);
-            if (n == NULL)
-                return abort_with(c, 500, "out of memory");
+            if (n == NULL) return abort_with(c, 500, "out of memory");
             c->hoff = n;
             c->hcap = ncap;
         }
         c->hoff[c->nh++] = (net_hdr_off){c->hdr.len, 0, 0, 0};
         c->last_was_value = 0;
     }
-    if (net_buf_append(&c->hdr, at, len) != STRATA_OK)
-        return abort_with(c, 500, "out of memory");
+    if (net_buf_append(&c->hdr, at, len) != STRATA_OK) return abort_with(c, 500, "out of memory");
     c->hoff[c->nh - 1].name_len += len;
     return 0;
 }
@@ -394,15 +391,11 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     net_http_conn *c = p->data;
-    if (c->headers_done || c->nh == 0)
-        return 0;
-    if (hdr_cap_exceeded(c, len))
-        return abort_with(c, 431, "Request Header Fields Too Large");
+    if (c->headers_done || c->nh == 0) return 0;
+    if (hdr_cap_exceeded(c, len)) return abort_with(c, 431, "Request Header Fields Too Large");
     net_hdr_off *h = &c->hoff[c->nh - 1];
-    if (!c->last_was_value)
-        h->val_off = c->hdr.len;
-    if (net_buf_append(&c->hdr, at, len) != STRATA_OK)
-        return abort_with(c, 500, "out of memory");
+    if (!c->last_was_value) h->val_off = c->hdr.len;
+    if (net_buf_append(&c->hdr, at, len) != STRATA_OK) return abort_with(c, 500, "out of memory");
     h->val_len += len;
     c->last_was_value = 1;
     return 0;
@@ -412,8 +405,8 @@ static void make_request_id(net_http_conn *c)
 {
     net_server *s = c->srv;
     uint64_t t = (uint64_t)strata_now_ns() / 100, seq = ++s->req_seq;
-    snprintf(c->request_id, sizeof c->request_id, "%08x-%04x-%04x-%04x-%012" PRIx64,
-             (uint32_t)t, (uint32_t)(t >> 32) & 0xffff, 0x1000u | ((uint32_t)(t >> 48) & 0x0fff),
+    snprintf(c->request_id, sizeof c->request_id, "%08x-%04x-%04x-%04x-%012" PRIx64, (uint32_t)t,
+             (uint32_t)(t >> 32) & 0xffff, 0x1000u | ((uint32_t)(t >> 48) & 0x0fff),
              0x8000u | (uint32_t)(seq & 0x3fff), (uint64_t)((seq >> 14) & 0xffffffffffffull));
 }
 
@@ -428,25 +421,22 @@ static int build_request(net_http_conn *c)
     http_parser_url_init(&u);
     if (http_parser_parse_url(c->hdr.p, c->url_len, 0, &u) != 0 || !(u.field_set & (1 << UF_PATH)))
         return STRATA_EINVAL;
-    r->path = strata_arena_strndup(a, c->hdr.p + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
-    if (r->path == NULL)
-        return STRATA_ENOMEM;
+    r->path =
+        strata_arena_strndup(a, c->hdr.p + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+    if (r->path == NULL) return STRATA_ENOMEM;
     if (u.field_set & (1 << UF_QUERY)) {
         int rc = net__params_parse(a, c->hdr.p + u.field_data[UF_QUERY].off,
                                    u.field_data[UF_QUERY].len, &r->params, &r->nparams);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
     }
     r->headers = strata_arena_alloc(a, (c->nh ? c->nh : 1) * sizeof *r->headers);
-    if (r->headers == NULL)
-        return STRATA_ENOMEM;
+    if (r->headers == NULL) return STRATA_ENOMEM;
     for (size_t i = 0; i < c->nh; i++) {
         net_kv *kv = &r->headers[i];
         const net_hdr_off *h = &c->hoff[i];
         kv->key = strata_arena_strndup(a, c->hdr.p + h->name_off, h->name_len);
         kv->val = strata_arena_strndup(a, c->hdr.p + h->val_off, h->val_len);
-        if (kv->key == NULL || kv->val == NULL)
-            return STRATA_ENOMEM;
+        if (kv->key == NULL || kv->val == NULL) return STRATA_ENOMEM;
         kv->key_len = h->name_len;
         kv->val_len = h->val_len;
     }
@@ -462,18 +452,16 @@ static int on_headers_complete(http_parser *p)
     c->headers_done = 1;
     c->http_minor = p->http_major == 1 ? p->http_minor : 1;
     c->is_head = p->method == HTTP_HEAD;
-    c->has_body = (p->flags & F_CHUNKED) ||
-                  (p->content_length > 0 && p->content_length != ULLONG_MAX);
+    c->has_body =
+        (p->flags & F_CHUNKED) || (p->content_length > 0 && p->content_length != ULLONG_MAX);
     int rc = build_request(c);
-    if (rc == STRATA_EINVAL)
-        return abort_with(c, 400, "bad request URL");
-    if (rc != STRATA_OK)
-        return abort_with(c, 500, "out of memory");
+    if (rc == STRATA_EINVAL) return abort_with(c, 400, "bad request URL");
+    if (rc != STRATA_OK) return abort_with(c, 500, "out of memory");
     const char *enc = net_request_header(&c->req, "Content-Encoding");
     c->gzip = enc != NULL && strcasecmp(enc, "gzip") == 0;
     const char *exp = net_request_header(&c->req, "Expect");
-    c->expect_continue = exp != NULL && strcasecmp(exp, "100-continue") == 0 && c->has_body &&
-                         c->http_minor == 1;
+    c->expect_continue =
+        exp != NULL && strcasecmp(exp, "100-continue") == 0 && c->has_body && c->http_minor == 1;
     net__http_route(c);
     return 0;
 }
@@ -481,15 +469,14 @@ static int on_headers_complete(http_parser *p)
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     net_http_conn *c = p->data;
-    if (c->discard)
-        return 0;
+    if (c->discard) return 0;
     size_t max = c->srv->cfg->max_body_bytes;
-    if (max && c->body.len + len > max)
-        return abort_with(c, 413, "Request Entity Too Large");
-    if (c->body.len == 0 && p->content_length != ULLONG_MAX && c->body.cap < len + p->content_length)
-        net_buf_reserve(&c->body, len + p->content_length); /* one allocation when the size is known */
-    if (net_buf_append(&c->body, at, len) != STRATA_OK)
-        return abort_with(c, 500, "out of memory");
+    if (max && c->body.len + len > max) return abort_with(c, 413, "Request Entity Too Large");
+    if (c->body.len == 0 && p->content_length != ULLONG_MAX &&
+        c->body.cap < len + p->content_length)
+        net_buf_reserve(&c->body,
+                        len + p->content_length); /* one allocation when the size is known */
+    if (net_buf_append(&c->body, at, len) != STRATA_OK) return abort_with(c, 500, "out of memory");
     if (c->route == NET_R_WRITE || c->route == NET_R_WRITE_V2)
         atomic_fetch_add_explicit(&c->srv->m.bytes_received[NET_SRC_HTTP], len,
                                   memory_order_relaxed);
@@ -528,12 +515,10 @@ static const http_parser_settings settings = {
 static void feed(net_http_conn *c, const char *data, size_t len, int from_pending)
 {
     size_t n = http_parser_execute(&c->parser, &settings, data, len);
-    if (c->closing)
-        return;
+    if (c->closing) return;
     enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
     if (e == HPE_OK && n == len) {
-        if (from_pending)
-            c->pending.len = 0;
+        if (from_pending) c->pending.len = 0;
         return;
     }
     if (e == HPE_PAUSED) {
@@ -579,8 +564,7 @@ static void feed(net_http_conn *c, const char *data, size_t len, int from_pendin
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     net_http_conn *c = st->data;
-    if (nread == 0)
-        return;
+    if (nread == 0) return;
     if (nread < 0) {
         /* EOF or error. A client that half-closes after its request still
          * gets its answer: keep the connection while a job or write runs. */
@@ -600,8 +584,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void start_reading(net_http_conn *c)
 {
-    if (c->reading || c->closing)
-        return;
+    if (c->reading || c->closing) return;
     if (uv_read_start((uv_stream_t *)&c->tcp, net__alloc_cb, on_read) == 0)
         c->reading = 1;
     else
@@ -611,18 +594,15 @@ static void start_reading(net_http_conn *c)
 /* Go on after a pause: unpause, parse what is pending, then read again. */
 static void conn_resume(net_http_conn *c)
 {
-    if (c->closing)
-        return;
+    if (c->closing) return;
     http_parser_pause(&c->parser, 0);
     if (c->pending.len > 0) {
         feed(c, c->pending.p, c->pending.len, 1);
-        if (c->closing || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
-            return;
+        if (c->closing || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) return;
     }
     if (c->eof) {
         /* The client sent all it will send; an unfinished request cannot finish. */
-        if (!c->in_job && c->writes == 0)
-            conn_close(c);
+        if (!c->in_job && c->writes == 0) conn_close(c);
         return;
     }
     start_reading(c);
@@ -687,8 +667,7 @@ void net__http_shutdown(net_server *s, int force)
     for (net_link *l = s->http_conns.next, *next; l != &s->http_conns; l = next) {
         next = l->next;
         net_http_conn *c = NET_CONTAINER_OF(l, net_http_conn, link);
-        if (c->closing)
-            continue;
+        if (c->closing) continue;
         if (force || (!c->in_message && !c->in_job && c->writes == 0))
             conn_close(c);
         else
@@ -699,16 +678,14 @@ void net__http_shutdown(net_server *s, int force)
 void net__http_tick(net_server *s, int64_t now_ms)
 {
     int64_t idle = s->cfg->http_idle_timeout_ms;
-    if (idle <= 0)
-        return;
+    if (idle <= 0) return;
     for (net_link *l = s->http_conns.next, *next; l != &s->http_conns; l = next) {
         next = l->next;
         net_http_conn *c = NET_CONTAINER_OF(l, net_http_conn, link);
-        if (c->closing || c->in_job || c->waiting || c->writes > 0)
-            continue;
+        if (c->closing || c->in_job || c->waiting || c->writes > 0) continue;
         if (now_ms - c->last_ms > idle) {
-            strata_log(s->log, STRATA_LOG_DEBUG, "http", "%s: closing after %lld ms idle",
-                       c->peer, (long long)idle);
+            strata_log(s->log, STRATA_LOG_DEBUG, "http", "%s: closing after %lld ms idle", c->peer,
+                       (long long)idle);
             conn_close(c);
         }
     }

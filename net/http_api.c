@@ -50,12 +50,9 @@ const char *net_request_header(const net_request *r, const char *name)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -83,8 +80,7 @@ int net__params_parse(strata_arena *a, const char *s, size_t len, net_kv **out, 
     for (size_t i = 0; i < len; i++)
         cnt += s[i] == '&' || s[i] == ';';
     net_kv *kv = strata_arena_alloc(a, cnt * sizeof *kv);
-    if (kv == NULL)
-        return STRATA_ENOMEM;
+    if (kv == NULL) return STRATA_ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < len;) {
         size_t j = i;
@@ -95,8 +91,7 @@ int net__params_parse(strata_arena *a, const char *s, size_t len, net_kv **out, 
             size_t klen = eq ? (size_t)(eq - (s + i)) : j - i;
             size_t vlen = eq ? (size_t)(s + j - eq - 1) : 0;
             char *key = strata_arena_alloc(a, klen + 1), *val = strata_arena_alloc(a, vlen + 1);
-            if (key == NULL || val == NULL)
-                return STRATA_ENOMEM;
+            if (key == NULL || val == NULL) return STRATA_ENOMEM;
             kv[k].key = key;
             kv[k].key_len = url_decode(key, s + i, klen);
             kv[k].val = val;
@@ -118,11 +113,14 @@ int net_response_error_text(net_response *r, int status, const char *msg, size_t
     r->content_type = "application/json";
     r->body.len = 0;
     int rc = net_buf_puts(&r->headers, "X-Influxdb-Error: ");
-    /* A header cannot hold a line break; Go writes it as a space. */
-    for (size_t i = 0; rc == STRATA_OK && i < n; i++) {
+    /* A header cannot hold a line break; Go writes it as a space. The header
+     * is cut (the body is not): some clients refuse header lines over 64 KiB. */
+    size_t hn = n > NET_ERROR_HEADER_MAX ? NET_ERROR_HEADER_MAX : n;
+    for (size_t i = 0; rc == STRATA_OK && i < hn; i++) {
         char ch = msg[i] == '\n' || msg[i] == '\r' ? ' ' : msg[i];
         rc = net_buf_append(&r->headers, &ch, 1);
     }
+    if (hn < n) rc |= net_buf_puts(&r->headers, "...");
     rc |= net_buf_puts(&r->headers, "\r\n");
     rc |= net_buf_puts(&r->body, "{\"error\":\"");
     rc |= net_buf_json_str(&r->body, msg, n);
@@ -137,9 +135,9 @@ int net_response_error(net_response *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    return net_response_error_text(r, status, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+    if (n < 0) n = 0;
+    return net_response_error_text(r, status, msg,
+                                   (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 }
 
 int net_response_header(net_response *r, const char *name, const char *value)
@@ -195,8 +193,7 @@ static void db_not_found(net_http_conn *c, const char *db)
     net_buf q = {0};
     net_buf_puts(&q, "database not found: \"");
     for (const char *p = db; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            net_buf_append(&q, "\\", 1);
+        if (*p == '"' || *p == '\\') net_buf_append(&q, "\\", 1);
         net_buf_append(&q, p, 1);
     }
     net_buf_puts(&q, "\"");
@@ -225,8 +222,7 @@ static int write_params(net_http_conn *c, int v2)
             early_error(c, 400, "%s", "invalid consistency level");
             return 0;
         }
-        if (prec == NULL)
-            prec = "";
+        if (prec == NULL) prec = "";
         if (lp_precision_parse(prec, strlen(prec), &c->prec) != STRATA_OK) {
             early_error(c, 400, "invalid precision \"%s\" (use n, u, ms, s, m or h)", prec);
             return 0;
@@ -234,8 +230,7 @@ static int write_params(net_http_conn *c, int v2)
     } else {
         /* InfluxDB 1.8: bucket is "db" or "db/rp". */
         const char *bucket = net_request_param(r, "bucket");
-        if (bucket == NULL)
-            bucket = "";
+        if (bucket == NULL) bucket = "";
         const char *slash = strchr(bucket, '/');
         if (slash == NULL && bucket[0] == '\0') {
             early_error(c, 404,
@@ -297,8 +292,7 @@ static int body_too_large(net_http_conn *c)
 {
     size_t max = c->srv->cfg->max_body_bytes;
     uint64_t cl = c->parser.content_length;
-    if (max == 0 || cl == ULLONG_MAX || cl <= max)
-        return 0;
+    if (max == 0 || cl == ULLONG_MAX || cl <= max) return 0;
     net_response_error(&c->resp, 413, "%s", "Request Entity Too Large");
     c->resp.close = 1;
     net__http_early(c);
@@ -363,20 +357,17 @@ void net__http_route(net_http_conn *c)
     switch (c->route) {
     case NET_R_WRITE:
     case NET_R_WRITE_V2:
-        if (!write_params(c, c->route == NET_R_WRITE_V2) || body_too_large(c))
-            return;
+        if (!write_params(c, c->route == NET_R_WRITE_V2) || body_too_large(c)) return;
         net__http_admit(c, NET_GATE_WRITE);
         return;
     case NET_R_QUERY:
-        if (body_too_large(c))
-            return;
+        if (body_too_large(c)) return;
         net__http_admit(c, NET_GATE_QUERY);
         return;
     default:
         /* /ping, /health, /metrics, OPTIONS: any body is read and dropped. */
         c->discard = 1;
-        if (c->has_body && c->expect_continue)
-            net__http_send_continue(c);
+        if (c->has_body && c->expect_continue) net__http_send_continue(c);
         return;
     }
 }
@@ -407,8 +398,7 @@ static void write_work(net_job *j, net_worker *w)
                                        w->scratch.len) != STRATA_OK) {
         c->resp.status = 500;
     }
-    if (w->scratch.cap > NET_HTTP_MSG_MAX * 4)
-        net_buf_trim(&w->scratch, NET_HTTP_MSG_MAX);
+    if (w->scratch.cap > NET_HTTP_MSG_MAX * 4) net_buf_trim(&w->scratch, NET_HTTP_MSG_MAX);
 }
 
 static void metrics_work(net_job *j, net_worker *w)
@@ -444,8 +434,7 @@ static void query_work(net_job *j, net_worker *w)
             return;
         }
         memcpy(all, form, nform * sizeof *all);
-        if (r->nparams)
-            memcpy(all + nform, r->params, r->nparams * sizeof *all);
+        if (r->nparams) memcpy(all + nform, r->params, r->nparams * sizeof *all);
         r->params = all;
         r->nparams += nform;
     }
@@ -473,9 +462,10 @@ void net__http_dispatch(net_http_conn *c)
     case NET_R_HEALTH:
         r->status = 200;
         r->content_type = "application/json";
-        net_buf_puts(&r->body, "{\"checks\":[],\"message\":\"ready for queries and writes\","
-                               "\"name\":\"influxdb\",\"status\":\"pass\",\"version\":\"" NET_INFLUX_VERSION
-                               "\"}");
+        net_buf_puts(&r->body,
+                     "{\"checks\":[],\"message\":\"ready for queries and writes\","
+                     "\"name\":\"influxdb\",\"status\":\"pass\",\"version\":\"" NET_INFLUX_VERSION
+                     "\"}");
         net__http_send(c);
         return;
     case NET_R_OPTIONS:

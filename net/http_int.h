@@ -53,26 +53,26 @@ typedef struct net_http_conn {
 
     /* The request being received. */
     strata_arena arena;
-    net_buf hdr;           /* the URL, then header names and values */
+    net_buf hdr; /* the URL, then header names and values */
     size_t url_len;
     net_hdr_off *hoff;
     size_t nh, hcap;
     int last_was_value, headers_done;
     int route, ep;
-    int early;             /* resp was decided before the body (an error) */
-    int discard;           /* drop body bytes */
+    int early;   /* resp was decided before the body (an error) */
+    int discard; /* drop body bytes */
     int expect_continue, has_body, gzip, is_head, http_minor;
     net_buf body;
-    net_buf pending;       /* read but not parsed yet */
-    net_buf head;          /* response status line and headers */
+    net_buf pending; /* read but not parsed yet */
+    net_buf head;    /* response status line and headers */
     net_request req;
     net_response resp;
     char request_id[40];
     int64_t t_start_ns;
 
     /* /write parameters, checked on the loop. */
-    const char *db;        /* in arena */
-    uint32_t db_id;        /* 0: create on first write (auto-create) */
+    const char *db; /* in arena */
+    uint32_t db_id; /* 0: create on first write (auto-create) */
     lp_precision prec;
     net_ingest_out iout;
 } net_http_conn;
@@ -83,8 +83,8 @@ void net__http_route(net_http_conn *c);
 void net__http_dispatch(net_http_conn *c);
 
 /* http.c: the services http_api.c uses. */
-void net__http_send(net_http_conn *c);           /* write c->resp */
-void net__http_send_continue(net_http_conn *c);  /* "100 Continue" */
+void net__http_send(net_http_conn *c);          /* write c->resp */
+void net__http_send_continue(net_http_conn *c); /* "100 Continue" */
 void net__http_submit(net_http_conn *c, void (*work)(net_job *, net_worker *));
 /* Decide the response now (before the body) and, when the body is big or
  * the client waits for 100-continue, send it at once and close. */

@@ -37,11 +37,26 @@ static int go_quote(net_buf *b, const char *s)
     for (const unsigned char *p = (const unsigned char *)s; rc == STRATA_OK && *p; p++) {
         char e[4] = {'\\', 0, 0, 0};
         switch (*p) {
-        case '"': e[1] = '"'; rc = net_buf_append(b, e, 2); break;
-        case '\\': e[1] = '\\'; rc = net_buf_append(b, e, 2); break;
-        case '\n': e[1] = 'n'; rc = net_buf_append(b, e, 2); break;
-        case '\t': e[1] = 't'; rc = net_buf_append(b, e, 2); break;
-        case '\r': e[1] = 'r'; rc = net_buf_append(b, e, 2); break;
+        case '"':
+            e[1] = '"';
+            rc = net_buf_append(b, e, 2);
+            break;
+        case '\\':
+            e[1] = '\\';
+            rc = net_buf_append(b, e, 2);
+            break;
+        case '\n':
+            e[1] = 'n';
+            rc = net_buf_append(b, e, 2);
+            break;
+        case '\t':
+            e[1] = 't';
+            rc = net_buf_append(b, e, 2);
+            break;
+        case '\r':
+            e[1] = 'r';
+            rc = net_buf_append(b, e, 2);
+            break;
         default:
             if (*p < 0x20 || *p == 0x7f) {
                 char x[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
@@ -119,10 +134,8 @@ static int inflate_body(net_worker *w, const net_ingest_in *in, net_ingest_out *
             }
             room = dst->cap - dst->len;
         }
-        if (room > limit + 1 - dst->len)
-            room = limit + 1 - dst->len;
-        if (room > UINT32_MAX)
-            room = UINT32_MAX;
+        if (room > limit + 1 - dst->len) room = limit + 1 - dst->len;
+        if (room > UINT32_MAX) room = UINT32_MAX;
         zs->next_out = (Bytef *)dst->p + dst->len;
         zs->avail_out = (uInt)room;
         int zrc = inflate(zs, Z_NO_FLUSH);
@@ -137,8 +150,7 @@ static int inflate_body(net_worker *w, const net_ingest_in *in, net_ingest_out *
             in_left -= n;
         }
         if (zrc == Z_STREAM_END) {
-            if (zs->avail_in == 0 && in_left == 0)
-                return STRATA_OK;
+            if (zs->avail_in == 0 && in_left == 0) return STRATA_OK;
             /* Go's reader goes on with the next gzip member. */
             if (zs->avail_in >= 2 && (zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)) {
                 set_msg(out, msg, 400, "gzip: invalid header");
@@ -147,14 +159,12 @@ static int inflate_body(net_worker *w, const net_ingest_in *in, net_ingest_out *
             inflateReset(zs);
             continue;
         }
-        if (zrc == Z_OK)
-            continue;
+        if (zrc == Z_OK) continue;
         if (zrc == Z_BUF_ERROR && zs->avail_in == 0) {
             set_msg(out, msg, 400, "unexpected EOF");
             return STRATA_EINVAL;
         }
-        if (zrc == Z_BUF_ERROR)
-            continue; /* no room was left: the loop grows dst */
+        if (zrc == Z_BUF_ERROR) continue; /* no room was left: the loop grows dst */
         if (zrc == Z_DATA_ERROR) {
             if (zs->msg && strstr(zs->msg, "check") != NULL) {
                 set_msg(out, msg, 400, "gzip: invalid checksum");
@@ -175,14 +185,12 @@ static int inflate_body(net_worker *w, const net_ingest_in *in, net_ingest_out *
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return STRATA_OK;
+    if (need <= *cap) return STRATA_OK;
     size_t ncap = *cap ? *cap : 16;
     while (ncap < need)
         ncap *= 2;
     void *n = realloc(*arr, ncap * elem);
-    if (n == NULL)
-        return STRATA_ENOMEM;
+    if (n == NULL) return STRATA_ENOMEM;
     *arr = n;
     *cap = ncap;
     return STRATA_OK;
@@ -210,10 +218,18 @@ static int add_point(net_worker *w, const lp_point *pt, strata_error *err)
         f->str = NULL;
         f->str_len = 0;
         switch (lf->type) {
-        case LP_FLOAT: f->val = stg_val_from_f64(lf->v.f); break;
-        case LP_INT: f->val = (uint64_t)lf->v.i; break;
-        case LP_UINT: f->val = lf->v.u; break;
-        case LP_BOOL: f->val = lf->v.b ? 1 : 0; break;
+        case LP_FLOAT:
+            f->val = stg_val_from_f64(lf->v.f);
+            break;
+        case LP_INT:
+            f->val = (uint64_t)lf->v.i;
+            break;
+        case LP_UINT:
+            f->val = lf->v.u;
+            break;
+        case LP_BOOL:
+            f->val = lf->v.b ? 1 : 0;
+            break;
         case LP_STRING:
             f->val = 0;
             f->str = lf->v.s.p;
@@ -238,8 +254,8 @@ typedef struct ingest_state {
     const net_ingest_in *in;
     net_ingest_out *out;
     net_buf *msg;
-    uint64_t added;    /* points accepted by stg_batch_add */
-    uint64_t omitted;  /* bad lines whose message did not fit */
+    uint64_t added;   /* points accepted by stg_batch_add */
+    uint64_t omitted; /* bad lines whose message did not fit */
     int have_reject;
     char reject[STRATA_ERRMSG_MAX]; /* the first refusal's text */
     int fatal;
@@ -247,8 +263,7 @@ typedef struct ingest_state {
 
 static void note_reject(ingest_state *st, const char *why)
 {
-    if (st->have_reject)
-        return;
+    if (st->have_reject) return;
     st->have_reject = 1;
     snprintf(st->reject, sizeof st->reject, "%s", why);
 }
@@ -273,8 +288,7 @@ static void note_bad_line(ingest_state *st, const lp_point *pt)
         st->omitted++;
         return;
     }
-    if (sep)
-        msg->p[msg->len] = '\n';
+    if (sep) msg->p[msg->len] = '\n';
     msg->len += sep + (n > room ? room : n);
 }
 
@@ -301,8 +315,7 @@ static int commit(ingest_state *st)
     }
     st->out->points_ok += res.points_written;
     st->out->points_rejected += res.points_rejected;
-    if (res.points_rejected)
-        note_reject(st, res.first_error);
+    if (res.points_rejected) note_reject(st, res.first_error);
     return STRATA_OK;
 }
 
@@ -315,8 +328,7 @@ static int parse_segment(ingest_state *st, const char *buf, size_t len, int64_t 
     lp_parser_reset(w->lp, buf, len, now_ns);
     for (;;) {
         int rc = lp_parser_next(w->lp, &pt);
-        if (rc == 0)
-            return STRATA_OK;
+        if (rc == 0) return STRATA_OK;
         if (rc < 0) {
             st->out->lines_bad++;
             note_bad_line(st, &pt);
@@ -368,11 +380,9 @@ static int resolve_db(net_worker *w, const net_ingest_in *in, uint32_t *db, net_
     strata_error err;
     strata_error_clear(&err);
     *db = in->db_id;
-    if (*db != 0)
-        return STRATA_OK;
+    if (*db != 0) return STRATA_OK;
     int rc = stg_db_lookup(s->eng, in->db, db);
-    if (rc == STRATA_OK)
-        return STRATA_OK;
+    if (rc == STRATA_OK) return STRATA_OK;
     if (rc != STRATA_ENOTFOUND) {
         set_msg(out, msg, 500, strata_strerror(rc));
         return rc;
@@ -383,7 +393,8 @@ static int resolve_db(net_worker *w, const net_ingest_in *in, uint32_t *db, net_
     }
     rc = stg_db_create(s->eng, in->db, db, &err);
     if (rc != STRATA_OK) {
-        set_msg(out, msg, rc == STRATA_EINVAL ? 400 : 500, err.msg[0] ? err.msg : strata_strerror(rc));
+        set_msg(out, msg, rc == STRATA_EINVAL ? 400 : 500,
+                err.msg[0] ? err.msg : strata_strerror(rc));
         return rc;
     }
     strata_log(s->log, STRATA_LOG_INFO, "write", "created database \"%s\" on its first write",
@@ -404,16 +415,13 @@ void net__ingest(net_worker *w, const net_ingest_in *in, net_ingest_out *out, ne
     msg->len = 0;
     atomic_fetch_add_explicit(&s->m.batches[in->src], 1, memory_order_relaxed);
 
-    if (resolve_db(w, in, &db, out, msg) != STRATA_OK)
-        return;
+    if (resolve_db(w, in, &db, out, msg) != STRATA_OK) return;
     if (in->gzip) {
-        if (inflate_body(w, in, out, msg) != STRATA_OK)
-            goto done;
+        if (inflate_body(w, in, out, msg) != STRATA_OK) goto done;
         body = w->inflated.p;
         len = w->inflated.len;
     }
-    if (worker_ready(w, db, out, msg) != STRATA_OK)
-        goto done;
+    if (worker_ready(w, db, out, msg) != STRATA_OK) goto done;
     lp_parser_set_precision(w->lp, in->prec);
 
     /* InfluxDB gives every line without a timestamp the same time: the request's. */
@@ -427,16 +435,13 @@ void net__ingest(net_worker *w, const net_ingest_in *in, net_ingest_out *out, ne
             uint32_t n;
             memcpy(&n, body + off, 4);
             off += 4;
-            if (n > len - off)
-                break; /* cannot happen: udp.c frames them */
+            if (n > len - off) break; /* cannot happen: udp.c frames them */
             rc = parse_segment(&st, body + off, n, now_ns);
             off += n;
         }
     }
-    if (rc == STRATA_OK && stg_batch_count(w->batch) > 0)
-        rc = commit(&st);
-    if (st.fatal)
-        goto done;
+    if (rc == STRATA_OK && stg_batch_count(w->batch) > 0) rc = commit(&st);
+    if (st.fatal) goto done;
 
     if (st.have_reject) {
         /* Engine refusals win over parse errors, as in InfluxDB. */
@@ -455,12 +460,10 @@ void net__ingest(net_worker *w, const net_ingest_in *in, net_ingest_out *out, ne
         out->status = 400;
     }
 done:
-    if (w->inflated.cap > INFLATE_KEEP_BYTES)
-        net_buf_trim(&w->inflated, INFLATE_KEEP_BYTES);
+    if (w->inflated.cap > INFLATE_KEEP_BYTES) net_buf_trim(&w->inflated, INFLATE_KEEP_BYTES);
     if (w->batch != NULL && stg_batch_count(w->batch) > 0)
         stg_batch_reset(w->batch, db); /* after an error: forget what was not committed */
-    atomic_fetch_add_explicit(&s->m.points_written[in->src], out->points_ok,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->m.points_written[in->src], out->points_ok, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->m.points_rejected[in->src], out->points_rejected,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&s->m.lines_bad[in->src], out->lines_bad, memory_order_relaxed);
@@ -477,8 +480,7 @@ void net__ingest_worker_fini(net_worker *w)
     w->tags = NULL;
     w->fields = NULL;
     w->tags_cap = w->fields_cap = 0;
-    if (w->zs_ready)
-        inflateEnd(&w->zs);
+    if (w->zs_ready) inflateEnd(&w->zs);
     w->zs_ready = 0;
     net_buf_fini(&w->inflated);
     net_buf_fini(&w->scratch);

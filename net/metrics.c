@@ -12,8 +12,8 @@
 static const int status_codes[NET_ST_N] = {NET_STATUS_LIST};
 static const uint64_t lat_bounds_us[NET_LAT_N] = {NET_LAT_BOUNDS_US};
 static const char *src_names[NET_SRC_N] = {"http", "tcp", "udp"};
-static const char *ep_names[NET_EP_N] = {"write", "api_v2_write", "query", "ping",
-                                         "health", "metrics", "other"};
+static const char *ep_names[NET_EP_N] = {"write",  "api_v2_write", "query", "ping",
+                                         "health", "metrics",      "other"};
 
 #define LOAD(x) ((uint64_t)atomic_load_explicit(&(x), memory_order_relaxed))
 #define ADD(x, v) atomic_fetch_add_explicit(&(x), (v), memory_order_relaxed)
@@ -27,8 +27,7 @@ void net__metrics_commit(net_metrics *m, int64_t dur_ns, int ok)
     ADD(m->commit_lat[b], 1);
     ADD(m->commit_count, 1);
     ADD(m->commit_sum_us, us);
-    if (!ok)
-        ADD(m->commit_errors, 1);
+    if (!ok) ADD(m->commit_errors, 1);
 }
 
 void net__metrics_http(net_metrics *m, int ep, int status)
@@ -36,8 +35,7 @@ void net__metrics_http(net_metrics *m, int ep, int status)
     int i = 0;
     while (i < NET_ST_N && status_codes[i] != status)
         i++;
-    if (ep < 0 || ep >= NET_EP_N)
-        ep = NET_EP_OTHER;
+    if (ep < 0 || ep >= NET_EP_N) ep = NET_EP_OTHER;
     ADD(m->http_requests[ep][i], 1);
 }
 
@@ -80,14 +78,15 @@ int net__metrics_render(net_metrics *m, stg_engine *eng, net_buf *o)
     for (int e = 0; e < NET_EP_N; e++) {
         for (int s = 0; s <= NET_ST_N; s++) {
             uint64_t v = LOAD(m->http_requests[e][s]);
-            if (v == 0)
-                continue;
+            if (v == 0) continue;
             if (s < NET_ST_N)
-                rc |= net_buf_printf(o, "strata_http_requests_total{endpoint=\"%s\",code=\"%d\"} %" PRIu64 "\n",
-                                     ep_names[e], status_codes[s], v);
+                rc |= net_buf_printf(
+                    o, "strata_http_requests_total{endpoint=\"%s\",code=\"%d\"} %" PRIu64 "\n",
+                    ep_names[e], status_codes[s], v);
             else
-                rc |= net_buf_printf(o, "strata_http_requests_total{endpoint=\"%s\",code=\"other\"} %" PRIu64 "\n",
-                                     ep_names[e], v);
+                rc |= net_buf_printf(
+                    o, "strata_http_requests_total{endpoint=\"%s\",code=\"other\"} %" PRIu64 "\n",
+                    ep_names[e], v);
         }
     }
     rc |= one(o, "strata_udp_datagrams_received_total", "counter", "UDP datagrams received.",
@@ -124,7 +123,8 @@ int net__metrics_render(net_metrics *m, stg_engine *eng, net_buf *o)
                              (double)lat_bounds_us[b] / 1e6, cum);
     }
     cum += LOAD(m->commit_lat[NET_LAT_N]);
-    rc |= net_buf_printf(o, "strata_commit_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+    rc |=
+        net_buf_printf(o, "strata_commit_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
     rc |= net_buf_printf(o, "strata_commit_duration_seconds_sum %.6f\n",
                          (double)LOAD(m->commit_sum_us) / 1e6);
     rc |= net_buf_printf(o, "strata_commit_duration_seconds_count %" PRIu64 "\n",
@@ -135,12 +135,13 @@ int net__metrics_render(net_metrics *m, stg_engine *eng, net_buf *o)
     if (eng != NULL) {
         stg_engine_stats st;
         stg_engine_stats_get(eng, &st);
-        rc |= one(o, "strata_engine_points_written_total", "counter",
-                  "Points the engine stored (all sources, WAL replay excluded).", st.points_written);
-        rc |= one(o, "strata_values_written_total", "counter",
-                  "Field values the engine stored.", st.values_written);
-        rc |= one(o, "strata_engine_points_rejected_total", "counter",
-                  "Points the engine refused.", st.points_rejected);
+        rc |=
+            one(o, "strata_engine_points_written_total", "counter",
+                "Points the engine stored (all sources, WAL replay excluded).", st.points_written);
+        rc |= one(o, "strata_values_written_total", "counter", "Field values the engine stored.",
+                  st.values_written);
+        rc |= one(o, "strata_engine_points_rejected_total", "counter", "Points the engine refused.",
+                  st.points_rejected);
         rc |= one(o, "strata_engine_columns", "gauge", "Columns (series x field) in memory.",
                   st.columns);
         rc |= one(o, "strata_engine_series_cached", "gauge", "Series in the writer cache.",

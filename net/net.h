@@ -18,6 +18,9 @@
  * requests in progress (or force-closes them after shutdown-timeout),
  * waits for the workers and returns; net_server_close() closes the engine,
  * which checkpoints.
+ *
+ * The process must ignore SIGPIPE (tools/stratad.c does): a client that
+ * disconnects while its answer is written must not kill the server.
  */
 #ifndef STRATA_NET_NET_H
 #define STRATA_NET_NET_H

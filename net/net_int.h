@@ -45,6 +45,12 @@
 /* Most bytes of bad-line messages kept for one HTTP answer. */
 #define NET_HTTP_MSG_MAX (64u * 1024u)
 
+/* Longest X-Influxdb-Error header value; the JSON body keeps the whole message. */
+#define NET_ERROR_HEADER_MAX 8192u
+
+/* Largest request head http_parser accepts (its compiled-in HTTP_MAX_HEADER_SIZE). */
+#define NET_PARSER_HEADER_MAX (80u * 1024u)
+
 /* Most bytes of bad-line messages kept for one TCP/UDP log line. */
 #define NET_LOG_MSG_MAX 512u
 
@@ -71,8 +77,9 @@ enum net_ep {
 enum { NET_ST_N = 13 };
 
 /* Commit latency histogram bounds, in microseconds (+Inf is implied). */
-#define NET_LAT_BOUNDS_US 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, \
-                          500000, 1000000, 2500000, 5000000, 10000000
+#define NET_LAT_BOUNDS_US                                                                          \
+    250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,     \
+        5000000, 10000000
 enum { NET_LAT_N = 15 };
 
 typedef struct net_metrics {
@@ -136,8 +143,7 @@ typedef struct net_pool {
     uv_async_t *wake; /* signalled when a job finishes */
 } net_pool;
 
-int net__pool_start(net_pool *p, net_server *srv, uint32_t n, uv_async_t *wake,
-                    strata_error *err);
+int net__pool_start(net_pool *p, net_server *srv, uint32_t n, uv_async_t *wake, strata_error *err);
 /* Queue a job (loop thread). */
 void net__pool_submit(net_pool *p, net_job *j);
 /* Run the done() callbacks of finished jobs (loop thread, from the async). */
@@ -148,12 +154,12 @@ void net__pool_stop(net_pool *p);
 /* ---------------------------------------------------------------- ingest */
 
 typedef struct net_ingest_in {
-    int src;             /* NET_SRC_* */
-    const char *db;      /* name, NUL-terminated */
-    uint32_t db_id;      /* 0: unknown at admission (created here if auto_create) */
+    int src;        /* NET_SRC_* */
+    const char *db; /* name, NUL-terminated */
+    uint32_t db_id; /* 0: unknown at admission (created here if auto_create) */
     int auto_create;
     lp_precision prec;
-    const char *body;    /* borrowed for the call */
+    const char *body; /* borrowed for the call */
     size_t len;
     int gzip;            /* body is gzip (HTTP Content-Encoding) */
     int framed;          /* body is a series of [u32 length][datagram] (UDP) */
@@ -243,7 +249,7 @@ struct net_server {
     int64_t stop_deadline_ms;
     uint64_t req_seq;
     int64_t date_sec;
-    char date[40];          /* "Date: ..." value, refreshed once a second */
+    char date[40]; /* "Date: ..." value, refreshed once a second */
     net_ratelog tcp_log, tcp_long_log, udp_log, udp_drop_log, accept_log;
     char read_buf[NET_READ_BUF];
 };

@@ -26,12 +26,10 @@ static void *worker_main(void *arg)
     for (;;) {
         while (p->head == NULL && !p->stop)
             pthread_cond_wait(&p->cv, &p->mu);
-        if (p->head == NULL)
-            break; /* stop, and nothing left to do */
+        if (p->head == NULL) break; /* stop, and nothing left to do */
         net_job *j = p->head;
         p->head = j->next;
-        if (p->head == NULL)
-            p->tail = NULL;
+        if (p->head == NULL) p->tail = NULL;
         pthread_mutex_unlock(&p->mu);
 
         j->work(j, w);
@@ -49,8 +47,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int net__pool_start(net_pool *p, net_server *srv, uint32_t n, uv_async_t *wake,
-                    strata_error *err)
+int net__pool_start(net_pool *p, net_server *srv, uint32_t n, uv_async_t *wake, strata_error *err)
 {
     memset(p, 0, sizeof *p);
     if (pthread_mutex_init(&p->mu, NULL) != 0)
@@ -110,8 +107,7 @@ void net__pool_drain(net_pool *p)
 
 void net__pool_stop(net_pool *p)
 {
-    if (p->wake == NULL)
-        return; /* never started */
+    if (p->wake == NULL) return; /* never started */
     pthread_mutex_lock(&p->mu);
     p->stop = 1;
     pthread_cond_broadcast(&p->cv);

@@ -35,10 +35,8 @@ static int keyword(const char **pp, const char *end, const char *kw)
 {
     size_t n = strlen(kw);
     const char *p = skip_ws(*pp, end);
-    if ((size_t)(end - p) < n || strncasecmp(p, kw, n) != 0)
-        return 0;
-    if (p + n < end && (isalnum((unsigned char)p[n]) || p[n] == '_'))
-        return 0;
+    if ((size_t)(end - p) < n || strncasecmp(p, kw, n) != 0) return 0;
+    if (p + n < end && (isalnum((unsigned char)p[n]) || p[n] == '_')) return 0;
     *pp = p + n;
     return 1;
 }
@@ -50,15 +48,12 @@ static int ident(const char **pp, const char *end, strata_arena *a, char **out, 
     if (p < end && *p == '"') {
         char *buf = strata_arena_alloc(a, (size_t)(end - p));
         size_t n = 0;
-        if (buf == NULL)
-            return 0;
+        if (buf == NULL) return 0;
         for (p++; p < end && *p != '"'; p++) {
-            if (*p == '\\' && p + 1 < end)
-                p++;
+            if (*p == '\\' && p + 1 < end) p++;
             buf[n++] = *p;
         }
-        if (p >= end || n == 0)
-            return 0;
+        if (p >= end || n == 0) return 0;
         buf[n] = '\0';
         *out = buf;
         *len = n;
@@ -66,8 +61,7 @@ static int ident(const char **pp, const char *end, strata_arena *a, char **out, 
         return 1;
     }
     const char *s = p;
-    if (p >= end || !(isalpha((unsigned char)*p) || *p == '_'))
-        return 0;
+    if (p >= end || !(isalpha((unsigned char)*p) || *p == '_')) return 0;
     while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
         p++;
     *out = strata_arena_strndup(a, s, (size_t)(p - s));
@@ -83,14 +77,12 @@ static int parse(const char *q, strata_arena *a, stmt *out, int cap)
     int n = 0;
     for (;;) {
         p = skip_ws(p, end);
-        if (p == end)
-            return n;
+        if (p == end) return n;
         if (*p == ';') {
             p++;
             continue;
         }
-        if (n == cap)
-            return -1;
+        if (n == cap) return -1;
         const char *start = p;
         if (keyword(&p, end, "SHOW") && keyword(&p, end, "DATABASES")) {
             out[n++] = (stmt){ST_SHOW_DBS, NULL, 0};
@@ -103,8 +95,7 @@ static int parse(const char *q, strata_arena *a, stmt *out, int cap)
             out[n++] = s;
         }
         p = skip_ws(p, end);
-        if (p != end && *p != ';')
-            return -1;
+        if (p != end && *p != ';') return -1;
     }
 }
 
@@ -120,8 +111,7 @@ static void quote_ident(net_buf *b, const char *s, size_t n)
     }
     net_buf_append(b, "\"", 1);
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"' || s[i] == '\\')
-            net_buf_append(b, "\\", 1);
+        if (s[i] == '"' || s[i] == '\\') net_buf_append(b, "\\", 1);
         net_buf_append(b, &s[i], 1);
     }
     net_buf_append(b, "\"", 1);
@@ -161,9 +151,10 @@ void net_query_handle(const net_query_ctx *ctx, const net_request *req, net_resp
         return;
     }
     if (n == 0) {
-        net_response_error(resp, 400, "error parsing query: found EOF, expected SELECT, DELETE, "
-                                      "SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, "
-                                      "KILL at line 1, char %zu",
+        net_response_error(resp, 400,
+                           "error parsing query: found EOF, expected SELECT, DELETE, "
+                           "SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, "
+                           "KILL at line 1, char %zu",
                            strlen(q) + 1);
         return;
     }
@@ -195,8 +186,7 @@ void net_query_handle(const net_query_ctx *ctx, const net_request *req, net_resp
             net_buf_puts(b, ",\"series\":[{\"name\":\"databases\",\"columns\":[\"name\"]");
             strata_error_clear(&err);
             stg_db_list(ctx->engine, list_one, &l, &err);
-            if (l.n)
-                net_buf_puts(b, "]");
+            if (l.n) net_buf_puts(b, "]");
             net_buf_puts(b, "}]");
         }
         net_buf_puts(b, "}");

@@ -17,7 +17,7 @@
 
 /* What a query may use; all borrowed, valid for the call. */
 typedef struct net_query_ctx {
-    stg_engine *engine;     /* thread-safe */
+    stg_engine *engine; /* thread-safe */
     const net_config *cfg;
     const strata_logger *log;
 } net_query_ctx;

@@ -30,11 +30,11 @@ typedef struct net_request {
     net_kv *params;         /* URL query parameters, then (POST with a form body)
                                form parameters; decoded */
     size_t nparams;
-    net_kv *headers;        /* in arrival order; names as sent */
+    net_kv *headers; /* in arrival order; names as sent */
     size_t nheaders;
-    const char *body;       /* the raw request body (not inflated), may be NULL */
+    const char *body; /* the raw request body (not inflated), may be NULL */
     size_t body_len;
-    strata_arena *arena;    /* per-request memory: lives until the response is sent */
+    strata_arena *arena; /* per-request memory: lives until the response is sent */
 } net_request;
 
 /*
@@ -52,7 +52,7 @@ typedef struct net_response {
     const char *content_type; /* static string, or NULL for none */
     net_buf headers;          /* extra "Name: value\r\n" lines */
     net_buf body;
-    int close;                /* close the connection after this response */
+    int close; /* close the connection after this response */
 } net_response;
 
 /*

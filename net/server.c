@@ -78,8 +78,7 @@ void net__gate_leave(net_gate *g)
     while (g->used < g->max && g->head != NULL) {
         net_waiter *w = g->head;
         g->head = w->next;
-        if (g->head == NULL)
-            g->tail = NULL;
+        if (g->head == NULL) g->tail = NULL;
         w->queued = 0;
         w->next = NULL;
         g->used++;
@@ -89,13 +88,11 @@ void net__gate_leave(net_gate *g)
 
 void net__gate_cancel(net_gate *g, net_waiter *w)
 {
-    if (!w->queued)
-        return;
+    if (!w->queued) return;
     for (net_waiter **pp = &g->head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
         if (*pp == w) {
             *pp = w->next;
-            if (g->tail == w)
-                g->tail = prev;
+            if (g->tail == w) g->tail = prev;
             break;
         }
     }
@@ -119,12 +116,18 @@ int net__uv_err(int uvrc, strata_error *err, const char *fmt, ...)
     va_end(ap);
     int code;
     switch (uvrc) {
-    case UV_ENOMEM: code = STRATA_ENOMEM; break;
-    case UV_EINVAL: code = STRATA_EINVAL; break;
+    case UV_ENOMEM:
+        code = STRATA_ENOMEM;
+        break;
+    case UV_EINVAL:
+        code = STRATA_EINVAL;
+        break;
     case UV_EADDRINUSE:
     case UV_EADDRNOTAVAIL:
     case UV_EACCES:
-    default: code = STRATA_EIO; break;
+    default:
+        code = STRATA_EIO;
+        break;
     }
     return strata_error_set(err, code, "%s: %s", what, uv_strerror(uvrc));
 }
@@ -143,10 +146,8 @@ static void close_loop_handles(net_server *s)
 
 void net__maybe_finish(net_server *s)
 {
-    if (!s->stopping || s->handles_closing)
-        return;
-    if (s->nconns > 0 || s->jobs_inflight > 0 || net__udp_busy(s))
-        return;
+    if (!s->stopping || s->handles_closing) return;
+    if (s->nconns > 0 || s->jobs_inflight > 0 || net__udp_busy(s)) return;
     if ((s->http_on && !uv_is_closing((uv_handle_t *)&s->http_listener)) ||
         (s->tcp_on && !uv_is_closing((uv_handle_t *)&s->tcp_listener)))
         return;
@@ -174,10 +175,8 @@ static void begin_shutdown(net_server *s, const char *why)
                "%s: shutting down (no new connections; finishing %u requests in progress, "
                "%u connections open)",
                why, s->jobs_inflight, s->nconns);
-    if (s->http_on)
-        uv_close((uv_handle_t *)&s->http_listener, NULL);
-    if (s->tcp_on)
-        uv_close((uv_handle_t *)&s->tcp_listener, NULL);
+    if (s->http_on) uv_close((uv_handle_t *)&s->http_listener, NULL);
+    if (s->tcp_on) uv_close((uv_handle_t *)&s->tcp_listener, NULL);
     net__udp_shutdown(s);
     net__http_shutdown(s, 0);
     net__tcp_shutdown(s, 0);
@@ -223,8 +222,7 @@ static void on_tick(uv_timer_t *h)
 static int create_db(net_server *s, const char *name, uint32_t *id, strata_error *err)
 {
     int rc = stg_db_create(s->eng, name, id, err);
-    if (rc != STRATA_OK)
-        return strata_error_prefix(err, "creating database \"%s\": ", name);
+    if (rc != STRATA_OK) return strata_error_prefix(err, "creating database \"%s\": ", name);
     return STRATA_OK;
 }
 
@@ -233,17 +231,13 @@ static int listen_tcp(net_server *s, uv_tcp_t *h, const char *bind, const char *
 {
     struct sockaddr_storage ss;
     int rc = net__addr_parse(bind, &ss, err);
-    if (rc != STRATA_OK)
-        return strata_error_prefix(err, "%s: ", flag);
+    if (rc != STRATA_OK) return strata_error_prefix(err, "%s: ", flag);
     rc = uv_tcp_init(&s->loop, h);
-    if (rc < 0)
-        return net__uv_err(rc, err, "%s %s", flag, bind);
+    if (rc < 0) return net__uv_err(rc, err, "%s %s", flag, bind);
     h->data = s;
     rc = uv_tcp_bind(h, (struct sockaddr *)&ss, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)h, 511, cb);
-    if (rc < 0)
-        return net__uv_err(rc, err, "cannot listen on %s (%s)", bind, flag);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)h, 511, cb);
+    if (rc < 0) return net__uv_err(rc, err, "cannot listen on %s (%s)", bind, flag);
     int sl = sizeof ss;
     if (uv_tcp_getsockname(h, (struct sockaddr *)&ss, &sl) == 0)
         *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -255,8 +249,7 @@ int net_server_open(const net_config *cfg, const strata_logger *log, net_server 
 {
     int rc;
     net_server *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    if (s == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     s->cfg = cfg;
     s->log = log;
     net__link_init(&s->http_conns);
@@ -291,8 +284,7 @@ int net_server_open(const net_config *cfg, const strata_logger *log, net_server 
         goto fail;
     }
     for (size_t i = 0; i < cfg->databases.n; i++)
-        if ((rc = create_db(s, cfg->databases.v[i], NULL, err)) != STRATA_OK)
-            goto fail;
+        if ((rc = create_db(s, cfg->databases.v[i], NULL, err)) != STRATA_OK) goto fail;
     if (net__bind_enabled(cfg->tcp_bind) &&
         (rc = create_db(s, cfg->tcp_db, &s->tcp_db_id, err)) != STRATA_OK)
         goto fail;
@@ -300,23 +292,21 @@ int net_server_open(const net_config *cfg, const strata_logger *log, net_server 
         (rc = create_db(s, cfg->udp_db, &s->udp_db_id, err)) != STRATA_OK)
         goto fail;
 
-    if ((rc = net__pool_start(&s->pool, s, cfg->workers ? cfg->workers : 4, &s->done_async,
-                              err)) != STRATA_OK)
+    if ((rc = net__pool_start(&s->pool, s, cfg->workers ? cfg->workers : 4, &s->done_async, err)) !=
+        STRATA_OK)
         goto fail;
 
     if (net__bind_enabled(cfg->http_bind)) {
         rc = listen_tcp(s, &s->http_listener, cfg->http_bind, "--http-bind",
                         net__http_on_connection, &s->http_port, err);
         s->http_on = 1;
-        if (rc != STRATA_OK)
-            goto fail;
+        if (rc != STRATA_OK) goto fail;
     }
     if (net__bind_enabled(cfg->tcp_bind)) {
         rc = listen_tcp(s, &s->tcp_listener, cfg->tcp_bind, "--tcp-bind", net__tcp_on_connection,
                         &s->tcp_port, err);
         s->tcp_on = 1;
-        if (rc != STRATA_OK)
-            goto fail;
+        if (rc != STRATA_OK) goto fail;
     }
     if (net__bind_enabled(cfg->udp_bind)) {
         struct sockaddr_storage ss;
@@ -358,12 +348,9 @@ static void log_listeners(net_server *s)
 int net_server_run(net_server *s, strata_error *err)
 {
     int rc = uv_signal_start(&s->sig_term, on_signal, SIGTERM);
-    if (rc == 0)
-        rc = uv_signal_start(&s->sig_int, on_signal, SIGINT);
-    if (rc == 0)
-        rc = uv_timer_start(&s->tick, on_tick, 1000, 1000);
-    if (rc < 0)
-        return net__uv_err(rc, err, "starting the event loop");
+    if (rc == 0) rc = uv_signal_start(&s->sig_int, on_signal, SIGINT);
+    if (rc == 0) rc = uv_timer_start(&s->tick, on_tick, 1000, 1000);
+    if (rc < 0) return net__uv_err(rc, err, "starting the event loop");
     log_listeners(s);
     rc = uv_run(&s->loop, UV_RUN_DEFAULT);
     (void)rc; /* non-zero only if handles are still active, which shutdown rules out */
@@ -378,10 +365,14 @@ void net_server_stop(net_server *s)
 int net_server_port(net_server *s, char kind)
 {
     switch (kind) {
-    case 'h': return s->http_on ? s->http_port : 0;
-    case 't': return s->tcp_on ? s->tcp_port : 0;
-    case 'u': return s->udp ? s->udp_port : 0;
-    default: return 0;
+    case 'h':
+        return s->http_on ? s->http_port : 0;
+    case 't':
+        return s->tcp_on ? s->tcp_port : 0;
+    case 'u':
+        return s->udp ? s->udp_port : 0;
+    default:
+        return 0;
     }
 }
 
@@ -390,14 +381,12 @@ int net_server_port(net_server *s, char kind)
 static void close_any(uv_handle_t *h, void *arg)
 {
     (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
+    if (!uv_is_closing(h)) uv_close(h, NULL);
 }
 
 void net_server_close(net_server *s)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     /* Normally nothing is left; after a failed open, listeners may be. */
     net__pool_stop(&s->pool);
     uv_walk(&s->loop, close_any, NULL);

@@ -51,8 +51,7 @@ static void start_reading(net_tcp_conn *c);
 
 static void maybe_free(net_tcp_conn *c)
 {
-    if (!c->handle_closed || c->in_job)
-        return;
+    if (!c->handle_closed || c->in_job) return;
     net_server *s = c->srv;
     net__link_del(&c->link);
     s->nconns--;
@@ -73,11 +72,9 @@ static void on_close(uv_handle_t *h)
 
 static void tcp_close(net_tcp_conn *c)
 {
-    if (c->closing)
-        return;
+    if (c->closing) return;
     c->closing = 1;
-    if (c->reading)
-        uv_read_stop((uv_stream_t *)&c->tcp);
+    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
     c->reading = 0;
     if (c->waiting) {
         net__gate_cancel(&c->srv->writes, &c->waiter);
@@ -93,11 +90,9 @@ static void log_outcome(net_tcp_conn *c)
 {
     net_server *s = c->srv;
     const net_ingest_out *o = &c->out;
-    if (o->status == 204)
-        return;
+    if (o->status == 204) return;
     uint64_t sup;
-    if (!net__ratelog_ok(&s->tcp_log, net__now_ms(s), &sup))
-        return;
+    if (!net__ratelog_ok(&s->tcp_log, net__now_ms(s), &sup)) return;
     strata_log(s->log, o->status >= 500 || o->status == 404 ? STRATA_LOG_ERROR : STRATA_LOG_WARN,
                "tcp",
                "%s: %llu bad lines, %llu points refused, %llu stored (%llu similar messages "
@@ -133,8 +128,7 @@ static void job_done(net_job *j)
     atomic_fetch_sub(&s->m.writes_in_progress, 1);
     log_outcome(c);
     c->work.len = 0;
-    if (c->work.cap > TCP_KEEP_BYTES)
-        net_buf_trim(&c->work, TCP_KEEP_BYTES);
+    if (c->work.cap > TCP_KEEP_BYTES) net_buf_trim(&c->work, TCP_KEEP_BYTES);
     if (c->closing) {
         maybe_free(c);
         return;
@@ -144,8 +138,7 @@ static void job_done(net_job *j)
         tcp_close(c);
         return;
     }
-    if (!c->eof && !c->reading && c->fill.len < backlog_max(s))
-        start_reading(c);
+    if (!c->eof && !c->reading && c->fill.len < backlog_max(s)) start_reading(c);
     net__maybe_finish(s);
 }
 
@@ -179,8 +172,7 @@ static void on_granted(net_waiter *w)
 
 static void maybe_submit(net_tcp_conn *c)
 {
-    if (c->in_job || c->waiting || c->closing || c->fill_lines_end == 0)
-        return;
+    if (c->in_job || c->waiting || c->closing || c->fill_lines_end == 0) return;
     c->waiter.granted = on_granted;
     if (net__gate_enter(&c->srv->writes, &c->waiter)) {
         submit(c);
@@ -209,14 +201,12 @@ static void take(net_tcp_conn *c, const char *data, size_t len)
 {
     if (c->skipping) {
         const char *nl = memchr(data, '\n', len);
-        if (nl == NULL)
-            return;
+        if (nl == NULL) return;
         c->skipping = 0;
         len -= (size_t)(nl + 1 - data);
         data = nl + 1;
     }
-    if (len == 0)
-        return;
+    if (len == 0) return;
     size_t base = c->fill.len;
     if (net_buf_append(&c->fill, data, len) != STRATA_OK) {
         strata_log(c->srv->log, STRATA_LOG_ERROR, "tcp", "%s: out of memory, closing", c->peer);
@@ -224,18 +214,15 @@ static void take(net_tcp_conn *c, const char *data, size_t len)
         return;
     }
     const char *nl = memrchr(data, '\n', len);
-    if (nl != NULL)
-        c->fill_lines_end = base + (size_t)(nl - data) + 1;
-    if (c->fill.len - c->fill_lines_end > c->srv->cfg->tcp_max_line_bytes)
-        too_long(c);
+    if (nl != NULL) c->fill_lines_end = base + (size_t)(nl - data) + 1;
+    if (c->fill.len - c->fill_lines_end > c->srv->cfg->tcp_max_line_bytes) too_long(c);
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     net_tcp_conn *c = st->data;
     net_server *s = c->srv;
-    if (nread == 0)
-        return;
+    if (nread == 0) return;
     if (nread < 0) {
         uv_read_stop(st);
         c->reading = 0;
@@ -244,20 +231,17 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
             strata_log(s->log, STRATA_LOG_DEBUG, "tcp", "%s: %s", c->peer, uv_strerror((int)nread));
         /* The last line may lack its newline: it is complete now. */
         if (!c->skipping && c->fill.len > c->fill_lines_end) {
-            if (net_buf_append(&c->fill, "\n", 1) == STRATA_OK)
-                c->fill_lines_end = c->fill.len;
+            if (net_buf_append(&c->fill, "\n", 1) == STRATA_OK) c->fill_lines_end = c->fill.len;
         }
         maybe_submit(c);
-        if (!c->in_job && !c->waiting)
-            tcp_close(c);
+        if (!c->in_job && !c->waiting) tcp_close(c);
         return;
     }
     c->last_ms = net__now_ms(s);
     atomic_fetch_add_explicit(&s->m.bytes_received[NET_SRC_TCP], (uint64_t)nread,
                               memory_order_relaxed);
     take(c, buf->base, (size_t)nread);
-    if (c->closing)
-        return;
+    if (c->closing) return;
     maybe_submit(c);
     if ((c->in_job || c->waiting) && c->fill.len >= backlog_max(s)) {
         uv_read_stop(st);
@@ -267,8 +251,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 static void start_reading(net_tcp_conn *c)
 {
-    if (c->reading || c->closing)
-        return;
+    if (c->reading || c->closing) return;
     if (uv_read_start((uv_stream_t *)&c->tcp, net__alloc_cb, on_read) == 0)
         c->reading = 1;
     else
@@ -325,28 +308,22 @@ void net__tcp_shutdown(net_server *s, int force)
     for (net_link *l = s->tcp_conns.next, *next; l != &s->tcp_conns; l = next) {
         next = l->next;
         net_tcp_conn *c = NET_CONTAINER_OF(l, net_tcp_conn, link);
-        if (c->closing)
-            continue;
-        if (c->reading)
-            uv_read_stop((uv_stream_t *)&c->tcp);
+        if (c->closing) continue;
+        if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
         c->reading = 0;
         c->eof = 1; /* complete lines are still stored; a partial last line is not */
-        if (!force)
-            maybe_submit(c);
-        if (force || (!c->in_job && !c->waiting))
-            tcp_close(c);
+        if (!force) maybe_submit(c);
+        if (force || (!c->in_job && !c->waiting)) tcp_close(c);
     }
 }
 
 void net__tcp_tick(net_server *s, int64_t now_ms)
 {
     int64_t idle = s->cfg->tcp_idle_timeout_ms;
-    if (idle <= 0)
-        return;
+    if (idle <= 0) return;
     for (net_link *l = s->tcp_conns.next, *next; l != &s->tcp_conns; l = next) {
         next = l->next;
         net_tcp_conn *c = NET_CONTAINER_OF(l, net_tcp_conn, link);
-        if (!c->closing && !c->in_job && !c->waiting && now_ms - c->last_ms > idle)
-            tcp_close(c);
+        if (!c->closing && !c->in_job && !c->waiting && now_ms - c->last_ms > idle) tcp_close(c);
     }
 }

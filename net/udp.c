@@ -42,8 +42,7 @@ static void log_outcome(net_udp *u)
     net_server *s = u->srv;
     const net_ingest_out *o = &u->out;
     uint64_t sup;
-    if (o->status == 204 || !net__ratelog_ok(&s->udp_log, net__now_ms(s), &sup))
-        return;
+    if (o->status == 204 || !net__ratelog_ok(&s->udp_log, net__now_ms(s), &sup)) return;
     strata_log(s->log, o->status >= 500 || o->status == 404 ? STRATA_LOG_ERROR : STRATA_LOG_WARN,
                "udp",
                "%llu bad lines, %llu points refused, %llu stored (%llu similar messages "
@@ -87,8 +86,7 @@ static void job_done(net_job *j)
     atomic_fetch_sub(&s->m.writes_in_progress, 1);
     log_outcome(u);
     u->work.len = 0;
-    if (u->work.cap > UDP_KEEP_BYTES)
-        net_buf_trim(&u->work, UDP_KEEP_BYTES);
+    if (u->work.cap > UDP_KEEP_BYTES) net_buf_trim(&u->work, UDP_KEEP_BYTES);
     maybe_submit(u);
     close_if_done(u);
     net__maybe_finish(s);
@@ -116,8 +114,7 @@ static void on_granted(net_waiter *w)
 
 static void maybe_submit(net_udp *u)
 {
-    if (u->in_job || u->waiting || u->fill.len == 0)
-        return;
+    if (u->in_job || u->waiting || u->fill.len == 0) return;
     u->waiter.granted = on_granted;
     if (net__gate_enter(&u->srv->writes, &u->waiter))
         submit(u);
@@ -133,8 +130,8 @@ static void drop(net_udp *u, size_t n, const char *why)
     uint64_t sup;
     if (net__ratelog_ok(&s->udp_drop_log, net__now_ms(s), &sup))
         strata_log(s->log, STRATA_LOG_WARN, "udp",
-                   "dropped a datagram of %zu bytes: %s (%llu similar messages suppressed)", n,
-                   why, (unsigned long long)sup);
+                   "dropped a datagram of %zu bytes: %s (%llu similar messages suppressed)", n, why,
+                   (unsigned long long)sup);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
@@ -142,8 +139,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 {
     net_udp *u = h->data;
     net_server *s = u->srv;
-    if (nread == 0 && addr == NULL)
-        return; /* nothing more to read now */
+    if (nread == 0 && addr == NULL) return; /* nothing more to read now */
     if (nread < 0) {
         strata_log(s->log, STRATA_LOG_WARN, "udp", "receive failed: %s", uv_strerror((int)nread));
         return;
@@ -155,10 +151,10 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         drop(u, (size_t)nread, "larger than the 64 KiB receive buffer");
         return;
     }
-    if (nread == 0)
-        return;
+    if (nread == 0) return;
     if (u->fill.len + 4 + (size_t)nread > s->cfg->udp_max_pending_bytes) {
-        drop(u, (size_t)nread, "the backlog is full (--udp-max-pending-bytes), the engine is behind");
+        drop(u, (size_t)nread,
+             "the backlog is full (--udp-max-pending-bytes), the engine is behind");
         return;
     }
     uint32_t n = (uint32_t)nread;
@@ -176,8 +172,7 @@ int net__udp_open(net_server *s, const struct sockaddr *addr, strata_error *err)
     char name[80];
     net__addr_format(addr, name, sizeof name);
     net_udp *u = calloc(1, sizeof *u);
-    if (u == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    if (u == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     u->srv = s;
     int rc = uv_udp_init(&s->loop, &u->udp);
     if (rc < 0) {
@@ -187,8 +182,7 @@ int net__udp_open(net_server *s, const struct sockaddr *addr, strata_error *err)
     u->udp.data = u;
     s->udp = u;
     rc = uv_udp_bind(&u->udp, addr, 0);
-    if (rc < 0)
-        return net__uv_err(rc, err, "cannot bind UDP %s (--udp-bind)", name);
+    if (rc < 0) return net__uv_err(rc, err, "cannot bind UDP %s (--udp-bind)", name);
     if (s->cfg->udp_read_buffer_bytes > 0) {
         int v = s->cfg->udp_read_buffer_bytes > INT32_MAX ? INT32_MAX
                                                           : (int)s->cfg->udp_read_buffer_bytes;
@@ -209,16 +203,14 @@ int net__udp_open(net_server *s, const struct sockaddr *addr, strata_error *err)
     if (uv_udp_getsockname(&u->udp, (struct sockaddr *)&ss, &sl) == 0)
         s->udp_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     rc = uv_udp_recv_start(&u->udp, net__alloc_cb, on_recv);
-    if (rc < 0)
-        return net__uv_err(rc, err, "cannot receive on UDP %s", name);
+    if (rc < 0) return net__uv_err(rc, err, "cannot receive on UDP %s", name);
     return STRATA_OK;
 }
 
 void net__udp_shutdown(net_server *s)
 {
     net_udp *u = s->udp;
-    if (u == NULL || u->closing)
-        return;
+    if (u == NULL || u->closing) return;
     u->closing = 1;
     uv_udp_recv_stop(&u->udp);
     maybe_submit(u);
@@ -234,8 +226,7 @@ int net__udp_busy(net_server *s)
 void net__udp_free(net_server *s)
 {
     net_udp *u = s->udp;
-    if (u == NULL)
-        return;
+    if (u == NULL) return;
     net_buf_fini(&u->fill);
     net_buf_fini(&u->work);
     net_buf_fini(&u->msg);

@@ -52,15 +52,13 @@ static int add_col(walk *w, uint32_t fid, const char *f, size_t fl)
     if (w->ncols == w->cap) {
         size_t ncap = w->cap ? 2 * w->cap : 256;
         col *n = realloc(w->cols, ncap * sizeof *n);
-        if (n == NULL)
-            return -1;
+        if (n == NULL) return -1;
         w->cols = n;
         w->cap = ncap;
     }
     size_t len = w->dblen + w->sklen + fl + 4;
     char *p = malloc(len);
-    if (p == NULL)
-        return -1;
+    if (p == NULL) return -1;
     snprintf(p, len, "%.*s %.*s %.*s=", (int)w->dblen, w->dbname, (int)w->sklen, w->skey, (int)fl,
              f);
     w->cols[w->ncols++] = (col){w->db, w->series, fid, p};
@@ -84,8 +82,7 @@ static int on_meas(void *ctx, const char *name, size_t len, uint32_t mid)
     for (size_t i = 0; rc == 0 && i < ids.n; i++) {
         w->series = ids.ids[i];
         rc = stg_index_series_key(w->idx, w->txn, w->db, w->series, &w->skey, &w->sklen);
-        if (rc == 0)
-            rc = stg_index_field_list(w->idx, w->txn, w->db, mid, on_field, w);
+        if (rc == 0) rc = stg_index_field_list(w->idx, w->txn, w->db, mid, on_field, w);
     }
     stg_idset_fini(&ids);
     if (rc)
@@ -97,8 +94,7 @@ static int on_meas(void *ctx, const char *name, size_t len, uint32_t mid)
 static int on_db(void *ctx, const char *name, size_t len, uint32_t id)
 {
     walk *w = ctx;
-    if (w->only_db && (strlen(w->only_db) != len || memcmp(w->only_db, name, len) != 0))
-        return 0;
+    if (w->only_db && (strlen(w->only_db) != len || memcmp(w->only_db, name, len) != 0)) return 0;
     w->db = id;
     w->dbname = name;
     w->dblen = len;
@@ -113,27 +109,32 @@ static void print_value(stg_type t, uint64_t v, const uint8_t *strbuf)
         char buf[40];
         for (int prec = 15; prec <= 17; prec++) {
             snprintf(buf, sizeof buf, "%.*g", prec, d);
-            if (strtod(buf, NULL) == d)
-                break;
+            if (strtod(buf, NULL) == d) break;
         }
         fputs(buf, stdout);
         break;
     }
-    case STG_INT: printf("%" PRId64 "i", (int64_t)v); break;
-    case STG_UINT: printf("%" PRIu64 "u", v); break;
-    case STG_BOOL: fputs(v ? "true" : "false", stdout); break;
+    case STG_INT:
+        printf("%" PRId64 "i", (int64_t)v);
+        break;
+    case STG_UINT:
+        printf("%" PRIu64 "u", v);
+        break;
+    case STG_BOOL:
+        fputs(v ? "true" : "false", stdout);
+        break;
     case STG_STRING: {
         const uint8_t *s = strbuf + stg_val_str_off(v);
         putchar('"');
         for (uint32_t i = 0; i < stg_val_str_len(v); i++) {
-            if (s[i] == '"' || s[i] == '\\')
-                putchar('\\');
+            if (s[i] == '"' || s[i] == '\\') putchar('\\');
             putchar(s[i]);
         }
         putchar('"');
         break;
     }
-    default: fputs("?", stdout);
+    default:
+        fputs("?", stdout);
     }
 }
 

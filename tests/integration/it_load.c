@@ -44,8 +44,7 @@
 static int connect_port(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
+    if (fd < 0) return -1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -62,10 +61,8 @@ static int write_all(int fd, const void *p, size_t n)
     const char *c = p;
     while (n > 0) {
         ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
         c += w;
         n -= (size_t)w;
     }
@@ -75,8 +72,7 @@ static int write_all(int fd, const void *p, size_t n)
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
+    if (f == NULL) return NULL;
     struct stat st;
     if (fstat(fileno(f), &st) != 0) {
         fclose(f);
@@ -138,37 +134,31 @@ static int http_post(http_conn *c, const char *path, const char *body, size_t le
     if (c->fd < 0) {
         c->fd = connect_port(c->port);
         c->len = 0;
-        if (c->fd < 0)
-            return -1;
+        if (c->fd < 0) return -1;
     }
     int hl = snprintf(head, sizeof head,
                       "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n%s"
                       "Content-Type: text/plain\r\n\r\n",
                       path, len, gzip ? "Content-Encoding: gzip\r\n" : "");
-    if (write_all(c->fd, head, (size_t)hl) != 0 || write_all(c->fd, body, len) != 0)
-        goto broken;
+    if (write_all(c->fd, head, (size_t)hl) != 0 || write_all(c->fd, body, len) != 0) goto broken;
     /* Read the status line and headers, then Content-Length bytes. */
     for (;;) {
         char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
         if (end != NULL) {
             size_t hlen = (size_t)(end - c->buf) + 4;
             int status = 0;
-            if (sscanf(c->buf, "HTTP/1.%*d %d", &status) != 1)
-                goto broken;
+            if (sscanf(c->buf, "HTTP/1.%*d %d", &status) != 1) goto broken;
             size_t clen = 0;
             int close_after = 0;
             for (char *p = c->buf; p < end; p++) {
                 if (strncasecmp(p, "\r\nContent-Length:", 17) == 0)
                     clen = strtoul(p + 17, NULL, 10);
-                if (strncasecmp(p, "\r\nConnection: close", 19) == 0)
-                    close_after = 1;
+                if (strncasecmp(p, "\r\nConnection: close", 19) == 0) close_after = 1;
             }
             while (c->len < hlen + clen) {
-                if (hlen + clen > sizeof c->buf)
-                    goto broken;
+                if (hlen + clen > sizeof c->buf) goto broken;
                 ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
-                if (r <= 0)
-                    goto broken;
+                if (r <= 0) goto broken;
                 c->len += (size_t)r;
             }
             if (status != 204 && clen > 0)
@@ -181,11 +171,9 @@ static int http_post(http_conn *c, const char *path, const char *body, size_t le
             }
             return status;
         }
-        if (c->len == sizeof c->buf)
-            goto broken;
+        if (c->len == sizeof c->buf) goto broken;
         ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
-        if (r <= 0)
-            goto broken;
+        if (r <= 0) goto broken;
         c->len += (size_t)r;
     }
 broken:
@@ -210,8 +198,7 @@ static void *gen_main(void *p)
     char path[256];
     size_t cap = (size_t)a->lines * 80 + 64;
     char *body = malloc(cap);
-    if (c == NULL || body == NULL)
-        goto done;
+    if (c == NULL || body == NULL) goto done;
     c->fd = -1;
     c->port = a->port;
     snprintf(path, sizeof path, "/write?db=%s", a->db);
@@ -230,16 +217,14 @@ static void *gen_main(void *p)
         }
         int st = send_body ? http_post(c, path, send_body, send_len, a->gzip) : -1;
         free(gz);
-        if (st != 204)
-            break;
+        if (st != 204) break;
         pthread_mutex_lock(a->ack_mu);
         fprintf(a->ack, "%d %d\n", a->w, b);
         fflush(a->ack);
         pthread_mutex_unlock(a->ack_mu);
     }
 done:
-    if (c && c->fd >= 0)
-        close(c->fd);
+    if (c && c->fd >= 0) close(c->fd);
     free(c);
     free(body);
     return NULL;
@@ -247,18 +232,15 @@ done:
 
 static int cmd_gen(int argc, char **argv)
 {
-    if (argc < 8)
-        return 2;
+    if (argc < 8) return 2;
     int port = atoi(argv[2]), writers = atoi(argv[4]), batches = atoi(argv[5]),
         lines = atoi(argv[6]);
     FILE *ack = fopen(argv[7], "w");
-    if (ack == NULL)
-        return 1;
+    if (ack == NULL) return 1;
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_t th[64];
     gen_arg args[64];
-    if (writers > 64)
-        writers = 64;
+    if (writers > 64) writers = 64;
     for (int i = 0; i < writers; i++) {
         args[i] = (gen_arg){port, i, batches, lines, argc > 8, argv[3], ack, &mu};
         pthread_create(&th[i], NULL, gen_main, &args[i]);
@@ -304,8 +286,7 @@ static void *file_main(void *p)
         snprintf(path, sizeof path, "/write?db=%s", r->db);
     for (;;) {
         size_t i = atomic_fetch_add(&r->next, 1);
-        if (i >= r->nbatches || r->failed)
-            break;
+        if (i >= r->nbatches || r->failed) break;
         int st = r->gzip ? http_post(c, path, r->gz[i], r->gzlen[i], 1)
                          : http_post(c, path, r->batches[i].p, r->batches[i].len, 0);
         if (st != 204) {
@@ -314,16 +295,14 @@ static void *file_main(void *p)
             break;
         }
     }
-    if (c->fd >= 0)
-        close(c->fd);
+    if (c->fd >= 0) close(c->fd);
     free(c);
     return NULL;
 }
 
 static int cmd_file(int argc, char **argv)
 {
-    if (argc < 7)
-        return 2;
+    if (argc < 7) return 2;
     file_run r;
     memset(&r, 0, sizeof r);
     r.port = atoi(argv[2]);
@@ -348,8 +327,7 @@ static int cmd_file(int argc, char **argv)
             off = nl ? (size_t)(nl - data) + 1 : len;
             n++;
         }
-        if (r.nbatches == cap)
-            r.batches = realloc(r.batches, (cap *= 2) * sizeof *r.batches);
+        if (r.nbatches == cap) r.batches = realloc(r.batches, (cap *= 2) * sizeof *r.batches);
         r.batches[r.nbatches++] = (batch){data + start, off - start, n};
         total += n;
     }
@@ -360,8 +338,7 @@ static int cmd_file(int argc, char **argv)
             r.gz[i] = gzip_buf(r.batches[i].p, r.batches[i].len, &r.gzlen[i]);
     }
     pthread_t th[64];
-    if (writers > 64)
-        writers = 64;
+    if (writers > 64) writers = 64;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 0; i < writers; i++)
@@ -392,16 +369,14 @@ static int cmd_port(void)
         socklen_t sl = sizeof a;
         if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
             getsockname(fd, (struct sockaddr *)&a, &sl) != 0) {
-            if (fd >= 0)
-                close(fd);
+            if (fd >= 0) close(fd);
             continue;
         }
         close(fd);
         /* The same number must be free for UDP too (tests use it for both). */
         int u = socket(AF_INET, SOCK_DGRAM, 0);
         int ok = u >= 0 && bind(u, (struct sockaddr *)&a, sizeof a) == 0;
-        if (u >= 0)
-            close(u);
+        if (u >= 0) close(u);
         if (ok) {
             printf("%d\n", ntohs(a.sin_port));
             return 0;
@@ -412,8 +387,7 @@ static int cmd_port(void)
 
 static int cmd_udp(int argc, char **argv)
 {
-    if (argc < 4)
-        return 2;
+    if (argc < 4) return 2;
     const char *gap = getenv("IT_UDP_GAP_US");
     long gap_us = gap ? atol(gap) : 2000;
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -429,8 +403,7 @@ static int cmd_udp(int argc, char **argv)
             return 1;
         }
         free(d);
-        if (gap_us > 0)
-            usleep((useconds_t)gap_us); /* keep the receiver's queue short */
+        if (gap_us > 0) usleep((useconds_t)gap_us); /* keep the receiver's queue short */
     }
     close(fd);
     return 0;
@@ -438,8 +411,7 @@ static int cmd_udp(int argc, char **argv)
 
 static int cmd_tcp(int argc, char **argv)
 {
-    if (argc < 4)
-        return 2;
+    if (argc < 4) return 2;
     unsigned seed = argc > 4 ? (unsigned)atoi(argv[4]) : 1;
     size_t len;
     char *d = read_file(argv[3], &len);
@@ -452,16 +424,14 @@ static int cmd_tcp(int argc, char **argv)
     srand(seed);
     for (size_t off = 0; off < len;) {
         size_t n = 1 + (size_t)rand() % 97;
-        if (n > len - off)
-            n = len - off;
+        if (n > len - off) n = len - off;
         if (write_all(fd, d + off, n) != 0) {
             free(d);
             close(fd);
             return 1;
         }
         off += n;
-        if (rand() % 8 == 0)
-            usleep(1000); /* let the server see the piece on its own */
+        if (rand() % 8 == 0) usleep(1000); /* let the server see the piece on its own */
     }
     shutdown(fd, SHUT_WR);
     char tmp[64];
