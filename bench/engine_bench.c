@@ -31,6 +31,15 @@ typedef struct bench_opts {
     int sync, keep;
 } bench_opts;
 
+/* CPU seconds used by the whole process so far (all threads). */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+           ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
@@ -219,6 +228,7 @@ int main(int argc, char **argv)
     uint64_t values = 0, points = 0;
     int n;
     int64_t t0 = strata_mono_ns();
+    double c0 = cpu_seconds();
     while ((n = gen_next_points(g, pts, o.batch)) > 0) {
         for (int i = 0; i < n; i++) {
             stg_tag tags[GEN_MAX_TAGS];
@@ -239,6 +249,7 @@ int main(int argc, char **argv)
         }
     }
     int64_t t1 = strata_mono_ns();
+    double c1 = cpu_seconds();
     stg_engine_stats st;
     stg_engine_stats_get(e, &st);
     int64_t t2 = strata_mono_ns();
@@ -268,6 +279,9 @@ int main(int argc, char **argv)
            "(engine alone, generator time %.2f s removed: %.2f M values/s)\n",
            o.sync, o.batch, write_s, (double)values / write_s / 1e6, gen_s,
            engine_s > 0 ? (double)values / engine_s / 1e6 : 0.0);
+    printf("write CPU time (all threads, generator included): %.2f s, %.2f M values per "
+           "CPU-second\n",
+           c1 - c0, (double)values / (c1 - c0) / 1e6);
     printf("final checkpoint: %.2f s\n", (double)(t3 - t2) / 1e9);
     printf("memory: peak RSS %.1f MiB; %llu columns, heads %.0f bytes/column before the final "
            "checkpoint\n",

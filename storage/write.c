@@ -138,18 +138,58 @@ static const char *order_key(const stg_point_in *p, int fields, uint32_t i, uint
     return fields ? p->fields[i].key : p->tags[i].key;
 }
 
-/* Sort indices 0..n-1 by key and keep the last of equal keys. @return kept count. */
-static uint32_t sort_unique(const stg_point_in *p, uint32_t n, int fields, uint32_t *order)
+/*
+ * Put into order the indices of the tags (fields: 1) of p that survive, the
+ * last of equal keys winning. Tags come out sorted by key (the canonical
+ * order); fields keep their input order. Input that is already in order (the
+ * usual case: line protocol parsers sort tags) costs one pass.
+ * @return the number of indices kept.
+ */
+static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint32_t *order)
 {
     sort_ctx sc = {p, fields};
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < n; i++)
+    uint32_t m = 0, la, lb;
+    int sorted = 1;
+
+    for (uint32_t i = 0; i < n; i++) {
         order[i] = i;
-    if (n > 1)
+        if (i > 0 && sorted) {
+            const char *ka = order_key(p, fields, i - 1, &la), *kb = order_key(p, fields, i, &lb);
+            sorted = keycmp(ka, la, kb, lb) < 0;
+        }
+    }
+    if (sorted)
+        return n;
+    if (fields && n <= 32) {
+        /* Few fields: drop each one that a later one repeats, keep the order. */
+        for (uint32_t i = 0; i < n; i++) {
+            const char *ka = order_key(p, 1, i, &la);
+            uint32_t j = i + 1;
+            for (; j < n; j++) {
+                const char *kb = order_key(p, 1, j, &lb);
+                if (la == lb && memcmp(ka, kb, la) == 0)
+                    break;
+            }
+            if (j == n)
+                order[m++] = i;
+        }
+        return m;
+    }
+    if (n <= 24) {
+        /* Insertion sort: tag sets are small, and this allocates nothing. */
+        for (uint32_t i = 1; i < n; i++) {
+            uint32_t x = order[i], j = i;
+            while (j > 0 && cmp_order(&order[j - 1], &x, &sc) > 0) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = x;
+        }
+    } else {
         qsort_r(order, n, sizeof *order, cmp_order, &sc);
+    }
     for (uint32_t i = 0; i < n; i++) {
         if (i + 1 < n) {
-            uint32_t la, lb;
             const char *ka = order_key(p, fields, order[i], &la);
             const char *kb = order_key(p, fields, order[i + 1], &lb);
             if (keycmp(ka, la, kb, lb) == 0)
@@ -186,8 +226,8 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     }
     tord = b->order;
     ford = b->order + p->ntags;
-    nt = sort_unique(p, p->ntags, 0, tord);
-    nf = sort_unique(p, p->nfields, 1, ford);
+    nt = order_unique(p, p->ntags, 0, tord);
+    nf = order_unique(p, p->nfields, 1, ford);
     for (uint32_t i = 0; i < nt; i++) {
         const stg_tag *t = &p->tags[tord[i]];
         if (t->key_len == 0)
@@ -397,6 +437,8 @@ static void resolver_end(resolver *r)
 
 /* Parsed view of one raw point. */
 typedef struct raw_point {
+    const uint8_t *ident; /* measurement and tags in raw form: the series' identity */
+    size_t ident_len;
     const char *meas;
     uint32_t meas_len, ntags, nfields;
     const uint8_t *fields; /* start of the field list */
@@ -406,6 +448,7 @@ typedef struct raw_point {
 
 static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
 {
+    rp->ident = p;
     rp->meas_len = get_u32(&p);
     rp->meas = (const char *)p;
     p += rp->meas_len;
@@ -425,6 +468,7 @@ static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
         b->tags[i].val = (const char *)p;
         p += b->tags[i].val_len;
     }
+    rp->ident_len = (size_t)(p - rp->ident);
     rp->nfields = get_u32(&p);
     rp->fields = p;
     for (uint32_t i = 0; i < rp->nfields; i++) {
@@ -442,61 +486,76 @@ static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
     return p;
 }
 
-static stg__series *series_resolve(stg_batch *b, resolver *r, const raw_point *rp,
-                                   strata_error *err)
+/*
+ * The series of a raw point. The writer cache is keyed by the point's raw
+ * measurement and tags (already in canonical order), so that a known series
+ * costs one hash and one compare; the canonical key is built only on a miss.
+ * @return STRATA_OK (*out set), STRATA_EINVAL (the point is refused: its key
+ *         is invalid, err says why), or a fatal code.
+ */
+static int series_resolve(stg_batch *b, resolver *r, const raw_point *rp, stg__series **out,
+                          strata_error *err)
 {
     stg_engine *e = b->e;
-    size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, NULL, 0);
-    if (klen > e->keybuf_cap) {
-        char *nk = realloc(e->keybuf, klen + 64);
-        if (nk == NULL) {
-            strata_error_set(err, STRATA_ENOMEM, "out of memory");
-            return NULL;
-        }
-        e->keybuf = nk;
-        e->keybuf_cap = klen + 64;
-    }
-    stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf, e->keybuf_cap);
-    name_key k = {b->db, e->keybuf, (uint32_t)klen};
-    uint64_t h = name_hash(b->db, e->keybuf, klen);
+    name_key k = {b->db, (const char *)rp->ident, (uint32_t)rp->ident_len};
+    uint64_t h = name_hash(b->db, k.s, k.len);
     stg__series *s = stg__strmap_get(&e->series, h, series_eq, &k);
-    if (s != NULL)
-        return s;
+    if (s != NULL) {
+        *out = s;
+        return STRATA_OK;
+    }
+
+    size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
+                                       e->keybuf_cap);
+    if (klen == 0)
+        return stg_series_key_check(rp->meas, rp->meas_len, b->tags, rp->ntags, err) ==
+                       STRATA_OK
+                   ? strata_error_set(err, STRATA_EINVAL, "invalid series key")
+                   : STRATA_EINVAL;
+    if (klen > e->keybuf_cap) {
+        char *nk = realloc(e->keybuf, klen + 256);
+        if (nk == NULL)
+            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        e->keybuf = nk;
+        e->keybuf_cap = klen + 256;
+        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
+                             e->keybuf_cap);
+    }
 
     MDB_txn *txn = NULL;
     uint64_t id;
     int rc = resolver_txn(r, 0, &txn, err), created = 0;
     if (rc != STRATA_OK)
-        return NULL;
+        return rc;
     rc = stg_index_series_lookup(e->idx, txn, b->db, e->keybuf, klen, &id);
     if (rc == STRATA_ENOTFOUND) {
         rc = resolver_txn(r, 1, &txn, err);
         if (rc != STRATA_OK)
-            return NULL;
+            return rc;
         rc = stg_index_series_ensure(e->idx, txn, b->db, rp->meas, rp->meas_len, b->tags,
                                      rp->ntags, &id, &created, err);
     }
     if (rc != STRATA_OK) {
         if (err && err->code != rc)
             strata_error_set(err, rc, "series lookup failed: %s", strata_strerror(rc));
-        return NULL;
+        return rc == STRATA_EINVAL ? STRATA_EINTERNAL : rc;
     }
     stg__meas *m = meas_get(e, txn, b->db, rp->meas, rp->meas_len, err);
     if (m == NULL)
-        return NULL;
-    s = malloc(sizeof *s + klen);
+        return err ? err->code : STRATA_EIO;
+    s = malloc(sizeof *s + rp->ident_len);
     if (s == NULL || stg__strmap_put(&e->series, h, s) != STRATA_OK) {
         free(s);
-        strata_error_set(err, STRATA_ENOMEM, "out of memory");
-        return NULL;
+        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     }
     s->hash = h;
     s->id = id;
     s->db = b->db;
-    s->key_len = (uint32_t)klen;
+    s->key_len = (uint32_t)rp->ident_len;
     s->meas = m;
-    memcpy(s->key, e->keybuf, klen);
-    return s;
+    memcpy(s->key, rp->ident, rp->ident_len);
+    *out = s;
+    return STRATA_OK;
 }
 
 /* Find or create a field of m. @return the field, NULL on error (err set). */
@@ -675,6 +734,9 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     uint64_t lsn = 0;
     int rc = STRATA_OK, have = 0;
 
+    strata_error local;
+    if (err == NULL)
+        err = &local;
     memset(res, 0, sizeof *res);
     if (b->npoints == 0)
         return STRATA_OK;
@@ -696,11 +758,15 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             goto fail;
         }
         p = rp.end;
-        stg__series *s = series_resolve(b, &r, &rp, err);
-        if (s == NULL) {
-            rc = err ? err->code : STRATA_EIO;
-            goto fail;
+        stg__series *s = NULL;
+        rc = series_resolve(b, &r, &rp, &s, err);
+        if (rc == STRATA_EINVAL) {
+            refuse(res, rc, "%s", err ? err->msg : "invalid series key");
+            rc = STRATA_OK;
+            continue;
         }
+        if (rc != STRATA_OK)
+            goto fail;
         if (rp.nfields > fields_cap) {
             stg__mfield **nf = realloc(fields, rp.nfields * sizeof *nf);
             if (nf == NULL) {
