@@ -472,11 +472,16 @@ static int on_body(http_parser *p, const char *at, size_t len)
     if (c->discard) return 0;
     size_t max = c->srv->cfg->max_body_bytes;
     if (max && c->body.len + len > max) return abort_with(c, 413, "Request Entity Too Large");
-    if (c->body.len == 0 && p->content_length != ULLONG_MAX &&
-        c->body.cap < len + p->content_length)
-        net_buf_reserve(&c->body,
-                        len + p->content_length); /* one allocation when the size is known */
-    if (net_buf_append(&c->body, at, len) != STRATA_OK) return abort_with(c, 500, "out of memory");
+    if (at == c->body.p + c->body.len) {
+        c->body.len += len; /* alloc_cb read it in place */
+    } else {
+        /* One allocation when the size is known. */
+        if (c->body.len == 0 && p->content_length != ULLONG_MAX &&
+            c->body.cap - c->body.len < len + p->content_length)
+            net_buf_reserve(&c->body, len + p->content_length);
+        if (net_buf_append(&c->body, at, len) != STRATA_OK)
+            return abort_with(c, 500, "out of memory");
+    }
     if (c->route == NET_R_WRITE || c->route == NET_R_WRITE_V2)
         atomic_fetch_add_explicit(&c->srv->m.bytes_received[NET_SRC_HTTP], len,
                                   memory_order_relaxed);
@@ -582,10 +587,30 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     feed(c, buf->base, (size_t)nread, 0);
 }
 
+/*
+ * Where the next read goes. Inside a Content-Length body the bytes are read
+ * straight into the body buffer, at most the bytes still expected (so a
+ * read never runs into the next request); on_body then only counts them.
+ * Everything else goes through the loop's shared buffer.
+ */
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    net_http_conn *c = h->data;
+    uint64_t left = c->parser.content_length;
+    if (c->headers_done && c->in_message && !c->message_done && !c->discard && !c->early &&
+        !(c->parser.flags & F_CHUNKED) && left != ULLONG_MAX && left >= 4096 &&
+        net_buf_reserve(&c->body, (size_t)left) == STRATA_OK) {
+        *buf =
+            uv_buf_init(c->body.p + c->body.len, (unsigned)(left > (1u << 30) ? (1u << 30) : left));
+        return;
+    }
+    net__alloc_cb(h, suggested, buf);
+}
+
 static void start_reading(net_http_conn *c)
 {
     if (c->reading || c->closing) return;
-    if (uv_read_start((uv_stream_t *)&c->tcp, net__alloc_cb, on_read) == 0)
+    if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read) == 0)
         c->reading = 1;
     else
         conn_close(c);

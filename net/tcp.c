@@ -182,13 +182,11 @@ static void maybe_submit(net_tcp_conn *c)
     }
 }
 
-/* A line without newline grew past the limit: drop it up to its newline. */
+/* Count and log a line over --tcp-max-line-bytes (the caller drops it). */
 static void too_long(net_tcp_conn *c)
 {
     net_server *s = c->srv;
     atomic_fetch_add(&s->m.lines_bad[NET_SRC_TCP], 1);
-    c->fill.len = c->fill_lines_end;
-    c->skipping = 1;
     uint64_t sup;
     if (net__ratelog_ok(&s->tcp_long_log, net__now_ms(s), &sup))
         strata_log(s->log, STRATA_LOG_WARN, "tcp",
@@ -207,15 +205,32 @@ static void take(net_tcp_conn *c, const char *data, size_t len)
         data = nl + 1;
     }
     if (len == 0) return;
-    size_t base = c->fill.len;
+    size_t pos = c->fill.len;
     if (net_buf_append(&c->fill, data, len) != STRATA_OK) {
         strata_log(c->srv->log, STRATA_LOG_ERROR, "tcp", "%s: out of memory, closing", c->peer);
         tcp_close(c);
         return;
     }
-    const char *nl = memrchr(data, '\n', len);
-    if (nl != NULL) c->fill_lines_end = base + (size_t)(nl - data) + 1;
-    if (c->fill.len - c->fill_lines_end > c->srv->cfg->tcp_max_line_bytes) too_long(c);
+    /* Find the complete lines among the new bytes; cut out those over the limit. */
+    size_t max = c->srv->cfg->tcp_max_line_bytes, ls = c->fill_lines_end;
+    char *nl;
+    while ((nl = memchr(c->fill.p + pos, '\n', c->fill.len - pos)) != NULL) {
+        size_t q = (size_t)(nl - c->fill.p);
+        if (q - ls > max) {
+            memmove(c->fill.p + ls, nl + 1, c->fill.len - q - 1);
+            c->fill.len -= q + 1 - ls;
+            too_long(c);
+            pos = ls;
+        } else {
+            ls = pos = q + 1;
+        }
+    }
+    c->fill_lines_end = ls;
+    if (c->fill.len - ls > max) {
+        c->fill.len = ls; /* the partial line is already too long: skip to its newline */
+        c->skipping = 1;
+        too_long(c);
+    }
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)

@@ -24,6 +24,10 @@ printf 'tcp,conn=one v=301i 301' >>"$T/tcp.txt"
 { printf 'long,x=1 v='; head -c 1000 /dev/zero | tr '\0' '7'; printf ' 1\n'
   echo "tcp,conn=two v=1i 1"; echo "tcp,conn=two v=2i 2"; } >"$T/tcp2.txt"
 "$IT_LOAD" tcp "$TP" "$T/tcp2.txt" 3 || fail "tcp client 2"
+# A third: an over-long line that arrives whole, newline included, in one write.
+{ printf 'long,x=2 v='; head -c 1000 /dev/zero | tr '\0' '8'; printf ' 1\ntcp,conn=three v=1i 1\n'; } \
+    >"$T/tcp3.txt"
+cat "$T/tcp3.txt" >"/dev/tcp/127.0.0.1/$TP" || fail "tcp client 3"
 
 # UDP: three datagrams, one with several lines, one garbage.
 printf 'udp,d=1 v=1 1\nudp,d=1 v=2 2\nudp,d=1 v=3 3\n' >"$T/d1"
@@ -33,13 +37,13 @@ printf 'garbage' >"$T/d3"
 
 # Wait until everything is counted (the server works asynchronously).
 for _ in $(seq 1 100); do
-    [ "$(metric 'strata_points_written_total{source="tcp"}')" = 303 ] &&
+    [ "$(metric 'strata_points_written_total{source="tcp"}')" = 304 ] &&
         [ "$(metric 'strata_points_written_total{source="udp"}')" = 4 ] && break
     sleep 0.05
 done
-expect_eq "tcp points" 303 "$(metric 'strata_points_written_total{source="tcp"}')"
-expect_eq "tcp bad lines (3 garbage + 1 too long)" 4 "$(metric 'strata_lines_bad_total{source="tcp"}')"
-expect_eq "tcp connections" 2 "$(metric strata_tcp_connections_total)"
+expect_eq "tcp points" 304 "$(metric 'strata_points_written_total{source="tcp"}')"
+expect_eq "tcp bad lines (3 garbage + 2 too long)" 5 "$(metric 'strata_lines_bad_total{source="tcp"}')"
+expect_eq "tcp connections" 3 "$(metric strata_tcp_connections_total)"
 expect_eq "udp points" 4 "$(metric 'strata_points_written_total{source="udp"}')"
 expect_eq "udp bad lines" 1 "$(metric 'strata_lines_bad_total{source="udp"}')"
 expect_eq "udp datagrams" 3 "$(metric strata_udp_datagrams_received_total)"
@@ -54,6 +58,7 @@ expect_eq "dbs" '{"results":[{"statement_id":0,"series":[{"name":"databases","co
 stop_server
 expected=$(for i in $(seq 1 301); do echo "tcpdb tcp,conn=one v=${i}i ${i}000000000"; done
            echo "tcpdb tcp,conn=two v=1i 1000000000"; echo "tcpdb tcp,conn=two v=2i 2000000000"
+           echo "tcpdb tcp,conn=three v=1i 1000000000"
            echo "udpdb udp,d=1 v=1 1"; echo "udpdb udp,d=1 v=2 2"; echo "udpdb udp,d=1 v=3 3"
            echo 'udpdb udp,d=2 s="a b" 4')
 expect_eq "stored points" "$(echo "$expected" | LC_ALL=C sort)" "$(dump)"
