@@ -18,6 +18,11 @@
  *       status is 0 either way, the ACKFILE is the truth. Line i of batch
  *       b of writer w is
  *         load,w=<w>,b=<b> v=<i>i <1e18 + w*1e12 + b*1e6 + i>
+ *   it_load fuzz PORT SEED CONNS
+ *       CONNS connections sending mutated HTTP requests (valid ones with
+ *       bytes flipped, cut, repeated; wrong lengths; bad chunk sizes;
+ *       gzip garbage; pipelined), reading whatever comes back. Prints the
+ *       seed. Exit 0 as long as the server kept accepting connections.
  *   it_load file PORT DB WRITERS LINES FILE [gzip] [v2]
  *       split FILE into batches of LINES lines, post them with WRITERS
  *       concurrent keep-alive connections (batches in file order, taken
@@ -37,6 +42,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -442,6 +448,99 @@ static int cmd_tcp(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------------- fuzz */
+
+static const char *fuzz_seeds[] = {
+    "POST /write?db=db HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nfz,a=b v=1 1",
+    "POST /write?db=db&precision=s HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "5\r\nfz v=\r\n3\r\n2 3\r\n0\r\n\r\n",
+    "POST /write?db=db HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 9\r\n\r\n"
+    "fz v=3 3\n",
+    "POST /write?db=db HTTP/1.1\r\nContent-Encoding: gzip\r\nContent-Length: 12\r\n\r\n"
+    "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff",
+    "GET /query?q=SHOW%20DATABASES HTTP/1.1\r\nHost: x\r\n\r\n",
+    "POST /query HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    "Content-Length: 21\r\n\r\nq=CREATE+DATABASE+fz",
+    "POST /api/v2/write?bucket=db/autogen&precision=ms HTTP/1.1\r\nContent-Length: 8\r\n\r\n"
+    "fz v=1 1",
+    "GET /ping?verbose=1 HTTP/1.0\r\n\r\n",
+    "HEAD /ping HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n",
+    "OPTIONS /write HTTP/1.1\r\n\r\n",
+};
+
+static void *fuzz_main(void *p)
+{
+    int *arg = p; /* port, seed */
+    unsigned seed = (unsigned)arg[1];
+    char buf[4096], in[65536];
+    for (int round = 0; round < 200; round++) {
+        int fd = connect_port(arg[0]);
+        if (fd < 0) {
+            arg[2] = 1;
+            return NULL;
+        }
+        int nreq = 1 + rand_r(&seed) % 4;
+        size_t n = 0;
+        for (int r = 0; r < nreq && n < sizeof buf / 2; r++) {
+            const char *s = fuzz_seeds[rand_r(&seed) % (sizeof fuzz_seeds / sizeof *fuzz_seeds)];
+            size_t l = strlen(s);
+            memcpy(buf + n, s, l);
+            /* Mutations: flip, cut, duplicate a slice, insert a huge number. */
+            int m = rand_r(&seed) % 6;
+            if (m == 0) {
+                for (int k = 0; k < 3; k++)
+                    buf[n + (size_t)rand_r(&seed) % l] ^= (char)(1 << (rand_r(&seed) % 8));
+            } else if (m == 1) {
+                l = (size_t)rand_r(&seed) % l;
+            } else if (m == 2 && 2 * l < sizeof buf / 2) {
+                size_t a = (size_t)rand_r(&seed) % l, b = (size_t)rand_r(&seed) % l;
+                if (a > b) {
+                    size_t t = a;
+                    a = b;
+                    b = t;
+                }
+                memcpy(buf + n + l, buf + n + a, b - a);
+                l += b - a;
+            } else if (m == 3) {
+                char *cl = memmem(buf + n, l, "Length: ", 8);
+                if (cl) memcpy(cl + 8, "99999", 5 < (buf + n + l - cl - 8) ? 5 : 0);
+            }
+            n += l;
+        }
+        write_all(fd, buf, n);
+        if (rand_r(&seed) % 2) shutdown(fd, SHUT_WR);
+        struct timeval tv = {0, 20000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        while (recv(fd, in, sizeof in, 0) > 0) {
+        }
+        close(fd);
+    }
+    return NULL;
+}
+
+static int cmd_fuzz(int argc, char **argv)
+{
+    if (argc < 5) return 2;
+    int conns = atoi(argv[4]);
+    if (conns > 16) conns = 16;
+    pthread_t th[16];
+    int args[16][3];
+    printf("fuzz seed %s\n", argv[3]);
+    for (int i = 0; i < conns; i++) {
+        args[i][0] = atoi(argv[2]);
+        args[i][1] = (int)(((unsigned)atoi(argv[3]) * 131u + (unsigned)i) & 0x7fffffff);
+        args[i][2] = 0;
+        pthread_create(&th[i], NULL, fuzz_main, args[i]);
+    }
+    int failed = 0;
+    for (int i = 0; i < conns; i++) {
+        pthread_join(th[i], NULL);
+        failed |= args[i][2];
+    }
+    if (failed) fprintf(stderr, "it_load: the server stopped accepting connections\n");
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
     int rc = 2;
@@ -455,9 +554,12 @@ int main(int argc, char **argv)
         rc = cmd_gen(argc, argv);
     else if (argc >= 2 && strcmp(argv[1], "file") == 0)
         rc = cmd_file(argc, argv);
+    else if (argc >= 2 && strcmp(argv[1], "fuzz") == 0)
+        rc = cmd_fuzz(argc, argv);
     if (rc == 2)
-        fprintf(stderr, "usage: it_load port | udp PORT FILE... | tcp PORT FILE [SEED] |\n"
-                        "       gen PORT DB WRITERS BATCHES LINES ACKFILE [gzip] |\n"
-                        "       file PORT DB WRITERS LINES FILE [gzip] [v2]\n");
+        fprintf(stderr,
+                "usage: it_load port | udp PORT FILE... | tcp PORT FILE [SEED] |\n"
+                "       gen PORT DB WRITERS BATCHES LINES ACKFILE [gzip] |\n"
+                "       file PORT DB WRITERS LINES FILE [gzip] [v2] | fuzz PORT SEED CONNS\n");
     return rc;
 }
