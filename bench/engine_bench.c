@@ -29,6 +29,7 @@ typedef struct bench_opts {
     const char *dir;
     uint32_t batch;
     int sync, keep;
+    uint32_t chunk_points, head_bytes;
 } bench_opts;
 
 /* CPU seconds used by the whole process so far (all threads). */
@@ -45,6 +46,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: engine_bench [--use-case cpu-only|devops] [--scale HOSTS] [--hours H]\n"
             "                    [--batch POINTS] [--sync 0|1] [--dir DIR] [--keep]\n"
+            "                    [--chunk-points N] [--head-bytes N]\n"
             "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
             "and prints values/s, bytes per value on disk, memory, and the lz4 baseline.\n");
 }
@@ -58,6 +60,8 @@ static int parse(int argc, char **argv, bench_opts *o)
     o->batch = 5000;
     o->sync = 1;
     o->keep = 0;
+    o->chunk_points = 0;
+    o->head_bytes = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--use-case") && v) {
@@ -75,6 +79,12 @@ static int parse(int argc, char **argv, bench_opts *o)
             i++;
         } else if (!strcmp(a, "--sync") && v) {
             o->sync = atoi(v);
+            i++;
+        } else if (!strcmp(a, "--chunk-points") && v) {
+            o->chunk_points = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--head-bytes") && v) {
+            o->head_bytes = (uint32_t)atoi(v);
             i++;
         } else if (!strcmp(a, "--dir") && v) {
             o->dir = v;
@@ -219,6 +229,8 @@ int main(int argc, char **argv)
     stg_options_default(&so);
     so.dir = o.dir;
     so.wal_sync = o.sync;
+    so.chunk_max_points = o.chunk_points;
+    so.head_max_bytes = o.head_bytes;
     if (stg_engine_open(&so, &e, &err) != STRATA_OK ||
         stg_db_create(e, "bench", &db, &err) != STRATA_OK ||
         stg_batch_new(e, db, &b) != STRATA_OK || gen_open(&o.g, &g, &err) != STRATA_OK) {

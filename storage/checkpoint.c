@@ -327,6 +327,9 @@ int stg_engine_checkpoint(stg_engine *e, strata_error *err)
     pthread_mutex_lock(&e->ckpt_mu);
     int rc = stg__checkpoint_locked(e, 0, err);
     pthread_mutex_unlock(&e->ckpt_mu);
+    /* A full store refuses writes until a checkpoint gets through again, so
+     * that the WAL and memory do not grow without bound behind it. */
+    __atomic_store_n(&e->full, rc == STRATA_EFULL, __ATOMIC_RELAXED);
     pthread_mutex_lock(&e->stats_mu);
     pthread_cond_broadcast(&e->drained);
     pthread_mutex_unlock(&e->stats_mu);

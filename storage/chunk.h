@@ -10,9 +10,11 @@
  * The byte layout is in storage/format/chunk.md (merged into
  * storage/FORMAT.md).
  *
- * Everything here works on caller buffers: nothing allocates except the
- * string LZ4 trial in stg_chunk_encode(). All functions are reentrant and
- * thread-safe (no shared state).
+ * Everything here works on caller buffers: decoding never allocates;
+ * encoding allocates only scratch for string chunks. All functions are
+ * reentrant and thread-safe (no shared state). A chunk is decoded whole:
+ * callers that want one point still decode the chunk (they are small, and
+ * decoding runs at hundreds of millions of points per second).
  */
 #ifndef STRATA_STORAGE_CHUNK_H
 #define STRATA_STORAGE_CHUNK_H
@@ -80,8 +82,9 @@ size_t stg_chunk_bound(stg_type type, uint32_t count, size_t str_bytes);
  *
  * ts must be strictly increasing (any int64 values, negative and extreme ones
  * included). vals are 8-byte slots as storage/types.h defines; bools must be 0
- * or 1; for STG_STRING each slot is (offset << 32) | len into strbuf (slots may
- * share or reorder bytes; the total of the lengths must fit in 32 bits).
+ * or 1; for STG_STRING each slot is (offset << 32) | len into strbuf, which
+ * the caller guarantees to cover every slot (slots may share or reorder
+ * bytes; the lengths must add up to less than 2^32).
  * For each of the two sections the smallest candidate codec is chosen; the
  * statistics are computed here. Float statistics ignore NaN: min and max are
  * over the non-NaN values by `<` (the first of equal values wins, so -0.0 and
@@ -89,16 +92,18 @@ size_t stg_chunk_bound(stg_type type, uint32_t count, size_t str_bytes);
  * non-NaN values; a chunk of only NaN has min = max = 0x7ff8000000000000
  * (quiet NaN) and sum = 0.0.
  *
- * out: cap bytes, at least stg_chunk_bound(type, count, sum of lengths).
- * *used receives the chunk size. Nothing is retained after the call.
+ * out: cap bytes, at least stg_chunk_bound(type, count, sum of the string
+ * lengths); the chunk is usually far smaller (*used gets its size). Inputs
+ * are only read; nothing is retained after the call. Strings allocate
+ * scratch for their dictionary and LZ4 trials (freed before returning).
  *
  * @return STRATA_OK;
- *         STRATA_EINVAL: count is 0 or above STG_CHUNK_MAX_POINTS, ts not
- *         strictly increasing, bad type, a bool slot not 0/1, a string slot
- *         outside strbuf (whose size is not known: the caller guarantees the
- *         slots are valid) with string lengths summing past UINT32_MAX, or cap
- *         too small;
- *         STRATA_ENOMEM: the scratch buffer for the string LZ4 trial.
+ *         STRATA_EINVAL: bad type, count 0 or above STG_CHUNK_MAX_POINTS, ts
+ *         not strictly increasing, a bool slot not 0/1, string lengths adding
+ *         up to 2^32 or more, strbuf NULL with string bytes, cap below the
+ *         bound;
+ *         STRATA_ENOMEM: string scratch;
+ *         STRATA_EINTERNAL: a section outgrew its bound (a bug).
  */
 int stg_chunk_encode(stg_type type, const int64_t *ts, const uint64_t *vals, const uint8_t *strbuf,
                      uint32_t count, uint8_t *out, size_t cap, size_t *used, strata_error *err);

@@ -169,6 +169,7 @@ struct stg_engine {
     /* background checkpoints */
     pthread_t thread;
     int thread_started, stopping;
+    int full; /* the last checkpoint failed with STRATA_EFULL: writes are refused (atomic) */
     pthread_cond_t wake, drained;
     int64_t last_ckpt_mono_ns;
 

@@ -4,13 +4,16 @@
  * Bit layout (LSB-first, storage/bits_int.h), per point: the timestamp, then
  * the value.
  *
- * Prefix code for an unsigned number u ("code(u)"), bits in write order:
- *   0                      u == 0
- *   1 0     + 8 bits       u < 2^8
- *   1 1 0   + 14 bits      u < 2^14
- *   1 1 1 0 + 22 bits      u < 2^22
- *   1 1 1 1 0 + 32 bits    u < 2^32
- *   1 1 1 1 1 + 64 bits    anything
+ * Adaptive code for an unsigned number u ("code(u)"), with a state byte per
+ * code (k, 0..63, in bits 0-5 and a run counter in bits 6-7, both 0 at the
+ * start); b is the bit length of u (0 for u = 0):
+ *   b <= k:  0 + k bits of u
+ *   b > k:   1 + 6 bits (b - 1) + the low b - 1 bits of u (its top bit is
+ *            implied)
+ * then the state moves: if b > k, k grows by 1 (up to 63); if b < k four
+ * times in a row, k shrinks by 1. So k settles at the usual size of the
+ * values: a step of -1.00 .. +1.00 on a two-decimal gauge costs ~9 bits, a
+ * regular timestamp 1 bit, and an outlier only its own escape.
  *
  * Timestamp: the first point's in 64 bits; then code(zigzag(dod)) with
  * dod = (t - t_prev) - delta_prev, delta_prev starting at 0 (wrapping).
@@ -19,10 +22,11 @@
  * storage/decimal_int.h, and then m and e; the Gorilla window):
  *   first value:  64 bits, then DEC
  *   while the previous value is a decimal at e:
- *     code(zigzag(m - m_prev)) for a value (double)m / 10^e at the same e
- *                 with |m - m_prev| < 2^31 (a repeat is code(0) = 0),
- *                 where the "1 1 1 1 1" class means instead:
- *     1 1 1 1 1 GORILLA DEC
+ *     code(zigzag(m - m_prev)) for a value (double)m / 10^e at the same e (a
+ *                 repeat is a zero delta), where the escape with b = 64
+ *                 (1 + 6 one bits, never a real mantissa delta, which has
+ *                 at most 55 bits) means instead:
+ *     1 111111 GORILLA DEC
  *   otherwise:
  *     0           same bits as the previous value
  *     1 GORILLA DEC
@@ -37,14 +41,14 @@
  * Bool: 1 bit.
  * String: code(len), zero bits up to the next byte boundary, len bytes.
  *
- * A two-decimal gauge moving by up to 1.00 costs ~10 bits per value instead
- * of Gorilla's ~45 on such data; a regular timestamp costs 1 bit.
+ * A two-decimal gauge moving by up to 1.00 costs ~10 bits per point in all
+ * (Gorilla spends ~45 on such data).
  *
- * Memory: the buffer grows through size classes 16, 24, 32, 48, 64, ...
- * (powers of two and their midpoints); the class index lives in the struct so
- * that the struct stays at 48 bytes. Every byte past the last written bit is
- * kept zero, so a write is an OR of at most 9 bytes, and a copy of the used
- * prefix is a consistent snapshot.
+ * Memory: the buffer grows through size classes 32, 40, 48, 56, 64, 80, ...
+ * (four per doubling, so at most a fifth is slack); the class index lives in
+ * the struct so that the struct stays at 48 bytes. Every byte past the last
+ * written bit is kept zero, so a write is an OR of at most 9 bytes, and a
+ * copy of the used prefix is a consistent snapshot.
  */
 #include "storage/stream.h"
 
@@ -60,16 +64,18 @@ _Static_assert(sizeof(stg_stream) <= 48, "stg_stream must stay small: one per ac
 
 #define DEC_ON 0x80       /* in s->dec: prev holds a mantissa at exponent dec & 31 */
 #define NO_WINDOW 0xff    /* in s->g_lead */
-#define TS_MAX_BITS 69    /* code() of 64 bits */
-#define FLOAT_MAX_BITS 87 /* escape 5 + Gorilla 1 + 11 + 64 + DEC 6 */
+#define TS_MAX_BITS 70    /* code() of a 64-bit number */
+#define FLOAT_MAX_BITS 89 /* escape 7 + Gorilla 1 + 11 + 64 + DEC 6 */
+#define GORILLA_ESCAPE 63 /* b - 1 of an escape that leaves the decimal code */
 #define POINT_MAX_BITS (TS_MAX_BITS + FLOAT_MAX_BITS)
 #define MAX_BITS 0xfffff000u /* about 512 MiB */
 
+/* Buffer size of class k: 0, then 32, 40, 48, 56, 64, 80, ... (four steps per doubling). */
 static size_t class_size(unsigned k)
 {
     if (!k) return 0;
-    size_t b = (size_t)16 << ((k - 1) >> 1);
-    return (k & 1) ? b : b + b / 2;
+    size_t b = (size_t)32 << ((k - 1) >> 2);
+    return b + b / 4 * ((k - 1) & 3);
 }
 
 void stg_stream_init(stg_stream *s, stg_type type)
@@ -146,22 +152,28 @@ static inline void put(stg_stream *s, uint64_t v, unsigned nb)
     s->nbits += nb;
 }
 
-static inline void put_code(stg_stream *s, uint64_t u)
+/* Move an adaptive code state after a value of bit length b. Branch-free:
+ * on noisy data the comparisons are coin flips. */
+static inline uint8_t code_next(uint8_t st, unsigned b)
 {
-    if (u == 0)
-        put(s, 0, 1);
-    else if (u < (1u << 8))
-        put(s, 1 | u << 2, 10);
-    else if (u < (1u << 14))
-        put(s, 3 | u << 3, 17);
-    else if (u < (1u << 22))
-        put(s, 7 | u << 4, 26);
-    else if (u < (1ull << 32))
-        put(s, 15 | u << 5, 37);
-    else {
-        put(s, 31, 5);
-        put(s, u, 64);
+    unsigned k = st & 63, run = st >> 6;
+    unsigned up = (b > k) & (k < 63), down = b < k;
+    run = (run + 1) * down;     /* counts b < k in a row */
+    unsigned shrink = run >> 2; /* the fourth one */
+    k = k + up - shrink;
+    return (uint8_t)(k | (run & 3) << 6);
+}
+
+static inline void put_code(stg_stream *s, uint8_t *st, uint64_t u)
+{
+    unsigned k = *st & 63, b = stg__bitlen(u);
+    if (b <= k) {
+        put(s, u << 1, k + 1);
+    } else {
+        put(s, 1 | (uint64_t)(b - 1) << 1, 7);
+        put(s, u & stg__mask(b - 1), b - 1);
     }
+    *st = code_next(*st, b);
 }
 
 /* After a value written in full or by Gorilla: decide the decimal state. */
@@ -214,21 +226,18 @@ static void put_float(stg_stream *s, uint64_t v)
     uint64_t pv;
     if (s->dec & DEC_ON) {
         unsigned e = s->dec & 31;
-        pv = stg__dec_value((int64_t)s->prev, e);
         int64_t m;
+        pv = stg__dec_value((int64_t)s->prev, e);
         if (v == pv) {
-            put(s, 0, 1);
+            put_code(s, &s->val_code, 0);
             return;
         }
         if (stg__dec_fits(v, e, &m)) {
-            uint64_t zz = strata_zigzag64((int64_t)((uint64_t)m - s->prev));
-            if (zz < (1ull << 32)) {
-                put_code(s, zz);
-                s->prev = (uint64_t)m;
-                return;
-            }
+            put_code(s, &s->val_code, strata_zigzag64((int64_t)((uint64_t)m - s->prev)));
+            s->prev = (uint64_t)m;
+            return;
         }
-        put(s, 31, 5);
+        put(s, 1 | GORILLA_ESCAPE << 1, 7);
     } else {
         pv = s->prev;
         if (v == pv) {
@@ -259,7 +268,7 @@ int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *st
         s->last_delta = 0;
     } else {
         uint64_t d = (uint64_t)ts - (uint64_t)s->last_ts;
-        put_code(s, strata_zigzag64((int64_t)(d - (uint64_t)s->last_delta)));
+        put_code(s, &s->ts_code, strata_zigzag64((int64_t)(d - (uint64_t)s->last_delta)));
         s->last_delta = (int64_t)d;
     }
     s->last_ts = ts;
@@ -273,14 +282,14 @@ int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *st
         if (s->count == 0)
             put(s, val, 64);
         else
-            put_code(s, strata_zigzag64((int64_t)(val - s->prev)));
+            put_code(s, &s->val_code, strata_zigzag64((int64_t)(val - s->prev)));
         s->prev = val;
         break;
     case STG_BOOL:
         put(s, val, 1);
         break;
     case STG_STRING:
-        put_code(s, slen);
+        put_code(s, &s->val_code, slen);
         s->nbits = (s->nbits + 7) & ~7u;
         if (slen) memcpy(s->buf + (s->nbits >> 3), str, slen);
         s->nbits += slen * 8;
@@ -293,18 +302,24 @@ int stg_stream_append(stg_stream *s, int64_t ts, uint64_t val, const uint8_t *st
 
 /* ---- decoding ---------------------------------------------------------- */
 
-static inline uint64_t get_code(stg__bitr *r)
+/* Read code(u); *esc (if not NULL) is set for the float escape instead. */
+static inline __attribute__((always_inline)) uint64_t get_code(stg__bitr *r, uint8_t *st, int *esc)
 {
-    static const unsigned width[5] = {0, 8, 14, 22, 32};
-    if (r->n < 5) stg__bitr_refill(r);
-    unsigned pk = (unsigned)(r->acc & 31);
-    unsigned k = pk == 31 ? 5 : (unsigned)__builtin_ctz(~pk);
-    if (k == 5) {
-        stg__bitr_get(r, 5);
-        return stg__bitr_get64(r, 64);
+    unsigned k = *st & 63;
+    if (r->n < 7) stg__bitr_refill(r);
+    if (!(r->acc & 1)) {
+        uint64_t u = stg__bitr_get64(r, k + 1) >> 1;
+        *st = code_next(*st, stg__bitlen(u));
+        return u;
     }
-    stg__bitr_get(r, k + 1);
-    return stg__bitr_get(r, width[k]);
+    unsigned b = (unsigned)(stg__bitr_get(r, 7) >> 1) + 1;
+    if (esc && b - 1 == GORILLA_ESCAPE) {
+        *esc = 1;
+        return 0;
+    }
+    uint64_t u = stg__bitr_get64(r, b - 1) | 1ull << (b - 1);
+    *st = code_next(*st, b);
+    return u;
 }
 
 /* Bit position of the reader from start. */
@@ -324,12 +339,13 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
     stg__bitr_init(&r, buf, buf + len);
     uint64_t t = 0, d = 0, prev = 0, m = 0;
     unsigned e = 0, on = 0, gl = 0, gt = 0, have_win = 0;
+    uint8_t ts_code = 0, val_code = 0;
     size_t sused = 0;
     for (uint32_t i = 0; i < count; i++) {
         if (i == 0) {
             t = stg__bitr_get64(&r, 64);
         } else {
-            uint64_t nd = d + (uint64_t)strata_unzigzag64(get_code(&r));
+            uint64_t nd = d + (uint64_t)strata_unzigzag64(get_code(&r, &ts_code, NULL));
             uint64_t nt = t + nd;
             if ((int64_t)nt <= (int64_t)t) return STRATA_ECORRUPT;
             t = nt;
@@ -345,12 +361,9 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
                 v = stg__bitr_get64(&r, 64);
                 full = 1;
             } else if (on) {
-                if (r.n < 5) stg__bitr_refill(&r);
-                if ((r.acc & 31) == 31) {
-                    stg__bitr_get(&r, 5);
-                    full = 1;
-                } else {
-                    m += (uint64_t)strata_unzigzag64(get_code(&r));
+                uint64_t zz = get_code(&r, &val_code, &full);
+                if (!full) {
+                    m += (uint64_t)strata_unzigzag64(zz);
                     v = stg__dec_value((int64_t)m, e);
                 }
             } else if (stg__bitr_get(&r, 1)) {
@@ -385,14 +398,15 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
             break;
         case STG_INT:
         case STG_UINT:
-            v = i == 0 ? stg__bitr_get64(&r, 64) : prev + (uint64_t)strata_unzigzag64(get_code(&r));
+            v = i == 0 ? stg__bitr_get64(&r, 64)
+                       : prev + (uint64_t)strata_unzigzag64(get_code(&r, &val_code, NULL));
             prev = v;
             break;
         case STG_BOOL:
             v = stg__bitr_get(&r, 1);
             break;
         case STG_STRING: {
-            uint64_t sl = get_code(&r);
+            uint64_t sl = get_code(&r, &val_code, NULL);
             if (r.bad) return STRATA_ECORRUPT;
             size_t byte = (bitr_pos(&r, buf) + 7) / 8;
             if (sl > STG_STRING_MAX || sl > len - byte || sl > strcap - sused)

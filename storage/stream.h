@@ -4,13 +4,14 @@
  * Points are appended in strictly increasing time order and encoded as they
  * arrive into one growing bit buffer, so that an active column costs a few
  * bits per point plus this 48-byte struct:
- *   timestamps  delta-of-delta, zigzag, in a prefix code (1 bit when regular)
- *   floats      1 bit for a repeat; for values with few decimals (23.45) the
- *               zigzag delta of the decimal mantissa in the same prefix code;
- *               otherwise Gorilla XOR
- *   int, uint   zigzag delta in the prefix code
+ *   timestamps  delta-of-delta, zigzag, in an adaptive Rice-like code (1 bit
+ *               per point when regular)
+ *   floats      for values with few decimals (23.45) the zigzag delta of the
+ *               decimal mantissa in the same kind of code (a repeat costs 1
+ *               bit); otherwise 1 bit for a repeat or Gorilla XOR
+ *   int, uint   zigzag delta in the adaptive code
  *   bool        1 bit
- *   string      the length in the prefix code, then the bytes, byte-aligned
+ *   string      the length in the adaptive code, then the bytes, byte-aligned
  * (storage/format/chunk.md, "Stream encoding", has the bit layout.) When the
  * head is sealed, the engine decodes it and writes a chunk (storage/chunk.h),
  * which compresses better because it sees all points at once.
@@ -39,11 +40,13 @@ typedef struct stg_stream {
     uint32_t count;     /* points appended */
     int64_t last_ts;    /* previous timestamp */
     int64_t last_delta; /* previous timestamp delta (wrapping) */
-    uint64_t prev;      /* float: previous bits or mantissa (see dec);
+    uint64_t prev;      /* float: previous bits, or mantissa when dec is on;
                            int/uint: previous value; string: payload bytes */
     uint8_t type;       /* stg_type */
     uint8_t cap_class;  /* buffer size class (see stream.c), 0: no buffer */
-    uint8_t dec;        /* float: 0 raw, else 1 + decimal exponent of prev */
+    uint8_t ts_code;    /* adaptive code state of the timestamps */
+    uint8_t val_code;   /* adaptive code state of the values */
+    uint8_t dec;        /* float: 0x80 when prev is a mantissa, | exponent */
     uint8_t g_lead;     /* float: Gorilla window leading zeros, 0xff: none */
     uint8_t g_trail;    /* float: Gorilla window trailing zeros */
     uint8_t misses;     /* float: recent values that were not decimals */

@@ -740,6 +740,14 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     memset(res, 0, sizeof *res);
     if (b->npoints == 0)
         return STRATA_OK;
+    if (__atomic_load_n(&e->full, __ATOMIC_RELAXED)) {
+        b->len = 0;
+        b->npoints = 0;
+        return strata_error_set(err, STRATA_EFULL,
+                                "the store is full: the last checkpoint could not write to LMDB "
+                                "(map size used up or disk full); writes are refused until "
+                                "space is freed or the map size is raised");
+    }
     wait_for_room(e);
     pthread_mutex_lock(&e->ingest_mu);
     e->wbuf_len = 0;

@@ -256,6 +256,53 @@ static void decimal_detection(void **state)
     }
 }
 
+/* Every section decoder on garbage, with exact-size outputs (ASan checks). */
+static void section_decoders_garbage(void **state)
+{
+    (void)state;
+    size_t ok = 0;
+    for (int it = 0; it < 200000; it++) {
+        uint32_t n = 1 + (uint32_t)(rnd() % (it & 1 ? 300 : 5));
+        size_t len = rnd() % 48;
+        uint8_t *p = malloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++) /* small bytes reach deeper */
+            p[i] = (uint8_t)(rnd() % 4 ? rnd() % 8 : rnd());
+        int64_t *ts = malloc((size_t)n * 8);
+        uint64_t *v = malloc((size_t)n * 8);
+        uint32_t str_bytes = (uint32_t)(rnd() % 32);
+        uint8_t *sb = malloc(str_bytes ? str_bytes : 1);
+        unsigned codec = 1 + (unsigned)(rnd() % 17);
+        int rc;
+        switch (rnd() % 6) {
+        case 0:
+            rc = stg__ts_decode(codec, p, len, -5, (int64_t)(rnd() % 1000), n, ts);
+            break;
+        case 1:
+            rc = stg__f64_decode(codec, p, len, n, v);
+            break;
+        case 2:
+            rc = stg__i64_decode(1, codec, p, len, rnd(), n, v);
+            break;
+        case 3:
+            rc = stg__i64_decode(0, codec, p, len, rnd(), n, v);
+            break;
+        case 4:
+            rc = stg__bool_decode(codec, p, len, (uint32_t)(rnd() % (n + 1)), n, v);
+            break;
+        default:
+            rc = stg__str_decode(codec, p, len, n, str_bytes, v, sb);
+            break;
+        }
+        assert_true(rc == STRATA_OK || rc == STRATA_ECORRUPT);
+        ok += rc == STRATA_OK;
+        free(p);
+        free(ts);
+        free(v);
+        free(sb);
+    }
+    print_message("section garbage: %zu of 200000 decoded\n", ok);
+}
+
 int main(void)
 {
     rng = SEED;
@@ -263,7 +310,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pack_shapes),       cmocka_unit_test(pack_exceptions_pay),
         cmocka_unit_test(pack_malformed),    cmocka_unit_test(bits_roundtrip),
-        cmocka_unit_test(decimal_detection),
+        cmocka_unit_test(decimal_detection), cmocka_unit_test(section_decoders_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -520,6 +520,77 @@ static void corrupted_chunk_is_reported(void **state)
     stg_engine_close(e);
 }
 
+/* A map too small for the data: writes fail cleanly, nothing acknowledged is lost. */
+static void full_map_fails_cleanly(void **state)
+{
+    (void)state;
+    stg_options o;
+    stg_engine *e = NULL;
+    strata_error err = {0};
+    stg_options_default(&o);
+    o.dir = tmpdir;
+    o.wal_sync = 0;
+    o.background = 0;
+    o.map_bytes = (size_t)1 << 20;
+    if (stg_engine_open(&o, &e, &err) != STRATA_OK)
+        fail_msg("open: %s", err.msg);
+    uint32_t db;
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    int acked = 0, rc = STRATA_OK;
+    for (int i = 0; i < 3000 && rc == STRATA_OK; i++) {
+        stg_batch *b;
+        stg_write_result res;
+        assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+        for (int j = 0; j < 100; j++) {
+            char host[16];
+            snprintf(host, sizeof host, "h%d", j);
+            stg_tag tag = {"host", 4, host, (uint32_t)strlen(host)};
+            /* Incompressible values: every point costs about 8 bytes. */
+            uint64_t v = ((uint64_t)i * 100 + (uint64_t)j) * 0x9E3779B97F4A7C15ull;
+            stg_field_in f = {"v", 1, STG_UINT, v, NULL, 0};
+            stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)i * SEC};
+            assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
+        }
+        rc = stg_batch_commit(b, &res, &err);
+        stg_batch_free(b);
+        if (rc == STRATA_OK)
+            acked = i + 1;
+        if (rc == STRATA_OK && i % 10 == 9)
+            rc = stg_engine_checkpoint(e, &err);
+    }
+    assert_int_equal(rc, STRATA_EFULL);
+    assert_non_null(strstr(err.msg, "full"));
+    /* Further writes are refused with the same clear error. */
+    {
+        stg_batch *b;
+        stg_write_result res;
+        stg_tag tag = {"host", 4, "h0", 2};
+        stg_field_in f = {"v", 1, STG_UINT, 1, NULL, 0};
+        stg_point_in p = {"m", 1, &tag, 1, &f, 1, 0};
+        assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+        assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
+        assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_EFULL);
+        stg_batch_free(b);
+    }
+    stg_engine_close(e);
+    /* A bigger map: every acknowledged point is there. */
+    e = open_engine(0, 0);
+    assert_int_equal(stg_db_lookup(e, "db", &db), STRATA_OK);
+    assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    static int64_t ts[4000];
+    static uint64_t vals[4000];
+    for (int j = 0; j < 100; j += 33) {
+        char host[16];
+        snprintf(host, sizeof host, "h%d", j);
+        size_t n = read_all(e, db, series_of(e, db, "m", host), field_of(e, db, "m", "v"),
+                            INT64_MIN, INT64_MAX, ts, vals, NULL, 4000);
+        assert_true(n >= (size_t)acked);
+        for (int i = 0; i < acked; i++)
+            assert_int_equal(vals[i], ((uint64_t)i * 100 + (uint64_t)j) * 0x9E3779B97F4A7C15ull);
+    }
+    stg_engine_close(e);
+}
+
 /* Readers on several threads while a writer writes and checkpoints. */
 typedef struct rd_ctx {
     stg_engine *e;
@@ -699,6 +770,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupted_chunk_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(full_map_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(random_model, setup, teardown),
     };

@@ -213,7 +213,7 @@ static void integers_and_time(void **state)
     for (uint32_t i = 0; i < p.n; i++)
         p.v[i] = rnd() & 1;
     b = roundtrip(&p);
-    assert_true(b <= (1000 * 2 + 64 + 7) / 8 + 1);
+    assert_true(b <= (1000 * 2 + 64 + 16) / 8 + 1);
     pts_free(&p);
 }
 
