@@ -31,6 +31,10 @@
 #include "common/error.h"
 #include "lineproto/lp_int.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Byte classes for the scanning loops. */
 enum {
     C_COMMA = 1,
@@ -375,6 +379,70 @@ static size_t scan_line_exact(const char *buf, size_t len, size_t i)
     return i;
 }
 
+/*
+ * Index of the first byte at or after i that is one of , space = \ " (every
+ * byte the scanning loops stop at), or n. Sixteen bytes at a time where the
+ * machine has SSE2; names and values are mostly short, so the win is in
+ * skipping the per-byte table lookups.
+ */
+static inline size_t find_special(const char *b, size_t n, size_t i)
+{
+#ifdef __SSE2__
+    const __m128i comma = _mm_set1_epi8(','), space = _mm_set1_epi8(' '),
+                  eq = _mm_set1_epi8('='), bsl = _mm_set1_epi8('\\'),
+                  quote = _mm_set1_epi8('"');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+        __m128i m = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, space)),
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, bsl)),
+                         _mm_cmpeq_epi8(v, quote)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+        i += 16;
+    }
+#endif
+    while (i < n && !lp_cls[(unsigned char)b[i]])
+        i++;
+    return i;
+}
+
+/*
+ * End of the line starting at i if it holds no '"' and no backslash: the
+ * index of its '\n' (or len). Sets *special and returns early at the first
+ * '"' or backslash, after which the exact, quote-aware split must be used.
+ */
+static inline size_t find_line_end(const char *b, size_t len, size_t i, int *special)
+{
+    *special = 0;
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n'), bsl = _mm_set1_epi8('\\'),
+                  quote = _mm_set1_epi8('"');
+    while (i + 16 <= len) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+        __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, nl),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, bsl), _mm_cmpeq_epi8(v, quote)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask) {
+            i += (size_t)__builtin_ctz(mask);
+            *special = b[i] != '\n';
+            return i;
+        }
+        i += 16;
+    }
+#endif
+    for (; i < len; i++) {
+        if (b[i] == '\n')
+            return i;
+        if (b[i] == '"' || b[i] == '\\') {
+            *special = 1;
+            return i;
+        }
+    }
+    return len;
+}
+
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\0'; }
 
 static size_t skip_ws(const char *b, size_t n, size_t i)
@@ -393,6 +461,9 @@ static size_t skip_ws(const char *b, size_t n, size_t i)
 static size_t scan_unesc(const char *b, size_t n, size_t i, unsigned mask, int *bsl)
 {
     while (i < n) {
+        i = find_special(b, n, i);
+        if (i >= n)
+            break;
         unsigned c = lp_cls[(unsigned char)b[i]];
         if (!(c & (mask | C_BSL))) {
             i++;
@@ -416,6 +487,10 @@ static size_t scan_unesc(const char *b, size_t n, size_t i, unsigned mask, int *
 
 static int tag_cmp(const lp_tag *a, const lp_tag *b)
 {
+    /* Keys are never empty; most differ in their first byte. */
+    unsigned char x = (unsigned char)a->key.p[0], y = (unsigned char)b->key.p[0];
+    if (x != y)
+        return x < y ? -1 : 1;
     uint32_t n = a->key.len < b->key.len ? a->key.len : b->key.len;
     int c = memcmp(a->key.p, b->key.p, n);
     if (c)
@@ -476,6 +551,13 @@ static void sort_tags(lp_tag *t, size_t n)
 /* ------------------------------------------------------------------ */
 /* Field values                                                        */
 
+/* Exact powers of ten for the fast float path (a fraction of at most 19
+ * digits divides by at most 10^19; only 10^0..10^22 are exact doubles). */
+static const double lp_pow10_tab[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
 static int is_numeric_start(char c)
 {
     return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == 'N' || c == 'n';
@@ -490,6 +572,50 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
 {
     size_t start = i;
     int isint = 0, isuint = 0, decimal = 0, sci = 0;
+
+    /* Fast path for the usual shapes, [-]d+[.d*] or [-]d+i, converted while
+     * scanned: at most 19 digits, ended by ',', ' ' or the line end. Any
+     * other shape falls through to the general scan below. */
+    {
+        size_t k = i;
+        int neg = b[k] == '-';
+        k += (size_t)neg;
+        uint64_t m = 0;
+        int nd = 0, frac = 0, dot = 0;
+        while (k < n && nd < 19) {
+            unsigned d = (unsigned char)b[k] - '0';
+            if (d < 10) {
+                m = m * 10 + d;
+                nd++;
+                frac += dot;
+                k++;
+            } else if (b[k] == '.' && !dot) {
+                dot = 1;
+                k++;
+            } else {
+                break;
+            }
+        }
+        if (nd > 0) {
+            int term = k >= n || b[k] == ',' || b[k] == ' ';
+            if (term && m < (1ull << 53) && (k - i) < 25) {
+                double d = (double)m;
+                if (frac)
+                    d /= lp_pow10_tab[frac];
+                f->type = LP_FLOAT;
+                f->v.f = neg ? -d : d;
+                *end = k;
+                return STRATA_OK;
+            }
+            if (!dot && k < n && b[k] == 'i' && (k + 1 >= n || b[k + 1] == ',' || b[k + 1] == ' ') &&
+                nd < 19) {
+                f->type = LP_INT;
+                f->v.i = neg ? -(int64_t)m : (int64_t)m;
+                *end = k + 1;
+                return STRATA_OK;
+            }
+        }
+    }
 
     if (b[i] == '-') {
         i++;
@@ -785,8 +911,7 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
     lp_field *pending = NULL; /* string field whose end is not known yet */
     i = fs;
     for (;;) {
-        while (i < n && !lp_cls[(unsigned char)b[i]])
-            i++;
+        i = find_special(b, n, i);
         if (i >= n)
             break;
         char c = b[i];
@@ -940,9 +1065,8 @@ int lp_parser_next(lp_parser *p, lp_point *pt)
     p->reason = "";
     while (p->pos < len) {
         size_t s = p->pos;
-        const char *nl = memchr(buf + s, '\n', len - s);
-        size_t e = nl ? (size_t)(nl - buf) : len;
-        int special = memchr(buf + s, '"', e - s) || memchr(buf + s, '\\', e - s);
+        int special;
+        size_t e = find_line_end(buf, len, s, &special);
         uint64_t lineno = p->lineno;
         if (special) {
             e = scan_line_exact(buf, len, s);
