@@ -908,7 +908,8 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
     int quoted = 0, fields_bsl = 0, messy = 0, seg_eq = 0;
     uint32_t nf = 0;
     size_t seg_start = fs, val_start = 0;
-    lp_field *pending = NULL; /* string field whose end is not known yet */
+    uint32_t pending = UINT32_MAX; /* index of a string field whose end is not known
+                                    * yet (an index: the array may move) */
     i = fs;
     for (;;) {
         i = find_special(b, n, i);
@@ -961,14 +962,14 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
             f->type = LP_STRING; /* its span is set when the field ends */
             f->v.s.p = b + val_start;
             f->v.s.len = 0;
-            pending = f;
+            pending = nf - 1;
             i++;
             continue;
         }
         if (!quoted && (c == ',' || c == ' ')) {
-            if (pending) {
-                pending->v.s.len = (uint32_t)(i - val_start);
-                pending = NULL;
+            if (pending != UINT32_MAX) {
+                p->fields[pending].v.s.len = (uint32_t)(i - val_start);
+                pending = UINT32_MAX;
             }
             if (c == ' ')
                 break;
@@ -985,8 +986,8 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
         return fail(p, STRATA_EPARSE, "unbalanced quotes");
     if (equals == 0 || commas != equals - 1)
         return fail(p, STRATA_EPARSE, "invalid field format");
-    if (pending)
-        pending->v.s.len = (uint32_t)(fe - val_start);
+    if (pending != UINT32_MAX)
+        p->fields[pending].v.s.len = (uint32_t)(fe - val_start);
 
     if (fields_bsl || messy) {
         int rc = split_fields_exact(p, b, fs, fe, key_len, &nf);

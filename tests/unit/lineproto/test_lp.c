@@ -291,6 +291,29 @@ static void precision_scales_and_truncates(void **state)
     lp_parser_free(p);
 }
 
+/* Regression (found by fuzzing): a string field's end was recorded through a
+ * pointer into the field array, which later fields could move. */
+static void strings_survive_field_array_growth(void **state)
+{
+    (void)state;
+    char body[4096];
+    size_t n = (size_t)snprintf(body, sizeof body, "m s=\"first\"");
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(body + n, sizeof body - n, ",f%d=%di", i, i);
+    n += (size_t)snprintf(body + n, sizeof body - n, ",t=\"last\" 9");
+    lp_parser *p = new_parser(LP_FLAGS_DEFAULT, LP_PREC_NS);
+    for (int pass = 0; pass < 2; pass++) {
+        lp_point pt;
+        lp_parser_reset(p, body, n, 0);
+        assert_int_equal(lp_parser_next(p, &pt), 1);
+        assert_int_equal(pt.nfields, 202);
+        assert_true(slice_eq(pt.fields[0].v.s, "first"));
+        assert_int_equal(pt.fields[100].v.i, 99);
+        assert_true(slice_eq(pt.fields[201].v.s, "last"));
+    }
+    lp_parser_free(p);
+}
+
 static void empty_input_is_the_end(void **state)
 {
     (void)state;
@@ -473,6 +496,7 @@ int main(void)
         cmocka_unit_test(bad_lines_are_reported_and_skipped),
         cmocka_unit_test(error_text_is_truncated_safely),
         cmocka_unit_test(precision_scales_and_truncates),
+        cmocka_unit_test(strings_survive_field_array_growth),
         cmocka_unit_test(empty_input_is_the_end),
         cmocka_unit_test(random_points_round_trip),
     };
