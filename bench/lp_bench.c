@@ -41,8 +41,8 @@ static double now_s(void)
 
 static const char *regions[] = {"us-east-1", "us-west-1", "eu-central-1", "ap-southeast-2"};
 static const char *oses[] = {"Ubuntu16.10", "Ubuntu15.10", "Ubuntu16.04LTS"};
-static const char *fields[] = {"usage_user",   "usage_system", "usage_idle",  "usage_nice",
-                               "usage_iowait", "usage_irq",    "usage_softirq", "usage_steal",
+static const char *fields[] = {"usage_user",   "usage_system",    "usage_idle",    "usage_nice",
+                               "usage_iowait", "usage_irq",       "usage_softirq", "usage_steal",
                                "usage_guest",  "usage_guest_nice"};
 
 enum shape { SHORT, LONG, INT };
@@ -77,8 +77,7 @@ static size_t gen_line(char *out, size_t cap, enum shape shape, uint64_t i)
 static int bench(enum shape shape, const char *name, size_t bytes, int passes)
 {
     char *body = malloc(bytes + 1024);
-    if (!body)
-        return 1;
+    if (!body) return 1;
     size_t len = 0;
     uint64_t lines = 0;
     while (len < bytes) {
@@ -118,8 +117,7 @@ static int bench(enum shape shape, const char *name, size_t bytes, int passes)
             free(body);
             return 1;
         }
-        if (dt < best)
-            best = dt;
+        if (dt < best) best = dt;
     }
     printf("%-6s %8.1f MB/s %12.0f lines/s  (%zu bytes, %llu lines, %d B/line, best of %d, "
            "check %llx)\n",

@@ -50,9 +50,9 @@ static const unsigned char lp_cls[256] = {
 
 /* Escape sets of the unescaping rules (InfluxDB's pkg/escape and models). */
 enum {
-    ESC_TAG,     /* tag keys and values: , space = */
-    ESC_NAME,    /* measurement and field keys: , " space = */
-    ESC_STRING,  /* string field values: \ " */
+    ESC_TAG,    /* tag keys and values: , space = */
+    ESC_NAME,   /* measurement and field keys: , " space = */
+    ESC_STRING, /* string field values: \ " */
 };
 
 #define LP_TIME_RANGE_ERR "time outside range -9223372036854775806 - 9223372036854775806"
@@ -100,8 +100,8 @@ int lp_precision_parse(const char *s, size_t len, lp_precision *out)
         const char *name;
         lp_precision prec;
     } names[] = {
-        {"", LP_PREC_NS}, {"n", LP_PREC_NS}, {"ns", LP_PREC_NS}, {"u", LP_PREC_US},
-        {"ms", LP_PREC_MS}, {"s", LP_PREC_S}, {"m", LP_PREC_M}, {"h", LP_PREC_H},
+        {"", LP_PREC_NS},   {"n", LP_PREC_NS}, {"ns", LP_PREC_NS}, {"u", LP_PREC_US},
+        {"ms", LP_PREC_MS}, {"s", LP_PREC_S},  {"m", LP_PREC_M},   {"h", LP_PREC_H},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strlen(names[i].name) == len && memcmp(names[i].name, s, len) == 0) {
@@ -115,20 +115,25 @@ int lp_precision_parse(const char *s, size_t len, lp_precision *out)
 static int64_t prec_mult(lp_precision prec)
 {
     switch (prec) {
-    case LP_PREC_US: return 1000;
-    case LP_PREC_MS: return 1000000;
-    case LP_PREC_S: return 1000000000;
-    case LP_PREC_M: return 60LL * 1000000000;
-    case LP_PREC_H: return 3600LL * 1000000000;
-    default: return 1;
+    case LP_PREC_US:
+        return 1000;
+    case LP_PREC_MS:
+        return 1000000;
+    case LP_PREC_S:
+        return 1000000000;
+    case LP_PREC_M:
+        return 60LL * 1000000000;
+    case LP_PREC_H:
+        return 3600LL * 1000000000;
+    default:
+        return 1;
     }
 }
 
 int lp_parser_new(const lp_options *opt, lp_parser **out)
 {
     lp_parser *p = calloc(1, sizeof *p);
-    if (!p)
-        return STRATA_ENOMEM;
+    if (!p) return STRATA_ENOMEM;
     if (opt)
         p->opt = *opt;
     else
@@ -137,12 +142,9 @@ int lp_parser_new(const lp_options *opt, lp_parser **out)
         free(p);
         return STRATA_EINVAL;
     }
-    if (!p->opt.max_tags)
-        p->opt.max_tags = LP_DEFAULT_MAX_TAGS;
-    if (!p->opt.max_fields)
-        p->opt.max_fields = LP_DEFAULT_MAX_FIELDS;
-    if (!p->opt.max_line_bytes)
-        p->opt.max_line_bytes = LP_DEFAULT_MAX_LINE_BYTES;
+    if (!p->opt.max_tags) p->opt.max_tags = LP_DEFAULT_MAX_TAGS;
+    if (!p->opt.max_fields) p->opt.max_fields = LP_DEFAULT_MAX_FIELDS;
+    if (!p->opt.max_line_bytes) p->opt.max_line_bytes = LP_DEFAULT_MAX_LINE_BYTES;
     p->tags_cap = p->opt.max_tags < 32 ? p->opt.max_tags : 32;
     p->fields_cap = p->opt.max_fields < 32 ? p->opt.max_fields : 32;
     p->tags = malloc(p->tags_cap * sizeof *p->tags);
@@ -160,8 +162,7 @@ int lp_parser_new(const lp_options *opt, lp_parser **out)
 
 void lp_parser_free(lp_parser *p)
 {
-    if (!p)
-        return;
+    if (!p) return;
     free(p->tags);
     free(p->fields);
     free(p->scratch);
@@ -172,11 +173,9 @@ void lp_parser_free(lp_parser *p)
 /* Go's Time.Truncate for times after year 1: floor to a multiple of d. */
 static int64_t truncate_ts(int64_t t, int64_t d)
 {
-    if (d <= 1)
-        return t;
+    if (d <= 1) return t;
     int64_t r = t % d;
-    if (r < 0)
-        r += d;
+    if (r < 0) r += d;
     return t - r;
 }
 
@@ -199,7 +198,10 @@ void lp_parser_set_precision(lp_parser *p, lp_precision prec)
     }
 }
 
-const char *lp_parser_error(const lp_parser *p) { return p->reason; }
+const char *lp_parser_error(const lp_parser *p)
+{
+    return p->reason;
+}
 
 size_t lp_parser_format_error(const lp_parser *p, const lp_point *pt, char *dst, size_t cap)
 {
@@ -216,8 +218,7 @@ size_t lp_parser_format_error(const lp_parser *p, const lp_point *pt, char *dst,
         }
         total += lens[k];
     }
-    if (cap)
-        dst[total < cap - 1 ? total : cap - 1] = '\0';
+    if (cap) dst[total < cap - 1 ? total : cap - 1] = '\0';
     return total;
 }
 
@@ -232,8 +233,7 @@ static int fail(lp_parser *p, int code, const char *reason)
 
 /* Formatted reason; grows errbuf on this (rare) path so long numbers are
  * quoted whole, as InfluxDB does. */
-__attribute__((format(printf, 3, 4))) static int failf(lp_parser *p, int code, const char *fmt,
-                                                       ...)
+__attribute__((format(printf, 3, 4))) static int failf(lp_parser *p, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -262,8 +262,7 @@ static int grow_tags(lp_parser *p)
         return failf(p, STRATA_ELIMIT, "too many tags: more than max-tags %u", p->opt.max_tags);
     uint32_t cap = p->tags_cap * 2 > p->opt.max_tags ? p->opt.max_tags : p->tags_cap * 2;
     lp_tag *t = realloc(p->tags, cap * sizeof *t);
-    if (!t)
-        return fail(p, STRATA_ENOMEM, "out of memory for tags");
+    if (!t) return fail(p, STRATA_ENOMEM, "out of memory for tags");
     p->tags = t;
     p->tags_cap = cap;
     return STRATA_OK;
@@ -276,8 +275,7 @@ static int grow_fields(lp_parser *p)
                      p->opt.max_fields);
     uint32_t cap = p->fields_cap * 2 > p->opt.max_fields ? p->opt.max_fields : p->fields_cap * 2;
     lp_field *f = realloc(p->fields, cap * sizeof *f);
-    if (!f)
-        return fail(p, STRATA_ENOMEM, "out of memory for fields");
+    if (!f) return fail(p, STRATA_ENOMEM, "out of memory for fields");
     p->fields = f;
     p->fields_cap = cap;
     return STRATA_OK;
@@ -285,14 +283,12 @@ static int grow_fields(lp_parser *p)
 
 static int ensure_scratch(lp_parser *p, size_t n)
 {
-    if (p->scratch_cap >= n)
-        return STRATA_OK;
+    if (p->scratch_cap >= n) return STRATA_OK;
     size_t cap = p->scratch_cap ? p->scratch_cap : LP_MIN_SCRATCH;
     while (cap < n)
         cap *= 2;
     char *s = realloc(p->scratch, cap);
-    if (!s)
-        return fail(p, STRATA_ENOMEM, "out of memory for unescaping");
+    if (!s) return fail(p, STRATA_ENOMEM, "out of memory for unescaping");
     p->scratch = s;
     p->scratch_cap = cap;
     return STRATA_OK;
@@ -304,9 +300,12 @@ static int ensure_scratch(lp_parser *p, size_t n)
 static int in_esc_set(int set, char c)
 {
     switch (set) {
-    case ESC_TAG: return c == ',' || c == ' ' || c == '=';
-    case ESC_NAME: return c == ',' || c == ' ' || c == '=' || c == '"';
-    default: return c == '\\' || c == '"';
+    case ESC_TAG:
+        return c == ',' || c == ' ' || c == '=';
+    case ESC_NAME:
+        return c == ',' || c == ' ' || c == '=' || c == '"';
+    default:
+        return c == '\\' || c == '"';
     }
 }
 
@@ -318,8 +317,7 @@ static int in_esc_set(int set, char c)
 static lp_slice unescape(lp_parser *p, const char *src, size_t n, int set)
 {
     lp_slice out = {src, (uint32_t)n};
-    if (!memchr(src, '\\', n))
-        return out;
+    if (!memchr(src, '\\', n)) return out;
     char *d = p->scratch + p->scratch_used;
     size_t k = 0, o = 0;
     while (k < n) {
@@ -355,8 +353,7 @@ static size_t scan_line_exact(const char *buf, size_t len, size_t i)
             i += 2;
             continue;
         }
-        if (c == ' ')
-            fields = 1;
+        if (c == ' ') fields = 1;
         if (fields) {
             if (!quoted && c == '=') {
                 i++;
@@ -372,8 +369,7 @@ static size_t scan_line_exact(const char *buf, size_t len, size_t i)
                 continue;
             }
         }
-        if (c == '\n' && !quoted)
-            break;
+        if (c == '\n' && !quoted) break;
         i++;
     }
     return i;
@@ -388,18 +384,16 @@ static size_t scan_line_exact(const char *buf, size_t len, size_t i)
 static inline size_t find_special(const char *b, size_t n, size_t i)
 {
 #ifdef __SSE2__
-    const __m128i comma = _mm_set1_epi8(','), space = _mm_set1_epi8(' '),
-                  eq = _mm_set1_epi8('='), bsl = _mm_set1_epi8('\\'),
-                  quote = _mm_set1_epi8('"');
+    const __m128i comma = _mm_set1_epi8(','), space = _mm_set1_epi8(' '), eq = _mm_set1_epi8('='),
+                  bsl = _mm_set1_epi8('\\'), quote = _mm_set1_epi8('"');
     while (i + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
-        __m128i m = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, space)),
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, bsl)),
-                         _mm_cmpeq_epi8(v, quote)));
+        __m128i m =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, space)),
+                         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, bsl)),
+                                      _mm_cmpeq_epi8(v, quote)));
         unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return i + (size_t)__builtin_ctz(mask);
+        if (mask) return i + (size_t)__builtin_ctz(mask);
         i += 16;
     }
 #endif
@@ -417,8 +411,7 @@ static inline size_t find_line_end(const char *b, size_t len, size_t i, int *spe
 {
     *special = 0;
 #ifdef __SSE2__
-    const __m128i nl = _mm_set1_epi8('\n'), bsl = _mm_set1_epi8('\\'),
-                  quote = _mm_set1_epi8('"');
+    const __m128i nl = _mm_set1_epi8('\n'), bsl = _mm_set1_epi8('\\'), quote = _mm_set1_epi8('"');
     while (i + 16 <= len) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
         __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, nl),
@@ -433,8 +426,7 @@ static inline size_t find_line_end(const char *b, size_t len, size_t i, int *spe
     }
 #endif
     for (; i < len; i++) {
-        if (b[i] == '\n')
-            return i;
+        if (b[i] == '\n') return i;
         if (b[i] == '"' || b[i] == '\\') {
             *special = 1;
             return i;
@@ -443,7 +435,10 @@ static inline size_t find_line_end(const char *b, size_t len, size_t i, int *spe
     return len;
 }
 
-static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\0'; }
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\0';
+}
 
 static size_t skip_ws(const char *b, size_t n, size_t i)
 {
@@ -462,8 +457,7 @@ static size_t scan_unesc(const char *b, size_t n, size_t i, unsigned mask, int *
 {
     while (i < n) {
         i = find_special(b, n, i);
-        if (i >= n)
-            break;
+        if (i >= n) break;
         unsigned c = lp_cls[(unsigned char)b[i]];
         if (!(c & (mask | C_BSL))) {
             i++;
@@ -489,12 +483,10 @@ static int tag_cmp(const lp_tag *a, const lp_tag *b)
 {
     /* Keys are never empty; most differ in their first byte. */
     unsigned char x = (unsigned char)a->key.p[0], y = (unsigned char)b->key.p[0];
-    if (x != y)
-        return x < y ? -1 : 1;
+    if (x != y) return x < y ? -1 : 1;
     uint32_t n = a->key.len < b->key.len ? a->key.len : b->key.len;
     int c = memcmp(a->key.p, b->key.p, n);
-    if (c)
-        return c;
+    if (c) return c;
     return a->key.len < b->key.len ? -1 : a->key.len > b->key.len;
 }
 
@@ -502,12 +494,9 @@ static void sift_down(lp_tag *t, size_t root, size_t n)
 {
     for (;;) {
         size_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && tag_cmp(&t[child], &t[child + 1]) < 0)
-            child++;
-        if (tag_cmp(&t[root], &t[child]) >= 0)
-            return;
+        if (child >= n) return;
+        if (child + 1 < n && tag_cmp(&t[child], &t[child + 1]) < 0) child++;
+        if (tag_cmp(&t[root], &t[child]) >= 0) return;
         lp_tag tmp = t[root];
         t[root] = t[child];
         t[child] = tmp;
@@ -521,11 +510,9 @@ static void sort_tags(lp_tag *t, size_t n)
 {
     size_t i;
     for (i = 1; i < n; i++) {
-        if (tag_cmp(&t[i - 1], &t[i]) > 0)
-            break;
+        if (tag_cmp(&t[i - 1], &t[i]) > 0) break;
     }
-    if (i >= n)
-        return;
+    if (i >= n) return;
     if (n <= 24) {
         for (i = 1; i < n; i++) {
             lp_tag x = t[i];
@@ -600,15 +587,14 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
             int term = k >= n || b[k] == ',' || b[k] == ' ';
             if (term && m < (1ull << 53) && (k - i) < 25) {
                 double d = (double)m;
-                if (frac)
-                    d /= lp_pow10_tab[frac];
+                if (frac) d /= lp_pow10_tab[frac];
                 f->type = LP_FLOAT;
                 f->v.f = neg ? -d : d;
                 *end = k;
                 return STRATA_OK;
             }
-            if (!dot && k < n && b[k] == 'i' && (k + 1 >= n || b[k + 1] == ',' || b[k + 1] == ' ') &&
-                nd < 19) {
+            if (!dot && k < n && b[k] == 'i' &&
+                (k + 1 >= n || b[k + 1] == ',' || b[k + 1] == ' ') && nd < 19) {
                 f->type = LP_INT;
                 f->v.i = neg ? -(int64_t)m : (int64_t)m;
                 *end = k + 1;
@@ -619,15 +605,12 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
 
     if (b[i] == '-') {
         i++;
-        if (i == n)
-            return fail(p, STRATA_EPARSE, "invalid number");
+        if (i == n) return fail(p, STRATA_EPARSE, "invalid number");
     }
     for (; i < n; i++) {
         char c = b[i];
-        if (c >= '0' && c <= '9')
-            continue;
-        if (c == ',' || c == ' ')
-            break;
+        if (c >= '0' && c <= '9') continue;
+        if (c == ',' || c == ' ') break;
         if (c == 'i' && i > start && !(isint || isuint)) {
             isint = 1;
             continue;
@@ -637,8 +620,7 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
             continue;
         }
         if (c == '.') {
-            if (decimal)
-                return fail(p, STRATA_EPARSE, "invalid number");
+            if (decimal) return fail(p, STRATA_EPARSE, "invalid number");
             decimal = 1;
             continue;
         }
@@ -646,21 +628,17 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
             sci = 1;
             continue;
         }
-        if ((c == '+' || c == '-') && (b[i - 1] == 'e' || b[i - 1] == 'E'))
-            continue;
+        if ((c == '+' || c == '-') && (b[i - 1] == 'e' || b[i - 1] == 'E')) continue;
         return fail(p, STRATA_EPARSE, "invalid number");
     }
     *end = i;
-    if ((isint || isuint) && (decimal || sci))
-        return fail(p, STRATA_EPARSE, "invalid number");
+    if ((isint || isuint) && (decimal || sci)) return fail(p, STRATA_EPARSE, "invalid number");
     size_t digits = (i - start) - (size_t)isint - (size_t)decimal - (b[start] == '-');
-    if (digits == 0)
-        return fail(p, STRATA_EPARSE, "invalid number");
+    if (digits == 0) return fail(p, STRATA_EPARSE, "invalid number");
     const char *tok = b + start;
     size_t len = i - start;
     if (isint) {
-        if (b[i - 1] != 'i')
-            return fail(p, STRATA_EPARSE, "invalid number");
+        if (b[i - 1] != 'i') return fail(p, STRATA_EPARSE, "invalid number");
         f->type = LP_INT;
         if (lp__parse_i64(tok, len - 1, &f->v.i) != LP__NUM_OK)
             return failf(p, STRATA_EPARSE,
@@ -700,14 +678,12 @@ static int scan_boolean(lp_parser *p, const char *b, size_t n, size_t i, size_t 
     const char *s = b + start;
     f->type = LP_BOOL;
     f->v.b = c0 == 't' || c0 == 'T';
-    if (len == 1)
-        return STRATA_OK;
+    if (len == 1) return STRATA_OK;
     int ok = 0;
     if (len == 4)
         ok = memcmp(s, "true", 4) == 0 || memcmp(s, "TRUE", 4) == 0 || memcmp(s, "True", 4) == 0;
     else if (len == 5)
-        ok = memcmp(s, "false", 5) == 0 || memcmp(s, "FALSE", 5) == 0 ||
-             memcmp(s, "False", 5) == 0;
+        ok = memcmp(s, "false", 5) == 0 || memcmp(s, "FALSE", 5) == 0 || memcmp(s, "False", 5) == 0;
     return ok ? STRATA_OK : fail(p, STRATA_EPARSE, "invalid boolean");
 }
 
@@ -719,12 +695,10 @@ static int scan_boolean(lp_parser *p, const char *b, size_t n, size_t i, size_t 
  */
 static int convert_value(lp_parser *p, const char *v, size_t n, lp_field *f)
 {
-    if (n == 0)
-        return fail(p, STRATA_EPARSE, "invalid field format");
+    if (n == 0) return fail(p, STRATA_EPARSE, "invalid field format");
     char c = v[0];
     if (c == '"') {
-        if (n < 2)
-            return fail(p, STRATA_EPARSE, "unbalanced quotes");
+        if (n < 2) return fail(p, STRATA_EPARSE, "unbalanced quotes");
         f->type = LP_STRING;
         f->v.s = unescape(p, v + 1, n - 2, ESC_STRING);
         return STRATA_OK;
@@ -733,23 +707,19 @@ static int convert_value(lp_parser *p, const char *v, size_t n, lp_field *f)
         char last = v[n - 1];
         if (last == 'i') {
             f->type = LP_INT;
-            if (lp__parse_i64(v, n - 1, &f->v.i) == LP__NUM_OK)
-                return STRATA_OK;
+            if (lp__parse_i64(v, n - 1, &f->v.i) == LP__NUM_OK) return STRATA_OK;
             return failf(p, STRATA_EPARSE, "unable to parse integer value \"%.*s\"", (int)(n - 1),
                          v);
         }
         if (last == 'u' && (p->opt.flags & LP_ACCEPT_UINT)) {
             f->type = LP_UINT;
-            if (lp__parse_u64(v, n - 1, &f->v.u) == LP__NUM_OK)
-                return STRATA_OK;
-            return failf(p, STRATA_EPARSE, "unable to parse unsigned value \"%.*s\"",
-                         (int)(n - 1), v);
+            if (lp__parse_u64(v, n - 1, &f->v.u) == LP__NUM_OK) return STRATA_OK;
+            return failf(p, STRATA_EPARSE, "unable to parse unsigned value \"%.*s\"", (int)(n - 1),
+                         v);
         }
         f->type = LP_FLOAT;
-        if (lp__parse_f64(v, n, &f->v.f) == LP__NUM_OK)
-            return STRATA_OK;
-        return failf(p, STRATA_EPARSE, "unable to parse floating point value \"%.*s\"", (int)n,
-                     v);
+        if (lp__parse_f64(v, n, &f->v.f) == LP__NUM_OK) return STRATA_OK;
+        return failf(p, STRATA_EPARSE, "unable to parse floating point value \"%.*s\"", (int)n, v);
     }
     /* Go's strconv.ParseBool. */
     static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
@@ -803,21 +773,18 @@ static int split_fields_exact(lp_parser *p, const char *b, size_t fs, size_t fe,
                     m++;
                     continue;
                 }
-                if (b[m] == ',' && !quoted)
-                    break;
+                if (b[m] == ',' && !quoted) break;
                 m++;
             }
             if (pass == 1) {
                 if (nf >= p->fields_cap) {
                     int rc = grow_fields(p);
-                    if (rc)
-                        return rc;
+                    if (rc) return rc;
                 }
                 lp_field *f = &p->fields[nf];
                 f->key = unescape(p, b + j, k - j, ESC_NAME);
                 int rc = convert_value(p, b + v, m - v, f);
-                if (rc)
-                    return rc;
+                if (rc) return rc;
             }
             nf++;
             j = m < fe ? m + 1 : m;
@@ -837,11 +804,9 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
     size_t i;
 
     /* Measurement. */
-    if (b[0] == ',')
-        return fail(p, STRATA_EPARSE, "missing measurement");
+    if (b[0] == ',') return fail(p, STRATA_EPARSE, "missing measurement");
     i = scan_unesc(b, n, 0, C_COMMA | C_SPACE, &bsl);
-    if (i >= n)
-        return fail(p, STRATA_EPARSE, "missing fields");
+    if (i >= n) return fail(p, STRATA_EPARSE, "missing fields");
     size_t meas_end = i;
     int meas_bsl = bsl;
 
@@ -855,31 +820,25 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
             if (i >= n || b[i] == ' ' || b[i] == ',' || b[i] == '=')
                 return fail(p, STRATA_EPARSE, "missing tag key");
             i = scan_unesc(b, n, i, C_COMMA | C_SPACE | C_EQ, &tags_bsl);
-            if (i >= n || b[i] != '=')
-                return fail(p, STRATA_EPARSE, "missing tag value");
+            if (i >= n || b[i] != '=') return fail(p, STRATA_EPARSE, "missing tag value");
             size_t ke = i++;
             size_t vs = i;
             if (i >= n || b[i] == ',' || b[i] == ' ')
                 return fail(p, STRATA_EPARSE, "missing tag value");
-            if (b[i] == '=')
-                i++; /* a leading '=' is part of the value */
+            if (b[i] == '=') i++; /* a leading '=' is part of the value */
             i = scan_unesc(b, n, i, C_COMMA | C_SPACE | C_EQ, &tags_bsl);
-            if (i >= n)
-                return fail(p, STRATA_EPARSE, "missing fields");
-            if (b[i] == '=')
-                return fail(p, STRATA_EPARSE, "invalid tag format");
+            if (i >= n) return fail(p, STRATA_EPARSE, "missing fields");
+            if (b[i] == '=') return fail(p, STRATA_EPARSE, "invalid tag format");
             if (nt >= p->tags_cap) {
                 int rc = grow_tags(p);
-                if (rc)
-                    return rc;
+                if (rc) return rc;
             }
             p->tags[nt].key.p = b + ks;
             p->tags[nt].key.len = (uint32_t)(ke - ks);
             p->tags[nt].val.p = b + vs;
             p->tags[nt].val.len = (uint32_t)(i - vs);
             nt++;
-            if (b[i] == ' ')
-                break;
+            if (b[i] == ' ') break;
             i++;
         }
     }
@@ -913,8 +872,7 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
     i = fs;
     for (;;) {
         i = find_special(b, n, i);
-        if (i >= n)
-            break;
+        if (i >= n) break;
         char c = b[i];
         if (c == '\\' && i + 1 < n) {
             fields_bsl = 1;
@@ -930,16 +888,13 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
             equals++;
             if (i >= 2 && (b[i - 1] == ' ' || b[i - 1] == ',') && b[i - 2] != '\\')
                 return fail(p, STRATA_EPARSE, "missing field key");
-            if (i + 1 >= n)
-                return fail(p, STRATA_EPARSE, "missing field value");
+            if (i + 1 >= n) return fail(p, STRATA_EPARSE, "missing field value");
             if (b[i + 1] == ',' || b[i + 1] == ' ')
                 return fail(p, STRATA_EPARSE, "missing field value");
-            if (seg_eq++)
-                messy = 1;
+            if (seg_eq++) messy = 1;
             if (nf >= p->fields_cap) {
                 int rc = grow_fields(p);
-                if (rc)
-                    return rc;
+                if (rc) return rc;
             }
             lp_field *f = &p->fields[nf++];
             f->key.p = b + seg_start;
@@ -949,14 +904,12 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
                 if (b[i + 1] == 'N' || b[i + 1] == 'n')
                     return fail(p, STRATA_EPARSE, "invalid number");
                 int rc = scan_number(p, b, n, i + 1, &i, f);
-                if (rc)
-                    return rc;
+                if (rc) return rc;
                 continue;
             }
             if (b[i + 1] != '"') {
                 int rc = scan_boolean(p, b, n, i + 1, &i, f);
-                if (rc)
-                    return rc;
+                if (rc) return rc;
                 continue;
             }
             f->type = LP_STRING; /* its span is set when the field ends */
@@ -971,28 +924,22 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
                 p->fields[pending].v.s.len = (uint32_t)(i - val_start);
                 pending = UINT32_MAX;
             }
-            if (c == ' ')
-                break;
+            if (c == ' ') break;
             commas++;
-            if (!seg_eq)
-                messy = 1;
+            if (!seg_eq) messy = 1;
             seg_eq = 0;
             seg_start = i + 1;
         }
         i++;
     }
     size_t fe = i < n ? i : n;
-    if (quoted)
-        return fail(p, STRATA_EPARSE, "unbalanced quotes");
-    if (equals == 0 || commas != equals - 1)
-        return fail(p, STRATA_EPARSE, "invalid field format");
-    if (pending != UINT32_MAX)
-        p->fields[pending].v.s.len = (uint32_t)(fe - val_start);
+    if (quoted) return fail(p, STRATA_EPARSE, "unbalanced quotes");
+    if (equals == 0 || commas != equals - 1) return fail(p, STRATA_EPARSE, "invalid field format");
+    if (pending != UINT32_MAX) p->fields[pending].v.s.len = (uint32_t)(fe - val_start);
 
     if (fields_bsl || messy) {
         int rc = split_fields_exact(p, b, fs, fe, key_len, &nf);
-        if (rc)
-            return rc;
+        if (rc) return rc;
     } else {
         for (uint32_t k = 0; k < nf; k++) {
             lp_field *f = &p->fields[k];
@@ -1016,8 +963,7 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
             i++;
             continue;
         }
-        if (b[i] < '0' || b[i] > '9')
-            return fail(p, STRATA_EPARSE, "bad timestamp");
+        if (b[i] < '0' || b[i] > '9') return fail(p, STRATA_EPARSE, "bad timestamp");
         i++;
     }
     int64_t t;
@@ -1027,9 +973,8 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
     } else {
         int rc = lp__parse_i64(b + ts, i - ts, &t);
         if (rc != LP__NUM_OK)
-            return failf(p, STRATA_EPARSE, "strconv.ParseInt: parsing \"%.*s\": %s",
-                         (int)(i - ts), b + ts,
-                         rc == LP__NUM_RANGE ? "value out of range" : "invalid syntax");
+            return failf(p, STRATA_EPARSE, "strconv.ParseInt: parsing \"%.*s\": %s", (int)(i - ts),
+                         b + ts, rc == LP__NUM_RANGE ? "value out of range" : "invalid syntax");
         int64_t mult = prec_mult(p->opt.precision);
         if (mult != 1 && t != 0 && t != 1) {
             int64_t r;
@@ -1039,17 +984,15 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
         } else {
             t *= mult;
         }
-        if (t < LP_MIN_TS_NS || t > LP_MAX_TS_NS)
-            return fail(p, STRATA_EPARSE, LP_TIME_RANGE_ERR);
+        if (t < LP_MIN_TS_NS || t > LP_MAX_TS_NS) return fail(p, STRATA_EPARSE, LP_TIME_RANGE_ERR);
         for (; i < n; i++) {
-            if (b[i] != ' ')
-                return fail(p, STRATA_EPARSE, "point is invalid");
+            if (b[i] != ' ') return fail(p, STRATA_EPARSE, "point is invalid");
         }
         pt->has_ts = 1;
     }
 
-    pt->measurement = meas_bsl ? unescape(p, b, meas_end, ESC_NAME)
-                               : (lp_slice){b, (uint32_t)meas_end};
+    pt->measurement =
+        meas_bsl ? unescape(p, b, meas_end, ESC_NAME) : (lp_slice){b, (uint32_t)meas_end};
     pt->tags = p->tags;
     pt->ntags = nt;
     pt->fields = p->fields;
@@ -1071,18 +1014,15 @@ int lp_parser_next(lp_parser *p, lp_point *pt)
         uint64_t lineno = p->lineno;
         if (special) {
             e = scan_line_exact(buf, len, s);
-            for (const char *q = buf + s; (q = memchr(q, '\n', (size_t)(buf + e - q)));
-                 q++)
+            for (const char *q = buf + s; (q = memchr(q, '\n', (size_t)(buf + e - q))); q++)
                 p->lineno++;
         }
         p->lineno++;
         p->pos = e + 1;
 
-        if ((p->opt.flags & LP_ACCEPT_CRLF) && e > s && buf[e - 1] == '\r')
-            e--;
+        if ((p->opt.flags & LP_ACCEPT_CRLF) && e > s && buf[e - 1] == '\r') e--;
         size_t start = skip_ws(buf, e, s);
-        if (start >= e || buf[start] == '#')
-            continue;
+        if (start >= e || buf[start] == '#') continue;
 
         const char *b = buf + start;
         size_t n = e - start;
@@ -1096,8 +1036,7 @@ int lp_parser_next(lp_parser *p, lp_point *pt)
         p->scratch_used = 0;
         if (special) {
             int rc = ensure_scratch(p, n);
-            if (rc)
-                return rc;
+            if (rc) return rc;
         }
         int rc = parse_line(p, b, n, pt);
         if (rc < 0) {

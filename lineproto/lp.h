@@ -79,10 +79,10 @@ enum {
 #define LP_MAX_TS_NS (INT64_MAX - 1)
 
 typedef struct lp_options {
-    lp_precision precision; /* unit of timestamps in the body */
-    uint32_t flags;         /* LP_ACCEPT_* bits */
-    uint32_t max_tags;      /* more tags in one line: the line is rejected */
-    uint32_t max_fields;    /* more fields in one line: the line is rejected */
+    lp_precision precision;  /* unit of timestamps in the body */
+    uint32_t flags;          /* LP_ACCEPT_* bits */
+    uint32_t max_tags;       /* more tags in one line: the line is rejected */
+    uint32_t max_fields;     /* more fields in one line: the line is rejected */
     uint32_t max_line_bytes; /* a longer line is rejected (and skipped) */
 } lp_options;
 
@@ -114,10 +114,10 @@ typedef struct lp_point {
     uint32_t ntags;
     lp_field *fields; /* line order; at least one */
     uint32_t nfields;
-    int64_t ts_ns;    /* in [LP_MIN_TS_NS, LP_MAX_TS_NS] */
-    int has_ts;       /* 1: the line had a timestamp; 0: the default was used */
-    lp_slice line;    /* the raw line as InfluxDB quotes it in errors */
-    uint64_t lineno;  /* 1-based number of the line's first '\n'-separated line */
+    int64_t ts_ns;   /* in [LP_MIN_TS_NS, LP_MAX_TS_NS] */
+    int has_ts;      /* 1: the line had a timestamp; 0: the default was used */
+    lp_slice line;   /* the raw line as InfluxDB quotes it in errors */
+    uint64_t lineno; /* 1-based number of the line's first '\n'-separated line */
 } lp_point;
 
 typedef struct lp_parser lp_parser;

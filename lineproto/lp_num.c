@@ -37,7 +37,10 @@ static void lp_c_locale_init(void)
     lp_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
-static int is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+static int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
 
 /* Slow path: the token is known to be well formed; n may be large. */
 static int parse_f64_slow(const char *s, size_t n, double *out)
@@ -64,8 +67,7 @@ static int parse_f64_slow(const char *s, size_t n, double *out)
         rc = LP__NUM_RANGE;
     else
         *out = d;
-    if (tmp != small)
-        free(tmp);
+    if (tmp != small) free(tmp);
     return rc;
 }
 
@@ -79,10 +81,10 @@ int lp__parse_f64(const char *s, size_t n, double *out)
         i++;
     }
     uint64_t m = 0;
-    int nd = 0;        /* significant digits kept in m */
-    int dropped = 0;   /* significant digits beyond 19 */
-    int exp10 = 0;     /* value = m * 10^exp10 */
-    int ndigits = 0;   /* mantissa digits seen, for the grammar */
+    int nd = 0;      /* significant digits kept in m */
+    int dropped = 0; /* significant digits beyond 19 */
+    int exp10 = 0;   /* value = m * 10^exp10 */
+    int ndigits = 0; /* mantissa digits seen, for the grammar */
     for (; i < n && is_digit(s[i]); i++) {
         ndigits++;
         if (nd < 19) {
@@ -110,8 +112,7 @@ int lp__parse_f64(const char *s, size_t n, double *out)
             }
         }
     }
-    if (ndigits == 0)
-        return LP__NUM_SYNTAX;
+    if (ndigits == 0) return LP__NUM_SYNTAX;
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         i++;
         int eneg = 0;
@@ -119,17 +120,14 @@ int lp__parse_f64(const char *s, size_t n, double *out)
             eneg = s[i] == '-';
             i++;
         }
-        if (i >= n || !is_digit(s[i]))
-            return LP__NUM_SYNTAX;
+        if (i >= n || !is_digit(s[i])) return LP__NUM_SYNTAX;
         int e = 0;
         for (; i < n && is_digit(s[i]); i++) {
-            if (e < 100000)
-                e = e * 10 + (s[i] - '0');
+            if (e < 100000) e = e * 10 + (s[i] - '0');
         }
         exp10 += eneg ? -e : e;
     }
-    if (i != n)
-        return LP__NUM_SYNTAX;
+    if (i != n) return LP__NUM_SYNTAX;
     if (m == 0 && !dropped) {
         *out = neg ? -0.0 : 0.0;
         return LP__NUM_OK;
@@ -145,13 +143,11 @@ int lp__parse_f64(const char *s, size_t n, double *out)
 
 int lp__parse_u64(const char *s, size_t n, uint64_t *out)
 {
-    if (n == 0)
-        return LP__NUM_SYNTAX;
+    if (n == 0) return LP__NUM_SYNTAX;
     uint64_t v = 0;
     int range = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return LP__NUM_SYNTAX;
+        if (!is_digit(s[i])) return LP__NUM_SYNTAX;
         uint64_t d = (uint64_t)(s[i] - '0');
         if (v > (UINT64_MAX - d) / 10)
             range = 1;
@@ -176,15 +172,12 @@ int lp__parse_i64(const char *s, size_t n, int64_t *out)
     }
     uint64_t u;
     int rc = lp__parse_u64(s + i, n - i, &u);
-    if (rc != LP__NUM_OK)
-        return rc;
+    if (rc != LP__NUM_OK) return rc;
     if (neg) {
-        if (u > (uint64_t)INT64_MAX + 1)
-            return LP__NUM_RANGE;
+        if (u > (uint64_t)INT64_MAX + 1) return LP__NUM_RANGE;
         *out = (int64_t)(0 - u);
     } else {
-        if (u > (uint64_t)INT64_MAX)
-            return LP__NUM_RANGE;
+        if (u > (uint64_t)INT64_MAX) return LP__NUM_RANGE;
         *out = (int64_t)u;
     }
     return LP__NUM_OK;

@@ -20,8 +20,7 @@
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
-        if (!(c))                                                                                  \
-            __builtin_trap();                                                                      \
+        if (!(c)) __builtin_trap();                                                                \
     } while (0)
 
 static uint64_t touch(lp_slice s)
@@ -67,8 +66,7 @@ static uint64_t run(lp_parser *p, const char *body, size_t len)
         for (uint32_t i = 0; i < pt.ntags; i++) {
             CHECK(pt.tags[i].key.len > 0);
             CHECK(pt.tags[i].val.len > 0);
-            if (i)
-                CHECK(key_cmp(pt.tags[i - 1].key, pt.tags[i].key) < 0);
+            if (i) CHECK(key_cmp(pt.tags[i - 1].key, pt.tags[i].key) < 0);
             h = h * 31 + touch(pt.tags[i].key) + touch(pt.tags[i].val);
         }
         for (uint32_t i = 0; i < pt.nfields; i++) {
@@ -98,8 +96,7 @@ static uint64_t run(lp_parser *p, const char *body, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
+    if (size < 1) return 0;
     lp_options opt;
     lp_options_init(&opt);
     uint8_t sel = data[0];
@@ -113,8 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* A private copy so that reads past the body are caught exactly. */
     size_t len = size - 1;
     char *body = malloc(len ? len : 1);
-    if (!body)
-        return 0;
+    if (!body) return 0;
     memcpy(body, data + 1, len);
     lp_parser *p = NULL;
     if (lp_parser_new(&opt, &p) == 0) {

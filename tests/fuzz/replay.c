@@ -77,8 +77,7 @@ int main(int argc, char **argv)
         }
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (de->d_name[0] == '.')
-                continue;
+            if (de->d_name[0] == '.') continue;
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", argv[i], de->d_name);
             if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {

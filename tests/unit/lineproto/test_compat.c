@@ -50,7 +50,10 @@ static void buf_add(buf *b, const void *p, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void buf_adds(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+static void buf_adds(buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
 
 static void buf_addf(buf *b, const char *fmt, ...)
 {
@@ -225,8 +228,7 @@ static void cset_render(cset *s, buf *out)
 
 static void float_text(buf *t, double d)
 {
-    if (d == 0)
-        d = 0; /* InfluxDB's JSON reports -0 as 0 */
+    if (d == 0) d = 0; /* InfluxDB's JSON reports -0 as 0 */
     buf_addf(t, "float:%a", d);
 }
 
@@ -242,12 +244,10 @@ typedef struct lp_case {
 
 static int64_t truncate_ts(int64_t t, lp_precision prec)
 {
-    static const int64_t mult[] = {1, 1000, 1000000, 1000000000, 60000000000LL,
-                                   3600000000000LL};
+    static const int64_t mult[] = {1, 1000, 1000000, 1000000000, 60000000000LL, 3600000000000LL};
     int64_t d = mult[prec];
     int64_t r = t % d;
-    if (r < 0)
-        r += d;
+    if (r < 0) r += d;
     return t - r;
 }
 
@@ -280,8 +280,7 @@ static int run_case(lp_case *c, uint32_t flags)
     while ((rc = lp_parser_next(p, &pt)) != 0) {
         if (rc < 0) {
             size_t need = lp_parser_format_error(p, &pt, small, sizeof small);
-            if (nbad++)
-                buf_adds(&errs, "\n");
+            if (nbad++) buf_adds(&errs, "\n");
             if (need < sizeof small) {
                 buf_add(&errs, small, need);
             } else {
@@ -316,15 +315,24 @@ static int run_case(lp_case *c, uint32_t flags)
             const lp_field *f = &pt.fields[i];
             buf t = {0};
             switch (f->type) {
-            case LP_FLOAT: float_text(&t, f->v.f); break;
-            case LP_INT: buf_addf(&t, "integer:%lld", (long long)f->v.i); break;
-            case LP_UINT: buf_addf(&t, "unsigned:%llu", (unsigned long long)f->v.u); break;
-            case LP_BOOL: buf_addf(&t, "boolean:%s", f->v.b ? "true" : "false"); break;
+            case LP_FLOAT:
+                float_text(&t, f->v.f);
+                break;
+            case LP_INT:
+                buf_addf(&t, "integer:%lld", (long long)f->v.i);
+                break;
+            case LP_UINT:
+                buf_addf(&t, "unsigned:%llu", (unsigned long long)f->v.u);
+                break;
+            case LP_BOOL:
+                buf_addf(&t, "boolean:%s", f->v.b ? "true" : "false");
+                break;
             case LP_STRING:
                 buf_adds(&t, "string:");
                 buf_add(&t, f->v.s.p, f->v.s.len);
                 break;
-            default: fail_msg("bad type %d", f->type);
+            default:
+                fail_msg("bad type %d", f->type);
             }
             cfield_set(cp, f->key.p, f->key.len, t.p, t.len);
             free(t.p);
@@ -351,16 +359,16 @@ static int run_case(lp_case *c, uint32_t flags)
         bad = 1;
     }
     if (answer.len != c->error.len || memcmp(answer.p, c->error.p, answer.len) != 0) {
-        printf("case %s (line %d): error\n  got  '%.300s'\n  want '%.300s'\n", c->name.p,
-               c->line, answer.p, c->error.p ? c->error.p : "");
+        printf("case %s (line %d): error\n  got  '%.300s'\n  want '%.300s'\n", c->name.p, c->line,
+               answer.p, c->error.p ? c->error.p : "");
         bad = 1;
     }
     if (!strstr(c->flags.p ? c->flags.p : "", "status-only")) {
         cset_render(&parsed, &got);
         cset_render(&c->expect, &want);
         if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0) {
-            printf("case %s (line %d): points\n  got  %.400s\n  want %.400s\n", c->name.p,
-                   c->line, got.p, want.p);
+            printf("case %s (line %d): points\n  got  %.400s\n  want %.400s\n", c->name.p, c->line,
+                   got.p, want.p);
             bad = 1;
         }
     }
@@ -387,8 +395,7 @@ static void case_clear(lp_case *c)
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     buf b = {0};
     char tmp[65536];
     size_t n;
@@ -424,8 +431,7 @@ static int run_file(const char *file, uint32_t flags, const char *const *allowed
     case_path(path, sizeof path, file);
     size_t len;
     char *text = read_file(path, &len);
-    if (!text)
-        fail_msg("cannot read %s (set STRATA_LP_CASES_DIR)", path);
+    if (!text) fail_msg("cannot read %s (set STRATA_LP_CASES_DIR)", path);
 
     lp_case c = {0};
     cpoint *cur = NULL;
@@ -441,8 +447,7 @@ static int run_file(const char *file, uint32_t flags, const char *const *allowed
         size_t n = e - pos;
         pos = e + 1;
         lineno++;
-        if (n == 0 || line[0] == '#')
-            continue;
+        if (n == 0 || line[0] == '#') continue;
         int np = split(line, n, parts);
         const char *kw = parts[0].p;
         if (!strcmp(kw, "case")) {
@@ -509,8 +514,7 @@ static int run_file(const char *file, uint32_t flags, const char *const *allowed
                 ncases++;
                 int bad = run_case(&c, flags);
                 for (int k = 0; bad && allowed && allowed[k]; k++) {
-                    if (!strncmp(c.name.p, allowed[k], strlen(allowed[k])))
-                        bad = 0;
+                    if (!strncmp(c.name.p, allowed[k], strlen(allowed[k]))) bad = 0;
                 }
                 *failures += bad;
             }

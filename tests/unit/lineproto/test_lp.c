@@ -235,7 +235,8 @@ static void error_text_is_truncated_safely(void **state)
     assert_int_equal(lp_parser_next(p, &pt), STRATA_EPARSE);
     char small[10];
     size_t need = lp_parser_format_error(p, &pt, small, sizeof small);
-    assert_int_equal(need, strlen("unable to parse '") + strlen(body) + strlen("': missing fields"));
+    assert_int_equal(need,
+                     strlen("unable to parse '") + strlen(body) + strlen("': missing fields"));
     assert_string_equal(small, "unable to");
     assert_int_equal(lp_parser_format_error(p, &pt, NULL, 0), need);
     lp_parser_free(p);
@@ -353,8 +354,7 @@ static void rand_name(char *out, size_t len)
     for (size_t i = 0; i < len; i++)
         out[i] = name_chars[rnd() % (sizeof name_chars - 1)];
     out[len] = '\0';
-    if (out[0] == '#' || out[0] == ' ')
-        out[0] = 'x';
+    if (out[0] == '#' || out[0] == ' ') out[0] = 'x';
 }
 
 /* Escape with a backslash every byte of set. */
@@ -362,8 +362,7 @@ static size_t put_escaped(char *dst, const char *src, size_t n, const char *set)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (strchr(set, src[i]))
-            dst[o++] = '\\';
+        if (strchr(set, src[i])) dst[o++] = '\\';
         dst[o++] = src[i];
     }
     return o;
@@ -398,8 +397,7 @@ static void random_points_round_trip(void **state)
         for (int i = 0; i < nf; i++) {
             rt_field *x = &f[i];
             rand_name(x->key, 1 + rnd() % 8);
-            if (i)
-                line[n++] = ',';
+            if (i) line[n++] = ',';
             n += put_escaped(line + n, x->key, strlen(x->key), ", =");
             line[n++] = '=';
             x->type = 1 + (int)(rnd() % 5);
@@ -407,8 +405,7 @@ static void random_points_round_trip(void **state)
             case LP_FLOAT: {
                 uint64_t bits = rnd();
                 memcpy(&x->f, &bits, 8);
-                if (!isfinite(x->f))
-                    x->f = (double)(int64_t)bits / 1024.0;
+                if (!isfinite(x->f)) x->f = (double)(int64_t)bits / 1024.0;
                 n += (size_t)sprintf(line + n, (rnd() & 1) ? "%.17g" : "%.3f", x->f);
                 x->f = strtod(strrchr(line, '=') + 1, NULL);
                 break;
@@ -422,7 +419,7 @@ static void random_points_round_trip(void **state)
                 n += (size_t)sprintf(line + n, "%lluu", (unsigned long long)x->u);
                 break;
             case LP_BOOL: {
-                static const char *const bt[] = {"t", "T", "true", "True", "TRUE",
+                static const char *const bt[] = {"t", "T", "true",  "True",  "TRUE",
                                                  "f", "F", "false", "False", "FALSE"};
                 int k = (int)(rnd() % 10);
                 x->b = k < 5;
@@ -440,16 +437,14 @@ static void random_points_round_trip(void **state)
         }
         int has_ts = (int)(rnd() % 2);
         int64_t ts = (int64_t)(rnd() >> 1) - (INT64_MAX / 2);
-        if (has_ts)
-            n += (size_t)sprintf(line + n, " %lld", (long long)ts);
+        if (has_ts) n += (size_t)sprintf(line + n, " %lld", (long long)ts);
         line[n++] = (rnd() & 1) ? '\n' : ' ';
 
         lp_point pt;
         lp_parser_reset(p, line, n, 77);
         int rc = lp_parser_next(p, &pt);
         if (rc != 1)
-            fail_msg("round %d: rc %d (%s) for: %.*s", round, rc, lp_parser_error(p), (int)n,
-                     line);
+            fail_msg("round %d: rc %d (%s) for: %.*s", round, rc, lp_parser_error(p), (int)n, line);
         assert_true(slice_eq(pt.measurement, meas));
         assert_int_equal(pt.ntags, nt);
         for (int i = 0; i < nt; i++) {
@@ -470,10 +465,18 @@ static void random_points_round_trip(void **state)
                          g->key.p, f[i].key);
             assert_int_equal(g->type, f[i].type);
             switch (g->type) {
-            case LP_FLOAT: assert_true(g->v.f == f[i].f); break;
-            case LP_INT: assert_true(g->v.i == f[i].i); break;
-            case LP_UINT: assert_true(g->v.u == f[i].u); break;
-            case LP_BOOL: assert_int_equal(g->v.b, f[i].b); break;
+            case LP_FLOAT:
+                assert_true(g->v.f == f[i].f);
+                break;
+            case LP_INT:
+                assert_true(g->v.i == f[i].i);
+                break;
+            case LP_UINT:
+                assert_true(g->v.u == f[i].u);
+                break;
+            case LP_BOOL:
+                assert_int_equal(g->v.b, f[i].b);
+                break;
             default:
                 assert_int_equal(g->v.s.len, f[i].slen);
                 assert_memory_equal(g->v.s.p, f[i].s, f[i].slen);

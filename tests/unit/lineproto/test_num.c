@@ -35,10 +35,8 @@ static void check_float(const char *s)
         assert_int_equal(rc, LP__NUM_RANGE);
         return;
     }
-    if (rc != LP__NUM_OK)
-        fail_msg("'%s' rejected", s);
-    if (memcmp(&got, &want, sizeof got) != 0)
-        fail_msg("'%s': got %a want %a", s, got, want);
+    if (rc != LP__NUM_OK) fail_msg("'%s' rejected", s);
+    if (memcmp(&got, &want, sizeof got) != 0) fail_msg("'%s': got %a want %a", s, got, want);
 }
 
 static void floats_match_strtod(void **state)
@@ -46,11 +44,34 @@ static void floats_match_strtod(void **state)
     (void)state;
     printf("seed %llx\n", (unsigned long long)seed);
     static const char *fixed[] = {
-        "0", "-0", "1", "1.", ".5", "-.5", "0.1", "0.3", "1e22", "1e23", "9007199254740993",
-        "9007199254740992", "123456789012345678", "1234567890123456789", "12345678901234567890",
-        "1.7976931348623157e308", "4.9e-324", "2.4703282292062327e-324", "1e-400", "1e400",
-        "2.2250738585072011e-308", "0.000001", "1.5E-3", "1e+3", "00012", "-00.5",
-        "3.141592653589793238462643383279", "0.1000000000000000055511151231257827",
+        "0",
+        "-0",
+        "1",
+        "1.",
+        ".5",
+        "-.5",
+        "0.1",
+        "0.3",
+        "1e22",
+        "1e23",
+        "9007199254740993",
+        "9007199254740992",
+        "123456789012345678",
+        "1234567890123456789",
+        "12345678901234567890",
+        "1.7976931348623157e308",
+        "4.9e-324",
+        "2.4703282292062327e-324",
+        "1e-400",
+        "1e400",
+        "2.2250738585072011e-308",
+        "0.000001",
+        "1.5E-3",
+        "1e+3",
+        "00012",
+        "-00.5",
+        "3.141592653589793238462643383279",
+        "0.1000000000000000055511151231257827",
         "179769313486231570000000000000000000000000000000000000000000000000000000000000000000000000"
         "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
         "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
@@ -63,14 +84,25 @@ static void floats_match_strtod(void **state)
         uint64_t bits = rnd();
         double d;
         memcpy(&d, &bits, 8);
-        if (!isfinite(d))
-            continue;
+        if (!isfinite(d)) continue;
         switch (i % 5) {
-        case 0: snprintf(buf, sizeof buf, "%.17g", d); break;
-        case 1: snprintf(buf, sizeof buf, "%.15g", d); break;
-        case 2: snprintf(buf, sizeof buf, "%.*f", (int)(rnd() % 8), (double)(rnd() % 100000000) / 1000.0); break;
-        case 3: snprintf(buf, sizeof buf, "%llu.%llu", (unsigned long long)(rnd() % 100000000000ULL), (unsigned long long)(rnd() % 10000000000ULL)); break;
-        default: snprintf(buf, sizeof buf, "%.3e", d); break;
+        case 0:
+            snprintf(buf, sizeof buf, "%.17g", d);
+            break;
+        case 1:
+            snprintf(buf, sizeof buf, "%.15g", d);
+            break;
+        case 2:
+            snprintf(buf, sizeof buf, "%.*f", (int)(rnd() % 8),
+                     (double)(rnd() % 100000000) / 1000.0);
+            break;
+        case 3:
+            snprintf(buf, sizeof buf, "%llu.%llu", (unsigned long long)(rnd() % 100000000000ULL),
+                     (unsigned long long)(rnd() % 10000000000ULL));
+            break;
+        default:
+            snprintf(buf, sizeof buf, "%.3e", d);
+            break;
         }
         check_float(buf);
     }
@@ -79,8 +111,9 @@ static void floats_match_strtod(void **state)
 static void float_grammar_is_go(void **state)
 {
     (void)state;
-    static const char *bad[] = {"", "-", ".", "-.", "1e", "1e+", "e5", ".e5", "-e5", "1e5e5",
-                                "1e5.5", "1.2.3", "1-2", "0x10", "inf", "nan", "1_0", "1e 5"};
+    static const char *bad[] = {"",    "-",    ".",   "-.",    "1e",    "1e+",
+                                "e5",  ".e5",  "-e5", "1e5e5", "1e5.5", "1.2.3",
+                                "1-2", "0x10", "inf", "nan",   "1_0",   "1e 5"};
     double d;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (lp__parse_f64(bad[i], strlen(bad[i]), &d) != LP__NUM_SYNTAX)
