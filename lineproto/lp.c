@@ -538,13 +538,6 @@ static void sort_tags(lp_tag *t, size_t n)
 /* ------------------------------------------------------------------ */
 /* Field values                                                        */
 
-/* Exact powers of ten for the fast float path (a fraction of at most 19
- * digits divides by at most 10^19; only 10^0..10^22 are exact doubles). */
-static const double lp_pow10_tab[23] = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
 static int is_numeric_start(char c)
 {
     return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == 'N' || c == 'n';
@@ -585,9 +578,8 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
         }
         if (nd > 0) {
             int term = k >= n || b[k] == ',' || b[k] == ' ';
-            if (term && m < (1ull << 53) && (k - i) < 25) {
-                double d = (double)m;
-                if (frac) d /= lp_pow10_tab[frac];
+            double d;
+            if (term && lp__f64_from_decimal(m, -frac, &d)) {
                 f->type = LP_FLOAT;
                 f->v.f = neg ? -d : d;
                 *end = k;

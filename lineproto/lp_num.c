@@ -37,6 +37,61 @@ static void lp_c_locale_init(void)
     lp_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
+/*
+ * Eisel-Lemire: the correctly rounded double nearest w * 10^q, or 0 when
+ * this fast method cannot decide (then the caller uses strtod). w != 0.
+ * The 128-bit table entry is rounded down, so the true product lies in
+ * [w*M, w*M + w); when the bits below the 54-bit result are all ones that
+ * error could carry into it, so a second, lower product refines it, and a
+ * still ambiguous or exactly halfway result gives up.
+ */
+static int eisel_lemire(uint64_t w, int q, double *out)
+{
+    if (q < LP__POW10_MIN || q > LP__POW10_MAX) return 0;
+    const uint64_t *m = lp__pow10_128[q - LP__POW10_MIN];
+    int lz = __builtin_clzll(w);
+    w <<= lz;
+    unsigned __int128 x = (unsigned __int128)w * m[0];
+    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
+    if ((hi & 0x1FF) == 0x1FF && lo + w < lo) {
+        unsigned __int128 y = (unsigned __int128)w * m[1];
+        uint64_t yhi = (uint64_t)(y >> 64), ylo = (uint64_t)y;
+        uint64_t mlo = lo + yhi, mhi = hi + (mlo < lo);
+        if ((mhi & 0x1FF) == 0x1FF && mlo + 1 == 0 && ylo + w < ylo) return 0;
+        hi = mhi;
+        lo = mlo;
+    }
+    uint64_t msb = hi >> 63;
+    uint64_t mant = hi >> (msb + 9);
+    int64_t exp2 = (int64_t)(((217706 * (int64_t)q) >> 16) + 64 + 1023) - lz - (int64_t)(1 ^ msb);
+    if (lo == 0 && (hi & 0x1FF) == 0 && (mant & 3) == 1)
+        return 0; /* exactly halfway: round-half-even needs the full value */
+    mant += mant & 1;
+    mant >>= 1;
+    if (mant >> 53) {
+        mant >>= 1;
+        exp2++;
+    }
+    if (exp2 <= 0 || exp2 >= 0x7FF) return 0; /* subnormal or overflow: let strtod decide */
+    uint64_t bits = ((uint64_t)exp2 << 52) | (mant & ((1ULL << 52) - 1));
+    memcpy(out, &bits, sizeof *out);
+    return 1;
+}
+
+int lp__f64_from_decimal(uint64_t m, int exp10, double *out)
+{
+    if (m == 0) {
+        *out = 0.0;
+        return 1;
+    }
+    if (m < (1ull << 53) && exp10 >= -22 && exp10 <= 22) {
+        double d = (double)m;
+        *out = exp10 < 0 ? d / lp_pow10[-exp10] : d * lp_pow10[exp10];
+        return 1;
+    }
+    return eisel_lemire(m, exp10, out);
+}
+
 static int is_digit(char c)
 {
     return (unsigned char)(c - '0') < 10;
@@ -138,6 +193,13 @@ int lp__parse_f64(const char *s, size_t n, double *out)
         *out = neg ? -d : d;
         return LP__NUM_OK;
     }
+    if (!dropped && m != 0 && exp10 > -100000 && exp10 < 100000) {
+        double d;
+        if (eisel_lemire(m, exp10, &d)) {
+            *out = neg ? -d : d;
+            return LP__NUM_OK;
+        }
+    }
     return parse_f64_slow(s, n, out);
 }
 
@@ -146,13 +208,17 @@ int lp__parse_u64(const char *s, size_t n, uint64_t *out)
     if (n == 0) return LP__NUM_SYNTAX;
     uint64_t v = 0;
     int range = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i])) return LP__NUM_SYNTAX;
-        uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            range = 1;
-        else
-            v = v * 10 + d;
+    size_t i = 0;
+    /* Up to 19 digits cannot overflow; no checks needed. */
+    for (size_t fast = n < 19 ? n : 19; i < fast; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9) return LP__NUM_SYNTAX;
+        v = v * 10 + d;
+    }
+    for (; i < n; i++) {
+        unsigned d = (unsigned char)s[i] - '0';
+        if (d > 9) return LP__NUM_SYNTAX;
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, d, &v)) range = 1;
     }
     if (range) {
         /* Go reports a range error only once the whole string is digits. */

@@ -108,6 +108,35 @@ static void floats_match_strtod(void **state)
     }
 }
 
+/* Mantissas of up to 19 digits over the whole exponent range: exercises the
+ * Eisel-Lemire path, its give-up cases (halfway, subnormal, overflow) and
+ * the direct decimal entry point. */
+static void long_mantissas_match_strtod(void **state)
+{
+    (void)state;
+    char buf[64];
+    for (int i = 0; i < 300000; i++) {
+        int digits = 1 + (int)(rnd() % 19);
+        uint64_t m = rnd();
+        uint64_t lim = 1;
+        for (int k = 0; k < digits; k++)
+            lim *= 10;
+        m %= lim;
+        int e = (int)(rnd() % 700) - 360;
+        snprintf(buf, sizeof buf, "%llue%d", (unsigned long long)m, e);
+        check_float(buf);
+        double want = strtod(buf, NULL), got;
+        if (m && !isinf(want) && lp__f64_from_decimal(m, e, &got))
+            assert_memory_equal(&got, &want, sizeof got);
+    }
+    /* Halfway between two doubles: 2^53 + 1 and friends. */
+    check_float("9007199254740993");
+    check_float("9007199254740995");
+    check_float("18014398509481987");
+    check_float("1.00000000000000011102230246251565404236316680908203125");
+    check_float("1.000000000000000111022302462515654042363166809082031251");
+}
+
 static void float_grammar_is_go(void **state)
 {
     (void)state;
@@ -163,6 +192,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(floats_match_strtod),
+        cmocka_unit_test(long_mantissas_match_strtod),
         cmocka_unit_test(float_grammar_is_go),
         cmocka_unit_test(integers_check_range),
     };
