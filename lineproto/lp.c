@@ -381,7 +381,7 @@ static size_t scan_line_exact(const char *buf, size_t len, size_t i)
  * machine has SSE2; names and values are mostly short, so the win is in
  * skipping the per-byte table lookups.
  */
-static inline size_t find_special(const char *b, size_t n, size_t i)
+static inline __attribute__((always_inline)) size_t find_special(const char *b, size_t n, size_t i)
 {
 #ifdef __SSE2__
     const __m128i comma = _mm_set1_epi8(','), space = _mm_set1_epi8(' '), eq = _mm_set1_epi8('='),
@@ -453,7 +453,8 @@ static size_t skip_ws(const char *b, size_t n, size_t i)
  * (InfluxDB's rule for measurements and tags). b[i-1] must not be a
  * backslash that escapes b[i]. Sets *bsl when a backslash was passed.
  */
-static size_t scan_unesc(const char *b, size_t n, size_t i, unsigned mask, int *bsl)
+static inline __attribute__((always_inline)) size_t scan_unesc(const char *b, size_t n, size_t i,
+                                                             unsigned mask, int *bsl)
 {
     while (i < n) {
         i = find_special(b, n, i);
