@@ -57,6 +57,8 @@ enum {
 
 #define LP_TIME_RANGE_ERR "time outside range -9223372036854775806 - 9223372036854775806"
 #define LP_MIN_SCRATCH 4096u
+#define LP_TAG_CACHE_MAX 64u
+#define LP_TAG_CACHE_BYTES 2048u
 #define LP_MIN_ERRBUF 256u
 
 struct lp_parser {
@@ -76,6 +78,16 @@ struct lp_parser {
     char *scratch; /* unescaped names and strings of the current line */
     size_t scratch_cap;
     size_t scratch_used;
+
+    /* Tag order cache: the previous good line's tag keys (copied, in line
+     * order) and the permutation that sorted them. Telegraf and TSBS repeat
+     * one key order per measurement, so most lines reuse the order instead
+     * of sorting. tc_n == 0: empty. */
+    uint32_t tc_n;
+    uint16_t tc_perm[LP_TAG_CACHE_MAX];
+    uint16_t tc_len[LP_TAG_CACHE_MAX];
+    char tc_keys[LP_TAG_CACHE_BYTES];
+    lp_tag tc_tmp[LP_TAG_CACHE_MAX];
 
     const char *reason; /* static text or errbuf */
     char *errbuf;
@@ -454,7 +466,7 @@ static size_t skip_ws(const char *b, size_t n, size_t i)
  * backslash that escapes b[i]. Sets *bsl when a backslash was passed.
  */
 static inline __attribute__((always_inline)) size_t scan_unesc(const char *b, size_t n, size_t i,
-                                                             unsigned mask, int *bsl)
+                                                               unsigned mask, int *bsl)
 {
     while (i < n) {
         i = find_special(b, n, i);
@@ -480,7 +492,7 @@ static inline __attribute__((always_inline)) size_t scan_unesc(const char *b, si
 /* ------------------------------------------------------------------ */
 /* Tags                                                                */
 
-static int tag_cmp(const lp_tag *a, const lp_tag *b)
+static inline int tag_cmp(const lp_tag *a, const lp_tag *b)
 {
     /* Keys are never empty; most differ in their first byte. */
     unsigned char x = (unsigned char)a->key.p[0], y = (unsigned char)b->key.p[0];
@@ -536,8 +548,90 @@ static void sort_tags(lp_tag *t, size_t n)
     }
 }
 
+/* Put the tags in the cached order if their keys equal the cached ones. */
+static int tags_from_cache(lp_parser *p, uint32_t nt)
+{
+    if (nt != p->tc_n) return 0;
+    size_t off = 0;
+    for (uint32_t t = 0; t < nt; t++) {
+        uint32_t len = p->tags[t].key.len;
+        if (len != p->tc_len[t] || memcmp(p->tags[t].key.p, p->tc_keys + off, len) != 0) return 0;
+        off += len;
+    }
+    memcpy(p->tc_tmp, p->tags, nt * sizeof *p->tags);
+    for (uint32_t t = 0; t < nt; t++)
+        p->tags[t] = p->tc_tmp[p->tc_perm[t]];
+    return 1;
+}
+
+/*
+ * Sort the tags, reject duplicate keys, and remember the order for the
+ * next line when the key set is small enough to cache.
+ */
+static int sort_and_cache_tags(lp_parser *p, uint32_t nt)
+{
+    size_t bytes = 0;
+    int cache = nt <= LP_TAG_CACHE_MAX;
+    for (uint32_t t = 0; cache && t < nt; t++)
+        bytes += p->tags[t].key.len;
+    cache = cache && bytes <= LP_TAG_CACHE_BYTES;
+    p->tc_n = 0;
+    if (cache) memcpy(p->tc_tmp, p->tags, nt * sizeof *p->tags);
+    sort_tags(p->tags, nt);
+    for (uint32_t t = 1; t < nt; t++) {
+        if (tag_cmp(&p->tags[t - 1], &p->tags[t]) == 0)
+            return fail(p, STRATA_EPARSE, "duplicate tags");
+    }
+    if (!cache) return STRATA_OK;
+    size_t off = 0;
+    for (uint32_t t = 0; t < nt; t++) {
+        memcpy(p->tc_keys + off, p->tc_tmp[t].key.p, p->tc_tmp[t].key.len);
+        p->tc_len[t] = (uint16_t)p->tc_tmp[t].key.len;
+        off += p->tc_tmp[t].key.len;
+        /* Keys are unique now, so their addresses identify them. */
+        for (uint32_t j = 0; j < nt; j++) {
+            if (p->tags[j].key.p == p->tc_tmp[t].key.p) p->tc_perm[j] = (uint16_t)t;
+        }
+    }
+    p->tc_n = nt;
+    return STRATA_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Field values                                                        */
+
+static const uint64_t lp_pow10u[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
+
+/*
+ * How many of the 8 bytes at s are leading decimal digits (0..8), with
+ * their value in *val: eight bytes at a time instead of one (SWAR). The
+ * caller guarantees 8 readable bytes. Little-endian machines only; others
+ * report 0 and take the byte loop.
+ */
+static inline unsigned swar_digits(const char *s, uint64_t *val)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, s, 8);
+    uint64_t a = v ^ 0x3030303030303030ULL; /* digits become 0..9 */
+    /* High bit of each byte that is not 0..9, without carries between bytes. */
+    uint64_t bad =
+        (((a & 0x7F7F7F7F7F7F7F7FULL) + 0x7676767676767676ULL) | a) & 0x8080808080808080ULL;
+    unsigned n = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+    if (n == 0) return 0;
+    a <<= 8 * (8 - n); /* the n digits to the top, zeros (leading) below */
+    a = (a * 10 + (a >> 8)) & 0x00FF00FF00FF00FFULL;
+    a = (a * 100 + (a >> 16)) & 0x0000FFFF0000FFFFULL;
+    a = (a * 10000 + (a >> 32)) & 0xFFFFFFFFULL;
+    *val = a;
+    return n;
+#else
+    (void)s;
+    *val = 0;
+    return 0;
+#endif
+}
 
 static int is_numeric_start(char c)
 {
@@ -564,6 +658,17 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
         uint64_t m = 0;
         int nd = 0, frac = 0, dot = 0;
         while (k < n && nd < 19) {
+            if (k + 8 <= n && nd + 8 <= 19) {
+                uint64_t v;
+                unsigned c = swar_digits(b + k, &v);
+                if (c) {
+                    m = m * lp_pow10u[c] + v;
+                    nd += (int)c;
+                    frac += dot ? (int)c : 0;
+                    k += c;
+                    continue;
+                }
+            }
             unsigned d = (unsigned char)b[k] - '0';
             if (d < 10) {
                 m = m * 10 + d;
@@ -843,12 +948,9 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
             p->tags[t].val = unescape(p, p->tags[t].val.p, p->tags[t].val.len, ESC_TAG);
         }
     }
-    if (nt > 1) {
-        sort_tags(p->tags, nt);
-        for (uint32_t t = 1; t < nt; t++) {
-            if (tag_cmp(&p->tags[t - 1], &p->tags[t]) == 0)
-                return fail(p, STRATA_EPARSE, "duplicate tags");
-        }
+    if (nt > 1 && !tags_from_cache(p, nt)) {
+        int rc = sort_and_cache_tags(p, nt);
+        if (rc) return rc;
     }
     if (key_len > LP_MAX_KEY_BYTES)
         return failf(p, STRATA_EPARSE, "max key length exceeded: %zu > %u", key_len,
@@ -948,23 +1050,42 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
         }
     }
 
-    /* Timestamp (InfluxDB's scanTime). */
+    /* Timestamp (InfluxDB's scanTime), converted while scanned when it has
+     * at most 19 digits (those cannot overflow a uint64). */
     size_t ts = skip_ws(b, n, fe);
     i = ts;
+    int tneg = i < n && b[i] == '-';
+    uint64_t tv = 0;
+    i += (size_t)tneg;
+    for (unsigned c; i + 8 <= n && i - ts + 8 <= 19 + (size_t)tneg;) {
+        uint64_t v;
+        if (!(c = swar_digits(b + i, &v))) break;
+        tv = tv * lp_pow10u[c] + v;
+        i += c;
+        if (c < 8) break;
+    }
     while (i < n && b[i] != '\n' && b[i] != ' ') {
-        if (i == ts && b[i] == '-') {
-            i++;
-            continue;
-        }
-        if (b[i] < '0' || b[i] > '9') return fail(p, STRATA_EPARSE, "bad timestamp");
+        unsigned d = (unsigned char)b[i] - '0';
+        if (d > 9) return fail(p, STRATA_EPARSE, "bad timestamp");
+        tv = tv * 10 + d;
         i++;
     }
+    size_t tdigits = i - ts - (size_t)tneg;
     int64_t t;
     if (i == ts) {
         t = p->default_ts;
         pt->has_ts = 0;
     } else {
-        int rc = lp__parse_i64(b + ts, i - ts, &t);
+        int rc;
+        if (tdigits > 0 && tdigits <= 19) {
+            rc = LP__NUM_OK;
+            if (tneg)
+                t = tv > (uint64_t)INT64_MAX + 1 ? (rc = LP__NUM_RANGE, 0) : (int64_t)(0 - tv);
+            else
+                t = tv > (uint64_t)INT64_MAX ? (rc = LP__NUM_RANGE, 0) : (int64_t)tv;
+        } else {
+            rc = lp__parse_i64(b + ts, i - ts, &t);
+        }
         if (rc != LP__NUM_OK)
             return failf(p, STRATA_EPARSE, "strconv.ParseInt: parsing \"%.*s\": %s", (int)(i - ts),
                          b + ts, rc == LP__NUM_RANGE ? "value out of range" : "invalid syntax");

@@ -315,6 +315,46 @@ static void strings_survive_field_array_growth(void **state)
     lp_parser_free(p);
 }
 
+/* The tag order cache must give the same result as sorting, never
+ * reference an earlier body, and never hide a duplicate key. */
+static void tag_order_cache_is_invisible(void **state)
+{
+    (void)state;
+    lp_parser *p = new_parser(LP_FLAGS_DEFAULT, LP_PREC_NS);
+    static const char *const lines[] = {
+        "m,z=1,a=2,m=3 f=1", "m,z=4,a=5,m=6 f=1",  "m,a=7,z=8,m=9 f=1",    "m,z=1,a=2,z=3 f=1",
+        "m,z=1,a=2,m=3 f=1", "m,z=1,a=2,mm=3 f=1", "m,z\\ =1,a=2,m=3 f=1", "m,z =1,a=2,m=3 f=1",
+    };
+    static const char *const want[] = {
+        "a=2,m=3,z=1", "a=5,m=6,z=4",  "a=7,m=9,z=8",    "duplicate tags",
+        "a=2,m=3,z=1", "a=2,mm=3,z=1", "a=2,m=3,z\\ =1", "missing tag value",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        /* Each body in its own allocation, freed before the next one. */
+        size_t n = strlen(lines[i]);
+        char *body = malloc(n);
+        assert_non_null(body);
+        memcpy(body, lines[i], n);
+        lp_point pt;
+        lp_parser_reset(p, body, n, 0);
+        int rc = lp_parser_next(p, &pt);
+        char got[128] = "";
+        if (rc == 1) {
+            size_t o = 0;
+            for (uint32_t t = 0; t < pt.ntags; t++)
+                o += (size_t)snprintf(got + o, sizeof got - o, "%s%.*s=%.*s", t ? "," : "",
+                                      (int)pt.tags[t].key.len, pt.tags[t].key.p,
+                                      (int)pt.tags[t].val.len, pt.tags[t].val.p);
+        } else {
+            snprintf(got, sizeof got, "%s", lp_parser_error(p));
+        }
+        if (strcmp(got, want[i]) != 0)
+            fail_msg("line %zu '%s': got '%s' want '%s'", i, lines[i], got, want[i]);
+        free(body);
+    }
+    lp_parser_free(p);
+}
+
 static void empty_input_is_the_end(void **state)
 {
     (void)state;
@@ -500,6 +540,7 @@ int main(void)
         cmocka_unit_test(error_text_is_truncated_safely),
         cmocka_unit_test(precision_scales_and_truncates),
         cmocka_unit_test(strings_survive_field_array_growth),
+        cmocka_unit_test(tag_order_cache_is_invisible),
         cmocka_unit_test(empty_input_is_the_end),
         cmocka_unit_test(random_points_round_trip),
     };
