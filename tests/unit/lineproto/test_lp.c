@@ -327,7 +327,7 @@ static void tag_order_cache_is_invisible(void **state)
     };
     static const char *const want[] = {
         "a=2,m=3,z=1", "a=5,m=6,z=4",  "a=7,m=9,z=8",    "duplicate tags",
-        "a=2,m=3,z=1", "a=2,mm=3,z=1", "a=2,m=3,z\\ =1", "missing tag value",
+        "a=2,m=3,z=1", "a=2,mm=3,z=1", "a=2,m=3,z =1", "missing tag value",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
         /* Each body in its own allocation, freed before the next one. */
