@@ -1133,6 +1133,9 @@ int lp_parser_next(lp_parser *p, lp_point *pt)
         }
         p->lineno++;
         p->pos = e + 1;
+        /* A quoted value left open runs to the end of the body; InfluxDB
+         * then drops the body's final '\n' from the line. */
+        if (special && e == len && e > s && buf[e - 1] == '\n') e--;
 
         if ((p->opt.flags & LP_ACCEPT_CRLF) && e > s && buf[e - 1] == '\r') e--;
         size_t start = skip_ws(buf, e, s);

@@ -388,6 +388,10 @@ case("field-string-only-quotes-comma", 'cpu s=",",t="," 1000')
 case("tag-escaped-comma-at-end", "cpu,a=b\\, v=1 1000")
 case("partial-all-error-kinds", "cpu v=1 1000\n,x v=1\ncpu,a v=1\ncpu,=a v=1\ncpu v\ncpu v=\ncpu =1\ncpu v=1.2.3\ncpu v=tru\ncpu v=\"x\ncpu v=1 1x\ncpu v=1 1 2\ncpu,a=1,a=2 v=1")
 
+case("str-open-to-end-newline", 'cpu s="abc\n')
+case("str-open-to-end-two-newlines", 'cpu v=1 1000\ncpu s="x\ncpu v=2\n\n')
+case("str-open-to-end-no-newline", 'cpu s="abc')
+
 # ---- odd bytes -----------------------------------------------------------
 case("nul-in-measurement", "c\x00pu v=1 1000")
 case("nul-in-field-value", "cpu v=1\x00 1000")
