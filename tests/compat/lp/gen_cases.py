@@ -514,15 +514,18 @@ def main():
                     if v is None:
                         continue
                     t = types.get((s["name"], c), "?")
-                    if t == "float":
+                    # A value whose JSON type disagrees with SHOW FIELD KEYS
+                    # comes from another shard or measurement: type "?".
+                    if t == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):
                         vs = repr(float(v))
-                    elif t == "integer":
+                    elif t == "integer" and isinstance(v, int) and not isinstance(v, bool):
                         vs = str(int(v))
-                    elif t == "boolean":
+                    elif t == "boolean" and isinstance(v, bool):
                         vs = "true" if v else "false"
-                    elif t == "string":
+                    elif t == "string" and isinstance(v, str):
                         vs = enc_utf8(v.encode())
                     else:
+                        t = "?"
                         vs = enc_utf8(str(v).encode())
                     flds.append((c.encode(), t, vs))
                 flds.sort()

@@ -4,7 +4,7 @@ Differential check of the parser against a live InfluxDB 1.x with random
 bodies: mutates the bodies of gen_cases.py's CASES (seeded), records them
 like gen_cases.py, and marks cases answered by the storage layer. Then:
 
-    python3 gen_random_cases.py http://127.0.0.1:18086 /tmp/lprand 1500
+    python3 gen_random_cases.py http://127.0.0.1:18086 /tmp/lprand 1500 [seed]
     cp strata-differences.txt /tmp/lprand/
     STRATA_LP_CASES_DIR=/tmp/lprand build/tests/unit_lineproto_compat
 
@@ -25,11 +25,12 @@ def main():
     base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:18086"
     outdir = sys.argv[2] if len(sys.argv) > 2 else "/tmp/lprand"
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 1500
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 20261124
     src = open(os.path.join(HERE, "gen_cases.py")).read()
     ns = {}
     exec(compile(src.replace('if __name__ == "__main__":\n    main()', ""), "gen", "exec"), ns)
     bodies = [b for (_, b, _, _) in ns["CASES"] if len(b) < 400]
-    rnd = random.Random(20261124)
+    rnd = random.Random(seed)
     alphabet = b', =\\"\n\r\t#.-ieE0123456789tfTFu xa'
     cases = []
     for k in range(count):
