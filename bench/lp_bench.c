@@ -11,7 +11,7 @@
  *            the strtod fallback
  *   int      integer fields ("58i"), as TSBS's influx cpu-only output
  *
- * Usage: lp_bench [MiB per shape, default 64] [passes, default 5]
+ * Usage: lp_bench [MiB per shape, default 64] [passes, default 5] [short|long|int]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -133,13 +133,14 @@ int main(int argc, char **argv)
     size_t mib = argc > 1 ? (size_t)atoi(argv[1]) : 64;
     int passes = argc > 2 ? atoi(argv[2]) : 5;
     if (mib == 0 || passes <= 0) {
-        fprintf(stderr, "usage: lp_bench [MiB per shape] [passes]\n");
+        fprintf(stderr, "usage: lp_bench [MiB per shape] [passes] [short|long|int]\n");
         return 2;
     }
     printf("lp_bench: TSBS cpu-only shaped lines, 10 tags + 10 fields, one core\n");
+    const char *only = argc > 3 ? argv[3] : NULL;
     int rc = 0;
-    rc |= bench(SHORT, "short", mib << 20, passes);
-    rc |= bench(LONG, "long", mib << 20, passes);
-    rc |= bench(INT, "int", mib << 20, passes);
+    if (!only || !strcmp(only, "short")) rc |= bench(SHORT, "short", mib << 20, passes);
+    if (!only || !strcmp(only, "long")) rc |= bench(LONG, "long", mib << 20, passes);
+    if (!only || !strcmp(only, "int")) rc |= bench(INT, "int", mib << 20, passes);
     return rc;
 }

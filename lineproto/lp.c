@@ -600,13 +600,18 @@ static int sort_and_cache_tags(lp_parser *p, uint32_t nt)
 /* ------------------------------------------------------------------ */
 /* Field values                                                        */
 
+static const double lp_pow10d[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
 static const uint64_t lp_pow10u[9] = {1,      10,      100,      1000,     10000,
                                       100000, 1000000, 10000000, 100000000};
 
 /*
- * How many of the 8 bytes at s are leading decimal digits (0..8), with
- * their value in *val: eight bytes at a time instead of one (SWAR). The
- * caller guarantees 8 readable bytes. Little-endian machines only; others
+ * How many of the 8 bytes at s are leading decimal digits, with their value
+ * in *val: eight bytes at a time instead of one (SWAR). Runs shorter than
+ * four digits report 0 and are left to the byte loop. The caller
+ * guarantees 8 readable bytes. Little-endian machines only; others
  * report 0 and take the byte loop.
  */
 static inline unsigned swar_digits(const char *s, uint64_t *val)
@@ -657,10 +662,12 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
         k += (size_t)neg;
         uint64_t m = 0;
         int nd = 0, frac = 0, dot = 0;
+        int try_swar = 1; /* at the start of a digit run */
         while (k < n && nd < 19) {
-            if (k + 8 <= n && nd + 8 <= 19) {
+            if (try_swar && k + 8 <= n && nd + 8 <= 19) {
                 uint64_t v;
                 unsigned c = swar_digits(b + k, &v);
+                try_swar = c == 8;
                 if (c) {
                     m = m * lp_pow10u[c] + v;
                     nd += (int)c;
@@ -677,6 +684,7 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
                 k++;
             } else if (b[k] == '.' && !dot) {
                 dot = 1;
+                try_swar = 1;
                 k++;
             } else {
                 break;
@@ -685,6 +693,14 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
         if (nd > 0) {
             int term = k >= n || b[k] == ',' || b[k] == ' ';
             double d;
+            if (term && m < (1ull << 53) && frac <= 22) {
+                /* Exact: both operands are exact doubles (Clinger). */
+                d = (double)m / lp_pow10d[frac];
+                f->type = LP_FLOAT;
+                f->v.f = neg ? -d : d;
+                *end = k;
+                return STRATA_OK;
+            }
             if (term && lp__f64_from_decimal(m, -frac, &d)) {
                 f->type = LP_FLOAT;
                 f->v.f = neg ? -d : d;
