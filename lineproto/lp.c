@@ -638,6 +638,32 @@ static inline unsigned swar_digits(const char *s, uint64_t *val)
 #endif
 }
 
+/*
+ * Append the decimal digits at b[k..] to *m while *nd < 19 (so *m cannot
+ * overflow): eight at a time where possible. @return the index after them.
+ */
+static inline size_t digit_run(const char *b, size_t n, size_t k, uint64_t *m, int *nd)
+{
+    while (k + 8 <= n && *nd + 8 <= 19) {
+        uint64_t v;
+        unsigned c = swar_digits(b + k, &v);
+        if (c) {
+            *m = *m * lp_pow10u[c] + v;
+            *nd += (int)c;
+            k += c;
+        }
+        if (c < 8) return k;
+    }
+    while (k < n && *nd < 19) {
+        unsigned d = (unsigned char)b[k] - '0';
+        if (d > 9) break;
+        *m = *m * 10 + d;
+        ++*nd;
+        k++;
+    }
+    return k;
+}
+
 static int is_numeric_start(char c)
 {
     return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == 'N' || c == 'n';
@@ -662,33 +688,12 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
         k += (size_t)neg;
         uint64_t m = 0;
         int nd = 0, frac = 0, dot = 0;
-        int try_swar = 1; /* at the start of a digit run */
-        while (k < n && nd < 19) {
-            if (try_swar && k + 8 <= n && nd + 8 <= 19) {
-                uint64_t v;
-                unsigned c = swar_digits(b + k, &v);
-                try_swar = c == 8;
-                if (c) {
-                    m = m * lp_pow10u[c] + v;
-                    nd += (int)c;
-                    frac += dot ? (int)c : 0;
-                    k += c;
-                    continue;
-                }
-            }
-            unsigned d = (unsigned char)b[k] - '0';
-            if (d < 10) {
-                m = m * 10 + d;
-                nd++;
-                frac += dot;
-                k++;
-            } else if (b[k] == '.' && !dot) {
-                dot = 1;
-                try_swar = 1;
-                k++;
-            } else {
-                break;
-            }
+        k = digit_run(b, n, k, &m, &nd);
+        if (k < n && b[k] == '.') {
+            int before = nd;
+            dot = 1;
+            k = digit_run(b, n, k + 1, &m, &nd);
+            frac = nd - before;
         }
         if (nd > 0) {
             int term = k >= n || b[k] == ',' || b[k] == ' ';
@@ -1016,18 +1021,24 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
                     return fail(p, STRATA_EPARSE, "invalid number");
                 int rc = scan_number(p, b, n, i + 1, &i, f);
                 if (rc) return rc;
-                continue;
-            }
-            if (b[i + 1] != '"') {
+            } else if (b[i + 1] != '"') {
                 int rc = scan_boolean(p, b, n, i + 1, &i, f);
                 if (rc) return rc;
+            } else {
+                f->type = LP_STRING; /* its span is set when the field ends */
+                f->v.s.p = b + val_start;
+                f->v.s.len = 0;
+                pending = nf - 1;
+                i++;
                 continue;
             }
-            f->type = LP_STRING; /* its span is set when the field ends */
-            f->v.s.p = b + val_start;
-            f->v.s.len = 0;
-            pending = nf - 1;
-            i++;
+            /* The value ended at ',', ' ' or the line end; take a ',' here
+             * so the loop above mostly meets '=' (fewer mispredictions). */
+            if (i < n && b[i] == ',' && pending == UINT32_MAX) {
+                commas++;
+                seg_eq = 0;
+                seg_start = ++i;
+            }
             continue;
         }
         if (!quoted && (c == ',' || c == ' ')) {
