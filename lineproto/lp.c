@@ -19,7 +19,9 @@
  *
  * Invariants: every index stays inside [0, n) of the current line; nothing
  * is allocated per line once the tag, field and scratch arrays have grown
- * to the largest line seen; a bad line never stops the parser.
+ * to the largest line seen (rare exceptions: an error reason longer than
+ * the error buffer, and a float literal of more than 127 bytes); a bad line
+ * never stops the parser.
  */
 #include "lineproto/lp.h"
 
