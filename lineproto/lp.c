@@ -708,6 +708,12 @@ static int scan_number(lp_parser *p, const char *b, size_t n, size_t i, size_t *
                 *end = k;
                 return STRATA_OK;
             }
+            if (term && m != 0 && lp__eisel_lemire(m, -frac, &d)) {
+                f->type = LP_FLOAT;
+                f->v.f = neg ? -d : d;
+                *end = k;
+                return STRATA_OK;
+            }
             if (term && lp__f64_from_decimal(m, -frac, &d)) {
                 f->type = LP_FLOAT;
                 f->v.f = neg ? -d : d;

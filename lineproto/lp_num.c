@@ -37,47 +37,6 @@ static void lp_c_locale_init(void)
     lp_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 }
 
-/*
- * Eisel-Lemire: the correctly rounded double nearest w * 10^q, or 0 when
- * this fast method cannot decide (then the caller uses strtod). w != 0.
- * The 128-bit table entry is rounded down, so the true product lies in
- * [w*M, w*M + w); when the bits below the 54-bit result are all ones that
- * error could carry into it, so a second, lower product refines it, and a
- * still ambiguous or exactly halfway result gives up.
- */
-static int eisel_lemire(uint64_t w, int q, double *out)
-{
-    if (q < LP__POW10_MIN || q > LP__POW10_MAX) return 0;
-    const uint64_t *m = lp__pow10_128[q - LP__POW10_MIN];
-    int lz = __builtin_clzll(w);
-    w <<= lz;
-    unsigned __int128 x = (unsigned __int128)w * m[0];
-    uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
-    if ((hi & 0x1FF) == 0x1FF && lo + w < lo) {
-        unsigned __int128 y = (unsigned __int128)w * m[1];
-        uint64_t yhi = (uint64_t)(y >> 64), ylo = (uint64_t)y;
-        uint64_t mlo = lo + yhi, mhi = hi + (mlo < lo);
-        if ((mhi & 0x1FF) == 0x1FF && mlo + 1 == 0 && ylo + w < ylo) return 0;
-        hi = mhi;
-        lo = mlo;
-    }
-    uint64_t msb = hi >> 63;
-    uint64_t mant = hi >> (msb + 9);
-    int64_t exp2 = (int64_t)(((217706 * (int64_t)q) >> 16) + 64 + 1023) - lz - (int64_t)(1 ^ msb);
-    if (lo == 0 && (hi & 0x1FF) == 0 && (mant & 3) == 1)
-        return 0; /* exactly halfway: round-half-even needs the full value */
-    mant += mant & 1;
-    mant >>= 1;
-    if (mant >> 53) {
-        mant >>= 1;
-        exp2++;
-    }
-    if (exp2 <= 0 || exp2 >= 0x7FF) return 0; /* subnormal or overflow: let strtod decide */
-    uint64_t bits = ((uint64_t)exp2 << 52) | (mant & ((1ULL << 52) - 1));
-    memcpy(out, &bits, sizeof *out);
-    return 1;
-}
-
 int lp__f64_from_decimal(uint64_t m, int exp10, double *out)
 {
     if (m == 0) {
@@ -89,7 +48,7 @@ int lp__f64_from_decimal(uint64_t m, int exp10, double *out)
         *out = exp10 < 0 ? d / lp_pow10[-exp10] : d * lp_pow10[exp10];
         return 1;
     }
-    return eisel_lemire(m, exp10, out);
+    return lp__eisel_lemire(m, exp10, out);
 }
 
 static int is_digit(char c)
@@ -195,7 +154,7 @@ int lp__parse_f64(const char *s, size_t n, double *out)
     }
     if (!dropped && m != 0 && exp10 > -100000 && exp10 < 100000) {
         double d;
-        if (eisel_lemire(m, exp10, &d)) {
+        if (lp__eisel_lemire(m, exp10, &d)) {
             *out = neg ? -d : d;
             return LP__NUM_OK;
         }

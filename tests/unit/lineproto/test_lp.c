@@ -326,7 +326,7 @@ static void tag_order_cache_is_invisible(void **state)
         "m,z=1,a=2,m=3 f=1", "m,z=1,a=2,mm=3 f=1", "m,z\\ =1,a=2,m=3 f=1", "m,z =1,a=2,m=3 f=1",
     };
     static const char *const want[] = {
-        "a=2,m=3,z=1", "a=5,m=6,z=4",  "a=7,m=9,z=8",    "duplicate tags",
+        "a=2,m=3,z=1", "a=5,m=6,z=4",  "a=7,m=9,z=8",  "duplicate tags",
         "a=2,m=3,z=1", "a=2,mm=3,z=1", "a=2,m=3,z =1", "missing tag value",
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
@@ -351,6 +351,43 @@ static void tag_order_cache_is_invisible(void **state)
         if (strcmp(got, want[i]) != 0)
             fail_msg("line %zu '%s': got '%s' want '%s'", i, lines[i], got, want[i]);
         free(body);
+    }
+    lp_parser_free(p);
+}
+
+/* Decimal shapes at the edges of the fast paths: zero with a long fraction,
+ * more than 19 digits, 8-digit runs cut by the line end. */
+static void float_fast_path_edges(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        double want;
+    } t[] = {
+        {"0.000000000000000000000000001", 1e-27},
+        {"0.0000000000000000000000000", 0.0},
+        {"-0.0000000000000000000000000000", -0.0},
+        {"12345678901234567890", 12345678901234567890.0},
+        {"1234567890123456789.5", 1234567890123456789.5},
+        {"12345678", 12345678.0},
+        {"0.12345678", 0.12345678},
+        {"99999999.99999999", 99999999.99999999},
+        {"58.13", 58.13},
+        {"-7.0", -7.0},
+        {".00000001", 1e-8},
+    };
+    lp_parser *p = new_parser(LP_FLAGS_DEFAULT, LP_PREC_NS);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        for (int at_end = 0; at_end < 2; at_end++) {
+            char body[128];
+            int n = snprintf(body, sizeof body, at_end ? "m v=%s" : "m v=%s,w=1 5", t[i].text);
+            lp_point pt;
+            lp_parser_reset(p, body, (size_t)n, 0);
+            assert_int_equal(lp_parser_next(p, &pt), 1);
+            assert_int_equal(pt.fields[0].type, LP_FLOAT);
+            if (memcmp(&pt.fields[0].v.f, &t[i].want, sizeof(double)) != 0)
+                fail_msg("%s: got %a want %a", t[i].text, pt.fields[0].v.f, t[i].want);
+        }
     }
     lp_parser_free(p);
 }
@@ -541,6 +578,7 @@ int main(void)
         cmocka_unit_test(precision_scales_and_truncates),
         cmocka_unit_test(strings_survive_field_array_growth),
         cmocka_unit_test(tag_order_cache_is_invisible),
+        cmocka_unit_test(float_fast_path_edges),
         cmocka_unit_test(empty_input_is_the_end),
         cmocka_unit_test(random_points_round_trip),
     };
