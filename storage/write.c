@@ -632,11 +632,26 @@ static int encode_point(stg_engine *e, const stg__series *s, const raw_point *rp
     return STRATA_OK;
 }
 
+/* One field value of a write record, parsed. */
+typedef struct apply_val {
+    stg__column *col;
+    uint64_t val;
+    const uint8_t *str;
+    uint32_t slen, fid;
+    uint8_t type;
+} apply_val;
+
+/* Fields are applied in windows: look up and prefetch every column of the
+ * window first, then append, so that the cache misses of thousands of heads
+ * overlap instead of queueing one behind the other. */
+#define APPLY_WINDOW 32
+
 int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error *err)
 {
     const uint8_t *p = rec, *end = rec + len;
     uint32_t db;
     uint64_t values = 0, points = 0;
+    apply_val w[APPLY_WINDOW];
 
     if (len < 4)
         return strata_error_set(err, STRATA_ECORRUPT, "write record of %zu bytes is too short",
@@ -652,45 +667,58 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
         memcpy(&ts, p + 8, 8);
         memcpy(&nf, p + 16, 4);
         p += 20;
-        for (uint32_t i = 0; i < nf; i++) {
-            uint32_t fid, slen = 0;
-            uint64_t val = 0;
-            const uint8_t *str = NULL;
-            if (end - p < 5)
-                goto corrupt;
-            memcpy(&fid, p, 4);
-            uint8_t t = p[4];
-            p += 5;
-            if (t == STG_STRING) {
-                if (end - p < 4)
+        for (uint32_t done = 0; done < nf;) {
+            uint32_t n = nf - done < APPLY_WINDOW ? nf - done : APPLY_WINDOW;
+            for (uint32_t i = 0; i < n; i++) {
+                apply_val *v = &w[i];
+                if (end - p < 5)
                     goto corrupt;
-                memcpy(&slen, p, 4);
-                if ((size_t)(end - p) - 4 < slen)
+                memcpy(&v->fid, p, 4);
+                v->type = p[4];
+                v->slen = 0;
+                v->val = 0;
+                v->str = NULL;
+                p += 5;
+                if (v->type == STG_STRING) {
+                    if (end - p < 4)
+                        goto corrupt;
+                    memcpy(&v->slen, p, 4);
+                    if ((size_t)(end - p) - 4 < v->slen)
+                        goto corrupt;
+                    v->str = p + 4;
+                    p += 4 + v->slen;
+                } else if (v->type >= STG_FLOAT && v->type < STG_STRING) {
+                    if (end - p < 8)
+                        goto corrupt;
+                    memcpy(&v->val, p, 8);
+                    p += 8;
+                } else {
                     goto corrupt;
-                str = p + 4;
-                p += 4 + slen;
-            } else if (t >= STG_FLOAT && t < STG_STRING) {
-                if (end - p < 8)
-                    goto corrupt;
-                memcpy(&val, p, 8);
-                p += 8;
-            } else {
-                goto corrupt;
+                }
+                v->col = stg__column_get_or_new(e, db, series, v->fid, (stg_type)v->type);
+                if (v->col == NULL)
+                    return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
+                __builtin_prefetch(v->col);
             }
-            stg__column *c = stg__column_get_or_new(e, db, series, fid, (stg_type)t);
-            if (c == NULL)
-                return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
-            if (c->type != t) {
-                strata_log(e->log, STRATA_LOG_WARN, "engine",
-                           "skipping a %s value for series %016llx field %u stored as %s",
-                           stg_type_name((stg_type)t), (unsigned long long)series, fid,
-                           stg_type_name((stg_type)c->type));
-                continue;
+            for (uint32_t i = 0; i < n; i++)
+                __builtin_prefetch(stg_stream_data(&w[i].col->head) +
+                                       stg_stream_bytes(&w[i].col->head),
+                                   1);
+            for (uint32_t i = 0; i < n; i++) {
+                apply_val *v = &w[i];
+                if (v->col->type != v->type) {
+                    strata_log(e->log, STRATA_LOG_WARN, "engine",
+                               "skipping a %s value for series %016llx field %u stored as %s",
+                               stg_type_name((stg_type)v->type), (unsigned long long)series,
+                               v->fid, stg_type_name((stg_type)v->col->type));
+                    continue;
+                }
+                int rc = stg__column_append(e, v->col, ts, v->val, v->str, v->slen, err);
+                if (rc != STRATA_OK)
+                    return rc;
+                values++;
             }
-            int rc = stg__column_append(e, c, ts, val, str, slen, err);
-            if (rc != STRATA_OK)
-                return rc;
-            values++;
+            done += n;
         }
         points++;
     }
