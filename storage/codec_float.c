@@ -45,7 +45,10 @@
  *
  * The encoder tries CONST, then DECIMAL (a detection pass that gives up
  * early on data that is not decimal), sizes GORILLA exactly unless a lower
- * bound shows it cannot win, and keeps the smallest, RAW as the ceiling.
+ * bound or a sample shows it cannot win, costs the bit-pattern packings when
+ * nothing got below 2 bytes a value, and keeps the smallest, RAW as the
+ * ceiling. All sizes are exact, so the choice is the true minimum among the
+ * candidates tried.
  */
 #include "storage/codec_int.h"
 
