@@ -1168,9 +1168,10 @@ static qry_stmt *p_statement(qry_parser *p)
     }
 }
 
-int qry_parse(const char *text, size_t len, const qry_params *params, int64_t now_ns,
-              strata_arena *arena, qry_query **out, strata_error *err)
+int qry_parse_ex(const char *text, size_t len, const qry_parse_opts *opts, strata_arena *arena,
+                 qry_query **out, strata_error *err)
 {
+    static const qry_parse_opts none = {0};
     qry_parser p;
     qry_vec stmts = {0};
     bool semi = true;
@@ -1178,7 +1179,12 @@ int qry_parse(const char *text, size_t len, const qry_params *params, int64_t no
     if (out) *out = NULL;
     if ((text == NULL && len > 0) || arena == NULL || out == NULL)
         return strata_error_set(err, STRATA_EINVAL, "qry_parse: text, arena and out are required");
-    qry__p_init(&p, text ? text : "", len, params, now_ns, arena, err);
+    if (opts == NULL) opts = &none;
+    qry__p_init(&p, text ? text : "", len, opts->params, opts->now_ns, arena, err);
+    p.tz_exists = opts->tz_exists;
+    p.tz_ctx = opts->tz_ctx;
+    p.regex_check = opts->regex_check;
+    p.regex_ctx = opts->regex_ctx;
 
     for (;;) {
         qry_token t = qry__p_scan_ws(&p);
@@ -1203,7 +1209,7 @@ int qry_parse(const char *text, size_t len, const qry_params *params, int64_t no
     if (q == NULL) goto fail;
     q->stmts = stmts.items;
     q->nstmts = stmts.n;
-    q->now_ns = now_ns;
+    q->now_ns = opts->now_ns;
     *out = q;
     return STRATA_OK;
 
@@ -1211,6 +1217,13 @@ fail:
     if (p.rc == 0) /* a path returned failure without a message: a bug here */
         fail(&p, STRATA_EINTERNAL, "internal parser error");
     return p.rc;
+}
+
+int qry_parse(const char *text, size_t len, const qry_params *params, int64_t now_ns,
+              strata_arena *arena, qry_query **out, strata_error *err)
+{
+    qry_parse_opts o = {.params = params, .now_ns = now_ns};
+    return qry_parse_ex(text, len, &o, arena, out, err);
 }
 
 int qry_parse_expr(const char *text, size_t len, const qry_params *params, int64_t now_ns,
