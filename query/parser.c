@@ -118,12 +118,13 @@ static qry_token next_token(qry_parser *p, bool regex)
 {
     if (p->tn > 0) {
         p->tn--;
-        return p->ring[(p->ti - p->tn + 3) % 3];
+        int k = p->ti - p->tn;
+        return p->ring[k < 0 ? k + 3 : k];
     }
     qry_token t = regex ? qry__lex_scan_regex(&p->lx) : qry__lex_scan(&p->lx);
     if (p->lx.oom) qry__p_oom(p);
     t = substitute(p, t);
-    p->ti = (p->ti + 1) % 3;
+    p->ti = p->ti == 2 ? 0 : p->ti + 1;
     p->ring[p->ti] = t;
     return t;
 }
