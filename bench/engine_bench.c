@@ -65,8 +65,7 @@ static int parse(int argc, char **argv, bench_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--use-case") && v) {
-            if (gen_use_case_parse(v, &o->g.use_case) != STRATA_OK)
-                return -1;
+            if (gen_use_case_parse(v, &o->g.use_case) != STRATA_OK) return -1;
             i++;
         } else if (!strcmp(a, "--scale") && v) {
             o->g.scale = (uint32_t)atoi(v);
@@ -102,8 +101,7 @@ static int parse(int argc, char **argv, bench_opts *o)
 static double time_generation(const gen_opts *go, gen_point *pts, uint32_t batch)
 {
     gen *g;
-    if (gen_open(go, &g, NULL) != STRATA_OK)
-        return 0;
+    if (gen_open(go, &g, NULL) != STRATA_OK) return 0;
     int64_t t0 = strata_mono_ns();
     while (gen_next_points(g, pts, batch) > 0)
         ;
@@ -151,14 +149,11 @@ static int measure_disk(const char *dir, disk_use *u)
 
     memset(u, 0, sizeof *u);
     snprintf(path, sizeof path, "%s/strata.mdb/data.mdb", dir);
-    if (stat(path, &fs) == 0)
-        u->file_bytes = (uint64_t)fs.st_blocks * 512;
+    if (stat(path, &fs) == 0) u->file_bytes = (uint64_t)fs.st_blocks * 512;
     snprintf(path, sizeof path, "%s/strata.mdb", dir);
-    if (mdb_env_create(&env))
-        return -1;
+    if (mdb_env_create(&env)) return -1;
     mdb_env_set_maxdbs(env, 32);
-    if (mdb_env_open(env, path, MDB_RDONLY, 0644) ||
-        mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+    if (mdb_env_open(env, path, MDB_RDONLY, 0644) || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
         mdb_env_close(env);
         return -1;
     }
@@ -174,7 +169,7 @@ static int measure_disk(const char *dir, disk_use *u)
         u->chunk_pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
         u->page = st.ms_psize;
     }
-    const char *idx[] = {"idx.db", "idx.series", "idx.sovf", "idx.postings",
+    const char *idx[] = {"idx.db",   "idx.series", "idx.sovf",  "idx.postings",
                          "idx.meas", "idx.tagk",   "idx.field", "idx.tagv"};
     for (size_t i = 0; i < sizeof idx / sizeof *idx; i++) {
         if (mdb_dbi_open(txn, idx[i], 0, &dbi) == 0 && mdb_stat(txn, dbi, &st) == 0)
@@ -192,14 +187,16 @@ static void to_input(const gen_point *gp, stg_point_in *p, stg_tag *tags, stg_fi
                             gp->tag_vals[t].len};
     for (uint32_t f = 0; f < gp->n_fields; f++) {
         int is_int = gp->field_types[f] == GEN_FT_INT;
-        fields[f] = (stg_field_in){gp->field_keys[f].p, gp->field_keys[f].len,
-                                   is_int ? STG_INT : STG_FLOAT,
-                                   is_int ? (uint64_t)gp->values[f].i
-                                          : stg_val_from_f64(gp->values[f].f),
-                                   NULL, 0};
+        fields[f] =
+            (stg_field_in){gp->field_keys[f].p,
+                           gp->field_keys[f].len,
+                           is_int ? STG_INT : STG_FLOAT,
+                           is_int ? (uint64_t)gp->values[f].i : stg_val_from_f64(gp->values[f].f),
+                           NULL,
+                           0};
     }
-    *p = (stg_point_in){gp->name.p, gp->name.len, tags, gp->n_tags, fields, gp->n_fields,
-                        gp->ts_ns};
+    *p =
+        (stg_point_in){gp->name.p, gp->name.len, tags, gp->n_tags, fields, gp->n_fields, gp->ts_ns};
 }
 
 int main(int argc, char **argv)
@@ -221,8 +218,7 @@ int main(int argc, char **argv)
         return 1;
     }
     gen_point *pts = malloc(o.batch * sizeof *pts);
-    if (pts == NULL)
-        return 1;
+    if (pts == NULL) return 1;
     double gen_s = time_generation(&o.g, pts, o.batch);
 
     stg_options so;
@@ -283,8 +279,7 @@ int main(int argc, char **argv)
 
     double write_s = (double)(t1 - t0) / 1e9, engine_s = write_s - gen_s;
     printf("data: %s, %u hosts, %.1f h at %llds: %llu points, %llu values\n",
-           gen_use_case_name(o.g.use_case), o.g.scale,
-           (double)(o.g.end_ns - o.g.start_ns) / 3600e9,
+           gen_use_case_name(o.g.use_case), o.g.scale, (double)(o.g.end_ns - o.g.start_ns) / 3600e9,
            (long long)(o.g.interval_ns / 1000000000), (unsigned long long)points,
            (unsigned long long)values);
     printf("write (wal_sync=%d, batches of %u points): %.2f s, %.2f M values/s "
@@ -311,8 +306,7 @@ int main(int argc, char **argv)
     if (!o.keep && o.dir == tmp) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", o.dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "engine_bench: could not remove %s\n", o.dir);
+        if (system(cmd) != 0) fprintf(stderr, "engine_bench: could not remove %s\n", o.dir);
     }
     free(pts);
     return 0;

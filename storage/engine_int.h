@@ -70,12 +70,12 @@ typedef struct stg__column {
     uint64_t series;
     uint32_t db, field;
     uint8_t type;
-    uint8_t head_dirty;  /* head changed since the last checkpoint copied it */
-    uint32_t dirty_idx;  /* position in engine->dirty, UINT32_MAX if not listed */
-    uint32_t part;       /* partition of the head */
-    int64_t head_first;  /* first timestamp of the head (its chunk key) */
-    uint64_t head_seq;   /* sequence number of the head (its chunk key) */
-    int64_t max_ts;      /* newest timestamp the head ever took */
+    uint8_t head_dirty; /* head changed since the last checkpoint copied it */
+    uint32_t dirty_idx; /* position in engine->dirty, UINT32_MAX if not listed */
+    uint32_t part;      /* partition of the head */
+    int64_t head_first; /* first timestamp of the head (its chunk key) */
+    uint64_t head_seq;  /* sequence number of the head (its chunk key) */
+    int64_t max_ts;     /* newest timestamp the head ever took */
     stg_stream head;
     stg__ooo *ooo;
     stg__sealed *sealed; /* newest first */
@@ -182,8 +182,8 @@ int64_t stg__part_start(const stg_engine *e, uint32_t part);
 stg__column *stg__column_get_or_new(stg_engine *e, uint32_t db, uint64_t series, uint32_t field,
                                     stg_type type);
 /* Route one point to the head or the out-of-order buffer; seals as needed. */
-int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val,
-                       const uint8_t *str, uint32_t slen, strata_error *err);
+int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val, const uint8_t *str,
+                       uint32_t slen, strata_error *err);
 /* Seal the out-of-order buffer into pending chunks (no-op when empty). */
 int stg__column_seal_ooo(stg_engine *e, stg__column *c, strata_error *err);
 /* Drop every in-memory point of the column (after a checkpoint made them durable). */
@@ -195,8 +195,8 @@ void stg__unmark_dirty(stg_engine *e, stg__column *c);
 /* ---- maps.c ---- */
 int stg__strmap_init(stg__strmap *m);
 void stg__strmap_fini(stg__strmap *m, void (*free_fn)(void *));
-void *stg__strmap_get(const stg__strmap *m, uint64_t hash, int (*eq)(const void *item, const void *ctx),
-                      const void *ctx);
+void *stg__strmap_get(const stg__strmap *m, uint64_t hash,
+                      int (*eq)(const void *item, const void *ctx), const void *ctx);
 int stg__strmap_put(stg__strmap *m, uint64_t hash, void *item);
 void stg__strmap_clear(stg__strmap *m, void (*free_fn)(void *));
 

@@ -39,8 +39,7 @@ struct stg_batch {
 int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
 {
     stg_batch *b = calloc(1, sizeof *b);
-    if (b == NULL)
-        return STRATA_ENOMEM;
+    if (b == NULL) return STRATA_ENOMEM;
     b->e = e;
     b->db = db_id;
     *out = b;
@@ -49,8 +48,7 @@ int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
 
 void stg_batch_free(stg_batch *b)
 {
-    if (b == NULL)
-        return;
+    if (b == NULL) return;
     free(b->buf);
     free(b->order);
     free(b->tags);
@@ -71,14 +69,12 @@ size_t stg_batch_count(const stg_batch *b)
 
 static int reserve(uint8_t **buf, size_t *cap, size_t len, size_t more)
 {
-    if (len + more <= *cap)
-        return STRATA_OK;
+    if (len + more <= *cap) return STRATA_OK;
     size_t ncap = *cap ? *cap : 4096;
     while (ncap < len + more)
         ncap *= 2;
     uint8_t *nb = realloc(*buf, ncap);
-    if (nb == NULL)
-        return STRATA_ENOMEM;
+    if (nb == NULL) return STRATA_ENOMEM;
     *buf = nb;
     *cap = ncap;
     return STRATA_OK;
@@ -93,8 +89,7 @@ static void put_u32(uint8_t **p, uint32_t v)
 static void put_bytes(uint8_t **p, const void *s, uint32_t n)
 {
     put_u32(p, n);
-    if (n)
-        memcpy(*p, s, n);
+    if (n) memcpy(*p, s, n);
     *p += n;
 }
 
@@ -158,8 +153,7 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
             sorted = keycmp(ka, la, kb, lb) < 0;
         }
     }
-    if (sorted)
-        return n;
+    if (sorted) return n;
     if (fields && n <= 32) {
         /* Few fields: drop each one that a later one repeats, keep the order. */
         for (uint32_t i = 0; i < n; i++) {
@@ -167,11 +161,9 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
             uint32_t j = i + 1;
             for (; j < n; j++) {
                 const char *kb = order_key(p, 1, j, &lb);
-                if (la == lb && memcmp(ka, kb, la) == 0)
-                    break;
+                if (la == lb && memcmp(ka, kb, la) == 0) break;
             }
-            if (j == n)
-                order[m++] = i;
+            if (j == n) order[m++] = i;
         }
         return m;
     }
@@ -192,8 +184,7 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
         if (i + 1 < n) {
             const char *ka = order_key(p, fields, order[i], &la);
             const char *kb = order_key(p, fields, order[i + 1], &lb);
-            if (keycmp(ka, la, kb, lb) == 0)
-                continue;
+            if (keycmp(ka, la, kb, lb) == 0) continue;
         }
         order[m++] = order[i];
     }
@@ -211,16 +202,14 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     size_t need = 4 + p->meas_len + 4 + 4 + 8;
     uint32_t nt, nf, *tord, *ford;
 
-    if (p->meas_len == 0)
-        return strata_error_set(err, STRATA_EINVAL, "missing measurement name");
+    if (p->meas_len == 0) return strata_error_set(err, STRATA_EINVAL, "missing measurement name");
     if (p->nfields == 0)
         return strata_error_set(err, STRATA_EINVAL, "point of measurement \"%.*s\" has no fields",
                                 (int)p->meas_len, p->meas);
     size_t norder = (size_t)p->ntags + p->nfields;
     if (norder > b->order_cap) {
         uint32_t *no = realloc(b->order, norder * sizeof *no);
-        if (no == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (no == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         b->order = no;
         b->order_cap = norder;
     }
@@ -258,8 +247,7 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     uint32_t kept = 0;
     for (uint32_t i = 0; i < nt; i++) {
         const stg_tag *t = &p->tags[tord[i]];
-        if (t->val_len == 0)
-            continue; /* a tag with an empty value is no tag, as in InfluxDB */
+        if (t->val_len == 0) continue; /* a tag with an empty value is no tag, as in InfluxDB */
         put_bytes(&w, t->key, t->key_len);
         put_bytes(&w, t->val, t->val_len);
         kept++;
@@ -274,8 +262,7 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
             put_bytes(&w, f->str, f->str_len);
         } else {
             uint64_t v = f->val;
-            if (f->type == STG_BOOL)
-                v = v != 0;
+            if (f->type == STG_BOOL) v = v != 0;
             memcpy(w, &v, 8);
             w += 8;
         }
@@ -335,14 +322,12 @@ static int meas_field_add(stg__meas *m, const char *name, size_t len, uint32_t i
     if (m->nfields == m->cap) {
         uint32_t ncap = m->cap ? m->cap * 2 : 8;
         stg__mfield *nf = realloc(m->fields, ncap * sizeof *nf);
-        if (nf == NULL)
-            return STRATA_ENOMEM;
+        if (nf == NULL) return STRATA_ENOMEM;
         m->fields = nf;
         m->cap = ncap;
     }
     char *copy = malloc(len + 1);
-    if (copy == NULL)
-        return STRATA_ENOMEM;
+    if (copy == NULL) return STRATA_ENOMEM;
     memcpy(copy, name, len);
     copy[len] = '\0';
     m->fields[m->nfields++] = (stg__mfield){copy, (uint32_t)len, id, t};
@@ -355,14 +340,13 @@ static int load_field_cb(void *ctx, const char *f, size_t fl, uint32_t fid, stg_
 }
 
 /* The cached measurement, loading it from the index (txn) on a miss. */
-static stg__meas *meas_get(stg_engine *e, MDB_txn *txn, uint32_t db, const char *name,
-                           uint32_t len, strata_error *err)
+static stg__meas *meas_get(stg_engine *e, MDB_txn *txn, uint32_t db, const char *name, uint32_t len,
+                           strata_error *err)
 {
     name_key k = {db, name, len};
     uint64_t h = name_hash(db, name, len);
     stg__meas *m = stg__strmap_get(&e->meas, h, meas_eq, &k);
-    if (m != NULL)
-        return m;
+    if (m != NULL) return m;
     uint32_t mid;
     int rc = stg_index_meas_lookup(e->idx, txn, db, name, len, &mid);
     if (rc != STRATA_OK) {
@@ -409,8 +393,7 @@ static int resolver_txn(resolver *r, int write, MDB_txn **out, strata_error *err
     if (!write) {
         if (r->rtxn == NULL) {
             rc = mdb_txn_begin(r->e->env, NULL, MDB_RDONLY, &r->rtxn);
-            if (rc)
-                return stg__mdb_err(rc, err, "beginning a read transaction");
+            if (rc) return stg__mdb_err(rc, err, "beginning a read transaction");
         }
         *out = r->rtxn;
         return STRATA_OK;
@@ -420,18 +403,15 @@ static int resolver_txn(resolver *r, int write, MDB_txn **out, strata_error *err
         r->rtxn = NULL;
     }
     rc = mdb_txn_begin(r->e->env, NULL, 0, &r->wtxn);
-    if (rc)
-        return stg__mdb_err(rc, err, "beginning a write transaction");
+    if (rc) return stg__mdb_err(rc, err, "beginning a write transaction");
     *out = r->wtxn;
     return STRATA_OK;
 }
 
 static void resolver_end(resolver *r)
 {
-    if (r->rtxn)
-        mdb_txn_abort(r->rtxn);
-    if (r->wtxn)
-        mdb_txn_abort(r->wtxn);
+    if (r->rtxn) mdb_txn_abort(r->rtxn);
+    if (r->wtxn) mdb_txn_abort(r->wtxn);
     r->rtxn = r->wtxn = NULL;
 }
 
@@ -455,8 +435,7 @@ static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
     rp->ntags = get_u32(&p);
     if (rp->ntags > b->tags_cap) {
         stg_tag *nt = realloc(b->tags, rp->ntags * sizeof *nt);
-        if (nt == NULL)
-            return NULL;
+        if (nt == NULL) return NULL;
         b->tags = nt;
         b->tags_cap = rp->ntags;
     }
@@ -505,35 +484,30 @@ static int series_resolve(stg_batch *b, resolver *r, const raw_point *rp, stg__s
         return STRATA_OK;
     }
 
-    size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
-                                       e->keybuf_cap);
+    size_t klen =
+        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf, e->keybuf_cap);
     if (klen == 0)
-        return stg_series_key_check(rp->meas, rp->meas_len, b->tags, rp->ntags, err) ==
-                       STRATA_OK
+        return stg_series_key_check(rp->meas, rp->meas_len, b->tags, rp->ntags, err) == STRATA_OK
                    ? strata_error_set(err, STRATA_EINVAL, "invalid series key")
                    : STRATA_EINVAL;
     if (klen > e->keybuf_cap) {
         char *nk = realloc(e->keybuf, klen + 256);
-        if (nk == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (nk == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         e->keybuf = nk;
         e->keybuf_cap = klen + 256;
-        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
-                             e->keybuf_cap);
+        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf, e->keybuf_cap);
     }
 
     MDB_txn *txn = NULL;
     uint64_t id;
     int rc = resolver_txn(r, 0, &txn, err), created = 0;
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     rc = stg_index_series_lookup(e->idx, txn, b->db, e->keybuf, klen, &id);
     if (rc == STRATA_ENOTFOUND) {
         rc = resolver_txn(r, 1, &txn, err);
-        if (rc != STRATA_OK)
-            return rc;
-        rc = stg_index_series_ensure(e->idx, txn, b->db, rp->meas, rp->meas_len, b->tags,
-                                     rp->ntags, &id, &created, err);
+        if (rc != STRATA_OK) return rc;
+        rc = stg_index_series_ensure(e->idx, txn, b->db, rp->meas, rp->meas_len, b->tags, rp->ntags,
+                                     &id, &created, err);
     }
     if (rc != STRATA_OK) {
         if (err && err->code != rc)
@@ -541,8 +515,7 @@ static int series_resolve(stg_batch *b, resolver *r, const raw_point *rp, stg__s
         return rc == STRATA_EINVAL ? STRATA_EINTERNAL : rc;
     }
     stg__meas *m = meas_get(e, txn, b->db, rp->meas, rp->meas_len, err);
-    if (m == NULL)
-        return err ? err->code : STRATA_EIO;
+    if (m == NULL) return err ? err->code : STRATA_EIO;
     s = malloc(sizeof *s + rp->ident_len);
     if (s == NULL || stg__strmap_put(&e->series, h, s) != STRATA_OK) {
         free(s);
@@ -568,11 +541,9 @@ static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, cons
     MDB_txn *txn = NULL;
     uint32_t fid;
     int rc = resolver_txn(r, 1, &txn, err);
-    if (rc != STRATA_OK)
-        return NULL;
+    if (rc != STRATA_OK) return NULL;
     rc = stg_index_field_ensure(e->idx, txn, m->db, m->id, key, klen, type, &fid, err);
-    if (rc != STRATA_OK)
-        return NULL;
+    if (rc != STRATA_OK) return NULL;
     if (meas_field_add(m, key, klen, fid, type) != STRATA_OK) {
         strata_error_set(err, STRATA_ENOMEM, "out of memory");
         return NULL;
@@ -585,8 +556,7 @@ static void refuse(stg_write_result *res, int code, const char *fmt, ...)
 static void refuse(stg_write_result *res, int code, const char *fmt, ...)
 {
     res->points_rejected++;
-    if (res->first_code != STRATA_OK)
-        return;
+    if (res->first_code != STRATA_OK) return;
     va_list ap;
     va_start(ap, fmt);
     strata_error tmp;
@@ -661,8 +631,7 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
         uint64_t series;
         int64_t ts;
         uint32_t nf;
-        if (end - p < 20)
-            goto corrupt;
+        if (end - p < 20) goto corrupt;
         memcpy(&series, p, 8);
         memcpy(&ts, p + 8, 8);
         memcpy(&nf, p + 16, 4);
@@ -671,8 +640,7 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
             uint32_t n = nf - done < APPLY_WINDOW ? nf - done : APPLY_WINDOW;
             for (uint32_t i = 0; i < n; i++) {
                 apply_val *v = &w[i];
-                if (end - p < 5)
-                    goto corrupt;
+                if (end - p < 5) goto corrupt;
                 memcpy(&v->fid, p, 4);
                 v->type = p[4];
                 v->slen = 0;
@@ -680,16 +648,13 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
                 v->str = NULL;
                 p += 5;
                 if (v->type == STG_STRING) {
-                    if (end - p < 4)
-                        goto corrupt;
+                    if (end - p < 4) goto corrupt;
                     memcpy(&v->slen, p, 4);
-                    if ((size_t)(end - p) - 4 < v->slen)
-                        goto corrupt;
+                    if ((size_t)(end - p) - 4 < v->slen) goto corrupt;
                     v->str = p + 4;
                     p += 4 + v->slen;
                 } else if (v->type >= STG_FLOAT && v->type < STG_STRING) {
-                    if (end - p < 8)
-                        goto corrupt;
+                    if (end - p < 8) goto corrupt;
                     memcpy(&v->val, p, 8);
                     p += 8;
                 } else {
@@ -701,21 +666,19 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
                 __builtin_prefetch(v->col);
             }
             for (uint32_t i = 0; i < n; i++)
-                __builtin_prefetch(stg_stream_data(&w[i].col->head) +
-                                       stg_stream_bytes(&w[i].col->head),
-                                   1);
+                __builtin_prefetch(
+                    stg_stream_data(&w[i].col->head) + stg_stream_bytes(&w[i].col->head), 1);
             for (uint32_t i = 0; i < n; i++) {
                 apply_val *v = &w[i];
                 if (v->col->type != v->type) {
                     strata_log(e->log, STRATA_LOG_WARN, "engine",
                                "skipping a %s value for series %016llx field %u stored as %s",
-                               stg_type_name((stg_type)v->type), (unsigned long long)series,
-                               v->fid, stg_type_name((stg_type)v->col->type));
+                               stg_type_name((stg_type)v->type), (unsigned long long)series, v->fid,
+                               stg_type_name((stg_type)v->col->type));
                     continue;
                 }
                 int rc = stg__column_append(e, v->col, ts, v->val, v->str, v->slen, err);
-                if (rc != STRATA_OK)
-                    return rc;
+                if (rc != STRATA_OK) return rc;
                 values++;
             }
             done += n;
@@ -732,8 +695,7 @@ corrupt:
 
 static void wait_for_room(stg_engine *e)
 {
-    if (!e->thread_started)
-        return;
+    if (!e->thread_started) return;
     pthread_mutex_lock(&e->stats_mu);
     int waited = 0;
     while (!e->stopping &&
@@ -763,11 +725,9 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     int rc = STRATA_OK, have = 0;
 
     strata_error local;
-    if (err == NULL)
-        err = &local;
+    if (err == NULL) err = &local;
     memset(res, 0, sizeof *res);
-    if (b->npoints == 0)
-        return STRATA_OK;
+    if (b->npoints == 0) return STRATA_OK;
     if (__atomic_load_n(&e->full, __ATOMIC_RELAXED)) {
         b->len = 0;
         b->npoints = 0;
@@ -801,8 +761,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             rc = STRATA_OK;
             continue;
         }
-        if (rc != STRATA_OK)
-            goto fail;
+        if (rc != STRATA_OK) goto fail;
         if (rp.nfields > fields_cap) {
             stg__mfield **nf = realloc(fields, rp.nfields * sizeof *nf);
             if (nf == NULL) {
@@ -838,8 +797,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             }
             fields[i] = f;
         }
-        if (!ok)
-            continue;
+        if (!ok) continue;
         if (encode_point(e, s, &rp, fields) != STRATA_OK) {
             rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
             goto fail;
@@ -858,21 +816,18 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     resolver_end(&r);
     if (have) {
         rc = stg_wal_append(e->wal, STG__REC_WRITE, e->wbuf, e->wbuf_len, &lsn, err);
-        if (rc != STRATA_OK)
-            goto fail;
+        if (rc != STRATA_OK) goto fail;
         pthread_rwlock_wrlock(&e->heads_rw);
         rc = stg__apply_write(e, e->wbuf, e->wbuf_len, err);
         e->stats.points_rejected += res->points_rejected;
         pthread_rwlock_unlock(&e->heads_rw);
-        if (rc != STRATA_OK)
-            goto fail;
+        if (rc != STRATA_OK) goto fail;
     }
     pthread_mutex_unlock(&e->ingest_mu);
     free(fields);
     b->len = 0;
     b->npoints = 0;
-    if (have)
-        return stg_wal_sync(e->wal, lsn, err);
+    if (have) return stg_wal_sync(e->wal, lsn, err);
     return STRATA_OK;
 fail:
     resolver_end(&r);

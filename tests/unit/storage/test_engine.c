@@ -33,8 +33,7 @@ static void rm_rf(const char *path)
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             char p[1024];
             snprintf(p, sizeof p, "%s/%s", path, de->d_name);
             struct stat st;
@@ -51,8 +50,7 @@ static void rm_rf(const char *path)
 static int setup(void **state)
 {
     const char *base = getenv("STRATA_TEST_TMP");
-    if (base == NULL)
-        base = "/tmp";
+    if (base == NULL) base = "/tmp";
     mkdir(base, 0755);
     snprintf(tmpdir, sizeof tmpdir, "%s/engine-XXXXXX", base);
     assert_non_null(mkdtemp(tmpdir));
@@ -79,8 +77,7 @@ static stg_engine *open_engine(int background, int64_t partition_ns)
     o.partition_ns = partition_ns;
     o.map_bytes = (size_t)1 << 30;
     int rc = stg_engine_open(&o, &e, &err);
-    if (rc != STRATA_OK)
-        fail_msg("open: %s", err.msg);
+    if (rc != STRATA_OK) fail_msg("open: %s", err.msg);
     return e;
 }
 
@@ -97,8 +94,7 @@ static void put1(stg_engine *e, uint32_t db, const char *meas, const char *host,
     assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
     assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
     int rc = stg_batch_commit(b, &res, &err);
-    if (rc != STRATA_OK)
-        fail_msg("commit: %s", err.msg);
+    if (rc != STRATA_OK) fail_msg("commit: %s", err.msg);
     assert_int_equal(res.points_rejected, 0);
     stg_batch_free(b);
 }
@@ -111,8 +107,7 @@ static uint64_t series_of(stg_engine *e, uint32_t db, const char *meas, const ch
     MDB_txn *txn;
     uint64_t id = 0;
     assert_int_equal(stg_engine_read_begin(e, &txn, NULL), STRATA_OK);
-    assert_int_equal(stg_index_series_lookup(stg_engine_index(e), txn, db, key, n, &id),
-                     STRATA_OK);
+    assert_int_equal(stg_index_series_lookup(stg_engine_index(e), txn, db, key, n, &id), STRATA_OK);
     stg_engine_read_end(e, txn);
     return id;
 }
@@ -125,9 +120,9 @@ static uint32_t field_of(stg_engine *e, uint32_t db, const char *meas, const cha
     assert_int_equal(stg_engine_read_begin(e, &txn, NULL), STRATA_OK);
     assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, meas, strlen(meas), &mid),
                      STRATA_OK);
-    assert_int_equal(stg_index_field_lookup(stg_engine_index(e), txn, db, mid, field,
-                                            strlen(field), &fid, &t),
-                     STRATA_OK);
+    assert_int_equal(
+        stg_index_field_lookup(stg_engine_index(e), txn, db, mid, field, strlen(field), &fid, &t),
+        STRATA_OK);
     stg_engine_read_end(e, txn);
     return fid;
 }
@@ -146,8 +141,7 @@ static size_t read_all(stg_engine *e, uint32_t db, uint64_t series, uint32_t fie
         assert_int_equal(b.decoded, 1);
         for (uint32_t i = 0; i < b.n; i++) {
             assert_true(n < cap);
-            if (n > 0)
-                assert_true(b.ts[i] > ts[n - 1]);
+            if (n > 0) assert_true(b.ts[i] > ts[n - 1]);
             ts[n] = b.ts[i];
             vals[n] = b.vals[i];
             if (strs) {
@@ -159,8 +153,7 @@ static size_t read_all(stg_engine *e, uint32_t db, uint64_t series, uint32_t fie
             n++;
         }
     }
-    if (rc != 0)
-        fail_msg("iter: %s", err.msg);
+    if (rc != 0) fail_msg("iter: %s", err.msg);
     stg_iter_close(it);
     return n;
 }
@@ -181,8 +174,7 @@ static void all_types_round_trip(void **state)
         put1(e, db, "m", "a", "u", STG_UINT, (uint64_t)i * 1000000007ull, NULL, ts);
         put1(e, db, "m", "a", "b", STG_BOOL, (uint64_t)(i % 3 == 0), NULL, ts);
         put1(e, db, "m", "a", "s", STG_STRING, 0, s, ts);
-        if (i == 1500)
-            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i == 1500) assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
     }
     static int64_t ts[4000];
     static uint64_t vals[4000];
@@ -198,10 +190,18 @@ static void all_types_round_trip(void **state)
             for (int i = 0; i < 3000; i++) {
                 assert_int_equal(ts[i], 1500000000 * SEC + i * 10 * SEC);
                 switch (k) {
-                case 0: assert_true(stg_val_to_f64(vals[i]) == i * 0.25 - 100); break;
-                case 1: assert_int_equal((int64_t)vals[i], i - 1500); break;
-                case 2: assert_int_equal(vals[i], (uint64_t)i * 1000000007ull); break;
-                case 3: assert_int_equal(vals[i], (uint64_t)(i % 3 == 0)); break;
+                case 0:
+                    assert_true(stg_val_to_f64(vals[i]) == i * 0.25 - 100);
+                    break;
+                case 1:
+                    assert_int_equal((int64_t)vals[i], i - 1500);
+                    break;
+                case 2:
+                    assert_int_equal(vals[i], (uint64_t)i * 1000000007ull);
+                    break;
+                case 3:
+                    assert_int_equal(vals[i], (uint64_t)(i % 3 == 0));
+                    break;
                 case 4: {
                     char s[32];
                     snprintf(s, sizeof s, "v%d", i % 7);
@@ -274,8 +274,7 @@ static void replay_after_kill(void **state)
         o.dir = tmpdir;
         o.map_bytes = (size_t)1 << 30;
         o.background = 0;
-        if (stg_engine_open(&o, &e, NULL) != STRATA_OK)
-            _exit(2);
+        if (stg_engine_open(&o, &e, NULL) != STRATA_OK) _exit(2);
         uint32_t db;
         stg_db_create(e, "crash", &db, NULL);
         for (int i = 0;; i++) {
@@ -286,13 +285,10 @@ static void replay_after_kill(void **state)
             stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)i * SEC};
             stg_batch_new(e, db, &b);
             stg_batch_add(b, &p, NULL);
-            if (stg_batch_commit(b, &res, NULL) != STRATA_OK)
-                _exit(3);
+            if (stg_batch_commit(b, &res, NULL) != STRATA_OK) _exit(3);
             stg_batch_free(b);
-            if (write(fds[1], &i, sizeof i) != sizeof i)
-                _exit(4);
-            if (i == 300)
-                stg_engine_checkpoint(e, NULL);
+            if (write(fds[1], &i, sizeof i) != sizeof i) _exit(4);
+            if (i == 300) stg_engine_checkpoint(e, NULL);
         }
     }
     close(fds[1]);
@@ -532,8 +528,7 @@ static void full_map_fails_cleanly(void **state)
     o.wal_sync = 0;
     o.background = 0;
     o.map_bytes = (size_t)1 << 20;
-    if (stg_engine_open(&o, &e, &err) != STRATA_OK)
-        fail_msg("open: %s", err.msg);
+    if (stg_engine_open(&o, &e, &err) != STRATA_OK) fail_msg("open: %s", err.msg);
     uint32_t db;
     assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
     int acked = 0, rc = STRATA_OK;
@@ -553,10 +548,8 @@ static void full_map_fails_cleanly(void **state)
         }
         rc = stg_batch_commit(b, &res, &err);
         stg_batch_free(b);
-        if (rc == STRATA_OK)
-            acked = i + 1;
-        if (rc == STRATA_OK && i % 10 == 9)
-            rc = stg_engine_checkpoint(e, &err);
+        if (rc == STRATA_OK) acked = i + 1;
+        if (rc == STRATA_OK && i % 10 == 9) rc = stg_engine_checkpoint(e, &err);
     }
     assert_int_equal(rc, STRATA_EFULL);
     assert_non_null(strstr(err.msg, "full"));
@@ -623,8 +616,7 @@ static void *reader(void *arg)
             }
         }
         /* Points are written in order, so what a reader sees is a prefix. */
-        if (rc != 0 || (n > 0 && last != (int64_t)(n - 1) * SEC))
-            c->errors++;
+        if (rc != 0 || (n > 0 && last != (int64_t)(n - 1) * SEC)) c->errors++;
         stg_iter_close(it);
         c->reads++;
     }
@@ -648,8 +640,7 @@ static void concurrent_readers(void **state)
     }
     for (int i = 1; i < 20000; i++) {
         put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
-        if (i % 5000 == 0)
-            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i % 5000 == 0) assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
     }
     stop = 1;
     for (int i = 0; i < 3; i++) {
@@ -706,8 +697,8 @@ static void random_model_seed(unsigned seed)
             e = open_engine(0, 700 * SEC);
         } else {
             int a = rand() % MODEL_T, z = a + rand() % 1500;
-            assert_int_equal(stg_delete_range(e, db, NULL, (int64_t)a * SEC, (int64_t)z * SEC, &err),
-                             STRATA_OK);
+            assert_int_equal(
+                stg_delete_range(e, db, NULL, (int64_t)a * SEC, (int64_t)z * SEC, &err), STRATA_OK);
             for (int c = 0; c < MODEL_COLS; c++)
                 for (int t = a; t < z && t < MODEL_T; t++)
                     model[c][t] = INT64_MIN;
@@ -722,17 +713,14 @@ static void random_model_seed(unsigned seed)
             assert_int_equal(stg_engine_read_begin(e, &txn, &err), STRATA_OK);
             int rc = stg_index_series_lookup(stg_engine_index(e), txn, db, key, kl, &sid);
             stg_engine_read_end(e, txn);
-            if (rc == STRATA_ENOTFOUND)
-                continue;
+            if (rc == STRATA_ENOTFOUND) continue;
             int a = rand() % MODEL_T, z = a + rand() % MODEL_T;
             size_t n = read_all(e, db, sid, field_of(e, db, "m", "v"), (int64_t)a * SEC,
                                 (int64_t)z * SEC, ts, vals, NULL, MODEL_T + 10);
             size_t k = 0;
             for (int t = a; t < z && t < MODEL_T; t++) {
-                if (model[c][t] == INT64_MIN)
-                    continue;
-                if (k >= n)
-                    fail_msg("seed %u op %d col %d: missing t=%d", seed, op, c, t);
+                if (model[c][t] == INT64_MIN) continue;
+                if (k >= n) fail_msg("seed %u op %d col %d: missing t=%d", seed, op, c, t);
                 if (ts[k] != (int64_t)t * SEC || (int64_t)vals[k] != model[c][t])
                     fail_msg("seed %u op %d col %d: at t=%d got (%lld, %lld) want %lld", seed, op,
                              c, t, (long long)(ts[k] / SEC), (long long)vals[k],
