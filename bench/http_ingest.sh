@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# tests/integration/bench_http_ingest.sh: end-to-end HTTP ingest rate of
+# bench/http_ingest.sh: end-to-end HTTP ingest rate of
 # stratad and of InfluxDB 1.6.7 on the same line protocol: WRITERS
 # concurrent keep-alive connections posting LINES-line batches to /write
 # (it_load file), each server on a fresh data directory, RUNS times each.
 # Not a ctest test (it takes a while and needs influxd); run it by hand:
 #
-#   tests/integration/bench_http_ingest.sh BUILD_DIR DATA.lp [WRITERS] [LINES] [RUNS] [gzip]
+#   bench/http_ingest.sh BUILD_DIR DATA.lp [WRITERS] [LINES] [RUNS] [gzip]
 #
 # DATA.lp comes from the generator, e.g.
 #   BUILD_DIR/bench/gen/strata-gen --scale 100 --timestamp-end 2016-01-01T12:00:00Z --out DATA.lp
@@ -17,7 +17,7 @@ WRITERS=${3:-2}
 LINES=${4:-5000}
 RUNS=${5:-3}
 GZ=${6:-}
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d "${STRATA_TEST_TMP:-/tmp}/bench.XXXXXX")
 PID=""
 cleanup() {
