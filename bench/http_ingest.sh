@@ -30,10 +30,13 @@ port=$("$B/tests/integration/it_load" port)
 # Field values in the file (the generator writes no spaces inside keys or values).
 values=$(awk '{ n += gsub(/,/, ",", $2) + 1 } END { print n }' "$DATA")
 lines=$(wc -l <"$DATA")
-run_load() { # name
+peak_rss() { # pid: peak resident set in MiB (VmHWM)
+    awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null
+}
+run_load() { # name pid
     out=$("$B/tests/integration/it_load" file "$port" benchmark "$WRITERS" "$LINES" "$DATA" $GZ)
     pps=$(sed 's/.*points_per_sec=//' <<<"$out")
-    echo "$1 writers=$WRITERS lines=$LINES ${GZ:-plain} points/s=$pps values/s=$((pps * values / lines))"
+    echo "$1 writers=$WRITERS lines=$LINES ${GZ:-plain} points/s=$pps values/s=$((pps * values / lines)) peak_rss_mib=$(peak_rss "$2")"
 }
 for r in $(seq 1 "$RUNS"); do
     rm -rf "$T/sdata"
@@ -41,13 +44,13 @@ for r in $(seq 1 "$RUNS"); do
         --log-level warn >"$T/stratad.log" 2>&1 &
     PID=$!
     for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ping" && break; sleep 0.05; done
-    run_load "stratad run $r"
+    run_load "stratad run $r" "$PID"
     kill "$PID"; wait "$PID"; PID=""
 done
 for r in $(seq 1 "$RUNS"); do
     rm -rf "$T/influx"; mkdir -p "$T/influx"
     STRATA_INFLUX_LOG_LEVEL=warn bash "$SRC/bench/influxdb.sh" start "$port" "$T/influx" >/dev/null
     curl -s -XPOST "http://127.0.0.1:$port/query" --data-urlencode "q=CREATE DATABASE benchmark" >/dev/null
-    run_load "influxd-1.6.7 run $r"
+    run_load "influxd-1.6.7 run $r" "$(cat "$T/influx/influxd.pid")"
     bash "$SRC/bench/influxdb.sh" stop "$T/influx" >/dev/null
 done
