@@ -340,6 +340,7 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
     /* The WAL first: its lock keeps a second process out. */
     stg_wal_options wo = {0};
     wo.sync = e->opt.wal_sync;
+    wo.compress_min_bytes = e->opt.wal_compress ? 0 : SIZE_MAX;
     wo.log = e->log;
     snprintf(path, sizeof path, "%s/wal", e->dir);
     if ((rc = open_env(e, err)) != STRATA_OK) goto fail;
