@@ -217,8 +217,29 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     ford = b->order + p->ntags;
     nt = order_unique(p, p->ntags, 0, tord);
     nf = order_unique(p, p->nfields, 1, ford);
+    /* "time" names the timestamp in InfluxQL: as InfluxDB does, a field of
+     * that name is dropped (the point too if nothing else is left) and a tag
+     * of that name refuses the point. */
+    uint32_t kept_f = 0;
+    for (uint32_t i = 0; i < nf; i++) {
+        const stg_field_in *f = &p->fields[ford[i]];
+        if (f->key_len == 4 && memcmp(f->key, "time", 4) == 0)
+            continue;
+        ford[kept_f++] = ford[i];
+    }
+    if (kept_f == 0)
+        return strata_error_set(err, STRATA_EINVAL,
+                                "invalid field name: input field \"time\" on measurement "
+                                "\"%.*s\" is invalid",
+                                (int)p->meas_len, p->meas);
+    nf = kept_f;
     for (uint32_t i = 0; i < nt; i++) {
         const stg_tag *t = &p->tags[tord[i]];
+        if (t->key_len == 4 && memcmp(t->key, "time", 4) == 0)
+            return strata_error_set(err, STRATA_EINVAL,
+                                    "invalid tag key: input tag \"time\" on measurement "
+                                    "\"%.*s\" is invalid",
+                                    (int)p->meas_len, p->meas);
         if (t->key_len == 0)
             return strata_error_set(err, STRATA_EINVAL, "empty tag key in measurement \"%.*s\"",
                                     (int)p->meas_len, p->meas);

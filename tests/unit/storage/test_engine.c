@@ -354,6 +354,45 @@ static void type_conflict_is_partial_write(void **state)
     stg_engine_close(e);
 }
 
+/* "time" as a field is dropped (and the point with it if nothing is left); as a tag it refuses. */
+static void time_field_and_tag(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    stg_batch *b;
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+    stg_tag tt = {"time", 4, "x", 1};
+    stg_field_in only_time = {"time", 4, STG_FLOAT, stg_val_from_f64(1), NULL, 0};
+    stg_field_in both[2] = {{"time", 4, STG_FLOAT, stg_val_from_f64(1), NULL, 0},
+                            {"a", 1, STG_FLOAT, stg_val_from_f64(2), NULL, 0}};
+    stg_point_in p1 = {"cpu", 3, NULL, 0, &only_time, 1, 1000};
+    stg_point_in p2 = {"cpu", 3, NULL, 0, both, 2, 1000};
+    stg_point_in p3 = {"cpu", 3, &tt, 1, &both[1], 1, 1000};
+    assert_int_equal(stg_batch_add(b, &p1, &err), STRATA_EINVAL);
+    assert_string_equal(err.msg,
+                        "invalid field name: input field \"time\" on measurement \"cpu\" is invalid");
+    assert_int_equal(stg_batch_add(b, &p3, &err), STRATA_EINVAL);
+    assert_string_equal(err.msg,
+                        "invalid tag key: input tag \"time\" on measurement \"cpu\" is invalid");
+    assert_int_equal(stg_batch_add(b, &p2, &err), STRATA_OK);
+    stg_write_result res;
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+    assert_int_equal(res.points_written, 1);
+    stg_batch_free(b);
+    MDB_txn *txn;
+    uint32_t mid, fid;
+    stg_type t;
+    assert_int_equal(stg_engine_read_begin(e, &txn, &err), STRATA_OK);
+    assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, "cpu", 3, &mid), STRATA_OK);
+    assert_int_equal(stg_index_field_lookup(stg_engine_index(e), txn, db, mid, "time", 4, &fid, &t),
+                     STRATA_ENOTFOUND);
+    stg_engine_read_end(e, txn);
+    stg_engine_close(e);
+}
+
 static void chunk_stats_without_decoding(void **state)
 {
     (void)state;
@@ -835,6 +874,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(last_write_wins_and_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(replay_after_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(type_conflict_is_partial_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(time_field_and_tag, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupted_chunk_is_reported, setup, teardown),
