@@ -354,9 +354,15 @@ int stg_iter_open(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, i
             if (ps->parts[i] >= lo && ps->parts[i] <= hi) parts[nparts++] = ps->parts[i];
     }
     if (rc == STRATA_OK) {
-        it->dbi = e->dbi_chunks;
         int mrc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &it->txn);
         if (mrc) rc = stg__mdb_err(mrc, err, "beginning a read transaction");
+    }
+    if (rc == STRATA_OK) {
+        /* The chunk table in use as of this snapshot: a compaction may have
+         * switched tables after the engine handle was read. */
+        MDB_val k = {strlen(STG__META_TABLE), STG__META_TABLE}, v;
+        int mrc = mdb_get(it->txn, e->dbi_meta, &k, &v);
+        it->dbi = e->dbi_tables[mrc == 0 && v.mv_size == 8 && strata_get_le64(v.mv_data) == 1];
     }
     pthread_rwlock_unlock(&e->heads_rw);
     if (rc == STRATA_ENOMEM)

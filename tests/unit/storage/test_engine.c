@@ -762,8 +762,10 @@ static void concurrent_readers(void **state)
             assert_int_equal(stg_engine_compact(e, 0, NULL, &err), STRATA_OK);
     }
     stop = 1;
-    for (int i = 0; i < 3; i++) {
+    /* Join every reader before any assertion can leave this frame. */
+    for (int i = 0; i < 3; i++)
         pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++) {
         assert_int_equal(c[i].errors, 0);
         assert_true(c[i].reads > 0);
     }
