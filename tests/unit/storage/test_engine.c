@@ -712,7 +712,7 @@ typedef struct rd_ctx {
 static void *reader(void *arg)
 {
     rd_ctx *c = arg;
-    while (!*c->stop) {
+    while (!__atomic_load_n(c->stop, __ATOMIC_ACQUIRE)) {
         stg_iter *it;
         stg_block b;
         strata_error err;
@@ -761,7 +761,7 @@ static void concurrent_readers(void **state)
         if (i % 5000 == 2500)
             assert_int_equal(stg_engine_compact(e, 0, NULL, &err), STRATA_OK);
     }
-    stop = 1;
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     /* Join every reader before any assertion can leave this frame. */
     for (int i = 0; i < 3; i++)
         pthread_join(th[i], NULL);
