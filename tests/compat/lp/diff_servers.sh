@@ -13,6 +13,7 @@ set -uo pipefail
 STRATAD=${1:?usage: diff_servers.sh STRATAD_BINARY}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../../.." && pwd)
+mkdir -p "${STRATA_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${STRATA_TEST_TMP:-/tmp}/lpdiff.XXXXXX")
 SPID=""
 cleanup() {
