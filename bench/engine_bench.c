@@ -12,6 +12,7 @@
  *   build/bench/engine_bench --use-case cpu-only --scale 100 --hours 24
  */
 #include <lmdb.h>
+#include <pthread.h>
 #include <lz4.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ typedef struct bench_opts {
     const char *dir;
     uint32_t batch;
     int sync, keep;
-    uint32_t chunk_points, head_bytes, compact_points;
+    uint32_t chunk_points, head_bytes, compact_points, threads;
 } bench_opts;
 
 /* CPU seconds used by the whole process so far (all threads). */
@@ -47,6 +48,7 @@ static void usage(void)
             "usage: engine_bench [--use-case cpu-only|devops] [--scale HOSTS] [--hours H]\n"
             "                    [--batch POINTS] [--sync 0|1] [--dir DIR] [--keep]\n"
             "                    [--chunk-points N] [--head-bytes N] [--compact-points N]\n"
+            "                    [--threads N]  (writer threads, each taking every Nth host)\n"
             "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
             "and prints values/s, bytes per value on disk, memory, and the lz4 baseline.\n");
 }
@@ -63,6 +65,7 @@ static int parse(int argc, char **argv, bench_opts *o)
     o->chunk_points = 0;
     o->head_bytes = 0;
     o->compact_points = 0;
+    o->threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--use-case") && v) {
@@ -83,6 +86,9 @@ static int parse(int argc, char **argv, bench_opts *o)
         } else if (!strcmp(a, "--chunk-points") && v) {
             o->chunk_points = (uint32_t)atoi(v);
             i++;
+        } else if (!strcmp(a, "--threads") && v) {
+            o->threads = (uint32_t)atoi(v);
+            i++;
         } else if (!strcmp(a, "--compact-points") && v) {
             o->compact_points = (uint32_t)atoi(v);
             i++;
@@ -98,7 +104,7 @@ static int parse(int argc, char **argv, bench_opts *o)
             return -1;
         }
     }
-    return o->batch ? 0 : -1;
+    return o->batch && o->threads >= 1 && o->threads <= 8 ? 0 : -1;
 }
 
 /* Seconds to generate the structured points alone (subtracted from the write time). */
@@ -184,8 +190,7 @@ static int measure_disk(const char *dir, disk_use *u)
     if (mdb_cursor_open(txn, 0, &cur) == 0) {
         int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         while (rc == 0) {
-            if (v.mv_size >= sizeof(size_t))
-                free_pages += *(const size_t *)v.mv_data;
+            if (v.mv_size >= sizeof(size_t)) free_pages += *(const size_t *)v.mv_data;
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
         }
         mdb_cursor_close(cur);
@@ -221,14 +226,65 @@ static void to_input(const gen_point *gp, stg_point_in *p, stg_tag *tags, stg_fi
         (stg_point_in){gp->name.p, gp->name.len, tags, gp->n_tags, fields, gp->n_fields, gp->ts_ns};
 }
 
+/* One writer thread: its own generator, keeping the hosts with host % threads == k. */
+typedef struct writer {
+    const bench_opts *o;
+    stg_engine *e;
+    uint32_t db, k;
+    uint64_t values, points;
+    int failed;
+    strata_error err;
+} writer;
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    gen *g = NULL;
+    stg_batch *b = NULL;
+    gen_point *pts = malloc(w->o->batch * sizeof *pts);
+    int n;
+    if (pts == NULL || gen_open(&w->o->g, &g, &w->err) != STRATA_OK ||
+        stg_batch_new(w->e, w->db, &b) != STRATA_OK) {
+        w->failed = 1;
+        goto done;
+    }
+    while ((n = gen_next_points(g, pts, w->o->batch)) > 0) {
+        for (int i = 0; i < n; i++) {
+            if (pts[i].host % w->o->threads != w->k) continue;
+            stg_tag tags[GEN_MAX_TAGS];
+            stg_field_in fields[GEN_MAX_FIELDS];
+            stg_point_in p;
+            to_input(&pts[i], &p, tags, fields);
+            if (stg_batch_add(b, &p, &w->err) != STRATA_OK) {
+                w->failed = 1;
+                goto done;
+            }
+            w->values += pts[i].n_fields;
+            w->points++;
+        }
+        if (stg_batch_count(b) >= w->o->batch / w->o->threads) {
+            stg_write_result res;
+            if (stg_batch_commit(b, &res, &w->err) != STRATA_OK || res.points_rejected) {
+                w->failed = 1;
+                goto done;
+            }
+        }
+    }
+    stg_write_result res;
+    if (stg_batch_commit(b, &res, &w->err) != STRATA_OK) w->failed = 1;
+done:
+    stg_batch_free(b);
+    gen_close(g);
+    free(pts);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
     char tmp[] = "/tmp/strata-bench-XXXXXX";
     strata_error err = {0};
     stg_engine *e = NULL;
-    stg_batch *b = NULL;
-    gen *g = NULL;
     uint32_t db;
 
     if (parse(argc, argv, &o) != 0) {
@@ -250,33 +306,27 @@ int main(int argc, char **argv)
     so.chunk_max_points = o.chunk_points;
     so.head_max_bytes = o.head_bytes;
     if (stg_engine_open(&so, &e, &err) != STRATA_OK ||
-        stg_db_create(e, "bench", &db, &err) != STRATA_OK ||
-        stg_batch_new(e, db, &b) != STRATA_OK || gen_open(&o.g, &g, &err) != STRATA_OK) {
+        stg_db_create(e, "bench", &db, &err) != STRATA_OK) {
         fprintf(stderr, "engine_bench: %s\n", err.msg);
         return 1;
     }
     uint64_t values = 0, points = 0;
-    int n;
+    writer w[8];
+    pthread_t th[8];
     int64_t t0 = strata_mono_ns();
     double c0 = cpu_seconds();
-    while ((n = gen_next_points(g, pts, o.batch)) > 0) {
-        for (int i = 0; i < n; i++) {
-            stg_tag tags[GEN_MAX_TAGS];
-            stg_field_in fields[GEN_MAX_FIELDS];
-            stg_point_in p;
-            to_input(&pts[i], &p, tags, fields);
-            if (stg_batch_add(b, &p, &err) != STRATA_OK) {
-                fprintf(stderr, "engine_bench: add: %s\n", err.msg);
-                return 1;
-            }
-            values += pts[i].n_fields;
-        }
-        points += (uint64_t)n;
-        stg_write_result res;
-        if (stg_batch_commit(b, &res, &err) != STRATA_OK || res.points_rejected) {
-            fprintf(stderr, "engine_bench: commit: %s %s\n", err.msg, res.first_error);
+    for (uint32_t k = 0; k < o.threads; k++) {
+        w[k] = (writer){&o, e, db, k, 0, 0, 0, {0}};
+        pthread_create(&th[k], NULL, writer_main, &w[k]);
+    }
+    for (uint32_t k = 0; k < o.threads; k++) {
+        pthread_join(th[k], NULL);
+        if (w[k].failed) {
+            fprintf(stderr, "engine_bench: writer %u: %s\n", k, w[k].err.msg);
             return 1;
         }
+        values += w[k].values;
+        points += w[k].points;
     }
     int64_t t1 = strata_mono_ns();
     double c1 = cpu_seconds();
@@ -294,8 +344,6 @@ int main(int argc, char **argv)
         return 1;
     }
     int64_t t4 = strata_mono_ns();
-    gen_close(g);
-    stg_batch_free(b);
     stg_engine_close(e);
 
     struct rusage ru;
@@ -319,9 +367,9 @@ int main(int argc, char **argv)
            c1 - c0, (double)values / (c1 - c0) / 1e6);
     printf("final checkpoint: %.2f s; compaction %.2f s: %llu chunks (%.3f B/value) -> %llu "
            "chunks (%.3f B/value)\n",
-           (double)(t3 - t2) / 1e9, (double)(t4 - t3) / 1e9,
-           (unsigned long long)cs.chunks_before, (double)cs.bytes_before / (double)values,
-           (unsigned long long)cs.chunks_after, (double)cs.bytes_after / (double)values);
+           (double)(t3 - t2) / 1e9, (double)(t4 - t3) / 1e9, (unsigned long long)cs.chunks_before,
+           (double)cs.bytes_before / (double)values, (unsigned long long)cs.chunks_after,
+           (double)cs.bytes_after / (double)values);
     printf("memory: peak RSS %.1f MiB; %llu columns, heads %.0f bytes/column before the final "
            "checkpoint\n",
            ru.ru_maxrss / 1024.0, (unsigned long long)st.columns,
@@ -331,8 +379,8 @@ int main(int argc, char **argv)
            "LMDB reuses); index %.1f KiB\n",
            (unsigned long long)du.chunks, (double)du.chunk_payload / (double)values,
            (double)du.chunk_pages * du.page / (double)values,
-           (double)du.used_pages * du.page / (double)values,
-           (double)du.file_bytes / (double)values, (double)du.index_pages * du.page / 1024.0);
+           (double)du.used_pages * du.page / (double)values, (double)du.file_bytes / (double)values,
+           (double)du.index_pages * du.page / 1024.0);
     printf("baseline: line protocol %.2f bytes/value, lz4 of it %.3f bytes/value "
            "(Strata payload is %.1fx smaller than lz4)\n",
            (double)raw / (double)values, (double)lz4 / (double)values,

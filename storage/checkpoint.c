@@ -241,12 +241,15 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
     int rc;
 
     if (!ingest_held) pthread_mutex_lock(&e->ingest_mu);
+    /* A batch logged before we took ingest_mu may still be on its way to the heads. */
+    pthread_mutex_lock(&e->apply_mu);
     pthread_rwlock_wrlock(&e->heads_rw);
     rc = stg_wal_rotate(e->wal, &lsn, err);
     if (rc == STRATA_OK) rc = collect(e, &ck, err);
     seq = e->next_seq;
     if (rc != STRATA_OK) uncollect(e, &ck);
     pthread_rwlock_unlock(&e->heads_rw);
+    pthread_mutex_unlock(&e->apply_mu);
     if (!ingest_held) pthread_mutex_unlock(&e->ingest_mu);
     if (rc != STRATA_OK) goto done;
 

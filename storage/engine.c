@@ -314,6 +314,7 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
     e->dir = strdup(opts->dir);
     pthread_mutex_init(&e->ckpt_mu, NULL);
     pthread_mutex_init(&e->ingest_mu, NULL);
+    pthread_mutex_init(&e->apply_mu, NULL);
     pthread_mutex_init(&e->stats_mu, NULL);
     pthread_rwlockattr_t ra;
     pthread_rwlockattr_init(&ra);
@@ -443,7 +444,6 @@ void stg_engine_close(stg_engine *e)
         free(e->parts[i].parts);
     free(e->parts);
     free(e->dirty);
-    free(e->wbuf);
     free(e->keybuf);
     free(e->sc_ts);
     free(e->sc_vals);
@@ -451,6 +451,7 @@ void stg_engine_close(stg_engine *e)
     free(e->sc_out);
     pthread_mutex_destroy(&e->ckpt_mu);
     pthread_mutex_destroy(&e->ingest_mu);
+    pthread_mutex_destroy(&e->apply_mu);
     pthread_mutex_destroy(&e->stats_mu);
     pthread_rwlock_destroy(&e->heads_rw);
     pthread_cond_destroy(&e->wake);

@@ -5,8 +5,12 @@
  *
  * Locking, from outermost to innermost:
  *   ckpt_mu   one checkpoint or delete at a time
- *   ingest_mu writers resolve, log and apply one batch at a time; the
- *             checkpoint holds it while it collects the in-memory state
+ *   ingest_mu writers resolve and log one batch at a time; the checkpoint
+ *             holds it while it collects the in-memory state
+ *   apply_mu  a writer takes it before leaving ingest_mu and applies its
+ *             batch to the heads under it, so batches reach the heads in WAL
+ *             order while the next batch is resolved; the checkpoint takes
+ *             it after ingest_mu to wait for a batch still being applied
  *   heads_rw  write-locked while columns change (apply, collect, release);
  *             read-locked by readers while they copy one column's state
  *   stats_mu  counters
@@ -142,7 +146,7 @@ struct stg_engine {
     stg_index *idx;
     stg_wal *wal;
 
-    pthread_mutex_t ckpt_mu, ingest_mu, stats_mu;
+    pthread_mutex_t ckpt_mu, ingest_mu, apply_mu, stats_mu;
     pthread_rwlock_t heads_rw;
 
     /* in-memory state (heads_rw + ingest_mu) */
@@ -155,8 +159,6 @@ struct stg_engine {
     /* writer caches (ingest_mu) */
     stg__strmap series;
     stg__strmap meas;
-    uint8_t *wbuf; /* WAL record being built */
-    size_t wbuf_len, wbuf_cap;
     char *keybuf;
     size_t keybuf_cap;
 

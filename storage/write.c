@@ -34,6 +34,8 @@ struct stg_batch {
     size_t order_cap;
     stg_tag *tags; /* scratch for commit */
     size_t tags_cap;
+    uint8_t *rec; /* the WAL record being built: resolved ids and values */
+    size_t rec_len, rec_cap;
 };
 
 int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
@@ -52,6 +54,7 @@ void stg_batch_free(stg_batch *b)
     free(b->buf);
     free(b->order);
     free(b->tags);
+    free(b->rec);
     free(b);
 }
 
@@ -223,8 +226,7 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     uint32_t kept_f = 0;
     for (uint32_t i = 0; i < nf; i++) {
         const stg_field_in *f = &p->fields[ford[i]];
-        if (f->key_len == 4 && memcmp(f->key, "time", 4) == 0)
-            continue;
+        if (f->key_len == 4 && memcmp(f->key, "time", 4) == 0) continue;
         ford[kept_f++] = ford[i];
     }
     if (kept_f == 0)
@@ -588,14 +590,14 @@ static void refuse(stg_write_result *res, int code, const char *fmt, ...)
 }
 
 /* Encode one accepted point into the WAL record buffer. */
-static int encode_point(stg_engine *e, const stg__series *s, const raw_point *rp,
+static int encode_point(stg_batch *b, const stg__series *s, const raw_point *rp,
                         stg__mfield **fields)
 {
     const uint8_t *p = rp->fields;
     size_t need = 8 + 8 + 4 + (size_t)(rp->end - rp->fields);
-    if (reserve(&e->wbuf, &e->wbuf_cap, e->wbuf_len, need + 8 * rp->nfields) != STRATA_OK)
+    if (reserve(&b->rec, &b->rec_cap, b->rec_len, need + 8 * rp->nfields) != STRATA_OK)
         return STRATA_ENOMEM;
-    uint8_t *w = e->wbuf + e->wbuf_len;
+    uint8_t *w = b->rec + b->rec_len;
     memcpy(w, &s->id, 8);
     memcpy(w + 8, &rp->ts, 8);
     memcpy(w + 16, &rp->nfields, 4);
@@ -619,7 +621,7 @@ static int encode_point(stg_engine *e, const stg__series *s, const raw_point *rp
             p += 8;
         }
     }
-    e->wbuf_len = (size_t)(w - e->wbuf);
+    b->rec_len = (size_t)(w - b->rec);
     return STRATA_OK;
 }
 
@@ -759,13 +761,13 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     }
     wait_for_room(e);
     pthread_mutex_lock(&e->ingest_mu);
-    e->wbuf_len = 0;
-    if (reserve(&e->wbuf, &e->wbuf_cap, 0, 4) != STRATA_OK) {
+    b->rec_len = 0;
+    if (reserve(&b->rec, &b->rec_cap, 0, 4) != STRATA_OK) {
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         goto fail;
     }
-    memcpy(e->wbuf, &b->db, 4);
-    e->wbuf_len = 4;
+    memcpy(b->rec, &b->db, 4);
+    b->rec_len = 4;
 
     const uint8_t *p = b->buf, *end = b->buf + b->len;
     while (p < end) {
@@ -819,7 +821,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             fields[i] = f;
         }
         if (!ok) continue;
-        if (encode_point(e, s, &rp, fields) != STRATA_OK) {
+        if (encode_point(b, s, &rp, fields) != STRATA_OK) {
             rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
             goto fail;
         }
@@ -836,15 +838,30 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     }
     resolver_end(&r);
     if (have) {
-        rc = stg_wal_append(e->wal, STG__REC_WRITE, e->wbuf, e->wbuf_len, &lsn, err);
+        rc = stg_wal_append(e->wal, STG__REC_WRITE, b->rec, b->rec_len, &lsn, err);
         if (rc != STRATA_OK) goto fail;
+        /*
+         * Hand over: take apply_mu before letting the next batch in, so that
+         * batches reach the heads in WAL order, while the next one resolves
+         * and logs as this one applies (two cores, two stages).
+         */
+        pthread_mutex_lock(&e->apply_mu);
+        pthread_mutex_unlock(&e->ingest_mu);
         pthread_rwlock_wrlock(&e->heads_rw);
-        rc = stg__apply_write(e, e->wbuf, e->wbuf_len, err);
+        rc = stg__apply_write(e, b->rec, b->rec_len, err);
         e->stats.points_rejected += res->points_rejected;
         pthread_rwlock_unlock(&e->heads_rw);
-        if (rc != STRATA_OK) goto fail;
+        pthread_mutex_unlock(&e->apply_mu);
+        if (rc != STRATA_OK) {
+            /* Logged but not applied: only memory ran out; the WAL has it. */
+            free(fields);
+            b->len = 0;
+            b->npoints = 0;
+            return rc;
+        }
+    } else {
+        pthread_mutex_unlock(&e->ingest_mu);
     }
-    pthread_mutex_unlock(&e->ingest_mu);
     free(fields);
     b->len = 0;
     b->npoints = 0;

@@ -372,8 +372,8 @@ static void time_field_and_tag(void **state)
     stg_point_in p2 = {"cpu", 3, NULL, 0, both, 2, 1000};
     stg_point_in p3 = {"cpu", 3, &tt, 1, &both[1], 1, 1000};
     assert_int_equal(stg_batch_add(b, &p1, &err), STRATA_EINVAL);
-    assert_string_equal(err.msg,
-                        "invalid field name: input field \"time\" on measurement \"cpu\" is invalid");
+    assert_string_equal(
+        err.msg, "invalid field name: input field \"time\" on measurement \"cpu\" is invalid");
     assert_int_equal(stg_batch_add(b, &p3, &err), STRATA_EINVAL);
     assert_string_equal(err.msg,
                         "invalid tag key: input tag \"time\" on measurement \"cpu\" is invalid");
@@ -386,7 +386,8 @@ static void time_field_and_tag(void **state)
     uint32_t mid, fid;
     stg_type t;
     assert_int_equal(stg_engine_read_begin(e, &txn, &err), STRATA_OK);
-    assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, "cpu", 3, &mid), STRATA_OK);
+    assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, "cpu", 3, &mid),
+                     STRATA_OK);
     assert_int_equal(stg_index_field_lookup(stg_engine_index(e), txn, db, mid, "time", 4, &fid, &t),
                      STRATA_ENOTFOUND);
     stg_engine_read_end(e, txn);
@@ -623,6 +624,98 @@ static void full_map_fails_cleanly(void **state)
     stg_engine_close(e);
 }
 
+/* Two writers race on the same timestamps; the WAL replay must rebuild exactly what memory held. */
+#define RACE_T 2000
+typedef struct race_ctx {
+    stg_engine *e;
+    uint32_t db;
+    int id;
+} race_ctx;
+
+static void *race_writer(void *arg)
+{
+    race_ctx *c = arg;
+    unsigned seed = (unsigned)c->id * 7919u + 1;
+    for (int round = 0; round < 20; round++) {
+        stg_batch *b;
+        stg_write_result res;
+        if (stg_batch_new(c->e, c->db, &b) != STRATA_OK) return (void *)1;
+        for (int i = 0; i < 100; i++) {
+            int t = (int)(rand_r(&seed) % RACE_T);
+            stg_tag tag = {"host", 4, "x", 1};
+            stg_field_in f = {"v",  1, STG_INT, (uint64_t)(c->id * 1000000 + round * 1000 + i),
+                              NULL, 0};
+            stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)t * SEC};
+            stg_batch_add(b, &p, NULL);
+        }
+        int rc = stg_batch_commit(b, &res, NULL);
+        stg_batch_free(b);
+        if (rc != STRATA_OK) return (void *)1;
+    }
+    return NULL;
+}
+
+static void racing_writers_replay_to_the_same_state(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        stg_options o;
+        stg_engine *e;
+        stg_options_default(&o);
+        o.dir = tmpdir;
+        o.map_bytes = (size_t)1 << 30;
+        o.background = 0;
+        o.wal_sync = 0;
+        if (stg_engine_open(&o, &e, NULL) != STRATA_OK) _exit(2);
+        uint32_t db;
+        stg_db_create(e, "race", &db, NULL);
+        race_ctx rc[2] = {{e, db, 1}, {e, db, 2}};
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&th[i], NULL, race_writer, &rc[i]);
+        void *r0, *r1;
+        pthread_join(th[0], &r0);
+        pthread_join(th[1], &r1);
+        if (r0 || r1) _exit(3);
+        static int64_t ts[RACE_T];
+        static uint64_t vals[RACE_T];
+        size_t n = read_all(e, db, series_of(e, db, "m", "x"), field_of(e, db, "m", "v"), INT64_MIN,
+                            INT64_MAX, ts, vals, NULL, RACE_T);
+        if (write(fds[1], &n, sizeof n) != sizeof n || write(fds[1], ts, n * sizeof *ts) < 0 ||
+            write(fds[1], vals, n * sizeof *vals) < 0)
+            _exit(4);
+        close(fds[1]);
+        kill(getpid(), SIGKILL); /* no checkpoint: the restart replays the WAL */
+        _exit(5);
+    }
+    close(fds[1]);
+    static int64_t want_ts[RACE_T], ts[RACE_T];
+    static uint64_t want_vals[RACE_T], vals[RACE_T];
+    size_t want_n = 0;
+    FILE *f = fdopen(fds[0], "rb");
+    assert_int_equal(fread(&want_n, sizeof want_n, 1, f), 1);
+    assert_int_equal(fread(want_ts, sizeof *want_ts, want_n, f), want_n);
+    assert_int_equal(fread(want_vals, sizeof *want_vals, want_n, f), want_n);
+    fclose(f);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(want_n > 0);
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    assert_int_equal(stg_db_lookup(e, "race", &db), STRATA_OK);
+    size_t n = read_all(e, db, series_of(e, db, "m", "x"), field_of(e, db, "m", "v"), INT64_MIN,
+                        INT64_MAX, ts, vals, NULL, RACE_T);
+    assert_int_equal(n, want_n);
+    assert_memory_equal(ts, want_ts, n * sizeof *ts);
+    assert_memory_equal(vals, want_vals, n * sizeof *vals);
+    stg_engine_close(e);
+}
+
 /* Compaction keeps every point, reduces the chunks, and survives reopening. */
 static void compaction_keeps_every_point(void **state)
 {
@@ -649,11 +742,10 @@ static void compaction_keeps_every_point(void **state)
     for (int round = 0; round < 6; round++) {
         for (int i = 0; i < 1500; i++) {
             int c = rand() % 2, t = round < 3 ? round * 1500 + i : rand() % 5000;
-            if (t >= 5000)
-                continue;
+            if (t >= 5000) continue;
             int64_t v = rand() % 1000;
-            put1(e, db, "m", c ? "b" : "a", c ? "s" : "v", c ? STG_STRING : STG_INT,
-                 (uint64_t)v, c ? (v % 2 ? "odd" : "even \"q\"") : NULL, (int64_t)t * SEC);
+            put1(e, db, "m", c ? "b" : "a", c ? "s" : "v", c ? STG_STRING : STG_INT, (uint64_t)v,
+                 c ? (v % 2 ? "odd" : "even \"q\"") : NULL, (int64_t)t * SEC);
             model[c][t] = c ? v % 2 : v;
         }
         assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
@@ -665,8 +757,7 @@ static void compaction_keeps_every_point(void **state)
         stg_compact_stats cs;
         if (pass < 2) {
             assert_int_equal(stg_engine_compact(e, 0, &cs, &err), STRATA_OK);
-            if (pass == 0)
-                assert_true(cs.chunks_after * 4 < cs.chunks_before);
+            if (pass == 0) assert_true(cs.chunks_after * 4 < cs.chunks_before);
         } else {
             stg_engine_close(e);
             o.chunk_max_points = 64;
@@ -674,12 +765,11 @@ static void compaction_keeps_every_point(void **state)
         }
         for (int c = 0; c < 2; c++) {
             size_t n = read_all(e, db, series_of(e, db, "m", c ? "b" : "a"),
-                                field_of(e, db, "m", c ? "s" : "v"), INT64_MIN, INT64_MAX, ts,
-                                vals, c ? strs : NULL, 6000);
+                                field_of(e, db, "m", c ? "s" : "v"), INT64_MIN, INT64_MAX, ts, vals,
+                                c ? strs : NULL, 6000);
             size_t k = 0;
             for (int t = 0; t < 5000; t++) {
-                if (model[c][t] == INT64_MIN)
-                    continue;
+                if (model[c][t] == INT64_MIN) continue;
                 assert_true(k < n);
                 assert_int_equal(ts[k], (int64_t)t * SEC);
                 if (c)
@@ -756,10 +846,8 @@ static void concurrent_readers(void **state)
     }
     for (int i = 1; i < 20000; i++) {
         put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
-        if (i % 5000 == 0)
-            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
-        if (i % 5000 == 2500)
-            assert_int_equal(stg_engine_compact(e, 0, NULL, &err), STRATA_OK);
+        if (i % 5000 == 0) assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i % 5000 == 2500) assert_int_equal(stg_engine_compact(e, 0, NULL, &err), STRATA_OK);
     }
     __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
     /* Join every reader before any assertion can leave this frame. */
@@ -882,6 +970,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(corrupted_chunk_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(full_map_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(compaction_keeps_every_point, setup, teardown),
+        cmocka_unit_test_setup_teardown(racing_writers_replay_to_the_same_state, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(random_model, setup, teardown),
     };
