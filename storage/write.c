@@ -7,9 +7,12 @@
  *      that refers to the new ids is written);
  *   2. refuses points whose field types conflict (a partial write);
  *   3. encodes the accepted points as one WAL record of resolved ids;
- *   4. appends the record and applies it to the heads (the same code that
- *      replays the WAL at start);
- * and then, outside the lock, waits for the WAL to be durable, sharing the
+ *   4. appends the record to the WAL;
+ * then, under apply_mu (taken before ingest_mu is let go, so that batches
+ * reach the heads in WAL order while the next batch goes through 1-4),
+ *   5. applies the record to the heads (the same code that replays the WAL
+ *      at start);
+ * and then, outside any lock, waits for the WAL to be durable, sharing the
  * fsync with concurrent batches (group commit).
  *
  * WAL write record (little-endian): u32 db, then per point:
