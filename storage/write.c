@@ -594,7 +594,7 @@ static void refuse(stg_write_result *res, int code, const char *fmt, ...)
 
 /* Encode one accepted point into the WAL record buffer. */
 static int encode_point(stg_batch *b, const stg__series *s, const raw_point *rp,
-                        stg__mfield **fields)
+                        const uint32_t *fids)
 {
     const uint8_t *p = rp->fields;
     size_t need = 8 + 8 + 4 + (size_t)(rp->end - rp->fields);
@@ -609,7 +609,7 @@ static int encode_point(stg_batch *b, const stg__series *s, const raw_point *rp,
         uint32_t kl = get_u32(&p);
         p += kl;
         uint8_t t = *p++;
-        memcpy(w, &fields[i]->id, 4);
+        memcpy(w, &fids[i], 4);
         w[4] = t;
         w += 5;
         if (t == STG_STRING) {
@@ -745,7 +745,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
 {
     stg_engine *e = b->e;
     resolver r = {e, b->db, NULL, NULL};
-    stg__mfield **fields = NULL;
+    uint32_t *fields = NULL; /* field ids of the point (ids, not pointers: the cache may grow) */
     size_t fields_cap = 0;
     uint64_t lsn = 0;
     int rc = STRATA_OK, have = 0;
@@ -789,7 +789,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
         }
         if (rc != STRATA_OK) goto fail;
         if (rp.nfields > fields_cap) {
-            stg__mfield **nf = realloc(fields, rp.nfields * sizeof *nf);
+            uint32_t *nf = realloc(fields, rp.nfields * sizeof *nf);
             if (nf == NULL) {
                 rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
                 goto fail;
@@ -821,7 +821,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
                        stg_type_name(f->type));
                 ok = 0;
             }
-            fields[i] = f;
+            fields[i] = f->id;
         }
         if (!ok) continue;
         if (encode_point(b, s, &rp, fields) != STRATA_OK) {

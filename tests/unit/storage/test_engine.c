@@ -354,6 +354,44 @@ static void type_conflict_is_partial_write(void **state)
     stg_engine_close(e);
 }
 
+/* A point that creates many fields at once (the field cache grows while it is resolved). */
+static void many_new_fields_in_one_point(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    char names[40][8];
+    stg_field_in f[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "f%02d", i);
+        f[i] = (stg_field_in){names[i], 3, STG_INT, (uint64_t)(i * 11), NULL, 0};
+    }
+    stg_tag tag = {"host", 4, "a", 1};
+    for (int round = 0; round < 2; round++) {
+        stg_batch *b;
+        stg_write_result res;
+        stg_point_in p = {"wide", 4, &tag, 1, f, 40, (int64_t)(round + 1) * SEC};
+        assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+        assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
+        assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+        assert_int_equal(res.points_written, 1);
+        stg_batch_free(b);
+    }
+    int64_t ts[4];
+    uint64_t vals[4];
+    uint64_t sid = series_of(e, db, "wide", "a");
+    for (int i = 0; i < 40; i++) {
+        size_t n = read_all(e, db, sid, field_of(e, db, "wide", names[i]), INT64_MIN, INT64_MAX,
+                            ts, vals, NULL, 4);
+        assert_int_equal(n, 2);
+        assert_int_equal(vals[0], (uint64_t)(i * 11));
+        assert_int_equal(vals[1], (uint64_t)(i * 11));
+    }
+    stg_engine_close(e);
+}
+
 /* "time" as a field is dropped (and the point with it if nothing is left); as a tag it refuses. */
 static void time_field_and_tag(void **state)
 {
@@ -964,6 +1002,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(last_write_wins_and_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(replay_after_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(type_conflict_is_partial_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_new_fields_in_one_point, setup, teardown),
         cmocka_unit_test_setup_teardown(time_field_and_tag, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes, setup, teardown),
