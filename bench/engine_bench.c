@@ -29,7 +29,7 @@ typedef struct bench_opts {
     const char *dir;
     uint32_t batch;
     int sync, keep;
-    uint32_t chunk_points, head_bytes;
+    uint32_t chunk_points, head_bytes, compact_points;
 } bench_opts;
 
 /* CPU seconds used by the whole process so far (all threads). */
@@ -46,7 +46,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: engine_bench [--use-case cpu-only|devops] [--scale HOSTS] [--hours H]\n"
             "                    [--batch POINTS] [--sync 0|1] [--dir DIR] [--keep]\n"
-            "                    [--chunk-points N] [--head-bytes N]\n"
+            "                    [--chunk-points N] [--head-bytes N] [--compact-points N]\n"
             "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
             "and prints values/s, bytes per value on disk, memory, and the lz4 baseline.\n");
 }
@@ -62,6 +62,7 @@ static int parse(int argc, char **argv, bench_opts *o)
     o->keep = 0;
     o->chunk_points = 0;
     o->head_bytes = 0;
+    o->compact_points = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--use-case") && v) {
@@ -81,6 +82,9 @@ static int parse(int argc, char **argv, bench_opts *o)
             i++;
         } else if (!strcmp(a, "--chunk-points") && v) {
             o->chunk_points = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--compact-points") && v) {
+            o->compact_points = (uint32_t)atoi(v);
             i++;
         } else if (!strcmp(a, "--head-bytes") && v) {
             o->head_bytes = (uint32_t)atoi(v);
@@ -132,7 +136,7 @@ static void baseline(const gen_opts *go, uint64_t *raw, uint64_t *lz4)
 }
 
 typedef struct disk_use {
-    uint64_t chunk_payload, chunks, file_bytes, index_pages, chunk_pages;
+    uint64_t chunk_payload, chunks, file_bytes, index_pages, chunk_pages, used_pages;
     unsigned page;
 } disk_use;
 
@@ -157,7 +161,11 @@ static int measure_disk(const char *dir, disk_use *u)
         mdb_env_close(env);
         return -1;
     }
-    if (mdb_dbi_open(txn, "chunks", 0, &dbi) == 0 && mdb_cursor_open(txn, dbi, &cur) == 0) {
+    /* Both chunk tables (compaction alternates them; one is empty). */
+    const char *tables[] = {"chunks", "chunks.b"};
+    for (int t = 0; t < 2; t++) {
+        if (mdb_dbi_open(txn, tables[t], 0, &dbi) != 0 || mdb_cursor_open(txn, dbi, &cur) != 0)
+            continue;
         int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         while (rc == 0) {
             u->chunk_payload += v.mv_size;
@@ -166,9 +174,23 @@ static int measure_disk(const char *dir, disk_use *u)
         }
         mdb_cursor_close(cur);
         mdb_stat(txn, dbi, &st);
-        u->chunk_pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+        u->chunk_pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
         u->page = st.ms_psize;
     }
+    /* Pages in use: the file's pages minus those on LMDB's free list (dbi 0). */
+    MDB_envinfo ei;
+    mdb_env_info(env, &ei);
+    uint64_t free_pages = 0;
+    if (mdb_cursor_open(txn, 0, &cur) == 0) {
+        int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        while (rc == 0) {
+            if (v.mv_size >= sizeof(size_t))
+                free_pages += *(const size_t *)v.mv_data;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close(cur);
+    }
+    u->used_pages = (uint64_t)ei.me_last_pgno + 1 - free_pages;
     const char *idx[] = {"idx.db",   "idx.series", "idx.sovf",  "idx.postings",
                          "idx.meas", "idx.tagk",   "idx.field", "idx.tagv"};
     for (size_t i = 0; i < sizeof idx / sizeof *idx; i++) {
@@ -266,6 +288,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int64_t t3 = strata_mono_ns();
+    stg_compact_stats cs;
+    if (stg_engine_compact(e, o.compact_points, &cs, &err) != STRATA_OK) {
+        fprintf(stderr, "engine_bench: compact: %s\n", err.msg);
+        return 1;
+    }
+    int64_t t4 = strata_mono_ns();
     gen_close(g);
     stg_batch_free(b);
     stg_engine_close(e);
@@ -289,15 +317,21 @@ int main(int argc, char **argv)
     printf("write CPU time (all threads, generator included): %.2f s, %.2f M values per "
            "CPU-second\n",
            c1 - c0, (double)values / (c1 - c0) / 1e6);
-    printf("final checkpoint: %.2f s\n", (double)(t3 - t2) / 1e9);
+    printf("final checkpoint: %.2f s; compaction %.2f s: %llu chunks (%.3f B/value) -> %llu "
+           "chunks (%.3f B/value)\n",
+           (double)(t3 - t2) / 1e9, (double)(t4 - t3) / 1e9,
+           (unsigned long long)cs.chunks_before, (double)cs.bytes_before / (double)values,
+           (unsigned long long)cs.chunks_after, (double)cs.bytes_after / (double)values);
     printf("memory: peak RSS %.1f MiB; %llu columns, heads %.0f bytes/column before the final "
            "checkpoint\n",
            ru.ru_maxrss / 1024.0, (unsigned long long)st.columns,
            st.columns ? (double)st.heads_bytes / (double)st.columns : 0.0);
-    printf("disk: %llu chunks, payload %.3f bytes/value; chunk tree %.3f bytes/value; "
-           "LMDB file %.3f bytes/value; index %.1f KiB\n",
+    printf("disk after compaction: %llu chunks, payload %.3f bytes/value; chunk tree %.3f "
+           "bytes/value; LMDB pages in use %.3f bytes/value (file %.3f, the rest is free pages "
+           "LMDB reuses); index %.1f KiB\n",
            (unsigned long long)du.chunks, (double)du.chunk_payload / (double)values,
            (double)du.chunk_pages * du.page / (double)values,
+           (double)du.used_pages * du.page / (double)values,
            (double)du.file_bytes / (double)values, (double)du.index_pages * du.page / 1024.0);
     printf("baseline: line protocol %.2f bytes/value, lz4 of it %.3f bytes/value "
            "(Strata payload is %.1fx smaller than lz4)\n",

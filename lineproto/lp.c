@@ -550,7 +550,7 @@ static void sort_tags(lp_tag *t, size_t n)
     }
 }
 
-/* Put the tags in the cached order if their keys equal the cached ones. */
+/* Put the tags, sorted, in tc_tmp if their keys equal the cached ones. */
 static int tags_from_cache(lp_parser *p, uint32_t nt)
 {
     if (nt != p->tc_n) return 0;
@@ -560,9 +560,9 @@ static int tags_from_cache(lp_parser *p, uint32_t nt)
         if (len != p->tc_len[t] || memcmp(p->tags[t].key.p, p->tc_keys + off, len) != 0) return 0;
         off += len;
     }
-    memcpy(p->tc_tmp, p->tags, nt * sizeof *p->tags);
+    /* The sorted set goes to tc_tmp, which the point then uses. */
     for (uint32_t t = 0; t < nt; t++)
-        p->tags[t] = p->tc_tmp[p->tc_perm[t]];
+        p->tc_tmp[t] = p->tags[p->tc_perm[t]];
     return 1;
 }
 
@@ -977,7 +977,10 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
             p->tags[t].val = unescape(p, p->tags[t].val.p, p->tags[t].val.len, ESC_TAG);
         }
     }
-    if (nt > 1 && !tags_from_cache(p, nt)) {
+    lp_tag *tags = p->tags;
+    if (nt > 1 && tags_from_cache(p, nt)) {
+        tags = p->tc_tmp;
+    } else if (nt > 1) {
         int rc = sort_and_cache_tags(p, nt);
         if (rc) return rc;
     }
@@ -1142,7 +1145,7 @@ static int parse_line(lp_parser *p, const char *b, size_t n, lp_point *pt)
 
     pt->measurement =
         meas_bsl ? unescape(p, b, meas_end, ESC_NAME) : (lp_slice){b, (uint32_t)meas_end};
-    pt->tags = p->tags;
+    pt->tags = tags;
     pt->ntags = nt;
     pt->fields = p->fields;
     pt->nfields = nf;
@@ -1178,22 +1181,23 @@ int lp_parser_next(lp_parser *p, lp_point *pt)
 
         const char *b = buf + start;
         size_t n = e - start;
-        memset(pt, 0, sizeof *pt);
         pt->line.p = b;
         pt->line.len = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
         pt->lineno = lineno;
-        if (n > p->opt.max_line_bytes)
-            return failf(p, STRATA_ELIMIT, "line too long: %zu bytes > max-line-bytes %u", n,
-                         p->opt.max_line_bytes);
+        int rc;
         p->scratch_used = 0;
-        if (special) {
-            int rc = ensure_scratch(p, n);
-            if (rc) return rc;
-        }
-        int rc = parse_line(p, b, n, pt);
+        if (n > p->opt.max_line_bytes)
+            rc = failf(p, STRATA_ELIMIT, "line too long: %zu bytes > max-line-bytes %u", n,
+                       p->opt.max_line_bytes);
+        else if (special && (rc = ensure_scratch(p, n)) != STRATA_OK)
+            ;
+        else
+            rc = parse_line(p, b, n, pt);
         if (rc < 0) {
+            /* Only line and lineno mean something after an error. */
+            memset(pt, 0, sizeof *pt);
             pt->line.p = b;
-            pt->line.len = (uint32_t)n;
+            pt->line.len = (uint32_t)(n > UINT32_MAX ? UINT32_MAX : n);
             pt->lineno = lineno;
         }
         return rc;

@@ -117,7 +117,7 @@ typedef struct lp_point {
     int64_t ts_ns;   /* in [LP_MIN_TS_NS, LP_MAX_TS_NS] */
     int has_ts;      /* 1: the line had a timestamp; 0: the default was used */
     lp_slice line;   /* the raw line as InfluxDB quotes it in errors */
-    uint64_t lineno; /* 1-based number of the line's first '\n'-separated line */
+    uint64_t lineno; /* 1-based line number (counting '\n') where the line starts */
 } lp_point;
 
 typedef struct lp_parser lp_parser;
@@ -156,7 +156,9 @@ void lp_parser_free(lp_parser *p);
  */
 void lp_parser_reset(lp_parser *p, const char *buf, size_t len, int64_t default_ts_ns);
 
-/* Change the precision for the next lp_parser_reset()'d body. */
+/* Change the precision of timestamps (and the truncation of the default
+ * time) for the lines parsed after this call; set it before
+ * lp_parser_reset() to cover a whole body. An invalid value is ignored. */
 void lp_parser_set_precision(lp_parser *p, lp_precision prec);
 
 /*
@@ -186,7 +188,10 @@ const char *lp_parser_error(const lp_parser *p);
 
 /*
  * Write InfluxDB's message for the last bad line, "unable to parse
- * '<line>': <reason>", into dst (NUL-terminated, truncated to cap).
+ * '<line>': <reason>", into dst (NUL-terminated, truncated to cap; dst may
+ * be NULL when cap is 0). pt is the point that failing lp_parser_next()
+ * filled. The line is copied byte for byte (it may hold NUL or invalid
+ * UTF-8; InfluxDB's JSON answer shows invalid UTF-8 as U+FFFD).
  * InfluxDB's HTTP answer joins these with '\n' for every bad line of a body
  * and, when some lines were good, wraps them as "partial write: <joined>
  * dropped=0".

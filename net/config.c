@@ -58,6 +58,8 @@ static const opt_def opts[] = {
      "data directory (created if missing)"},
     {"wal-sync", "storage", "wal-sync", T_BOOL, OFF(wal_sync), "on", "on|off",
      "fsync the WAL before acknowledging a write (off loses acknowledged writes on a crash)"},
+    {"wal-compress", "storage", "wal-compress", T_BOOL, OFF(wal_compress), "off", "on|off",
+     "lz4-compress large WAL records (a third of the WAL bytes, ~10% more CPU per write)"},
     {"map-size", "storage", "map-size", T_SIZE, OFF(map_bytes), "0", "BYTES",
      "most the store may hold (address space only); 0 = the engine's default (1 TiB)"},
     {"checkpoint-bytes", "storage", "checkpoint-bytes", T_SIZE, OFF(checkpoint_bytes), "0", "BYTES",

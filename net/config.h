@@ -50,6 +50,7 @@ typedef struct net_config {
     /* [storage] */
     char *data_dir;
     int wal_sync;
+    int wal_compress;
     size_t map_bytes;               /* 0: the engine's default */
     size_t checkpoint_bytes;        /* 0: the engine's default */
     size_t checkpoint_wal_bytes;    /* 0: the engine's default */

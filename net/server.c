@@ -274,6 +274,7 @@ int net_server_open(const net_config *cfg, const strata_logger *log, net_server 
     stg_options_default(&o);
     o.dir = cfg->data_dir;
     o.wal_sync = cfg->wal_sync;
+    o.wal_compress = cfg->wal_compress;
     o.map_bytes = cfg->map_bytes;
     o.checkpoint_bytes = cfg->checkpoint_bytes;
     o.checkpoint_wal_bytes = cfg->checkpoint_wal_bytes;

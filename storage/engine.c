@@ -340,6 +340,7 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
     /* The WAL first: its lock keeps a second process out. */
     stg_wal_options wo = {0};
     wo.sync = e->opt.wal_sync;
+    wo.compress_min_bytes = e->opt.wal_compress ? 0 : SIZE_MAX;
     wo.log = e->log;
     snprintf(path, sizeof path, "%s/wal", e->dir);
     if ((rc = open_env(e, err)) != STRATA_OK) goto fail;
@@ -348,11 +349,27 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
         goto fail;
     }
     if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &e->dbi_meta)) ||
-        (rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &e->dbi_chunks))) {
+        (rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &e->dbi_tables[0])) ||
+        (rc = mdb_dbi_open(txn, "chunks.b", MDB_CREATE, &e->dbi_tables[1]))) {
         rc = stg__mdb_err(rc, err, "opening the store's tables");
         goto fail;
     }
     if ((rc = load_meta(e, txn, &ckpt_lsn, err)) != STRATA_OK) goto fail;
+    {
+        uint64_t table = 0;
+        int mrc = meta_get_u64(txn, e->dbi_meta, STG__META_TABLE, &table);
+        if (mrc && mrc != MDB_NOTFOUND) {
+            rc = stg__mdb_err(mrc, err, "reading the chunk table");
+            goto fail;
+        }
+        if (table > 1) {
+            rc = strata_error_set(err, STRATA_ECORRUPT, "meta: bad chunk table %llu",
+                                  (unsigned long long)table);
+            goto fail;
+        }
+        e->table = (unsigned)table;
+        e->dbi_chunks = e->dbi_tables[e->table];
+    }
     if ((rc = stg_index_open(e->env, txn, &e->idx, err)) != STRATA_OK) goto fail;
     rc = mdb_txn_commit(txn);
     txn = NULL;

@@ -53,6 +53,8 @@ typedef struct stg_options {
     int wal_sync;                   /* 1 = fsync the WAL and LMDB (stg_options_default sets it);
                                        0 = no fsync at all: for tests and benchmarks only */
     int background;                 /* 1 = run the checkpoint thread */
+    int wal_compress;               /* 1 = lz4 large WAL records: about a third of the WAL
+                                       bytes for ~10% more CPU per write; 0 (default) = raw */
     const strata_logger *log;       /* may be NULL */
 } stg_options;
 
@@ -81,6 +83,27 @@ void stg_engine_close(stg_engine *e);
  * @return STRATA_OK, STRATA_EIO, STRATA_EFULL, STRATA_ENOMEM
  */
 int stg_engine_checkpoint(stg_engine *e, strata_error *err);
+
+/* What a compaction did. Bytes are chunk payload bytes. */
+typedef struct stg_compact_stats {
+    uint64_t chunks_before, chunks_after, chunks_kept;
+    uint64_t bytes_before, bytes_after;
+    uint64_t points; /* points written by merging */
+} stg_compact_stats;
+
+/*
+ * Rewrite the chunk table: merge each column's chunks into chunks of
+ * target_points (0 = 8192), drop overwritten points, re-encode, and pack
+ * LMDB pages full. Chunks overlapping data still in memory are copied
+ * unchanged. Ingest and reads go on; checkpoints, deletes and new series
+ * wait until it is done. Needs free space for a second copy of the chunks.
+ * st may be NULL.
+ * @return STRATA_OK, STRATA_EFULL, STRATA_EIO, STRATA_ENOMEM,
+ *         STRATA_ECORRUPT (a bad chunk: nothing was changed; the message
+ *         names it)
+ */
+int stg_engine_compact(stg_engine *e, uint32_t target_points, stg_compact_stats *st,
+                       strata_error *err);
 
 /* Counters for /metrics and tests; a consistent-enough snapshot. */
 typedef struct stg_engine_stats {

@@ -30,6 +30,7 @@
 #define STG__META_SEQ "seq"
 #define STG__META_CKPT_LSN "ckpt_lsn"
 #define STG__META_PARTITION "partition_ns"
+#define STG__META_TABLE "chunks_table"
 #define STG__FORMAT_VERSION 1u
 
 /* Chunk key: db(4) part(4) series(8) field(4) t_first(8, sortable) seq(8), big-endian. */
@@ -134,7 +135,10 @@ struct stg_engine {
     const strata_logger *log;
 
     MDB_env *env;
-    MDB_dbi dbi_meta, dbi_chunks;
+    MDB_dbi dbi_meta;
+    MDB_dbi dbi_chunks;    /* the current chunk table (changed by compaction under heads_rw) */
+    MDB_dbi dbi_tables[2]; /* "chunks" and "chunks.b": compaction writes into the other */
+    unsigned table;        /* index of dbi_chunks in dbi_tables */
     stg_index *idx;
     stg_wal *wal;
 

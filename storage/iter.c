@@ -38,6 +38,7 @@ typedef struct src {
 
 struct stg_iter {
     stg_engine *e;
+    MDB_dbi dbi; /* the chunk table when the transaction began */
     uint32_t db, field;
     uint64_t series;
     int64_t tmin, tmax;
@@ -266,7 +267,7 @@ static int scan_lmdb(stg_iter *it, const uint32_t *parts, size_t nparts, size_t 
                      strata_error *err)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(it->txn, it->e->dbi_chunks, &cur);
+    int rc = mdb_cursor_open(it->txn, it->dbi, &cur);
     if (rc) return stg__mdb_err(rc, err, "reading chunks");
     for (size_t pi = 0; pi < nparts; pi++) {
         uint8_t kb[STG__CKEY_LEN];
@@ -353,6 +354,7 @@ int stg_iter_open(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, i
             if (ps->parts[i] >= lo && ps->parts[i] <= hi) parts[nparts++] = ps->parts[i];
     }
     if (rc == STRATA_OK) {
+        it->dbi = e->dbi_chunks;
         int mrc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &it->txn);
         if (mrc) rc = stg__mdb_err(mrc, err, "beginning a read transaction");
     }

@@ -584,6 +584,83 @@ static void full_map_fails_cleanly(void **state)
     stg_engine_close(e);
 }
 
+/* Compaction keeps every point, reduces the chunks, and survives reopening. */
+static void compaction_keeps_every_point(void **state)
+{
+    (void)state;
+    stg_options o;
+    stg_engine *e = NULL;
+    strata_error err = {0};
+    stg_options_default(&o);
+    o.dir = tmpdir;
+    o.wal_sync = 0;
+    o.background = 0;
+    o.chunk_max_points = 64; /* many small chunks */
+    o.partition_ns = 2000 * SEC;
+    o.map_bytes = (size_t)1 << 30;
+    assert_int_equal(stg_engine_open(&o, &e, &err), STRATA_OK);
+    uint32_t db;
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    srand(7);
+    print_message("compaction seed=7\n");
+    static int64_t model[2][5000];
+    for (int c = 0; c < 2; c++)
+        for (int t = 0; t < 5000; t++)
+            model[c][t] = INT64_MIN;
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 1500; i++) {
+            int c = rand() % 2, t = round < 3 ? round * 1500 + i : rand() % 5000;
+            if (t >= 5000)
+                continue;
+            int64_t v = rand() % 1000;
+            put1(e, db, "m", c ? "b" : "a", c ? "s" : "v", c ? STG_STRING : STG_INT,
+                 (uint64_t)v, c ? (v % 2 ? "odd" : "even \"q\"") : NULL, (int64_t)t * SEC);
+            model[c][t] = c ? v % 2 : v;
+        }
+        assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    }
+    static int64_t ts[6000];
+    static uint64_t vals[6000];
+    static char strs[6000][64];
+    for (int pass = 0; pass < 3; pass++) {
+        stg_compact_stats cs;
+        if (pass < 2) {
+            assert_int_equal(stg_engine_compact(e, 0, &cs, &err), STRATA_OK);
+            if (pass == 0)
+                assert_true(cs.chunks_after * 4 < cs.chunks_before);
+        } else {
+            stg_engine_close(e);
+            o.chunk_max_points = 64;
+            assert_int_equal(stg_engine_open(&o, &e, &err), STRATA_OK);
+        }
+        for (int c = 0; c < 2; c++) {
+            size_t n = read_all(e, db, series_of(e, db, "m", c ? "b" : "a"),
+                                field_of(e, db, "m", c ? "s" : "v"), INT64_MIN, INT64_MAX, ts,
+                                vals, c ? strs : NULL, 6000);
+            size_t k = 0;
+            for (int t = 0; t < 5000; t++) {
+                if (model[c][t] == INT64_MIN)
+                    continue;
+                assert_true(k < n);
+                assert_int_equal(ts[k], (int64_t)t * SEC);
+                if (c)
+                    assert_string_equal(strs[k], model[c][t] ? "odd" : "even \"q\"");
+                else
+                    assert_int_equal((int64_t)vals[k], model[c][t]);
+                k++;
+            }
+            assert_int_equal(k, n);
+        }
+    }
+    /* Writes after compaction land and read back. */
+    put1(e, db, "m", "a", "v", STG_INT, 123456, NULL, 10 * SEC);
+    size_t n = read_all(e, db, series_of(e, db, "m", "a"), field_of(e, db, "m", "v"), 10 * SEC,
+                        11 * SEC, ts, vals, NULL, 10);
+    assert_int_equal(n, 1);
+    assert_int_equal(vals[0], 123456);
+    stg_engine_close(e);
+}
+
 /* Readers on several threads while a writer writes and checkpoints. */
 typedef struct rd_ctx {
     stg_engine *e;
@@ -640,7 +717,10 @@ static void concurrent_readers(void **state)
     }
     for (int i = 1; i < 20000; i++) {
         put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
-        if (i % 5000 == 0) assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i % 5000 == 0)
+            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i % 5000 == 2500)
+            assert_int_equal(stg_engine_compact(e, 0, NULL, &err), STRATA_OK);
     }
     stop = 1;
     for (int i = 0; i < 3; i++) {
@@ -759,6 +839,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupted_chunk_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(full_map_fails_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(compaction_keeps_every_point, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(random_model, setup, teardown),
     };
