@@ -542,8 +542,35 @@ static size_t top_series(inspect *in, size_t dbi, uint32_t *out, size_t max)
 typedef struct tbl_stat {
     const char *name;
     MDB_stat st;
-    int present;
+    int present, active_chunks, is_index, is_chunks;
 } tbl_stat;
+
+#define NTBL (TL_NDBI + 1)
+
+/* The LMDB tables: meta, both chunk tables (one active), the index tables. */
+static void tables_stat(inspect *in, tbl_stat *t)
+{
+    int n = 0;
+    for (int i = 0; i < TL_NDBI; i++) {
+        if (i == TL_CHUNKS) {
+            for (int c = 0; c < 2; c++) {
+                tbl_stat *x = &t[n++];
+                memset(x, 0, sizeof *x);
+                x->name = tl_chunk_table_names[c];
+                x->is_chunks = 1;
+                x->active_chunks = (unsigned)c == in->st.table && !in->st.table_bad;
+                x->present = in->st.has_table[c] &&
+                             mdb_stat(in->txn, in->st.tables[c], &x->st) == 0;
+            }
+            continue;
+        }
+        tbl_stat *x = &t[n++];
+        memset(x, 0, sizeof *x);
+        x->name = tl_dbi_names[i];
+        x->is_index = i >= TL_IDB;
+        x->present = in->st.has[i] && mdb_stat(in->txn, in->st.dbi[i], &x->st) == 0;
+    }
+}
 
 static uint64_t tbl_bytes(const MDB_stat *s)
 {
@@ -610,7 +637,7 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
     MDB_stat est, fst, mst;
     struct stat fs;
     char path[4200], b1[32], b2[32], t1[48], t2[48];
-    tbl_stat tbl[TL_NDBI];
+    tbl_stat tbl[NTBL];
     uint64_t idx_bytes = 0, chunk_bytes = 0;
 
     mdb_env_info(in->st.env, &ei);
@@ -621,13 +648,12 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
     uint64_t file_bytes = stat(path, &fs) == 0 ? (uint64_t)fs.st_size : 0;
     uint64_t used = (uint64_t)(ei.me_last_pgno + 1) * est.ms_psize;
     uint64_t nfree = free_pages(in);
-    for (int i = 0; i < TL_NDBI; i++) {
-        tbl[i].name = tl_dbi_names[i];
-        tbl[i].present = in->st.has[i] && mdb_stat(in->txn, in->st.dbi[i], &tbl[i].st) == 0;
+    tables_stat(in, tbl);
+    for (int i = 0; i < NTBL; i++) {
         if (!tbl[i].present) continue;
-        if (i >= TL_IDB)
+        if (tbl[i].is_index)
             idx_bytes += tbl_bytes(&tbl[i].st);
-        else if (i == TL_CHUNKS)
+        else if (tbl[i].is_chunks)
             chunk_bytes += tbl_bytes(&tbl[i].st);
     }
 
@@ -642,6 +668,7 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
         tl_json_u64(&j, "partition_ns", in->meta.partition_ns);
         tl_json_u64(&j, "checkpoint_lsn", in->meta.ckpt_lsn);
         tl_json_u64(&j, "next_seq", in->meta.seq);
+        tl_json_cstr(&j, "chunk_table", tl_chunk_table_names[in->st.table]);
         tl_json_obj_end(&j);
         tl_json_obj(&j, "lmdb");
         tl_json_u64(&j, "file_bytes", file_bytes);
@@ -653,10 +680,11 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
         tl_json_u64(&j, "index_bytes", idx_bytes);
         tl_json_u64(&j, "chunk_table_bytes", chunk_bytes);
         tl_json_arr(&j, "tables");
-        for (int i = 0; i < TL_NDBI; i++) {
+        for (int i = 0; i < NTBL; i++) {
             if (!tbl[i].present) continue;
             tl_json_obj(&j, NULL);
             tl_json_cstr(&j, "name", tbl[i].name);
+            if (tbl[i].is_chunks) tl_json_bool(&j, "active", tbl[i].active_chunks);
             tl_json_u64(&j, "entries", tbl[i].st.ms_entries);
             tl_json_u64(&j, "depth", tbl[i].st.ms_depth);
             tl_json_u64(&j, "branch_pages", tbl[i].st.ms_branch_pages);
@@ -822,17 +850,18 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
             tl_bytes_fmt(idx_bytes, b1, sizeof b1), tl_bytes_fmt(chunk_bytes, b2, sizeof b2));
     fprintf(o, "  %-14s %12s %5s %9s %11s %9s %12s\n", "table", "entries", "depth", "branch",
             "leaf", "overflow", "bytes");
-    for (int i = 0; i < TL_NDBI; i++) {
+    for (int i = 0; i < NTBL; i++) {
         if (!tbl[i].present) {
             fprintf(o, "  %-14s missing\n", tbl[i].name);
             continue;
         }
-        fprintf(o, "  %-14s %12llu %5u %9llu %11llu %9llu %12s\n", tbl[i].name,
+        fprintf(o, "  %-14s %12llu %5u %9llu %11llu %9llu %12s%s\n", tbl[i].name,
                 (unsigned long long)tbl[i].st.ms_entries, tbl[i].st.ms_depth,
                 (unsigned long long)tbl[i].st.ms_branch_pages,
                 (unsigned long long)tbl[i].st.ms_leaf_pages,
                 (unsigned long long)tbl[i].st.ms_overflow_pages,
-                tl_bytes_fmt(tbl_bytes(&tbl[i].st), b1, sizeof b1));
+                tl_bytes_fmt(tbl_bytes(&tbl[i].st), b1, sizeof b1),
+                tbl[i].active_chunks ? "  (active)" : "");
     }
     if (w->nsegs)
         fprintf(o, "WAL             %zu segments, %s (%s allocated), LSNs from %llu%s\n", w->nsegs,

@@ -184,7 +184,7 @@ int tl_map_put(tl_map *m, uint64_t a, uint64_t b, uint32_t v, uint32_t *existing
 /* The LMDB sub-databases of a data directory (storage/FORMAT.md). */
 enum tl_dbi {
     TL_META,
-    TL_CHUNKS,
+    TL_CHUNKS, /* the chunk table meta's "chunks_table" names in the current transaction */
     TL_IDB,
     TL_ISERIES,
     TL_ISOVF,
@@ -197,6 +197,9 @@ enum tl_dbi {
 };
 extern const char *const tl_dbi_names[TL_NDBI];
 
+/* The two chunk tables: compaction writes the other one and switches (meta "chunks_table"). */
+extern const char *const tl_chunk_table_names[2];
+
 /* Format constants of storage/FORMAT.md that the tool checks. */
 #define TL_ENGINE_FORMAT 1u
 #define TL_INDEX_FORMAT 1u
@@ -207,8 +210,9 @@ extern const char *const tl_dbi_names[TL_NDBI];
 #define TL_PART_BIAS 2147483648u
 
 typedef struct tl_meta {
-    int has_format, has_seq, has_ckpt, has_part;
+    int has_format, has_seq, has_ckpt, has_part, has_table;
     uint64_t format, seq, ckpt_lsn, partition_ns;
+    uint64_t table; /* 0: "chunks", 1: "chunks.b" (absent: 0) */
     uint32_t *parts; /* pairs (db, part) of the 'p' keys, in key order */
     size_t nparts;
     uint64_t unknown_keys; /* keys this build does not know */
@@ -225,6 +229,10 @@ typedef struct tl_store {
     MDB_env *env;
     MDB_dbi dbi[TL_NDBI];
     int has[TL_NDBI];
+    MDB_dbi tables[2]; /* "chunks", "chunks.b" */
+    int has_table[2];
+    unsigned table;     /* current chunk table as of the last tl_store_read() */
+    int table_bad;      /* meta's chunks_table is neither 0 nor 1 (or not 8 bytes) */
     size_t map_bytes;
 } tl_store;
 
@@ -240,7 +248,11 @@ void tl_store_close(tl_store *s);
 /* Translate an LMDB code into a strata code with "what: reason". */
 int tl_mdb_err(int rc, strata_error *err, const char *what);
 
-/* Begin a read transaction on s. */
+/*
+ * Begin a read transaction on s and point dbi[TL_CHUNKS] at the chunk table
+ * that this transaction's meta names (a running server may switch tables
+ * when it compacts). One transaction at a time per store.
+ */
 int tl_store_read(tl_store *s, MDB_txn **txn, strata_error *err);
 
 /* Read every meta key (free with tl_meta_fini). @return STRATA_OK or LMDB errors. */

@@ -27,11 +27,13 @@
 #include "tools/strata_int.h"
 
 const char *const tl_dbi_names[TL_NDBI] = {
-    [TL_META] = "meta",           [TL_CHUNKS] = "chunks",       [TL_IDB] = "idx.db",
+    [TL_META] = "meta",           [TL_CHUNKS] = "chunk table",       [TL_IDB] = "idx.db",
     [TL_ISERIES] = "idx.series",  [TL_ISOVF] = "idx.sovf",      [TL_IPOSTINGS] = "idx.postings",
     [TL_IMEAS] = "idx.meas",      [TL_ITAGK] = "idx.tagk",      [TL_ITAGV] = "idx.tagv",
     [TL_IFIELD] = "idx.field",
 };
+
+const char *const tl_chunk_table_names[2] = {"chunks", "chunks.b"};
 
 int tl_mdb_err(int rc, strata_error *err, const char *what)
 {
@@ -101,7 +103,17 @@ int tl_store_open(tl_store *s, const char *dir, strata_error *err)
         rc = tl_mdb_err(rc, err, "beginning a read transaction");
         goto fail;
     }
+    for (int i = 0; i < 2; i++) {
+        rc = mdb_dbi_open(txn, tl_chunk_table_names[i], 0, &s->tables[i]);
+        if (rc == MDB_NOTFOUND) continue;
+        if (rc) {
+            rc = tl_mdb_err(rc, err, tl_chunk_table_names[i]);
+            goto fail;
+        }
+        s->has_table[i] = 1;
+    }
     for (int i = 0; i < TL_NDBI; i++) {
+        if (i == TL_CHUNKS) continue; /* resolved per transaction */
         unsigned flags = (i == TL_ISOVF || i == TL_IPOSTINGS) ? MDB_DUPSORT | MDB_DUPFIXED : 0;
         rc = mdb_dbi_open(txn, tl_dbi_names[i], flags, &s->dbi[i]);
         if (rc == MDB_NOTFOUND) continue;
@@ -140,7 +152,27 @@ void tl_store_close(tl_store *s)
 int tl_store_read(tl_store *s, MDB_txn **txn, strata_error *err)
 {
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-    return rc ? tl_mdb_err(rc, err, "beginning a read transaction") : STRATA_OK;
+    if (rc) return tl_mdb_err(rc, err, "beginning a read transaction");
+    s->table = 0;
+    s->table_bad = 0;
+    if (s->has[TL_META]) {
+        MDB_val k = {12, "chunks_table"}, v;
+        rc = mdb_get(*txn, s->dbi[TL_META], &k, &v);
+        if (rc == 0) {
+            uint64_t t = v.mv_size == 8 ? strata_get_le64(v.mv_data) : 2;
+            if (t > 1)
+                s->table_bad = 1;
+            else
+                s->table = (unsigned)t;
+        } else if (rc != MDB_NOTFOUND) {
+            mdb_txn_abort(*txn);
+            *txn = NULL;
+            return tl_mdb_err(rc, err, "reading meta");
+        }
+    }
+    s->has[TL_CHUNKS] = !s->table_bad && s->has_table[s->table];
+    s->dbi[TL_CHUNKS] = s->tables[s->table];
+    return STRATA_OK;
 }
 
 /* -------------------------------------------------------------- meta */
@@ -176,6 +208,8 @@ int tl_meta_read(tl_store *s, MDB_txn *txn, tl_meta *m, strata_error *err)
             m->has_ckpt = meta_u64(&v, &m->ckpt_lsn, &m->bad_sizes);
         else if (k.mv_size == 12 && memcmp(kp, "partition_ns", 12) == 0)
             m->has_part = meta_u64(&v, &m->partition_ns, &m->bad_sizes);
+        else if (k.mv_size == 12 && memcmp(kp, "chunks_table", 12) == 0)
+            m->has_table = meta_u64(&v, &m->table, &m->bad_sizes);
         else if (k.mv_size == 9 && kp[0] == 'p') {
             if (m->nparts == cap) {
                 size_t nc = cap ? cap * 2 : 64;

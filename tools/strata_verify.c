@@ -235,8 +235,20 @@ static void check_meta(vf *v)
     static const char *const kind = "meta";
     tl_meta *m = &v->meta;
     for (int i = 0; i < TL_NDBI; i++)
-        if (!v->st.has[i])
+        if (!v->st.has[i] && i != TL_CHUNKS)
             finding(v, 1, kind, NULL, "the LMDB sub-database %s is missing", tl_dbi_names[i]);
+    if (v->st.table_bad)
+        finding(v, 1, kind, NULL, "meta key \"chunks_table\" is neither 0 nor 1");
+    else if (!v->st.has_table[v->st.table])
+        finding(v, 1, kind, NULL, "the chunk table %s that meta names is missing",
+                tl_chunk_table_names[v->st.table]);
+    unsigned other = 1 - v->st.table;
+    MDB_stat os;
+    if (!v->st.table_bad && v->st.has_table[other] &&
+        mdb_stat(v->txn, v->st.tables[other], &os) == 0 && os.ms_entries > 0)
+        finding(v, 0, kind, NULL,
+                "the inactive chunk table %s holds %llu entries; the engine ignores them",
+                tl_chunk_table_names[other], (unsigned long long)os.ms_entries);
     if (!v->st.has[TL_META]) return;
     if (!m->has_format)
         finding(v, 1, kind, NULL, "meta key \"format\" is missing");
