@@ -403,6 +403,17 @@ int tl_lp_name(tl_buf *b, int kind, const char *s, size_t len);
 /* Append a string field value with quotes, escaping '"' and '\'. */
 int tl_lp_string(tl_buf *b, const char *s, size_t len);
 
+/*
+ * Where the last complete line of b[0..len) ends (the index after its
+ * '\n'), by the line-splitting rule lineproto applies to a whole body
+ * (InfluxDB's scanLine: a quoted field value may hold newlines; a backslash
+ * skips the next byte when two more bytes follow), applied as if more input
+ * followed: bytes whose meaning depends on input not read yet end the
+ * search. 0 when no line is complete. Parsing b[0..cut) and the rest as
+ * two bodies gives the same lines as parsing them as one (strata_import.c).
+ */
+size_t tl_lp_line_cut(const char *b, size_t len);
+
 /* ----------------------------------------------------------- commands */
 
 extern const tl_cmd tl_inspect_cmd, tl_verify_cmd, tl_backup_cmd, tl_restore_cmd, tl_export_cmd,

@@ -26,6 +26,7 @@
  * read back to the same bits, so an export of an import of an export is
  * byte-identical.
  */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +55,15 @@ void tl_buf_fini(tl_buf *b)
 size_t tl_fmt_f64(double v, char *buf)
 {
     /*
-     * A double whose shortest round-trip form has d <= 15 digits prints as
-     * exactly that form with %.15g (the 15-digit rounding interval is wider
-     * than the double's own), so 15 is tried first, then 16 and 17 (17
-     * always round-trips).
+     * A normal double whose shortest round-trip form has d <= 15 digits
+     * prints as exactly that form with %.15g (the double's rounding interval
+     * is narrower than half the 15-digit spacing), so 15 is tried first,
+     * then 16 and 17 (17 always round-trips). A subnormal has fewer
+     * significant bits, so its shortest form is searched from 1 digit up.
      */
     int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
+    double a = v < 0 ? -v : v;
+    for (int prec = a != 0 && a < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         n = snprintf(buf, 32, "%.*g", prec, v);
         double back = strtod(buf, NULL);
         if (memcmp(&back, &v, sizeof v) == 0) break;
