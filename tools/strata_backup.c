@@ -3,19 +3,25 @@
  * directory, also while a server writes to it) and `strata restore` (a
  * backup into a new directory, replayed and verified).
  *
- * A backup is LMDB's compacting copy (mdb_env_copy2 with MDB_CP_COMPACT: one
- * read transaction, so one consistent snapshot, written without free pages)
- * plus every WAL segment holding records from that snapshot's checkpoint
- * position (meta "ckpt_lsn") on. Replaying those records into the copy at
- * restore gives every point acknowledged before the copy ended.
+ * A backup is the write-ahead log as it stands, then LMDB's compacting copy
+ * (mdb_env_copy2 with MDB_CP_COMPACT: one read transaction, so one snapshot,
+ * written without free pages). Restoring replays the copied WAL records from
+ * the snapshot's checkpoint position (meta "ckpt_lsn") on.
  *
- * The race: while the copy runs, the server may checkpoint and delete the
- * segments that hold records the snapshot still needs. So the segments are
- * opened before the copy starts and, by a watcher thread, as soon as they
- * appear during it; an open file survives its unlink. Afterwards the backup
- * checks that the kept segments cover the snapshot's position without a gap
- * (reading record headers only: each segment must end where the next one
- * begins) and starts over if one was missed (at most three attempts).
+ * Why the WAL first. A WAL record names series and fields by id only; the
+ * engine commits new series and fields to LMDB before it appends the record
+ * that uses them. So every record appended before the snapshot began names
+ * series the snapshot holds, while a record appended later may name a
+ * series the snapshot lacks (replaying it would make chunks of an unknown
+ * series). Copying the WAL first keeps only the former. Every record
+ * acknowledged before the backup began was synced to its segment file
+ * before the copy read it, so it is in the backup. Each segment is copied
+ * up to its last whole record, checked against the record checksum (a
+ * record being written meanwhile is left out); a segment the server deletes
+ * after a checkpoint stays readable through the open file, and one deleted
+ * before it was opened held only records below a checkpoint the snapshot
+ * already includes. Segments wholly below the snapshot's position are
+ * dropped from the backup afterwards.
  *
  * The backup directory has the layout of a data directory (strata.mdb/,
  * wal/) plus backup.json, a manifest with each file's size and XXH3-64
@@ -24,11 +30,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -48,9 +52,10 @@ const tl_cmd tl_backup_cmd = {
     .summary = "consistent hot backup: compacted LMDB snapshot plus the WAL after it",
     .about =
         "Copies the data directory DIR into DEST (which must not exist or be empty), also\n"
-        "while a server is writing to DIR. The copy is LMDB's compacting snapshot of one\n"
-        "moment plus the write-ahead log segments holding every record from that snapshot's\n"
-        "checkpoint on: restoring it gives every point acknowledged before the backup ended.\n"
+        "while a server is writing to DIR. The copy is the write-ahead log as it stands, then\n"
+        "LMDB's compacting snapshot; restoring it replays the log records the snapshot does\n"
+        "not hold, and so gives every point acknowledged before the backup began (and those\n"
+        "acknowledged while it copied the log).\n"
         "DEST gets the layout of a data directory and a manifest, backup.json, with the size\n"
         "and XXH3-64 hash of every file; `strata restore` checks them.\n"
         "\n"
@@ -227,111 +232,109 @@ out:
     return rc;
 }
 
-/* ---------------------------------------------------- pinned segments */
+/* ------------------------------------------------------- WAL copy */
 
-typedef struct pin {
-    uint64_t first_lsn;
+typedef struct seg {
+    uint64_t first_lsn, end_lsn; /* records [first_lsn, end_lsn) copied */
+    uint64_t bytes, hash;
     char name[32];
-    int fd;
-} pin;
-
-typedef struct pinset {
-    pthread_mutex_t mu;
-    pin *p;
-    size_t n, cap;
-    char waldir[4200];
-    int stop;
-    int failed; /* out of memory or descriptors: the backup cannot be proven complete */
-} pinset;
-
-/* Open every segment of the WAL directory not pinned yet. Called with mu held. */
-static void pin_scan(pinset *ps)
-{
-    DIR *d = opendir(ps->waldir);
-    if (d == NULL) return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        uint64_t lsn;
-        if (!tl_wal_segname(de->d_name, &lsn)) continue;
-        int have = 0;
-        for (size_t i = 0; i < ps->n && !have; i++)
-            have = ps->p[i].first_lsn == lsn;
-        if (have) continue;
-        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno != ENOENT) ps->failed = 1; /* ENOENT: deleted meanwhile, fine */
-            continue;
-        }
-        if (ps->n == ps->cap) {
-            size_t nc = ps->cap ? ps->cap * 2 : 16;
-            pin *np = realloc(ps->p, nc * sizeof *np);
-            if (np == NULL) {
-                close(fd);
-                ps->failed = 1;
-                continue;
-            }
-            ps->p = np;
-            ps->cap = nc;
-        }
-        pin *p = &ps->p[ps->n++];
-        p->first_lsn = lsn;
-        memcpy(p->name, de->d_name, 25);
-        p->fd = fd;
-    }
-    closedir(d);
-}
-
-static void *watcher(void *arg)
-{
-    pinset *ps = arg;
-    for (;;) {
-        pthread_mutex_lock(&ps->mu);
-        int stop = ps->stop;
-        if (!stop) pin_scan(ps);
-        pthread_mutex_unlock(&ps->mu);
-        if (stop) return NULL;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
-static void pins_close(pinset *ps)
-{
-    for (size_t i = 0; i < ps->n; i++)
-        close(ps->p[i].fd);
-    free(ps->p);
-    ps->p = NULL;
-    ps->n = ps->cap = 0;
-}
-
-static int cmp_pin(const void *a, const void *b)
-{
-    const pin *x = a, *y = b;
-    return (x->first_lsn > y->first_lsn) - (x->first_lsn < y->first_lsn);
-}
+} seg;
 
 /*
- * The LSN after the last whole record of a segment (record headers only; a
- * torn tail ends it). 0 with a bad segment header.
+ * Copy the whole records of segment fd (first LSN first) into path: the
+ * header, then records while each is complete and its checksum matches
+ * (storage/FORMAT.md, "Record"). *end_lsn gets the LSN after the last one
+ * copied, *damaged 1 when the copy stopped at a bad record that is not the
+ * end of the data written so far.
  */
-static uint64_t seg_end_lsn(int fd, uint64_t first, uint64_t size)
+static int copy_segment(int fd, uint64_t first, const char *path, seg *sg, int *damaged,
+                        strata_error *err)
 {
-    uint8_t h[32];
-    if (size < 32 || pread(fd, h, 32, 0) != 32 || memcmp(h, "STRATAWL", 8) != 0 ||
-        strata_get_le64(h + 24) != XXH3_64bits(h, 24) || strata_get_le64(h + 16) != first)
-        return 0;
-    uint64_t off = 32, next = first;
-    while (off + 24 <= size) {
+    uint8_t h[32], *buf = NULL;
+    size_t cap = 0;
+    int out = -1, rc = STRATA_OK;
+    struct stat st;
+    XXH3_state_t *hs = XXH3_createState();
+
+    *damaged = 0;
+    if (hs == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    XXH3_64bits_reset(hs);
+    if (fstat(fd, &st) != 0 || pread(fd, h, 32, 0) != 32 || memcmp(h, "STRATAWL", 8) != 0 ||
+        strata_get_le64(h + 24) != XXH3_64bits(h, 24) || strata_get_le64(h + 16) != first) {
+        rc = strata_error_set(err, STRATA_ECORRUPT, "WAL segment %s: bad header", sg->name);
+        goto out;
+    }
+    out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0 || write(out, h, 32) != 32) {
+        rc = strata_error_set(err, STRATA_EIO, "writing %s: %s", path, strerror(errno));
+        goto out;
+    }
+    XXH3_64bits_update(hs, h, 32);
+    uint64_t off = 32, next = first, size = (uint64_t)st.st_size;
+    for (;;) {
         uint8_t r[24];
-        if (pread(fd, r, 24, (off_t)off) != 24) break;
+        if (off + 24 > size || pread(fd, r, 24, (off_t)off) != 24) break;
         uint32_t slen = strata_get_le32(r + 4);
+        static const uint8_t zero[24];
+        if (memcmp(r, zero, 24) == 0) break; /* the end of what was written */
         if (r[0] == 0 || strata_get_le64(r + 8) != next || slen > (256u << 20) ||
-            off + 24 + slen > size)
+            off + 24 + slen > size) {
+            *damaged = 1;
             break;
+        }
+        if (slen + 24 > cap) {
+            uint8_t *nb = realloc(buf, slen + 24);
+            if (nb == NULL) {
+                rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+                goto out;
+            }
+            buf = nb;
+            cap = slen + 24;
+        }
+        memcpy(buf, r, 24);
+        if (pread(fd, buf + 24, slen, (off_t)(off + 24)) != (ssize_t)slen) {
+            *damaged = 1;
+            break;
+        }
+        uint8_t t[24];
+        memcpy(t, r, 16);
+        strata_put_le64(t + 16, XXH3_64bits(buf + 24, slen));
+        if (XXH3_64bits(t, 24) != strata_get_le64(r + 16)) {
+            *damaged = 1; /* or still being written: the caller decides */
+            break;
+        }
+        for (size_t w = 0; w < slen + 24;) {
+            ssize_t k = write(out, buf + w, slen + 24 - w);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                rc = strata_error_set(err, STRATA_EIO, "writing %s: %s", path, strerror(errno));
+                goto out;
+            }
+            w += (size_t)k;
+        }
+        XXH3_64bits_update(hs, buf, slen + 24);
         off += 24 + (uint64_t)slen;
         next++;
     }
-    return next;
+    if (fsync(out) != 0) {
+        rc = strata_error_set(err, STRATA_EIO, "syncing %s: %s", path, strerror(errno));
+        goto out;
+    }
+    sg->first_lsn = first;
+    sg->end_lsn = next;
+    sg->bytes = off;
+    sg->hash = XXH3_64bits_digest(hs);
+out:
+    if (out >= 0) close(out);
+    XXH3_freeState(hs);
+    free(buf);
+    return rc;
+}
+
+static int cmp_seg(const void *a, const void *b)
+{
+    const seg *x = a, *y = b;
+    return (x->first_lsn > y->first_lsn) - (x->first_lsn < y->first_lsn);
 }
 
 /* ------------------------------------------------------------- backup */
@@ -375,76 +378,92 @@ static int write_manifest(const char *dest, const char *src, uint64_t ckpt, cons
     return STRATA_OK;
 }
 
-/* Remove what a failed attempt left in dest (only the names a backup writes). */
-static void clean_dest(const char *dest)
+static int backup_run(tl_store *src, const char *dir, const char *dest, strata_error *err)
 {
-    char p[4400];
-    DIR *d;
-    snprintf(p, sizeof p, "%s/wal", dest);
-    if ((d = opendir(p)) != NULL) {
-        struct dirent *de;
-        uint64_t lsn;
-        while ((de = readdir(d)) != NULL)
-            if (tl_wal_segname(de->d_name, &lsn)) unlinkat(dirfd(d), de->d_name, 0);
-        closedir(d);
-    }
-    snprintf(p, sizeof p, "%s/strata.mdb/data.mdb", dest);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/strata.mdb/lock.mdb", dest);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/backup.json", dest);
-    unlink(p);
-}
-
-/*
- * One attempt. @return STRATA_OK, STRATA_EAGAIN (a needed segment was deleted
- * before it could be pinned: try again), or a failure.
- */
-static int backup_once(tl_store *src, const char *dir, const char *dest, strata_error *err)
-{
-    pinset ps;
-    pthread_t th;
-    int th_started = 0, rc;
-    char mdbdir[4300], waldir[4300], path[4400];
+    int rc;
+    char mdbdir[4300], waldir[4300], srcwal[4300], path[4400];
     bk_file *files = NULL;
-    size_t nfiles = 0;
+    seg *segs = NULL;
+    size_t nsegs = 0, cap = 0, nfiles = 0;
     tl_store copy;
+    DIR *d = NULL;
     memset(&copy, 0, sizeof copy);
-    memset(&ps, 0, sizeof ps);
-    pthread_mutex_init(&ps.mu, NULL);
-    snprintf(ps.waldir, sizeof ps.waldir, "%s/wal", dir);
 
     if ((rc = mkdir_in(dest, "strata.mdb", mdbdir, sizeof mdbdir, err)) != STRATA_OK ||
         (rc = mkdir_in(dest, "wal", waldir, sizeof waldir, err)) != STRATA_OK)
         goto out;
-    /* Pin what exists, then keep pinning while LMDB is copied. */
-    pthread_mutex_lock(&ps.mu);
-    pin_scan(&ps);
-    pthread_mutex_unlock(&ps.mu);
-    if (pthread_create(&th, NULL, watcher, &ps) != 0) {
-        rc = strata_error_set(err, STRATA_ENOMEM, "cannot start the WAL watcher thread");
+
+    /* 1. The WAL as it stands: the segments listed now, each up to its last whole record. */
+    snprintf(srcwal, sizeof srcwal, "%s/wal", dir);
+    d = opendir(srcwal);
+    if (d == NULL && errno != ENOENT) {
+        rc = strata_error_set(err, STRATA_EIO, "listing %s: %s", srcwal, strerror(errno));
         goto out;
     }
-    th_started = 1;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        uint64_t lsn;
+        if (!tl_wal_segname(de->d_name, &lsn)) continue;
+        if (nsegs == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            seg *ns = realloc(segs, nc * sizeof *ns);
+            if (ns == NULL) {
+                rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+                goto out;
+            }
+            segs = ns;
+            cap = nc;
+        }
+        memset(&segs[nsegs], 0, sizeof *segs);
+        segs[nsegs].first_lsn = lsn;
+        memcpy(segs[nsegs].name, de->d_name, 25);
+        nsegs++;
+    }
+    if (nsegs > 1) qsort(segs, nsegs, sizeof *segs, cmp_seg);
+    size_t copied = 0;
+    for (size_t i = 0; i < nsegs; i++) {
+        int fd = openat(dirfd(d), segs[i].name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && copied == 0) {
+            /* Deleted by a checkpoint since the listing: wholly below a position the
+             * snapshot (taken later) includes. Only older segments go that way. */
+            continue;
+        }
+        if (fd < 0) {
+            rc = strata_error_set(err, STRATA_EIO, "opening WAL segment %s: %s", segs[i].name,
+                                  strerror(errno));
+            goto out;
+        }
+        int damaged;
+        snprintf(path, sizeof path, "%s/%s", waldir, segs[i].name);
+        rc = copy_segment(fd, segs[i].first_lsn, path, &segs[i], &damaged, err);
+        close(fd);
+        if (rc != STRATA_OK) goto out;
+        if (copied > 0 && segs[i].first_lsn != segs[copied - 1].end_lsn) {
+            rc = strata_error_set(err, STRATA_ECORRUPT,
+                                  "WAL segment %s starts at LSN %llu, but the one before it "
+                                  "ends at %llu",
+                                  segs[i].name, (unsigned long long)segs[i].first_lsn,
+                                  (unsigned long long)segs[copied - 1].end_lsn);
+            goto out;
+        }
+        segs[copied++] = segs[i];
+        if (damaged && i + 1 < nsegs) {
+            /* Not the newest segment: a damaged record, not one being written. */
+            fprintf(stderr,
+                    "strata backup: warning: WAL segment %s has a damaged record at LSN %llu; "
+                    "the backup's log ends there\n",
+                    segs[i].name, (unsigned long long)segs[i].end_lsn);
+            break;
+        }
+    }
+    nsegs = copied;
+
+    /* 2. The LMDB snapshot. */
     int mrc = mdb_env_copy2(src->env, mdbdir, MDB_CP_COMPACT);
-    pthread_mutex_lock(&ps.mu);
-    ps.stop = 1;
-    pin_scan(&ps);
-    pthread_mutex_unlock(&ps.mu);
-    pthread_join(th, NULL);
-    th_started = 0;
     if (mrc) {
         rc = tl_mdb_err(mrc, err, "copying LMDB");
         goto out;
     }
-    if (ps.failed) {
-        rc = strata_error_set(err, STRATA_EIO,
-                              "could not keep every WAL segment open (out of memory or file "
-                              "descriptors)");
-        goto out;
-    }
-
-    /* The snapshot's checkpoint position decides which records are needed. */
     MDB_txn *txn = NULL;
     tl_meta meta;
     if ((rc = tl_store_open(&copy, dest, err)) != STRATA_OK) goto out;
@@ -463,50 +482,33 @@ static int backup_once(tl_store *src, const char *dir, const char *dest, strata_
     snprintf(path, sizeof path, "%s/lock.mdb", mdbdir);
     unlink(path); /* our reader table, not part of the backup */
 
-    if (ps.n > 1) qsort(ps.p, ps.n, sizeof *ps.p, cmp_pin);
-    size_t first = 0;
-    while (first + 1 < ps.n && ps.p[first + 1].first_lsn <= ckpt)
-        first++;
-    if (ps.n > 0 && ps.p[first].first_lsn > ckpt) {
-        /* Records [ckpt, first_lsn) existed in a segment deleted before it was pinned,
-         * unless none were ever written (a log that starts at the checkpoint). */
-        if (ps.p[first].first_lsn > ckpt + 1) {
-            rc = strata_error_set(err, STRATA_EAGAIN, "WAL records from %llu were deleted",
-                                  (unsigned long long)ckpt);
-            goto out;
-        }
-    }
-    files = calloc(ps.n + 1, sizeof *files);
+    /* 3. Keep the segments holding records from the snapshot's position on. */
+    files = calloc(nsegs + 1, sizeof *files);
     if (files == NULL) {
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t wal_bytes = 0, last_lsn = 0;
-    for (size_t i = first; i < ps.n; i++) {
-        struct stat st;
-        if (fstat(ps.p[i].fd, &st) != 0) {
-            rc = strata_error_set(err, STRATA_EIO, "stat of WAL segment %s: %s", ps.p[i].name,
-                                  strerror(errno));
+    uint64_t wal_bytes = 0, last = 0;
+    for (size_t i = 0; i < nsegs; i++) {
+        snprintf(path, sizeof path, "%s/%s", waldir, segs[i].name);
+        if (segs[i].end_lsn <= ckpt && i + 1 < nsegs) {
+            unlink(path);
+            continue;
+        }
+        /* The segments listed before the snapshot reach back to its position. */
+        if (nfiles == 0 && segs[i].first_lsn > ckpt && segs[i].end_lsn > segs[i].first_lsn) {
+            rc = strata_error_set(err, STRATA_EINTERNAL,
+                                  "the WAL starts at LSN %llu, after the snapshot's checkpoint "
+                                  "position %llu",
+                                  (unsigned long long)segs[i].first_lsn, (unsigned long long)ckpt);
             goto out;
         }
-        uint64_t size = (uint64_t)st.st_size;
-        uint64_t end = seg_end_lsn(ps.p[i].fd, ps.p[i].first_lsn, size);
-        if (i + 1 < ps.n && end != ps.p[i + 1].first_lsn) {
-            /* A segment between these two was created and deleted while unpinned. */
-            rc = strata_error_set(err, STRATA_EAGAIN,
-                                  "WAL segment %s ends at LSN %llu but the next kept one starts "
-                                  "at %llu",
-                                  ps.p[i].name, (unsigned long long)end,
-                                  (unsigned long long)ps.p[i + 1].first_lsn);
-            goto out;
-        }
-        if (end > 0) last_lsn = end - 1;
         bk_file *f = &files[nfiles++];
-        snprintf(f->rel, sizeof f->rel, "wal/%s", ps.p[i].name);
-        snprintf(path, sizeof path, "%s/%s", dest, f->rel);
-        if ((rc = copy_fd(ps.p[i].fd, size, path, &f->hash, err)) != STRATA_OK) goto out;
-        f->bytes = size;
-        wal_bytes += size;
+        snprintf(f->rel, sizeof f->rel, "wal/%s", segs[i].name);
+        f->bytes = segs[i].bytes;
+        f->hash = segs[i].hash;
+        wal_bytes += segs[i].bytes;
+        if (segs[i].end_lsn > 0) last = segs[i].end_lsn - 1;
     }
     bk_file *mf = &files[nfiles++];
     snprintf(mf->rel, sizeof mf->rel, "strata.mdb/data.mdb");
@@ -524,21 +526,14 @@ static int backup_once(tl_store *src, const char *dir, const char *dest, strata_
     char b1[32], b2[32];
     fprintf(stderr,
             "strata backup: %s -> %s: LMDB snapshot %s (checkpoint at WAL position %llu), %zu WAL "
-            "segments (%s)%s%llu\n",
+            "segments (%s) with records up to %llu\n",
             dir, dest, tl_bytes_fmt(mf->bytes, b1, sizeof b1), (unsigned long long)ckpt,
-            nfiles - 1, tl_bytes_fmt(wal_bytes, b2, sizeof b2),
-            nfiles > 1 ? " up to record " : "", nfiles > 1 ? (unsigned long long)last_lsn : 0ull);
+            nfiles - 1, tl_bytes_fmt(wal_bytes, b2, sizeof b2), (unsigned long long)last);
     rc = STRATA_OK;
 out:
-    if (th_started) {
-        pthread_mutex_lock(&ps.mu);
-        ps.stop = 1;
-        pthread_mutex_unlock(&ps.mu);
-        pthread_join(th, NULL);
-    }
+    if (d) closedir(d);
     tl_store_close(&copy);
-    pins_close(&ps);
-    pthread_mutex_destroy(&ps.mu);
+    free(segs);
     free(files);
     return rc;
 }
@@ -563,16 +558,7 @@ int tl_cmd_backup(int argc, char **argv)
     tl_guard_signals("backup");
     if (tl_store_open(&src, dir, &err) != STRATA_OK) goto done;
     if (prepare_dest(dest, &err) != STRATA_OK) goto done;
-    for (int attempt = 1; attempt <= 3; attempt++) {
-        rc = backup_once(&src, dir, dest, &err);
-        if (rc != STRATA_EAGAIN) break;
-        fprintf(stderr, "strata backup: %s; starting over (attempt %d of 3)\n", err.msg,
-                attempt + 1);
-        clean_dest(dest);
-    }
-    if (rc == STRATA_EAGAIN)
-        strata_error_prefix(&err, "the server deleted WAL segments faster than they could be "
-                                  "kept: ");
+    rc = backup_run(&src, dir, dest, &err);
     if (rc == STRATA_OK) status = TL_EXIT_OK;
 done:
     if (status != TL_EXIT_OK) fprintf(stderr, "strata backup: %s\n", err.msg);

@@ -403,7 +403,9 @@ static const char *guard_what = "reading the data directory";
 
 static void guard_handler(int sig)
 {
-    /* Only async-signal-safe calls here. */
+    /* The fault is inside LMDB's reading of the map, never inside stdio, so the
+     * findings printed so far can be flushed; the rest is async-signal-safe. */
+    fflush(stdout);
     static const char a[] = "\nstrata: fatal: ";
     static const char b[] = " crashed inside LMDB (";
     static const char c[] = "); the LMDB file is damaged: restore it from a backup\n";
