@@ -488,7 +488,7 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t wal_bytes = 0, last = 0;
+    uint64_t wal_bytes = 0, replay = 0;
     for (size_t i = 0; i < nsegs; i++) {
         snprintf(path, sizeof path, "%s/%s", waldir, segs[i].name);
         if (segs[i].end_lsn <= ckpt && i + 1 < nsegs) {
@@ -508,7 +508,8 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
         f->bytes = segs[i].bytes;
         f->hash = segs[i].hash;
         wal_bytes += segs[i].bytes;
-        if (segs[i].end_lsn > 0) last = segs[i].end_lsn - 1;
+        uint64_t from = segs[i].first_lsn > ckpt ? segs[i].first_lsn : ckpt;
+        if (segs[i].end_lsn > from) replay += segs[i].end_lsn - from;
     }
     bk_file *mf = &files[nfiles++];
     snprintf(mf->rel, sizeof mf->rel, "strata.mdb/data.mdb");
@@ -526,9 +527,9 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
     char b1[32], b2[32];
     fprintf(stderr,
             "strata backup: %s -> %s: LMDB snapshot %s (checkpoint at WAL position %llu), %zu WAL "
-            "segments (%s) with records up to %llu\n",
+            "segments (%s) with %llu records to replay after it\n",
             dir, dest, tl_bytes_fmt(mf->bytes, b1, sizeof b1), (unsigned long long)ckpt,
-            nfiles - 1, tl_bytes_fmt(wal_bytes, b2, sizeof b2), (unsigned long long)last);
+            nfiles - 1, tl_bytes_fmt(wal_bytes, b2, sizeof b2), (unsigned long long)replay);
     rc = STRATA_OK;
 out:
     if (d) closedir(d);

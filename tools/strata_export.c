@@ -19,7 +19,8 @@
  *
  * Values line protocol cannot carry (NaN and infinite floats, timestamps
  * outside InfluxDB's range, names with a newline or a trailing backslash)
- * are skipped with a message, and the run exits 1.
+ * are skipped with a message, and the run exits 1; so is the rest of a
+ * column from a damaged chunk on, the other columns going on (salvage).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +67,8 @@ const tl_cmd tl_export_cmd = {
         "\n"
         "Values line protocol cannot carry (NaN or infinite floats, timestamps outside\n"
         "InfluxDB's range, names with a newline or ending in a backslash) are skipped, each\n"
-        "reported on stderr, and the exit status is 1.",
+        "reported on stderr, and the exit status is 1. So is the rest of a column from a\n"
+        "damaged chunk on (the other columns are still exported: export salvages).",
     .flags = export_flags,
     .nflags = 7,
     .min_pos = 0,
@@ -167,7 +169,7 @@ typedef struct exporter {
     size_t tags_cap;
     tl_buf prefix;
 
-    uint64_t lines, values, skipped, skipped_series, messages;
+    uint64_t lines, values, skipped, skipped_series, damaged, messages;
     tl_progress pr;
 } exporter;
 
@@ -595,7 +597,17 @@ static int export_series(exporter *x, const ex_meas *m, const ex_series *se, str
         int any = 0;
         for (size_t i = 0; i < nsrc; i++) {
             ex_src *s = &x->srcs[i];
-            if ((rc = src_fill(x, s, err)) != STRATA_OK) goto out;
+            if ((rc = src_fill(x, s, err)) == STRATA_ECORRUPT) {
+                /* Salvage: the rest of this column is lost, the others go on. */
+                note(x, "series %.*s, field %s: %s; the rest of this column is skipped",
+                     (int)se->len, key, s->f->name, err->msg);
+                strata_error_clear(err);
+                x->damaged++;
+                s->done = 1;
+                s->n = 0;
+                rc = STRATA_OK;
+            }
+            if (rc != STRATA_OK) goto out;
             if (s->done) continue;
             if (!any || s->ts[s->pos] < t) t = s->ts[s->pos];
             any = 1;
@@ -869,8 +881,11 @@ int tl_cmd_export(int argc, char **argv)
     if (x.skipped || x.skipped_series)
         fprintf(stderr, "; %llu values and %llu series could not be written as line protocol",
                 (unsigned long long)x.skipped, (unsigned long long)x.skipped_series);
+    if (x.damaged)
+        fprintf(stderr, "; %llu columns were cut short by damaged chunks (run strata verify)",
+                (unsigned long long)x.damaged);
     fputc('\n', stderr);
-    status = x.skipped || x.skipped_series ? TL_EXIT_FAIL : TL_EXIT_OK;
+    status = x.skipped || x.skipped_series || x.damaged ? TL_EXIT_FAIL : TL_EXIT_OK;
 done:
     tl_progress_end(&x.pr);
     if (status == TL_EXIT_FAIL && err.msg[0]) fprintf(stderr, "strata export: %s\n", err.msg);

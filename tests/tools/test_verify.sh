@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # strata verify: a clean directory passes (text and JSON); a flipped byte in a
 # chunk (written with the LMDB API) and a series missing from a tag posting
-# are found, named (database, series key, field or tag) and exit 1; flipped
-# bytes anywhere in the LMDB file never crash it; a missing directory and a
-# bad command line give 1 and 2.
+# are found, named (database, series key, field or tag) and exit 1 (and
+# export salvages around the bad chunk); flipped bytes anywhere in the LMDB
+# file never crash verify or inspect; a missing directory and a bad command
+# line give 1 and 2.
 source "$(dirname "$0")/lib.sh"
 tt_setup
 
@@ -32,6 +33,11 @@ expect_in "$T/out" "\"series\": \"$series\""
 expect_in "$T/out" '"ok": false'
 # inspect still reads the directory (it does not check checksums).
 run 0 "$STRATA" inspect --data-dir "$T/a"
+# export salvages: the damaged column is cut short and named, the rest is exported.
+run 1 "$STRATA" export --data-dir "$T/a" --db db
+expect_in "$T/err" "series $series, field $field: chunk of series"
+expect_in "$T/err" "the rest of this column is skipped"
+[ "$(wc -l <"$T/out")" -gt 1200 ] || fail "export did not salvage the other columns"
 
 # A series missing from one of its tag postings.
 rm -rf "$T/a" && cp -r "$T/pristine" "$T/a"
