@@ -364,8 +364,8 @@ static int write_manifest(const char *dest, const char *src, uint64_t ckpt, cons
         char hx[20];
         snprintf(hx, sizeof hx, "%016llx", (unsigned long long)f[i].hash);
         /* One file per line: restore reads this back with sscanf. */
-        fprintf(o, "%s\n    {\"path\": \"%s\", \"bytes\": %llu, \"xxh3\": \"%s\"}",
-                i ? "," : "", f[i].rel, (unsigned long long)f[i].bytes, hx);
+        fprintf(o, "%s\n    {\"path\": \"%s\", \"bytes\": %llu, \"xxh3\": \"%s\"}", i ? "," : "",
+                f[i].rel, (unsigned long long)f[i].bytes, hx);
         j.first[j.depth] = 0;
     }
     tl_json_arr_end(&j);
@@ -387,7 +387,9 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
     size_t nsegs = 0, cap = 0, nfiles = 0;
     tl_store copy;
     DIR *d = NULL;
+    tl_progress pr;
     memset(&copy, 0, sizeof copy);
+    tl_progress_init(&pr, "backup");
 
     if ((rc = mkdir_in(dest, "strata.mdb", mdbdir, sizeof mdbdir, err)) != STRATA_OK ||
         (rc = mkdir_in(dest, "wal", waldir, sizeof waldir, err)) != STRATA_OK)
@@ -421,7 +423,9 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
     }
     if (nsegs > 1) qsort(segs, nsegs, sizeof *segs, cmp_seg);
     size_t copied = 0;
+    tl_progress_init(&pr, "backup");
     for (size_t i = 0; i < nsegs; i++) {
+        tl_progress_update(&pr, i, nsegs, "WAL segments copied");
         int fd = openat(dirfd(d), segs[i].name, O_RDONLY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT && copied == 0) {
             /* Deleted by a checkpoint since the listing: wholly below a position the
@@ -459,6 +463,12 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
     nsegs = copied;
 
     /* 2. The LMDB snapshot. */
+    char note[128], nb[32];
+    struct stat mst;
+    snprintf(path, sizeof path, "%s/strata.mdb/data.mdb", dir);
+    snprintf(note, sizeof note, "copying LMDB (the file holds %s)",
+             tl_bytes_fmt(stat(path, &mst) == 0 ? (uint64_t)mst.st_size : 0, nb, sizeof nb));
+    tl_progress_note(&pr, note);
     int mrc = mdb_env_copy2(src->env, mdbdir, MDB_CP_COMPACT);
     if (mrc) {
         rc = tl_mdb_err(mrc, err, "copying LMDB");
@@ -481,6 +491,7 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
     }
     snprintf(path, sizeof path, "%s/lock.mdb", mdbdir);
     unlink(path); /* our reader table, not part of the backup */
+    tl_progress_note(&pr, "hashing the copy");
 
     /* 3. Keep the segments holding records from the snapshot's position on. */
     files = calloc(nsegs + 1, sizeof *files);
@@ -525,13 +536,15 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
         goto out;
     }
     char b1[32], b2[32];
+    tl_progress_end(&pr);
     fprintf(stderr,
             "strata backup: %s -> %s: LMDB snapshot %s (checkpoint at WAL position %llu), %zu WAL "
             "segments (%s) with %llu records to replay after it\n",
-            dir, dest, tl_bytes_fmt(mf->bytes, b1, sizeof b1), (unsigned long long)ckpt,
-            nfiles - 1, tl_bytes_fmt(wal_bytes, b2, sizeof b2), (unsigned long long)replay);
+            dir, dest, tl_bytes_fmt(mf->bytes, b1, sizeof b1), (unsigned long long)ckpt, nfiles - 1,
+            tl_bytes_fmt(wal_bytes, b2, sizeof b2), (unsigned long long)replay);
     rc = STRATA_OK;
 out:
+    tl_progress_end(&pr);
     if (d) closedir(d);
     tl_store_close(&copy);
     free(segs);
@@ -580,8 +593,10 @@ int tl_cmd_restore(int argc, char **argv)
     char path[4400], line[8192];
     FILE *mf = NULL;
     strata_logger log = {.sink = stderr, .level = STRATA_LOG_WARN};
+    tl_progress pr;
 
     strata_error_clear(&err);
+    tl_progress_init(&pr, "restore");
     if (tl_args_parse(cmd, argc, argv, &a, &err) != STRATA_OK) return tl_usage_error(cmd, err.msg);
     if (a.help) {
         tl_usage(stdout, cmd);
@@ -606,8 +621,8 @@ int tl_cmd_restore(int argc, char **argv)
         bk_file f;
         char hx[20];
         unsigned long long bytes;
-        if (sscanf(p, "{\"path\": \"%63[^\"]\", \"bytes\": %llu, \"xxh3\": \"%16[0-9a-f]\"}",
-                   f.rel, &bytes, hx) != 3) {
+        if (sscanf(p, "{\"path\": \"%63[^\"]\", \"bytes\": %llu, \"xxh3\": \"%16[0-9a-f]\"}", f.rel,
+                   &bytes, hx) != 3) {
             strata_error_set(&err, STRATA_ECORRUPT, "%s: unreadable line: %s", path, line);
             goto done;
         }
@@ -642,6 +657,7 @@ int tl_cmd_restore(int argc, char **argv)
         goto done;
     }
     /* Check every file before copying anything. */
+    tl_progress_note(&pr, "checking the backup's files");
     for (size_t i = 0; i < nfiles; i++) {
         uint64_t size, hash;
         snprintf(path, sizeof path, "%s/%s", src, files[i].rel);
@@ -651,8 +667,7 @@ int tl_cmd_restore(int argc, char **argv)
                              "backup file %s is damaged: %llu bytes with hash %016llx, the "
                              "manifest says %llu bytes with hash %016llx",
                              path, (unsigned long long)size, (unsigned long long)hash,
-                             (unsigned long long)files[i].bytes,
-                             (unsigned long long)files[i].hash);
+                             (unsigned long long)files[i].bytes, (unsigned long long)files[i].hash);
             goto done;
         }
     }
@@ -661,6 +676,7 @@ int tl_cmd_restore(int argc, char **argv)
     if (mkdir_in(dir, "strata.mdb", sub, sizeof sub, &err) != STRATA_OK ||
         mkdir_in(dir, "wal", sub, sizeof sub, &err) != STRATA_OK)
         goto done;
+    tl_progress_note(&pr, "copying");
     for (size_t i = 0; i < nfiles; i++) {
         uint64_t hash;
         snprintf(path, sizeof path, "%s/%s", src, files[i].rel);
@@ -687,6 +703,7 @@ int tl_cmd_restore(int argc, char **argv)
     }
 
     /* Replay the backup's WAL into the copy (and checkpoint it) as a server start would. */
+    tl_progress_note(&pr, "replaying the WAL");
     stg_options o;
     stg_engine *e = NULL;
     stg_options_default(&o);
@@ -705,9 +722,8 @@ int tl_cmd_restore(int argc, char **argv)
         goto done;
     }
     stg_engine_close(e);
-    fprintf(stderr,
-            "strata restore: %zu files copied into %s; %llu WAL records replayed%s\n", nfiles,
-            dir, (unsigned long long)es.replayed_records,
+    fprintf(stderr, "strata restore: %zu files copied into %s; %llu WAL records replayed%s\n",
+            nfiles, dir, (unsigned long long)es.replayed_records,
             es.replay_cut_bytes ? " (a torn last record, written while the backup ran, was cut)"
                                 : "");
 
@@ -723,6 +739,7 @@ int tl_cmd_restore(int argc, char **argv)
     }
     status = TL_EXIT_OK;
 done:
+    tl_progress_end(&pr);
     if (status != TL_EXIT_OK) fprintf(stderr, "strata restore: %s\n", err.msg);
     if (mf) fclose(mf);
     free(files);

@@ -42,8 +42,8 @@ int tl_args_parse(const tl_cmd *cmd, int argc, char **argv, tl_args *a, strata_e
         }
         if (!flags_done && s[0] == '-' && s[1] != '\0') {
             if (s[1] != '-')
-                return strata_error_set(err, STRATA_EINVAL,
-                                        "unknown flag %s (flags start with --)", s);
+                return strata_error_set(err, STRATA_EINVAL, "unknown flag %s (flags start with --)",
+                                        s);
             const char *name = s + 2, *eq = strchr(name, '=');
             size_t nl = eq ? (size_t)(eq - name) : strlen(name);
             int k = flag_index(cmd, name, nl);
@@ -51,19 +51,17 @@ int tl_args_parse(const tl_cmd *cmd, int argc, char **argv, tl_args *a, strata_e
                 return strata_error_set(err, STRATA_EINVAL, "unknown flag --%.*s", (int)nl, name);
             const tl_flag *f = &cmd->flags[k];
             if (f->arg == NULL) {
-                if (eq)
-                    return strata_error_set(err, STRATA_EINVAL, "--%s takes no value", f->name);
+                if (eq) return strata_error_set(err, STRATA_EINVAL, "--%s takes no value", f->name);
                 a->val[k] = "";
             } else if (eq) {
                 a->val[k] = eq + 1;
             } else {
                 if (i + 1 >= argc)
-                    return strata_error_set(err, STRATA_EINVAL, "--%s needs a value (%s)",
-                                            f->name, f->arg);
+                    return strata_error_set(err, STRATA_EINVAL, "--%s needs a value (%s)", f->name,
+                                            f->arg);
                 a->val[k] = argv[++i];
             }
-            if (a->set[k])
-                return strata_error_set(err, STRATA_EINVAL, "--%s given twice", f->name);
+            if (a->set[k]) return strata_error_set(err, STRATA_EINVAL, "--%s given twice", f->name);
             a->set[k] = 1;
             continue;
         }
@@ -251,6 +249,14 @@ void tl_progress_update(tl_progress *p, uint64_t done, uint64_t total, const cha
                 (unsigned long long)total, unit, 100.0 * (double)done / (double)total);
     else
         fprintf(stderr, "\r\033[K%s: %llu %s", p->what, (unsigned long long)done, unit);
+    fflush(stderr);
+    p->shown = 1;
+}
+
+void tl_progress_note(tl_progress *p, const char *text)
+{
+    if (!p->tty) return;
+    fprintf(stderr, "\r\033[K%s: %s", p->what, text);
     fflush(stderr);
     p->shown = 1;
 }

@@ -76,9 +76,10 @@ const tl_cmd tl_export_cmd = {
     .exits = "  0  every point of the selection was written\n"
              "  1  failure, or some values could not be written as line protocol (see stderr)\n"
              "  2  bad command line",
-    .examples = "  strata export --data-dir /var/lib/strata --db telegraf --gzip --out telegraf.lp.gz\n"
-                "  strata export --data-dir /var/lib/strata --db telegraf --measurement cpu \\\n"
-                "      --start 2016-01-01T00:00:00Z --end 2016-01-02T00:00:00Z > cpu.lp",
+    .examples =
+        "  strata export --data-dir /var/lib/strata --db telegraf --gzip --out telegraf.lp.gz\n"
+        "  strata export --data-dir /var/lib/strata --db telegraf --measurement cpu \\\n"
+        "      --start 2016-01-01T00:00:00Z --end 2016-01-02T00:00:00Z > cpu.lp",
 };
 
 /* ---------------------------------------------------------- output */
@@ -392,8 +393,9 @@ static int load_meas(exporter *x, const ex_meas *m, strata_error *err)
             }
         }
         tl_buf_fini(&b);
-        note(x, "measurement %s: field \"%s\" cannot be written as line protocol; its values are "
-                "skipped",
+        note(x,
+             "measurement %s: field \"%s\" cannot be written as line protocol; its values are "
+             "skipped",
              m->name, f->name);
     }
 out:
@@ -444,8 +446,7 @@ static int series_prefix(exporter *x, const char *key, size_t klen)
             tl_buf_reserve(&x->prefix, 1) != STRATA_OK)
             return rc ? rc : STRATA_ENOMEM;
         x->prefix.p[x->prefix.len++] = '=';
-        if ((rc = tl_lp_name(&x->prefix, TL_LP_TAG, x->tags[i].val, x->tags[i].val_len)))
-            return rc;
+        if ((rc = tl_lp_name(&x->prefix, TL_LP_TAG, x->tags[i].val, x->tags[i].val_len))) return rc;
     }
     /* Parse "<prefix> x=1 0" and compare measurement and tags. */
     size_t plen = x->prefix.len;
@@ -511,8 +512,9 @@ static int put_value(exporter *x, ex_src *s, const char *key, size_t klen)
         if (d != d || d - d != 0) {
             x->skipped++;
             if (!s->warned++)
-                note(x, "series %.*s, field %s: %s values cannot be written as line protocol; "
-                        "skipped",
+                note(x,
+                     "series %.*s, field %s: %s values cannot be written as line protocol; "
+                     "skipped",
                      (int)klen, key, s->f->name, d != d ? "NaN" : "infinite");
             return 0;
         }
@@ -554,8 +556,9 @@ static int export_series(exporter *x, const ex_meas *m, const ex_series *se, str
     if (rc == STRATA_ENOMEM) return strata_error_set(err, rc, "out of memory");
     if (rc != STRATA_OK) {
         x->skipped_series++;
-        note(x, "series %.*s cannot be written as line protocol (a name with a newline, a "
-                "leading '#' or blank, or a trailing backslash); skipped",
+        note(x,
+             "series %.*s cannot be written as line protocol (a name with a newline, a "
+             "leading '#' or blank, or a trailing backslash); skipped",
              (int)se->len, key);
         return STRATA_OK;
     }
@@ -735,8 +738,7 @@ static int open_out(exporter *x, const char *path, int gzip, strata_error *err)
     if (path && strcmp(path, "-") != 0) {
         o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (o->fd < 0)
-            return strata_error_set(err, STRATA_EIO, "cannot create %s: %s", path,
-                                    strerror(errno));
+            return strata_error_set(err, STRATA_EIO, "cannot create %s: %s", path, strerror(errno));
     }
     int fd = o->fd >= 0 ? o->fd : STDOUT_FILENO;
     if (gzip) {

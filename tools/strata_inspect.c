@@ -368,8 +368,8 @@ static int series_get(inspect *in, size_t dbi, uint64_t id, uint32_t *out, strat
     return STRATA_OK;
 }
 
-static int col_get(inspect *in, uint32_t db, uint32_t si, uint32_t fid, uint32_t fi,
-                   in_col **out, strata_error *err)
+static int col_get(inspect *in, uint32_t db, uint32_t si, uint32_t fid, uint32_t fi, in_col **out,
+                   strata_error *err)
 {
     uint64_t a = ((uint64_t)db << 32) | fid, b = in->series[si].id;
     uint32_t ci = tl_map_get(&in->cmap, a, b);
@@ -559,8 +559,8 @@ static void tables_stat(inspect *in, tbl_stat *t)
                 x->name = tl_chunk_table_names[c];
                 x->is_chunks = 1;
                 x->active_chunks = (unsigned)c == in->st.table && !in->st.table_bad;
-                x->present = in->st.has_table[c] &&
-                             mdb_stat(in->txn, in->st.tables[c], &x->st) == 0;
+                x->present =
+                    in->st.has_table[c] && mdb_stat(in->txn, in->st.tables[c], &x->st) == 0;
             }
             continue;
         }
@@ -729,12 +729,12 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
             tl_json_obj(&j, "partitions");
             tl_json_u64(&j, "count", d->nparts);
             if (d->chunks) {
-                tl_json_cstr(&j, "first_start",
-                             tl_time_fmt(tl_part_start(d->part_min, in->meta.partition_ns), t1,
-                                         sizeof t1));
-                tl_json_cstr(&j, "last_start",
-                             tl_time_fmt(tl_part_start(d->part_max, in->meta.partition_ns), t2,
-                                         sizeof t2));
+                tl_json_cstr(
+                    &j, "first_start",
+                    tl_time_fmt(tl_part_start(d->part_min, in->meta.partition_ns), t1, sizeof t1));
+                tl_json_cstr(
+                    &j, "last_start",
+                    tl_time_fmt(tl_part_start(d->part_max, in->meta.partition_ns), t2, sizeof t2));
             }
             tl_json_obj_end(&j);
             json_hist(&j, "chunks_per_column", d->col_hist, d->col_min, d->col_max, d->columns,
@@ -834,20 +834,20 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
     }
 
     fprintf(o, "data directory  %s%s\n", in->st.dir,
-            in_use == 1 ? "  (in use by a running server: figures as of its last checkpoint)"
-                        : "");
+            in_use == 1 ? "  (in use by a running server: figures as of its last checkpoint)" : "");
     fprintf(o, "format          engine %llu, partitions of %.6g days (%llu ns)\n",
             (unsigned long long)in->meta.format, (double)in->meta.partition_ns / 86400e9,
             (unsigned long long)in->meta.partition_ns);
     fprintf(o, "checkpoint      WAL position %llu, next chunk sequence number %llu\n",
             (unsigned long long)in->meta.ckpt_lsn, (unsigned long long)in->meta.seq);
-    fprintf(o, "LMDB            file %s, used %s, map %s, page %u bytes, %llu free pages, "
-               "%u readers\n",
+    fprintf(o,
+            "LMDB            file %s, used %s, map %s, page %u bytes, %llu free pages, "
+            "%u readers\n",
             tl_bytes_fmt(file_bytes, b1, sizeof b1), tl_bytes_fmt(used, b2, sizeof b2),
             tl_bytes_fmt(ei.me_mapsize, t1, sizeof t1), est.ms_psize, (unsigned long long)nfree,
             ei.me_numreaders);
-    fprintf(o, "                index %s, chunk table %s\n",
-            tl_bytes_fmt(idx_bytes, b1, sizeof b1), tl_bytes_fmt(chunk_bytes, b2, sizeof b2));
+    fprintf(o, "                index %s, chunk table %s\n", tl_bytes_fmt(idx_bytes, b1, sizeof b1),
+            tl_bytes_fmt(chunk_bytes, b2, sizeof b2));
     fprintf(o, "  %-14s %12s %5s %9s %11s %9s %12s\n", "table", "entries", "depth", "branch",
             "leaf", "overflow", "bytes");
     for (int i = 0; i < NTBL; i++) {
@@ -871,8 +871,9 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
     else
         fprintf(o, "WAL             %s\n", w->dir_exists ? "no segments" : "no wal directory");
     if (in->bad_chunks || in->unknown_db_chunks)
-        fprintf(o, "warning         %llu chunks unreadable, %llu of unknown databases "
-                   "(run strata verify)\n",
+        fprintf(o,
+                "warning         %llu chunks unreadable, %llu of unknown databases "
+                "(run strata verify)\n",
                 (unsigned long long)in->bad_chunks, (unsigned long long)in->unknown_db_chunks);
 
     for (size_t di = 0; di < in->ndbs; di++) {
@@ -893,27 +894,27 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
                     tl_bytes_fmt(d->orphan_bytes, b1, sizeof b1));
         text_hist(o, "chunks per column", d->col_hist, d->col_min, d->col_max, d->columns,
                   d->chunks - d->orphan_chunks);
-        text_hist(o, "values per chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks,
-                  d->points);
+        text_hist(o, "values per chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks, d->points);
         if (d->chunks) {
             fprintf(o, "    codecs (chunks, share of values):\n");
             for (int c = 0; c < 32; c++)
                 if (d->ts_codec[c][0])
-                    fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", "time", stg_codec_name((unsigned)c),
-                            (unsigned long long)d->ts_codec[c][0],
+                    fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", "time",
+                            stg_codec_name((unsigned)c), (unsigned long long)d->ts_codec[c][0],
                             100.0 * (double)d->ts_codec[c][1] / (double)d->points);
             for (int t = 1; t <= 5; t++)
                 for (int c = 0; c < 32; c++)
                     if (d->val_codec[t][c][0])
-                        fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n",
-                                stg_type_name((stg_type)t), stg_codec_name((unsigned)c),
+                        fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", stg_type_name((stg_type)t),
+                                stg_codec_name((unsigned)c),
                                 (unsigned long long)d->val_codec[t][c][0],
                                 100.0 * (double)d->val_codec[t][c][1] / (double)d->points);
         }
         for (size_t mi = 0; mi < d->nmeas; mi++) {
             in_meas *m = &d->meas[mi];
-            fprintf(o, "  measurement %s: %llu series, %llu chunks, %llu values, %s, "
-                       "%.2f bytes/value\n",
+            fprintf(o,
+                    "  measurement %s: %llu series, %llu chunks, %llu values, %s, "
+                    "%.2f bytes/value\n",
                     m->name, (unsigned long long)m->series, (unsigned long long)m->chunks,
                     (unsigned long long)m->points, tl_bytes_fmt(m->bytes, b1, sizeof b1),
                     per_value(m->bytes, m->points));

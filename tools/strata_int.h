@@ -128,6 +128,8 @@ void tl_progress_init(tl_progress *p, const char *what);
 /* total 0: unknown. Cheap when nothing is drawn (a clock read every 4096 calls). */
 void tl_progress_update(tl_progress *p, uint64_t done, uint64_t total, const char *unit);
 void tl_progress_end(tl_progress *p);
+/* Draw a fixed text now (a step whose progress cannot be measured), tty only. */
+void tl_progress_note(tl_progress *p, const char *text);
 
 /* --------------------------------------------------------------- JSON */
 
@@ -212,7 +214,7 @@ extern const char *const tl_chunk_table_names[2];
 typedef struct tl_meta {
     int has_format, has_seq, has_ckpt, has_part, has_table;
     uint64_t format, seq, ckpt_lsn, partition_ns;
-    uint64_t table; /* 0: "chunks", 1: "chunks.b" (absent: 0) */
+    uint64_t table;  /* 0: "chunks", 1: "chunks.b" (absent: 0) */
     uint32_t *parts; /* pairs (db, part) of the 'p' keys, in key order */
     size_t nparts;
     uint64_t unknown_keys; /* keys this build does not know */
@@ -231,8 +233,8 @@ typedef struct tl_store {
     int has[TL_NDBI];
     MDB_dbi tables[2]; /* "chunks", "chunks.b" */
     int has_table[2];
-    unsigned table;     /* current chunk table as of the last tl_store_read() */
-    int table_bad;      /* meta's chunks_table is neither 0 nor 1 (or not 8 bytes) */
+    unsigned table; /* current chunk table as of the last tl_store_read() */
+    int table_bad;  /* meta's chunks_table is neither 0 nor 1 (or not 8 bytes) */
     size_t map_bytes;
 } tl_store;
 
@@ -303,8 +305,8 @@ int tl_tagk_list(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, tl_name_f
 int tl_field_list(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, tl_field_fn fn, void *ctx,
                   strata_error *err);
 /* Number of distinct values of tag key tkid (posting keys under db mid tkid). */
-int tl_tagv_count(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, uint32_t tkid,
-                  uint64_t *n, strata_error *err);
+int tl_tagv_count(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, uint32_t tkid, uint64_t *n,
+                  strata_error *err);
 /* Ids of the series of (db, mid) from the measurement posting, into out (normalised). */
 int tl_meas_series(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, stg_idset *out,
                    strata_error *err);

@@ -27,9 +27,9 @@
 #include "tools/strata_int.h"
 
 const char *const tl_dbi_names[TL_NDBI] = {
-    [TL_META] = "meta",           [TL_CHUNKS] = "chunk table",       [TL_IDB] = "idx.db",
-    [TL_ISERIES] = "idx.series",  [TL_ISOVF] = "idx.sovf",      [TL_IPOSTINGS] = "idx.postings",
-    [TL_IMEAS] = "idx.meas",      [TL_ITAGK] = "idx.tagk",      [TL_ITAGV] = "idx.tagv",
+    [TL_META] = "meta",          [TL_CHUNKS] = "chunk table", [TL_IDB] = "idx.db",
+    [TL_ISERIES] = "idx.series", [TL_ISOVF] = "idx.sovf",     [TL_IPOSTINGS] = "idx.postings",
+    [TL_IMEAS] = "idx.meas",     [TL_ITAGK] = "idx.tagk",     [TL_ITAGV] = "idx.tagv",
     [TL_IFIELD] = "idx.field",
 };
 
@@ -118,9 +118,10 @@ int tl_store_open(tl_store *s, const char *dir, strata_error *err)
         rc = mdb_dbi_open(txn, tl_dbi_names[i], flags, &s->dbi[i]);
         if (rc == MDB_NOTFOUND) continue;
         if (rc == MDB_INCOMPATIBLE) {
-            rc = strata_error_set(err, STRATA_ECORRUPT,
-                                  "sub-database %s has the wrong LMDB flags (not written by Strata)",
-                                  tl_dbi_names[i]);
+            rc =
+                strata_error_set(err, STRATA_ECORRUPT,
+                                 "sub-database %s has the wrong LMDB flags (not written by Strata)",
+                                 tl_dbi_names[i]);
             goto fail;
         }
         if (rc) {
@@ -320,9 +321,9 @@ int tl_db_list(tl_store *s, MDB_txn *txn, tl_dbent **out, size_t *n, strata_erro
         if (k.mv_size < 5 || memcmp(k.mv_data, pre, 5) != 0) break;
         const char *name;
         size_t len;
-        if (v.mv_size < 4 || tl_nk_name((const uint8_t *)k.mv_data + 5, k.mv_size - 5,
-                                        (const uint8_t *)v.mv_data + 4, v.mv_size - 4, &name,
-                                        &len) != STRATA_OK) {
+        if (v.mv_size < 4 ||
+            tl_nk_name((const uint8_t *)k.mv_data + 5, k.mv_size - 5,
+                       (const uint8_t *)v.mv_data + 4, v.mv_size - 4, &name, &len) != STRATA_OK) {
             rc = strata_error_set(err, STRATA_ECORRUPT,
                                   "idx.db: a database name record is damaged (%zu-byte key, "
                                   "%zu-byte value)",
@@ -380,10 +381,9 @@ static int walk_names(tl_store *s, MDB_txn *txn, int dbi, const uint8_t *pre, si
         if (k.mv_size <= plen || memcmp(k.mv_data, pre, plen) != 0) break;
         const char *name;
         size_t len;
-        if (v.mv_size < fixed ||
-            tl_nk_name((const uint8_t *)k.mv_data + plen, k.mv_size - plen,
-                       (const uint8_t *)v.mv_data + fixed, v.mv_size - fixed, &name,
-                       &len) != STRATA_OK) {
+        if (v.mv_size < fixed || tl_nk_name((const uint8_t *)k.mv_data + plen, k.mv_size - plen,
+                                            (const uint8_t *)v.mv_data + fixed, v.mv_size - fixed,
+                                            &name, &len) != STRATA_OK) {
             mdb_cursor_close(cur);
             return strata_error_set(err, STRATA_ECORRUPT,
                                     "%s: a name record is damaged (%zu-byte key, %zu-byte value)",
@@ -447,8 +447,8 @@ int tl_field_list(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, tl_field
     return walk_names(s, txn, TL_IFIELD, pre, 8, 5, field_cb, &nc, err);
 }
 
-int tl_tagv_count(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, uint32_t tkid,
-                  uint64_t *n, strata_error *err)
+int tl_tagv_count(tl_store *s, MDB_txn *txn, uint32_t db, uint32_t mid, uint32_t tkid, uint64_t *n,
+                  strata_error *err)
 {
     uint8_t pre[12];
     MDB_cursor *cur;

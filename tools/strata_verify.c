@@ -124,13 +124,13 @@ typedef struct vf {
 /* ---------------------------------------------------------- findings */
 
 typedef struct vf_where {
-    const char *db;       /* database name or NULL */
-    const char *meas;     /* measurement name or NULL (when no series is named) */
+    const char *db;   /* database name or NULL */
+    const char *meas; /* measurement name or NULL (when no series is named) */
     size_t meas_len;
-    const char *series;   /* series key or NULL */
+    const char *series; /* series key or NULL */
     size_t series_len;
-    const char *field;    /* field name or NULL */
-    stg_type type;        /* 0: none */
+    const char *field; /* field name or NULL */
+    stg_type type;     /* 0: none */
     int has_time;
     int64_t t0, t1;
 } vf_where;
@@ -328,7 +328,9 @@ static int field_cb(void *c, const char *name, size_t len, uint32_t fid, stg_typ
     f->name[len] = '\0';
     m->nfields++;
     char dbb[32];
-    vf_where w = {.db = db_name(v, m->db, dbb, sizeof dbb), .meas = m->name, .meas_len = m->len,
+    vf_where w = {.db = db_name(v, m->db, dbb, sizeof dbb),
+                  .meas = m->name,
+                  .meas_len = m->len,
                   .field = f->name};
     if (t < STG_FLOAT || t > STG_STRING)
         finding(v, 1, "field", &w, "unknown field type %d", (int)t);
@@ -354,7 +356,8 @@ static int tagk_cb(void *c, const char *name, size_t len, uint32_t tkid)
     tagk_ctx *t = c;
     if (tkid == 0 || (t->m->next_tkid != 0 && tkid >= t->m->next_tkid)) {
         char dbb[32];
-        vf_where w = {.db = db_name(t->v, t->m->db, dbb, sizeof dbb), .meas = t->m->name,
+        vf_where w = {.db = db_name(t->v, t->m->db, dbb, sizeof dbb),
+                      .meas = t->m->name,
                       .meas_len = t->m->len};
         finding(t->v, 1, "tag-key", &w, "tag key \"%.*s\" has id %u, not below the next id %u",
                 (int)len, name, tkid, t->m->next_tkid);
@@ -949,8 +952,10 @@ static void check_partitions(vf *v)
             w.t1 = tl_part_start(part + 1, pns) - 1;
         }
         if (!db_known(v, db))
-            finding(v, 1, "partition", &w, "meta lists partition %u of a database that does not "
-                                           "exist", part);
+            finding(v, 1, "partition", &w,
+                    "meta lists partition %u of a database that does not "
+                    "exist",
+                    part);
         else if (tl_map_get(&v->parts, db, part) == UINT32_MAX)
             finding(v, 0, "partition", &w, "meta lists partition %u, which holds no chunk", part);
     }

@@ -207,8 +207,8 @@ static int cmd_mkdata(const char *dir)
     /* Names that need escapes. */
     stg_tag t2[] = {tg("=lead", "=x"), tg("a\\b", "c\\d"), tg("k ey", "v,a=l ue"),
                     tg("q\"t", "\"quoted\"")};
-    stg_field_in f2[] = {ff("f ield", 1.5), fi("fi,eld", 7), fb("fi=eld", 1),
-                         fs("fi\"eld", "x", 1), fu("back\\slash", 9)};
+    stg_field_in f2[] = {ff("f ield", 1.5), fi("fi,eld", 7), fb("fi=eld", 1), fs("fi\"eld", "x", 1),
+                         fu("back\\slash", 9)};
     if (w_point(&x, "we ird,meas", t2, 4, f2, 5, base)) goto out;
     if (w_point(&x, "m\"q=\\x", t1, 1, f2, 1, base)) goto out;
     if (w_point(&x, " lead\\x space", t1, 1, f2, 1, base)) goto out;

@@ -61,11 +61,28 @@ static void floats(void **state)
     (void)state;
     lp_parser *p;
     assert_int_equal(lp_parser_new(NULL, &p), STRATA_OK);
-    static const double edge[] = {0.0,     -0.0,    1.0,      -1.0,     0.1,     1e-300,
-                                  5e-324,  -5e-324, DBL_MIN,  DBL_MAX,  -DBL_MAX, 1e21,
-                                  1e22,    1e23,    123456789.123456789,    0.30000000000000004,
-                                  1e-7,    1e-5,    4503599627370497.0,     9007199254740993.0,
-                                  2.5e-310, 1.5e300};
+    static const double edge[] = {0.0,
+                                  -0.0,
+                                  1.0,
+                                  -1.0,
+                                  0.1,
+                                  1e-300,
+                                  5e-324,
+                                  -5e-324,
+                                  DBL_MIN,
+                                  DBL_MAX,
+                                  -DBL_MAX,
+                                  1e21,
+                                  1e22,
+                                  1e23,
+                                  123456789.123456789,
+                                  0.30000000000000004,
+                                  1e-7,
+                                  1e-5,
+                                  4503599627370497.0,
+                                  9007199254740993.0,
+                                  2.5e-310,
+                                  1.5e300};
     for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++)
         float_roundtrips(edge[i], p);
     printf("floats: seed %u\n", SEED);
@@ -80,9 +97,9 @@ static void floats(void **state)
     struct {
         double v;
         const char *s;
-    } known[] = {{0.1, "0.1"},      {5e-324, "5e-324"}, {1e21, "1e+21"},
-                 {-0.0, "-0"},      {100.0, "100"},     {0.30000000000000004, "0.30000000000000004"},
-                 {2.5, "2.5"},      {1e-7, "1e-07"},    {123456789.123456789, "123456789.12345679"}};
+    } known[] = {{0.1, "0.1"}, {5e-324, "5e-324"}, {1e21, "1e+21"},
+                 {-0.0, "-0"}, {100.0, "100"},     {0.30000000000000004, "0.30000000000000004"},
+                 {2.5, "2.5"}, {1e-7, "1e-07"},    {123456789.123456789, "123456789.12345679"}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
         char num[40];
         tl_fmt_f64(known[i].v, num);
@@ -142,9 +159,10 @@ static void names(void **state)
     tl_buf b = {0};
     assert_int_equal(lp_parser_new(NULL, &p), STRATA_OK);
     static const char *const tricky[] = {
-        "plain", "sp ace", "com,ma", "eq=ual", "quo\"te", "back\\slash", "\\,", "\\ x", "\\=",
-        "\\\"", "a\\\\,b", "=lead", " lead", ",lead", "\"", "x\\\\", "\xc3\xa9t\xc3\xa9",
-        "tab\tin", "\\\\ y", "a\\b\\c"};
+        "plain",  "sp ace", "com,ma", "eq=ual", "quo\"te",           "back\\slash",
+        "\\,",    "\\ x",   "\\=",    "\\\"",   "a\\\\,b",           "=lead",
+        " lead",  ",lead",  "\"",     "x\\\\",  "\xc3\xa9t\xc3\xa9", "tab\tin",
+        "\\\\ y", "a\\b\\c"};
     size_t n = sizeof tricky / sizeof tricky[0], accepted = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
@@ -153,8 +171,7 @@ static void names(void **state)
                             strlen(s)))
                 continue;
             accepted++;
-            check_line(p, &b, s, strlen(s), t, strlen(t), s, strlen(s), t, strlen(t), s,
-                       strlen(s));
+            check_line(p, &b, s, strlen(s), t, strlen(t), s, strlen(s), t, strlen(t), s, strlen(s));
         }
     assert_true(accepted > n * n / 2);
 
@@ -201,8 +218,8 @@ static void points_text(lp_parser *p, const char *body, size_t len, tl_buf *out)
         char tmp[64];
         tl_buf_reserve(out, 4096 + pt.line.len);
         if (rc < 0) {
-            out->len += (size_t)sprintf(out->p + out->len, "ERR %.*s\n", (int)pt.line.len,
-                                        pt.line.p);
+            out->len +=
+                (size_t)sprintf(out->p + out->len, "ERR %.*s\n", (int)pt.line.len, pt.line.p);
             continue;
         }
         memcpy(out->p + out->len, pt.measurement.p, pt.measurement.len);
@@ -230,9 +247,9 @@ static void line_cut(void **state)
     tl_buf whole = {0}, split = {0};
     char body[256];
     assert_int_equal(lp_parser_new(NULL, &p), STRATA_OK);
-    static const char *const pieces[] = {"m", "m,t=v", " ", "f=1", "f=\"a", "b\"", "\n", "\\",
-                                         "\\\n", ",", "=", "\"", "g=2i", " 5", "x y=\"\n\"",
-                                         "\\\"", "\r\n"};
+    static const char *const pieces[] = {"m",    "m,t=v", " ",          "f=1",  "f=\"a", "b\"",
+                                         "\n",   "\\",    "\\\n",       ",",    "=",     "\"",
+                                         "g=2i", " 5",    "x y=\"\n\"", "\\\"", "\r\n"};
     size_t np = sizeof pieces / sizeof pieces[0];
     printf("line_cut: seed %u\n", SEED);
     for (int it = 0; it < 20000; it++) {
@@ -256,8 +273,8 @@ static void line_cut(void **state)
             points_text(p, body, cut, &split);
             points_text(p, body + cut, len - cut, &split);
             if (split.len != whole.len || memcmp(split.p, whole.p, whole.len) != 0)
-                fail_msg("body [%.*s] cut at %zu of %zu (of %zu read) parses differently",
-                         (int)len, body, cut, len, avail);
+                fail_msg("body [%.*s] cut at %zu of %zu (of %zu read) parses differently", (int)len,
+                         body, cut, len, avail);
         }
     }
     tl_buf_fini(&whole);
