@@ -427,9 +427,15 @@ static int backup_run(tl_store *src, const char *dir, const char *dest, strata_e
     for (size_t i = 0; i < nsegs; i++) {
         tl_progress_update(&pr, i, nsegs, "WAL segments copied");
         int fd = openat(dirfd(d), segs[i].name, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT && copied == 0) {
-            /* Deleted by a checkpoint since the listing: wholly below a position the
-             * snapshot (taken later) includes. Only older segments go that way. */
+        if (fd < 0 && errno == ENOENT) {
+            /* Deleted by a checkpoint since the listing: it and every older segment
+             * hold only records below a checkpoint already committed, which the
+             * snapshot (taken later) includes. Drop what was copied of them. */
+            for (size_t k = 0; k < copied; k++) {
+                snprintf(path, sizeof path, "%s/%s", waldir, segs[k].name);
+                unlink(path);
+            }
+            copied = 0;
             continue;
         }
         if (fd < 0) {

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -308,6 +309,9 @@ int tl_cmd_import(int argc, char **argv)
         return TL_EXIT_FAIL;
     }
     gzbuffer(gz, 1 << 18);
+    struct stat ist;
+    uint64_t total_mib = 0; /* for the progress line: plain regular files only */
+    if (fstat(fd, &ist) == 0 && S_ISREG(ist.st_mode)) total_mib = (uint64_t)ist.st_size >> 20;
 
     if (lp_parser_new(&lo, &im.lp) != STRATA_OK) {
         strata_error_set(&err, STRATA_ENOMEM, "out of memory");
@@ -358,7 +362,7 @@ int tl_cmd_import(int argc, char **argv)
         if (n == 0) eof = 1;
         len += (size_t)n;
         im.bytes_in += (size_t)n;
-        tl_progress_update(&im.pr, im.bytes_in >> 20, 0, "MiB read");
+        tl_progress_update(&im.pr, im.bytes_in >> 20, gzdirect(gz) ? total_mib : 0, "MiB read");
         size_t cut = eof ? len : tl_lp_line_cut(buf, len);
         /* A line that never ends (an open quote) is handed over whole once it is
          * longer than any line the parser accepts: the parser rejects it. */
