@@ -20,6 +20,7 @@ static const sub subs[] = {
     {&tl_inspect_cmd, tl_cmd_inspect}, {&tl_verify_cmd, tl_cmd_verify},
     {&tl_backup_cmd, tl_cmd_backup},   {&tl_restore_cmd, tl_cmd_restore},
     {&tl_export_cmd, tl_cmd_export},   {&tl_import_cmd, tl_cmd_import},
+    {&tl_compact_cmd, tl_cmd_compact},
 };
 #define NSUBS (sizeof subs / sizeof subs[0])
 
@@ -27,7 +28,8 @@ static void overview(FILE *out)
 {
     fprintf(out, "Usage: strata COMMAND [flags]\n\n"
                  "strata is the operator tool of the Strata time-series store: it inspects,\n"
-                 "verifies, backs up, restores, exports and imports data directories.\n\n"
+                 "verifies, compacts, backs up, restores, exports and imports data\n"
+                 "directories.\n\n"
                  "Commands:\n");
     for (size_t i = 0; i < NSUBS; i++)
         fprintf(out, "  %-8s %s\n", subs[i].cmd->name, subs[i].cmd->summary);

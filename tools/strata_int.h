@@ -419,7 +419,7 @@ size_t tl_lp_line_cut(const char *b, size_t len);
 /* ----------------------------------------------------------- commands */
 
 extern const tl_cmd tl_inspect_cmd, tl_verify_cmd, tl_backup_cmd, tl_restore_cmd, tl_export_cmd,
-    tl_import_cmd;
+    tl_import_cmd, tl_compact_cmd;
 
 int tl_cmd_inspect(int argc, char **argv);
 int tl_cmd_verify(int argc, char **argv);
@@ -427,6 +427,7 @@ int tl_cmd_backup(int argc, char **argv);
 int tl_cmd_restore(int argc, char **argv);
 int tl_cmd_export(int argc, char **argv);
 int tl_cmd_import(int argc, char **argv);
+int tl_cmd_compact(int argc, char **argv);
 
 /* Options of a verify run, also used by restore. */
 typedef struct tl_verify_opts {
