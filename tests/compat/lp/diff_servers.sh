@@ -30,7 +30,8 @@ command -v influxd >/dev/null || fail "influxd (Debian package influxdb) is not 
 # InfluxDB 1.6.7
 IP=$(free_port)
 mkdir -p "$T/influx"
-bash "$SRC/bench/influxdb.sh" start "$IP" "$T/influx" >/dev/null || fail "influxd did not start"
+STRATA_INFLUX_RPC_PORT=$(free_port) bash "$SRC/bench/influxdb.sh" start "$IP" "$T/influx" >/dev/null ||
+    fail "influxd did not start: $(tail -3 "$T/influx/influxd.log" 2>/dev/null)"
 python3 "$HERE/gen_cases.py" "http://127.0.0.1:$IP" >"$T/influx.txt" 2>"$T/influx.err" ||
     fail "gen_cases.py against influxd: $(tail -3 "$T/influx.err")"
 bash "$SRC/bench/influxdb.sh" stop "$T/influx" >/dev/null
