@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTRATA_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" --target stratad strata
+cmake --build build -j"$(nproc)" --target stratad
 exec build/tools/stratad "$@"

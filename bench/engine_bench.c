@@ -12,6 +12,7 @@
  *   build/bench/engine_bench --use-case cpu-only --scale 100 --hours 24
  */
 #include <lmdb.h>
+#include <pthread.h>
 #include <lz4.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ typedef struct bench_opts {
     const char *dir;
     uint32_t batch;
     int sync, keep;
-    uint32_t chunk_points, head_bytes;
+    uint32_t chunk_points, head_bytes, compact_points, threads;
 } bench_opts;
 
 /* CPU seconds used by the whole process so far (all threads). */
@@ -46,7 +47,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: engine_bench [--use-case cpu-only|devops] [--scale HOSTS] [--hours H]\n"
             "                    [--batch POINTS] [--sync 0|1] [--dir DIR] [--keep]\n"
-            "                    [--chunk-points N] [--head-bytes N]\n"
+            "                    [--chunk-points N] [--head-bytes N] [--compact-points N]\n"
+            "                    [--threads N]  (writer threads, each taking every Nth host)\n"
             "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
             "and prints values/s, bytes per value on disk, memory, and the lz4 baseline.\n");
 }
@@ -62,11 +64,12 @@ static int parse(int argc, char **argv, bench_opts *o)
     o->keep = 0;
     o->chunk_points = 0;
     o->head_bytes = 0;
+    o->compact_points = 0;
+    o->threads = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--use-case") && v) {
-            if (gen_use_case_parse(v, &o->g.use_case) != STRATA_OK)
-                return -1;
+            if (gen_use_case_parse(v, &o->g.use_case) != STRATA_OK) return -1;
             i++;
         } else if (!strcmp(a, "--scale") && v) {
             o->g.scale = (uint32_t)atoi(v);
@@ -83,6 +86,12 @@ static int parse(int argc, char **argv, bench_opts *o)
         } else if (!strcmp(a, "--chunk-points") && v) {
             o->chunk_points = (uint32_t)atoi(v);
             i++;
+        } else if (!strcmp(a, "--threads") && v) {
+            o->threads = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--compact-points") && v) {
+            o->compact_points = (uint32_t)atoi(v);
+            i++;
         } else if (!strcmp(a, "--head-bytes") && v) {
             o->head_bytes = (uint32_t)atoi(v);
             i++;
@@ -95,15 +104,14 @@ static int parse(int argc, char **argv, bench_opts *o)
             return -1;
         }
     }
-    return o->batch ? 0 : -1;
+    return o->batch && o->threads >= 1 && o->threads <= 8 ? 0 : -1;
 }
 
 /* Seconds to generate the structured points alone (subtracted from the write time). */
 static double time_generation(const gen_opts *go, gen_point *pts, uint32_t batch)
 {
     gen *g;
-    if (gen_open(go, &g, NULL) != STRATA_OK)
-        return 0;
+    if (gen_open(go, &g, NULL) != STRATA_OK) return 0;
     int64_t t0 = strata_mono_ns();
     while (gen_next_points(g, pts, batch) > 0)
         ;
@@ -134,7 +142,7 @@ static void baseline(const gen_opts *go, uint64_t *raw, uint64_t *lz4)
 }
 
 typedef struct disk_use {
-    uint64_t chunk_payload, chunks, file_bytes, index_pages, chunk_pages;
+    uint64_t chunk_payload, chunks, file_bytes, index_pages, chunk_pages, used_pages;
     unsigned page;
 } disk_use;
 
@@ -151,18 +159,19 @@ static int measure_disk(const char *dir, disk_use *u)
 
     memset(u, 0, sizeof *u);
     snprintf(path, sizeof path, "%s/strata.mdb/data.mdb", dir);
-    if (stat(path, &fs) == 0)
-        u->file_bytes = (uint64_t)fs.st_blocks * 512;
+    if (stat(path, &fs) == 0) u->file_bytes = (uint64_t)fs.st_blocks * 512;
     snprintf(path, sizeof path, "%s/strata.mdb", dir);
-    if (mdb_env_create(&env))
-        return -1;
+    if (mdb_env_create(&env)) return -1;
     mdb_env_set_maxdbs(env, 32);
-    if (mdb_env_open(env, path, MDB_RDONLY, 0644) ||
-        mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+    if (mdb_env_open(env, path, MDB_RDONLY, 0644) || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
         mdb_env_close(env);
         return -1;
     }
-    if (mdb_dbi_open(txn, "chunks", 0, &dbi) == 0 && mdb_cursor_open(txn, dbi, &cur) == 0) {
+    /* Both chunk tables (compaction alternates them; one is empty). */
+    const char *tables[] = {"chunks", "chunks.b"};
+    for (int t = 0; t < 2; t++) {
+        if (mdb_dbi_open(txn, tables[t], 0, &dbi) != 0 || mdb_cursor_open(txn, dbi, &cur) != 0)
+            continue;
         int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
         while (rc == 0) {
             u->chunk_payload += v.mv_size;
@@ -171,10 +180,23 @@ static int measure_disk(const char *dir, disk_use *u)
         }
         mdb_cursor_close(cur);
         mdb_stat(txn, dbi, &st);
-        u->chunk_pages = st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+        u->chunk_pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
         u->page = st.ms_psize;
     }
-    const char *idx[] = {"idx.db", "idx.series", "idx.sovf", "idx.postings",
+    /* Pages in use: the file's pages minus those on LMDB's free list (dbi 0). */
+    MDB_envinfo ei;
+    mdb_env_info(env, &ei);
+    uint64_t free_pages = 0;
+    if (mdb_cursor_open(txn, 0, &cur) == 0) {
+        int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        while (rc == 0) {
+            if (v.mv_size >= sizeof(size_t)) free_pages += *(const size_t *)v.mv_data;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        mdb_cursor_close(cur);
+    }
+    u->used_pages = (uint64_t)ei.me_last_pgno + 1 - free_pages;
+    const char *idx[] = {"idx.db",   "idx.series", "idx.sovf",  "idx.postings",
                          "idx.meas", "idx.tagk",   "idx.field", "idx.tagv"};
     for (size_t i = 0; i < sizeof idx / sizeof *idx; i++) {
         if (mdb_dbi_open(txn, idx[i], 0, &dbi) == 0 && mdb_stat(txn, dbi, &st) == 0)
@@ -192,14 +214,69 @@ static void to_input(const gen_point *gp, stg_point_in *p, stg_tag *tags, stg_fi
                             gp->tag_vals[t].len};
     for (uint32_t f = 0; f < gp->n_fields; f++) {
         int is_int = gp->field_types[f] == GEN_FT_INT;
-        fields[f] = (stg_field_in){gp->field_keys[f].p, gp->field_keys[f].len,
-                                   is_int ? STG_INT : STG_FLOAT,
-                                   is_int ? (uint64_t)gp->values[f].i
-                                          : stg_val_from_f64(gp->values[f].f),
-                                   NULL, 0};
+        fields[f] =
+            (stg_field_in){gp->field_keys[f].p,
+                           gp->field_keys[f].len,
+                           is_int ? STG_INT : STG_FLOAT,
+                           is_int ? (uint64_t)gp->values[f].i : stg_val_from_f64(gp->values[f].f),
+                           NULL,
+                           0};
     }
-    *p = (stg_point_in){gp->name.p, gp->name.len, tags, gp->n_tags, fields, gp->n_fields,
-                        gp->ts_ns};
+    *p =
+        (stg_point_in){gp->name.p, gp->name.len, tags, gp->n_tags, fields, gp->n_fields, gp->ts_ns};
+}
+
+/* One writer thread: its own generator, keeping the hosts with host % threads == k. */
+typedef struct writer {
+    const bench_opts *o;
+    stg_engine *e;
+    uint32_t db, k;
+    uint64_t values, points;
+    int failed;
+    strata_error err;
+} writer;
+
+static void *writer_main(void *arg)
+{
+    writer *w = arg;
+    gen *g = NULL;
+    stg_batch *b = NULL;
+    gen_point *pts = malloc(w->o->batch * sizeof *pts);
+    int n;
+    if (pts == NULL || gen_open(&w->o->g, &g, &w->err) != STRATA_OK ||
+        stg_batch_new(w->e, w->db, &b) != STRATA_OK) {
+        w->failed = 1;
+        goto done;
+    }
+    while ((n = gen_next_points(g, pts, w->o->batch)) > 0) {
+        for (int i = 0; i < n; i++) {
+            if (pts[i].host % w->o->threads != w->k) continue;
+            stg_tag tags[GEN_MAX_TAGS];
+            stg_field_in fields[GEN_MAX_FIELDS];
+            stg_point_in p;
+            to_input(&pts[i], &p, tags, fields);
+            if (stg_batch_add(b, &p, &w->err) != STRATA_OK) {
+                w->failed = 1;
+                goto done;
+            }
+            w->values += pts[i].n_fields;
+            w->points++;
+        }
+        if (stg_batch_count(b) >= w->o->batch / w->o->threads) {
+            stg_write_result res;
+            if (stg_batch_commit(b, &res, &w->err) != STRATA_OK || res.points_rejected) {
+                w->failed = 1;
+                goto done;
+            }
+        }
+    }
+    stg_write_result res;
+    if (stg_batch_commit(b, &res, &w->err) != STRATA_OK) w->failed = 1;
+done:
+    stg_batch_free(b);
+    gen_close(g);
+    free(pts);
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -208,8 +285,6 @@ int main(int argc, char **argv)
     char tmp[] = "/tmp/strata-bench-XXXXXX";
     strata_error err = {0};
     stg_engine *e = NULL;
-    stg_batch *b = NULL;
-    gen *g = NULL;
     uint32_t db;
 
     if (parse(argc, argv, &o) != 0) {
@@ -221,8 +296,7 @@ int main(int argc, char **argv)
         return 1;
     }
     gen_point *pts = malloc(o.batch * sizeof *pts);
-    if (pts == NULL)
-        return 1;
+    if (pts == NULL) return 1;
     double gen_s = time_generation(&o.g, pts, o.batch);
 
     stg_options so;
@@ -232,33 +306,27 @@ int main(int argc, char **argv)
     so.chunk_max_points = o.chunk_points;
     so.head_max_bytes = o.head_bytes;
     if (stg_engine_open(&so, &e, &err) != STRATA_OK ||
-        stg_db_create(e, "bench", &db, &err) != STRATA_OK ||
-        stg_batch_new(e, db, &b) != STRATA_OK || gen_open(&o.g, &g, &err) != STRATA_OK) {
+        stg_db_create(e, "bench", &db, &err) != STRATA_OK) {
         fprintf(stderr, "engine_bench: %s\n", err.msg);
         return 1;
     }
     uint64_t values = 0, points = 0;
-    int n;
+    writer w[8];
+    pthread_t th[8];
     int64_t t0 = strata_mono_ns();
     double c0 = cpu_seconds();
-    while ((n = gen_next_points(g, pts, o.batch)) > 0) {
-        for (int i = 0; i < n; i++) {
-            stg_tag tags[GEN_MAX_TAGS];
-            stg_field_in fields[GEN_MAX_FIELDS];
-            stg_point_in p;
-            to_input(&pts[i], &p, tags, fields);
-            if (stg_batch_add(b, &p, &err) != STRATA_OK) {
-                fprintf(stderr, "engine_bench: add: %s\n", err.msg);
-                return 1;
-            }
-            values += pts[i].n_fields;
-        }
-        points += (uint64_t)n;
-        stg_write_result res;
-        if (stg_batch_commit(b, &res, &err) != STRATA_OK || res.points_rejected) {
-            fprintf(stderr, "engine_bench: commit: %s %s\n", err.msg, res.first_error);
+    for (uint32_t k = 0; k < o.threads; k++) {
+        w[k] = (writer){&o, e, db, k, 0, 0, 0, {0}};
+        pthread_create(&th[k], NULL, writer_main, &w[k]);
+    }
+    for (uint32_t k = 0; k < o.threads; k++) {
+        pthread_join(th[k], NULL);
+        if (w[k].failed) {
+            fprintf(stderr, "engine_bench: writer %u: %s\n", k, w[k].err.msg);
             return 1;
         }
+        values += w[k].values;
+        points += w[k].points;
     }
     int64_t t1 = strata_mono_ns();
     double c1 = cpu_seconds();
@@ -270,8 +338,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int64_t t3 = strata_mono_ns();
-    gen_close(g);
-    stg_batch_free(b);
+    stg_compact_stats cs;
+    if (stg_engine_compact(e, o.compact_points, &cs, &err) != STRATA_OK) {
+        fprintf(stderr, "engine_bench: compact: %s\n", err.msg);
+        return 1;
+    }
+    int64_t t4 = strata_mono_ns();
     stg_engine_close(e);
 
     struct rusage ru;
@@ -283,8 +355,7 @@ int main(int argc, char **argv)
 
     double write_s = (double)(t1 - t0) / 1e9, engine_s = write_s - gen_s;
     printf("data: %s, %u hosts, %.1f h at %llds: %llu points, %llu values\n",
-           gen_use_case_name(o.g.use_case), o.g.scale,
-           (double)(o.g.end_ns - o.g.start_ns) / 3600e9,
+           gen_use_case_name(o.g.use_case), o.g.scale, (double)(o.g.end_ns - o.g.start_ns) / 3600e9,
            (long long)(o.g.interval_ns / 1000000000), (unsigned long long)points,
            (unsigned long long)values);
     printf("write (wal_sync=%d, batches of %u points): %.2f s, %.2f M values/s "
@@ -294,16 +365,22 @@ int main(int argc, char **argv)
     printf("write CPU time (all threads, generator included): %.2f s, %.2f M values per "
            "CPU-second\n",
            c1 - c0, (double)values / (c1 - c0) / 1e6);
-    printf("final checkpoint: %.2f s\n", (double)(t3 - t2) / 1e9);
+    printf("final checkpoint: %.2f s; compaction %.2f s: %llu chunks (%.3f B/value) -> %llu "
+           "chunks (%.3f B/value)\n",
+           (double)(t3 - t2) / 1e9, (double)(t4 - t3) / 1e9, (unsigned long long)cs.chunks_before,
+           (double)cs.bytes_before / (double)values, (unsigned long long)cs.chunks_after,
+           (double)cs.bytes_after / (double)values);
     printf("memory: peak RSS %.1f MiB; %llu columns, heads %.0f bytes/column before the final "
            "checkpoint\n",
            ru.ru_maxrss / 1024.0, (unsigned long long)st.columns,
            st.columns ? (double)st.heads_bytes / (double)st.columns : 0.0);
-    printf("disk: %llu chunks, payload %.3f bytes/value; chunk tree %.3f bytes/value; "
-           "LMDB file %.3f bytes/value; index %.1f KiB\n",
+    printf("disk after compaction: %llu chunks, payload %.3f bytes/value; chunk tree %.3f "
+           "bytes/value; LMDB pages in use %.3f bytes/value (file %.3f, the rest is free pages "
+           "LMDB reuses); index %.1f KiB\n",
            (unsigned long long)du.chunks, (double)du.chunk_payload / (double)values,
            (double)du.chunk_pages * du.page / (double)values,
-           (double)du.file_bytes / (double)values, (double)du.index_pages * du.page / 1024.0);
+           (double)du.used_pages * du.page / (double)values, (double)du.file_bytes / (double)values,
+           (double)du.index_pages * du.page / 1024.0);
     printf("baseline: line protocol %.2f bytes/value, lz4 of it %.3f bytes/value "
            "(Strata payload is %.1fx smaller than lz4)\n",
            (double)raw / (double)values, (double)lz4 / (double)values,
@@ -311,8 +388,7 @@ int main(int argc, char **argv)
     if (!o.keep && o.dir == tmp) {
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", o.dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "engine_bench: could not remove %s\n", o.dir);
+        if (system(cmd) != 0) fprintf(stderr, "engine_bench: could not remove %s\n", o.dir);
     }
     free(pts);
     return 0;

@@ -22,8 +22,7 @@ void strata_arena_init(strata_arena *a, size_t block_bytes)
 
 void strata_arena_fini(strata_arena *a)
 {
-    if (a == NULL)
-        return;
+    if (a == NULL) return;
     strata_arena_block *b = a->head;
     while (b) {
         strata_arena_block *n = b->next;
@@ -48,8 +47,7 @@ void strata_arena_reset(strata_arena *a)
     }
     a->head = keep;
     a->total_bytes = keep ? keep->cap : 0;
-    if (keep)
-        keep->used = 0;
+    if (keep) keep->used = 0;
 }
 
 void *strata_arena_alloc(strata_arena *a, size_t n)
@@ -60,8 +58,7 @@ void *strata_arena_alloc(strata_arena *a, size_t n)
     if (b == NULL || b->cap - b->used < need) {
         size_t cap = need > a->block_bytes ? need : a->block_bytes;
         strata_arena_block *nb = malloc(sizeof *nb + cap);
-        if (nb == NULL)
-            return NULL;
+        if (nb == NULL) return NULL;
         nb->cap = cap;
         nb->used = 0;
         if (b != NULL && need > a->block_bytes) {
@@ -86,8 +83,7 @@ void *strata_arena_alloc(strata_arena *a, size_t n)
 char *strata_arena_strndup(strata_arena *a, const char *s, size_t n)
 {
     char *p = strata_arena_alloc(a, n + 1);
-    if (p == NULL)
-        return NULL;
+    if (p == NULL) return NULL;
     memcpy(p, s, n);
     p[n] = '\0';
     return p;

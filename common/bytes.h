@@ -14,8 +14,10 @@
 
 static inline void strata_put_be32(uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
 }
 
 static inline uint32_t strata_get_be32(const uint8_t *p)
@@ -45,14 +47,20 @@ static inline int64_t strata_get_be64s(const uint8_t *p)
     return (int64_t)(strata_get_be64(p) ^ 0x8000000000000000ull);
 }
 
-static inline void strata_put_le32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void strata_put_le32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
 static inline uint32_t strata_get_le32(const uint8_t *p)
 {
     uint32_t v;
     memcpy(&v, p, 4);
     return v;
 }
-static inline void strata_put_le64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline void strata_put_le64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
 static inline uint64_t strata_get_le64(const uint8_t *p)
 {
     uint64_t v;
@@ -95,8 +103,7 @@ static inline size_t strata_varint_get(const uint8_t *p, const uint8_t *end, uin
     for (size_t i = 0; i < STRATA_VARINT_MAX && p + i < end; i++) {
         v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
         if (!(p[i] & 0x80)) {
-            if (i == 9 && p[i] > 1)
-                return 0;
+            if (i == 9 && p[i] > 1) return 0;
             *out = v;
             return i + 1;
         }

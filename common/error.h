@@ -17,21 +17,21 @@
 
 enum strata_code {
     STRATA_OK = 0,
-    STRATA_EINVAL = -1,    /* bad argument or bad input from a user */
-    STRATA_ENOMEM = -2,    /* allocation failed */
-    STRATA_EIO = -3,       /* read, write, fsync or open failed */
-    STRATA_ECORRUPT = -4,  /* stored data failed a checksum or a sanity check */
-    STRATA_ENOTFOUND = -5, /* no such database, series, field, key */
-    STRATA_EEXIST = -6,    /* already exists */
-    STRATA_ETYPE = -7,     /* field type conflicts with the stored type */
-    STRATA_EFULL = -8,     /* storage map or a configured limit is full */
-    STRATA_ERANGE = -9,    /* number or timestamp out of range */
-    STRATA_EBUSY = -10,    /* resource in use (locked data directory, ...) */
-    STRATA_EVERSION = -11, /* on-disk format version not supported */
-    STRATA_ECLOSED = -12,  /* object already closed or shutting down */
-    STRATA_ELIMIT = -13,   /* a configured query or request limit exceeded */
-    STRATA_EPARSE = -14,   /* syntax error in a statement or line */
-    STRATA_EAGAIN = -15,   /* need more input / try again */
+    STRATA_EINVAL = -1,        /* bad argument or bad input from a user */
+    STRATA_ENOMEM = -2,        /* allocation failed */
+    STRATA_EIO = -3,           /* read, write, fsync or open failed */
+    STRATA_ECORRUPT = -4,      /* stored data failed a checksum or a sanity check */
+    STRATA_ENOTFOUND = -5,     /* no such database, series, field, key */
+    STRATA_EEXIST = -6,        /* already exists */
+    STRATA_ETYPE = -7,         /* field type conflicts with the stored type */
+    STRATA_EFULL = -8,         /* storage map or a configured limit is full */
+    STRATA_ERANGE = -9,        /* number or timestamp out of range */
+    STRATA_EBUSY = -10,        /* resource in use (locked data directory, ...) */
+    STRATA_EVERSION = -11,     /* on-disk format version not supported */
+    STRATA_ECLOSED = -12,      /* object already closed or shutting down */
+    STRATA_ELIMIT = -13,       /* a configured query or request limit exceeded */
+    STRATA_EPARSE = -14,       /* syntax error in a statement or line */
+    STRATA_EAGAIN = -15,       /* need more input / try again */
     STRATA_EUNSUPPORTED = -16, /* valid request that Strata does not support */
     STRATA_EINTERNAL = -17,    /* a bug: an invariant did not hold */
 };

@@ -13,16 +13,21 @@
 static const char *level_name(strata_log_level l)
 {
     switch (l) {
-    case STRATA_LOG_DEBUG: return "debug";
-    case STRATA_LOG_INFO: return "info ";
-    case STRATA_LOG_WARN: return "warn ";
-    case STRATA_LOG_ERROR: return "error";
-    default: return "?    ";
+    case STRATA_LOG_DEBUG:
+        return "debug";
+    case STRATA_LOG_INFO:
+        return "info ";
+    case STRATA_LOG_WARN:
+        return "warn ";
+    case STRATA_LOG_ERROR:
+        return "error";
+    default:
+        return "?    ";
     }
 }
 
-void strata_log(const strata_logger *log, strata_log_level level, const char *sys,
-                const char *fmt, ...)
+void strata_log(const strata_logger *log, strata_log_level level, const char *sys, const char *fmt,
+                ...)
 {
     char line[1024], stamp[32];
     struct timespec ts;
@@ -30,8 +35,7 @@ void strata_log(const strata_logger *log, strata_log_level level, const char *sy
     va_list ap;
     size_t n;
 
-    if (log == NULL || level < log->level || log->level >= STRATA_LOG_OFF)
-        return;
+    if (log == NULL || level < log->level || log->level >= STRATA_LOG_OFF) return;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);

@@ -21,7 +21,7 @@ typedef enum strata_log_level {
 } strata_log_level;
 
 typedef struct strata_logger {
-    FILE *sink;            /* borrowed; NULL means stderr */
+    FILE *sink;             /* borrowed; NULL means stderr */
     strata_log_level level; /* lines below this level are dropped */
 } strata_logger;
 
@@ -29,8 +29,8 @@ typedef struct strata_logger {
  * Write one line at `level` from subsystem `sys` ("wal", "engine", ...).
  * log may be NULL (nothing is written). Thread-safe: one fprintf per line.
  */
-void strata_log(const strata_logger *log, strata_log_level level, const char *sys,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void strata_log(const strata_logger *log, strata_log_level level, const char *sys, const char *fmt,
+                ...) __attribute__((format(printf, 4, 5)));
 
 /* Parse "debug", "info", "warn", "error", "off". @return STRATA_OK or STRATA_EINVAL. */
 int strata_log_level_parse(const char *s, strata_log_level *out);

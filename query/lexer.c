@@ -71,7 +71,8 @@ static int32_t decode_rune(qry_lex *lx)
 
 static int32_t rd_curr(const qry_lex *lx, qry_lpos *pos)
 {
-    int k = (lx->ri - lx->rn + 3) % 3;
+    int k = lx->ri - lx->rn;
+    if (k < 0) k += 3;
     if (pos) *pos = lx->ring[k].pos;
     return lx->ring[k].ch;
 }
@@ -95,7 +96,7 @@ static int32_t rd_read(qry_lex *lx, qry_lpos *pos)
             ch = '\n';
         }
     }
-    lx->ri = (lx->ri + 1) % 3;
+    lx->ri = lx->ri == 2 ? 0 : lx->ri + 1;
     lx->ring[lx->ri].ch = ch;
     lx->ring[lx->ri].pos = at;
     if (ch == '\n') {
@@ -357,26 +358,111 @@ static int ascii_lower(int c)
 }
 
 /* Keywords are the token names from ALL to WRITE plus AND, OR, TRUE, FALSE. */
+/* Keywords in lower case, sorted for binary search: the token names from ALL
+ * to WRITE plus AND, OR, TRUE and FALSE. */
+static const struct keyword {
+    const char *name;
+    qry_tok tok;
+} keywords[] = {
+    {"all", QRY_TOK_ALL},
+    {"alter", QRY_TOK_ALTER},
+    {"analyze", QRY_TOK_ANALYZE},
+    {"and", QRY_TOK_AND},
+    {"any", QRY_TOK_ANY},
+    {"as", QRY_TOK_AS},
+    {"asc", QRY_TOK_ASC},
+    {"begin", QRY_TOK_BEGIN},
+    {"by", QRY_TOK_BY},
+    {"cardinality", QRY_TOK_CARDINALITY},
+    {"continuous", QRY_TOK_CONTINUOUS},
+    {"create", QRY_TOK_CREATE},
+    {"database", QRY_TOK_DATABASE},
+    {"databases", QRY_TOK_DATABASES},
+    {"default", QRY_TOK_DEFAULT},
+    {"delete", QRY_TOK_DELETE},
+    {"desc", QRY_TOK_DESC},
+    {"destinations", QRY_TOK_DESTINATIONS},
+    {"diagnostics", QRY_TOK_DIAGNOSTICS},
+    {"distinct", QRY_TOK_DISTINCT},
+    {"drop", QRY_TOK_DROP},
+    {"duration", QRY_TOK_DURATION},
+    {"end", QRY_TOK_END},
+    {"every", QRY_TOK_EVERY},
+    {"exact", QRY_TOK_EXACT},
+    {"explain", QRY_TOK_EXPLAIN},
+    {"false", QRY_TOK_FALSE},
+    {"field", QRY_TOK_FIELD},
+    {"for", QRY_TOK_FOR},
+    {"from", QRY_TOK_FROM},
+    {"grant", QRY_TOK_GRANT},
+    {"grants", QRY_TOK_GRANTS},
+    {"group", QRY_TOK_GROUP},
+    {"groups", QRY_TOK_GROUPS},
+    {"in", QRY_TOK_IN},
+    {"inf", QRY_TOK_INF},
+    {"insert", QRY_TOK_INSERT},
+    {"into", QRY_TOK_INTO},
+    {"key", QRY_TOK_KEY},
+    {"keys", QRY_TOK_KEYS},
+    {"kill", QRY_TOK_KILL},
+    {"limit", QRY_TOK_LIMIT},
+    {"measurement", QRY_TOK_MEASUREMENT},
+    {"measurements", QRY_TOK_MEASUREMENTS},
+    {"name", QRY_TOK_NAME},
+    {"offset", QRY_TOK_OFFSET},
+    {"on", QRY_TOK_ON},
+    {"or", QRY_TOK_OR},
+    {"order", QRY_TOK_ORDER},
+    {"password", QRY_TOK_PASSWORD},
+    {"policies", QRY_TOK_POLICIES},
+    {"policy", QRY_TOK_POLICY},
+    {"privileges", QRY_TOK_PRIVILEGES},
+    {"queries", QRY_TOK_QUERIES},
+    {"query", QRY_TOK_QUERY},
+    {"read", QRY_TOK_READ},
+    {"replication", QRY_TOK_REPLICATION},
+    {"resample", QRY_TOK_RESAMPLE},
+    {"retention", QRY_TOK_RETENTION},
+    {"revoke", QRY_TOK_REVOKE},
+    {"select", QRY_TOK_SELECT},
+    {"series", QRY_TOK_SERIES},
+    {"set", QRY_TOK_SET},
+    {"shard", QRY_TOK_SHARD},
+    {"shards", QRY_TOK_SHARDS},
+    {"show", QRY_TOK_SHOW},
+    {"slimit", QRY_TOK_SLIMIT},
+    {"soffset", QRY_TOK_SOFFSET},
+    {"stats", QRY_TOK_STATS},
+    {"subscription", QRY_TOK_SUBSCRIPTION},
+    {"subscriptions", QRY_TOK_SUBSCRIPTIONS},
+    {"tag", QRY_TOK_TAG},
+    {"to", QRY_TOK_TO},
+    {"true", QRY_TOK_TRUE},
+    {"user", QRY_TOK_USER},
+    {"users", QRY_TOK_USERS},
+    {"values", QRY_TOK_VALUES},
+    {"where", QRY_TOK_WHERE},
+    {"with", QRY_TOK_WITH},
+    {"write", QRY_TOK_WRITE},
+};
+
 qry_tok qry__tok_lookup(const char *s, size_t len)
 {
-    /* Longest keyword is "SUBSCRIPTIONS" (13). */
+    /* Longest keyword is "subscriptions" (13). */
     if (len < 2 || len > 13) return QRY_TOK_IDENT;
     char low[14];
     for (size_t i = 0; i < len; i++)
         low[i] = (char)ascii_lower((unsigned char)s[i]);
     low[len] = '\0';
-    if (strcmp(low, "and") == 0) return QRY_TOK_AND;
-    if (strcmp(low, "or") == 0) return QRY_TOK_OR;
-    if (strcmp(low, "true") == 0) return QRY_TOK_TRUE;
-    if (strcmp(low, "false") == 0) return QRY_TOK_FALSE;
-    /* Linear scan of the keyword block: about 80 short names, first letter first. */
-    for (int t = QRY_TOK_ALL; t <= QRY_TOK_WRITE; t++) {
-        const char *name = tok_names[t];
-        if (ascii_lower((unsigned char)name[0]) != low[0]) continue;
-        size_t i = 1;
-        while (i < len && name[i] && ascii_lower((unsigned char)name[i]) == low[i])
-            i++;
-        if (i == len && name[i] == '\0') return (qry_tok)t;
+    size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(low, keywords[mid].name);
+        if (c == 0) return keywords[mid].tok;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return QRY_TOK_IDENT;
 }

@@ -118,12 +118,13 @@ static qry_token next_token(qry_parser *p, bool regex)
 {
     if (p->tn > 0) {
         p->tn--;
-        return p->ring[(p->ti - p->tn + 3) % 3];
+        int k = p->ti - p->tn;
+        return p->ring[k < 0 ? k + 3 : k];
     }
     qry_token t = regex ? qry__lex_scan_regex(&p->lx) : qry__lex_scan(&p->lx);
     if (p->lx.oom) qry__p_oom(p);
     t = substitute(p, t);
-    p->ti = (p->ti + 1) % 3;
+    p->ti = p->ti == 2 ? 0 : p->ti + 1;
     p->ring[p->ti] = t;
     return t;
 }
@@ -1168,9 +1169,10 @@ static qry_stmt *p_statement(qry_parser *p)
     }
 }
 
-int qry_parse(const char *text, size_t len, const qry_params *params, int64_t now_ns,
-              strata_arena *arena, qry_query **out, strata_error *err)
+int qry_parse_ex(const char *text, size_t len, const qry_parse_opts *opts, strata_arena *arena,
+                 qry_query **out, strata_error *err)
 {
+    static const qry_parse_opts none = {0};
     qry_parser p;
     qry_vec stmts = {0};
     bool semi = true;
@@ -1178,7 +1180,12 @@ int qry_parse(const char *text, size_t len, const qry_params *params, int64_t no
     if (out) *out = NULL;
     if ((text == NULL && len > 0) || arena == NULL || out == NULL)
         return strata_error_set(err, STRATA_EINVAL, "qry_parse: text, arena and out are required");
-    qry__p_init(&p, text ? text : "", len, params, now_ns, arena, err);
+    if (opts == NULL) opts = &none;
+    qry__p_init(&p, text ? text : "", len, opts->params, opts->now_ns, arena, err);
+    p.tz_exists = opts->tz_exists;
+    p.tz_ctx = opts->tz_ctx;
+    p.regex_check = opts->regex_check;
+    p.regex_ctx = opts->regex_ctx;
 
     for (;;) {
         qry_token t = qry__p_scan_ws(&p);
@@ -1203,7 +1210,7 @@ int qry_parse(const char *text, size_t len, const qry_params *params, int64_t no
     if (q == NULL) goto fail;
     q->stmts = stmts.items;
     q->nstmts = stmts.n;
-    q->now_ns = now_ns;
+    q->now_ns = opts->now_ns;
     *out = q;
     return STRATA_OK;
 
@@ -1211,6 +1218,13 @@ fail:
     if (p.rc == 0) /* a path returned failure without a message: a bug here */
         fail(&p, STRATA_EINTERNAL, "internal parser error");
     return p.rc;
+}
+
+int qry_parse(const char *text, size_t len, const qry_params *params, int64_t now_ns,
+              strata_arena *arena, qry_query **out, strata_error *err)
+{
+    qry_parse_opts o = {.params = params, .now_ns = now_ns};
+    return qry_parse_ex(text, len, &o, arena, out, err);
 }
 
 int qry_parse_expr(const char *text, size_t len, const qry_params *params, int64_t now_ns,

@@ -89,6 +89,39 @@ typedef struct qry_params {
 int qry_parse(const char *text, size_t len, const qry_params *params, int64_t now_ns,
               strata_arena *arena, qry_query **out, strata_error *err);
 
+/* Options of qry_parse_ex(). Zero-initialise and set what is needed. */
+typedef struct qry_parse_opts {
+    const qry_params *params; /* bound parameters, or NULL */
+    int64_t now_ns;           /* the query's now(), ns since the epoch */
+    /*
+     * Optional zone check for tz('...'), run while parsing as InfluxDB does
+     * (so an unknown zone is reported before any later syntax error):
+     * "error parsing query: unable to find time zone <name>". Pass
+     * qry_tz_exists_system for InfluxDB's behaviour; NULL skips the check
+     * (qry_query_check_tz() can run it afterwards).
+     */
+    bool (*tz_exists)(const char *name, void *ctx);
+    void *tz_ctx;
+    /*
+     * Optional regex check, run on each regex as it is parsed (InfluxDB
+     * compiles regexes while parsing; here compiling is the executor's
+     * job, this hook lets it happen at the same point). Return 0 if
+     * src[0..len) is acceptable; otherwise write the reason into msg (cap
+     * bytes, e.g. "error parsing regexp: missing closing ]: `[`") and return
+     * nonzero: the parse fails with "error parsing query: <msg> at line L,
+     * char C", the position of the regex. NULL: regexes are not checked.
+     */
+    int (*regex_check)(const char *src, size_t len, void *ctx, char *msg, size_t cap);
+    void *regex_ctx;
+} qry_parse_opts;
+
+/*
+ * qry_parse() with options. Same ownership, lifetime, thread-safety and
+ * error returns; opts may be NULL (no parameters, now 0, no zone check).
+ */
+int qry_parse_ex(const char *text, size_t len, const qry_parse_opts *opts, strata_arena *arena,
+                 qry_query **out, strata_error *err);
+
 /*
  * Parse a single expression (e.g. a WHERE condition given alone), with the
  * same rules and error returns as qry_parse(); the whole text must be the

@@ -125,6 +125,22 @@ static void fix_depth(qry_expr *e)
 
 /* ---- regex --------------------------------------------------------------- */
 
+/* A regex literal node, checked by the caller's hook if there is one. */
+static qry_expr *new_regex(qry_parser *p, const qry_token *t)
+{
+    if (p->regex_check) {
+        char msg[STRATA_ERRMSG_MAX] = "";
+        if (p->regex_check(t->lit, t->len, p->regex_ctx, msg, sizeof msg) != 0) {
+            msg[sizeof msg - 1] = '\0';
+            qry__p_errpos(p, t->pos, "%s", msg[0] ? msg : "invalid regular expression");
+            return NULL;
+        }
+    }
+    qry_expr *e = new_expr(p, QRY_EXPR_REGEX, t->pos);
+    if (e) e->u.str = qry__p_str(p, t->lit, t->len);
+    return e;
+}
+
 int qry__p_regex(qry_parser *p, qry_expr **out)
 {
     *out = NULL;
@@ -143,9 +159,8 @@ int qry__p_regex(qry_parser *p, qry_expr **out)
     if (t.tok == QRY_TOK_BADESCAPE) return qry__p_errpos(p, t.pos, "bad escape: %s", t.lit);
     if (t.tok == QRY_TOK_BADREGEX) return qry__p_errpos(p, t.pos, "bad regex: %s", t.lit);
     if (t.tok != QRY_TOK_REGEX) return qry__p_expected(p, &t, "regex");
-    qry_expr *e = new_expr(p, QRY_EXPR_REGEX, t.pos);
+    qry_expr *e = new_regex(p, &t);
     if (e == NULL) return -1;
-    e->u.str = qry__p_str(p, t.lit, t.len);
     *out = e;
     return p->rc ? -1 : 0;
 }
@@ -528,9 +543,7 @@ static qry_expr *p_unary(qry_parser *p)
     }
     case QRY_TOK_REGEX:
         /* Only a bound parameter yields a REGEX token here. */
-        e = new_expr(p, QRY_EXPR_REGEX, t.pos);
-        if (e) e->u.str = qry__p_str(p, t.lit, t.len);
-        return e;
+        return new_regex(p, &t);
     case QRY_TOK_BOUNDPARAM: {
         const char *k = t.lit;
         size_t kl = t.len;
@@ -970,6 +983,8 @@ static int p_location(qry_parser *p, qry_select *s)
     if (e->u.call.args[0]->kind != QRY_EXPR_STRING)
         return qry__p_errmsg(p, "expected string argument in tz()");
     s->tz = e->u.call.args[0]->u.str;
+    if (p->tz_exists && (strlen(s->tz.ptr) != s->tz.len || !p->tz_exists(s->tz.ptr, p->tz_ctx)))
+        return qry__p_errmsg(p, "unable to find time zone %s", s->tz.ptr);
     return 0;
 }
 

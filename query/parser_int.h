@@ -37,6 +37,10 @@ typedef struct qry_parser {
     strata_error *err;
     int rc;
     int nest;
+    bool (*tz_exists)(const char *name, void *ctx);
+    void *tz_ctx;
+    int (*regex_check)(const char *src, size_t len, void *ctx, char *msg, size_t cap);
+    void *regex_ctx;
 } qry_parser;
 
 /* Growable array in the arena (old storage is abandoned on growth). */

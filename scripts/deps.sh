@@ -3,7 +3,8 @@
 # benchmark that is not installed yet. Safe to run again: it installs nothing
 # when everything is present. Needs root or sudo for apt-get.
 #   scripts/deps.sh          build + test dependencies
-#   scripts/deps.sh --peer   also InfluxDB 1.6.7 and its client (compatibility tests, benchmarks)
+#   scripts/deps.sh --peer   also InfluxDB 1.6.7, its CLI and collectd (compatibility and
+#                            real-client tests, benchmarks)
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config clang
@@ -11,7 +12,7 @@ pkgs=(build-essential cmake pkg-config clang
       libhttp-parser-dev libpcre2-dev zlib1g-dev curl)
 for a in "$@"; do
   case "$a" in
-    --peer) pkgs+=(influxdb influxdb-client) ;;
+    --peer) pkgs+=(influxdb influxdb-client collectd-core) ;;
     *) echo "usage: scripts/deps.sh [--peer]" >&2; exit 2 ;;
   esac
 done
@@ -30,8 +31,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq || true
-# InfluxDB's Debian package tries to start its own service; keep it off, we start our own.
-if printf '%s\n' "${missing[@]}" | grep -q '^influxdb$' && [ ! -e /usr/sbin/policy-rc.d ]; then
+# InfluxDB's and collectd's packages try to start their services; keep them off, tests
+# start their own.
+if printf '%s\n' "${missing[@]}" | grep -qE '^(influxdb|collectd-core)$' && [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod +x /usr/sbin/policy-rc.d
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT

@@ -46,8 +46,7 @@ static ckpt_job *job_add(ckpt *ck)
     if (ck->n == ck->cap) {
         size_t ncap = ck->cap ? ck->cap * 2 : 1024;
         ckpt_job *nj = realloc(ck->jobs, ncap * sizeof *nj);
-        if (nj == NULL)
-            return NULL;
+        if (nj == NULL) return NULL;
         ck->jobs = nj;
         ck->cap = ncap;
     }
@@ -68,17 +67,14 @@ static int note_part(stg_engine *e, ckpt *ck, uint32_t db, uint32_t part)
             else
                 hi = mid;
         }
-        if (lo < ps->n && ps->parts[lo] == part)
-            return STRATA_OK;
+        if (lo < ps->n && ps->parts[lo] == part) return STRATA_OK;
     }
     for (size_t i = 0; i < ck->nnew; i++)
-        if (ck->new_parts[2 * i] == db && ck->new_parts[2 * i + 1] == part)
-            return STRATA_OK;
+        if (ck->new_parts[2 * i] == db && ck->new_parts[2 * i + 1] == part) return STRATA_OK;
     if (ck->nnew == ck->cap_new) {
         size_t ncap = ck->cap_new ? ck->cap_new * 2 : 16;
         uint32_t *np = realloc(ck->new_parts, 2 * ncap * sizeof *np);
-        if (np == NULL)
-            return STRATA_ENOMEM;
+        if (np == NULL) return STRATA_ENOMEM;
         ck->new_parts = np;
         ck->cap_new = ncap;
     }
@@ -94,20 +90,17 @@ static int collect(stg_engine *e, ckpt *ck, strata_error *err)
     int rc;
     while (e->ndirty > 0) {
         stg__column *c = e->dirty[e->ndirty - 1];
-        if ((rc = stg__column_seal_ooo(e, c, err)) != STRATA_OK)
-            return rc;
+        if ((rc = stg__column_seal_ooo(e, c, err)) != STRATA_OK) return rc;
         uint32_t n = stg_stream_count(&c->head);
         if (c->head_dirty && n > 0) {
             ckpt_job *j = job_add(ck);
-            if (j == NULL)
-                return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+            if (j == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
             stg__ckey k = {c->db, c->part, c->field, c->series, c->head_first, c->head_seq};
             stg__ckey_encode(&k, j->key);
             j->col = c;
             j->len = stg_stream_bytes(&c->head);
             j->blob = malloc(j->len ? j->len : 1);
-            if (j->blob == NULL)
-                return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+            if (j->blob == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
             memcpy(j->blob, stg_stream_data(&c->head), j->len);
             j->count = n;
             j->str_bytes = stg_stream_str_bytes(&c->head);
@@ -117,11 +110,9 @@ static int collect(stg_engine *e, ckpt *ck, strata_error *err)
                 return strata_error_set(err, rc, "out of memory");
         }
         for (stg__sealed *s = c->sealed; s; s = s->next) {
-            if (s->flushing)
-                continue;
+            if (s->flushing) continue;
             ckpt_job *j = job_add(ck);
-            if (j == NULL)
-                return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+            if (j == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
             stg__ckey k = {c->db, s->part, c->field, c->series, s->t_first, s->seq};
             stg__ckey_encode(&k, j->key);
             j->col = c;
@@ -157,13 +148,10 @@ static int encode_head(ckpt_job *j, int64_t **ts, uint64_t **vals, size_t *cap, 
 
     if (j->count > *cap) {
         int64_t *nt = realloc(*ts, j->count * sizeof *nt);
-        if (nt)
-            *ts = nt;
+        if (nt) *ts = nt;
         uint64_t *nv = realloc(*vals, j->count * sizeof *nv);
-        if (nv)
-            *vals = nv;
-        if (nt == NULL || nv == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (nv) *vals = nv;
+        if (nt == NULL || nv == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         *cap = j->count;
     }
     str = malloc((size_t)j->str_bytes + 1);
@@ -180,8 +168,7 @@ static int encode_head(ckpt_job *j, int64_t **ts, uint64_t **vals, size_t *cap, 
         goto done;
     }
     rc = stg_chunk_encode((stg_type)j->type, *ts, *vals, str, j->count, out, bound, &used, err);
-    if (rc != STRATA_OK)
-        goto done;
+    if (rc != STRATA_OK) goto done;
     free(j->blob);
     j->blob = out;
     j->len = used;
@@ -211,17 +198,14 @@ static int write_all(stg_engine *e, ckpt *ck, uint64_t seq, uint64_t lsn, strata
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     int rc = mdb_txn_begin(e->env, NULL, 0, &txn);
-    if (rc)
-        return stg__mdb_err(rc, err, "checkpoint: beginning the transaction");
-    if ((rc = mdb_cursor_open(txn, e->dbi_chunks, &cur)))
-        goto mdb_fail;
+    if (rc) return stg__mdb_err(rc, err, "checkpoint: beginning the transaction");
+    if ((rc = mdb_cursor_open(txn, e->dbi_chunks, &cur))) goto mdb_fail;
     for (size_t i = 0; i < ck->n; i++) {
         ckpt_job *j = &ck->jobs[i];
         MDB_val k = {STG__CKEY_LEN, j->key};
-        MDB_val d = j->sealed ? (MDB_val){j->sealed->len, j->sealed->data}
-                              : (MDB_val){j->len, j->blob};
-        if ((rc = mdb_cursor_put(cur, &k, &d, 0)))
-            goto mdb_fail;
+        MDB_val d =
+            j->sealed ? (MDB_val){j->sealed->len, j->sealed->data} : (MDB_val){j->len, j->blob};
+        if ((rc = mdb_cursor_put(cur, &k, &d, 0))) goto mdb_fail;
     }
     mdb_cursor_close(cur);
     cur = NULL;
@@ -231,22 +215,18 @@ static int write_all(stg_engine *e, ckpt *ck, uint64_t seq, uint64_t lsn, strata
         strata_put_be32(pk + 1, ck->new_parts[2 * i]);
         strata_put_be32(pk + 5, ck->new_parts[2 * i + 1]);
         MDB_val k = {9, pk}, d = {0, ""};
-        if ((rc = mdb_put(txn, e->dbi_meta, &k, &d, 0)))
-            goto mdb_fail;
+        if ((rc = mdb_put(txn, e->dbi_meta, &k, &d, 0))) goto mdb_fail;
     }
     if ((rc = put_u64(txn, e->dbi_meta, STG__META_SEQ, seq)) ||
         (rc = put_u64(txn, e->dbi_meta, STG__META_CKPT_LSN, lsn)))
         goto mdb_fail;
     rc = mdb_txn_commit(txn);
     txn = NULL;
-    if (rc)
-        goto mdb_fail;
+    if (rc) goto mdb_fail;
     return STRATA_OK;
 mdb_fail:
-    if (cur)
-        mdb_cursor_close(cur);
-    if (txn)
-        mdb_txn_abort(txn);
+    if (cur) mdb_cursor_close(cur);
+    if (txn) mdb_txn_abort(txn);
     return stg__mdb_err(rc, err, "checkpoint: writing chunks");
 }
 
@@ -260,27 +240,23 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
     size_t cap = 0;
     int rc;
 
-    if (!ingest_held)
-        pthread_mutex_lock(&e->ingest_mu);
+    if (!ingest_held) pthread_mutex_lock(&e->ingest_mu);
+    /* A batch logged before we took ingest_mu may still be on its way to the heads. */
+    pthread_mutex_lock(&e->apply_mu);
     pthread_rwlock_wrlock(&e->heads_rw);
     rc = stg_wal_rotate(e->wal, &lsn, err);
-    if (rc == STRATA_OK)
-        rc = collect(e, &ck, err);
+    if (rc == STRATA_OK) rc = collect(e, &ck, err);
     seq = e->next_seq;
-    if (rc != STRATA_OK)
-        uncollect(e, &ck);
+    if (rc != STRATA_OK) uncollect(e, &ck);
     pthread_rwlock_unlock(&e->heads_rw);
-    if (!ingest_held)
-        pthread_mutex_unlock(&e->ingest_mu);
-    if (rc != STRATA_OK)
-        goto done;
+    pthread_mutex_unlock(&e->apply_mu);
+    if (!ingest_held) pthread_mutex_unlock(&e->ingest_mu);
+    if (rc != STRATA_OK) goto done;
 
     for (size_t i = 0; i < ck.n && rc == STRATA_OK; i++)
-        if (ck.jobs[i].sealed == NULL)
-            rc = encode_head(&ck.jobs[i], &ts, &vals, &cap, err);
+        if (ck.jobs[i].sealed == NULL) rc = encode_head(&ck.jobs[i], &ts, &vals, &cap, err);
     if (rc == STRATA_OK) {
-        if (ck.n > 0)
-            qsort(ck.jobs, ck.n, sizeof *ck.jobs, cmp_job);
+        if (ck.n > 0) qsort(ck.jobs, ck.n, sizeof *ck.jobs, cmp_job);
         rc = write_all(e, &ck, seq, lsn, err);
     }
 
@@ -292,8 +268,7 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
             stg__partset_add(e, ck.new_parts[2 * i], ck.new_parts[2 * i + 1]);
         for (size_t i = 0; i < ck.n; i++) {
             stg__sealed *s = ck.jobs[i].sealed, **pp;
-            if (s == NULL)
-                continue;
+            if (s == NULL) continue;
             for (pp = &ck.jobs[i].col->sealed; *pp && *pp != s; pp = &(*pp)->next)
                 ;
             if (*pp) {
@@ -338,10 +313,8 @@ int stg_engine_checkpoint(stg_engine *e, strata_error *err)
 
 static int due(stg_engine *e)
 {
-    if (__atomic_load_n(&e->pending_bytes, __ATOMIC_RELAXED) >= e->opt.checkpoint_bytes)
-        return 1;
-    if (stg_wal_disk_bytes(e->wal) >= e->opt.checkpoint_wal_bytes)
-        return 1;
+    if (__atomic_load_n(&e->pending_bytes, __ATOMIC_RELAXED) >= e->opt.checkpoint_bytes) return 1;
+    if (stg_wal_disk_bytes(e->wal) >= e->opt.checkpoint_wal_bytes) return 1;
     return strata_mono_ns() - e->last_ckpt_mono_ns >= e->opt.checkpoint_interval_ns;
 }
 
@@ -360,8 +333,7 @@ void *stg__bg_main(void *arg)
             ts.tv_nsec -= 1000000000;
         }
         pthread_cond_timedwait(&e->wake, &e->stats_mu, &ts);
-        if (e->stopping || !due(e))
-            continue;
+        if (e->stopping || !due(e)) continue;
         pthread_mutex_unlock(&e->stats_mu);
         strata_error err;
         int rc = stg_engine_checkpoint(e, &err);

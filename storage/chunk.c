@@ -73,7 +73,8 @@ static int val_codec_ok(stg_type t, unsigned c)
 {
     switch (t) {
     case STG_FLOAT:
-        return c == STG_CODEC_CONST || (c >= STG_CODEC_F_GORILLA && c <= STG_CODEC_F_RAW);
+        return c == STG_CODEC_CONST || (c >= STG_CODEC_F_GORILLA && c <= STG_CODEC_F_RAW) ||
+               c == STG_CODEC_INT_FOR || c == STG_CODEC_INT_DELTA || c == STG_CODEC_INT_DFOR;
     case STG_INT:
     case STG_UINT:
         return c >= STG_CODEC_CONST && c <= STG_CODEC_INT_VARINT;

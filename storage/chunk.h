@@ -40,9 +40,9 @@ enum stg_codec {
     STG_CODEC_TS_DELTA = 2,   /* deltas, frame-of-reference bit-packed blocks */
     STG_CODEC_TS_DOD = 3,     /* zigzag delta-of-delta, bit-packed blocks */
     STG_CODEC_CONST = 4,      /* every value equal (float: 8 bytes; others: header) */
-    STG_CODEC_INT_FOR = 5,    /* values, frame-of-reference bit-packed blocks */
-    STG_CODEC_INT_DELTA = 6,  /* zigzag deltas, bit-packed blocks */
-    STG_CODEC_INT_DFOR = 7,   /* deltas, frame-of-reference bit-packed blocks (counters) */
+    STG_CODEC_INT_FOR = 5,    /* values (floats: bit patterns), frame-of-reference blocks */
+    STG_CODEC_INT_DELTA = 6,  /* zigzag deltas (floats: of the bit patterns), packed blocks */
+    STG_CODEC_INT_DFOR = 7,   /* deltas, frame-of-reference blocks (counters; floats too) */
     STG_CODEC_INT_DOD = 8,    /* zigzag delta-of-delta, bit-packed blocks */
     STG_CODEC_INT_VARINT = 9, /* zigzag (int) or plain (uint) LEB128 varints */
     STG_CODEC_F_GORILLA = 10, /* Gorilla XOR */

@@ -16,6 +16,10 @@
  *                   zeros >= the window's;
  *                bit 1 + 5 bits leading zeros (capped at 31) + 6 bits
  *                   (length - 1) + length bits of x >> trailing (new window).
+ *   INT_FOR, INT_DELTA, INT_DFOR  the bit patterns as int64, packed as for
+ *            integers (codec_integer.c): within one binade a value's bits
+ *            move by its change in ulps, which for full-precision
+ *            measurements costs fewer bits than Gorilla's XOR.
  *   DECIMAL  Values written with a few decimals (gauges like 23.45) are
  *            m / 10^e for an integer m. One e (0..18) is chosen per chunk
  *            such that (double)m / 10^e reproduces the value bit for bit,
@@ -41,7 +45,10 @@
  *
  * The encoder tries CONST, then DECIMAL (a detection pass that gives up
  * early on data that is not decimal), sizes GORILLA exactly unless a lower
- * bound shows it cannot win, and keeps the smallest, RAW as the ceiling.
+ * bound or a sample shows it cannot win, costs the bit-pattern packings when
+ * nothing got below 2 bytes a value, and keeps the smallest, RAW as the
+ * ceiling. All sizes are exact, so the choice is the true minimum among the
+ * candidates tried.
  */
 #include "storage/codec_int.h"
 
@@ -188,10 +195,22 @@ typedef struct dec_plan {
     size_t cost; /* whole section, SIZE_MAX when not applicable */
 } dec_plan;
 
+#define EXC_BIT(exc, i) ((exc)[(i) >> 6] >> ((i)&63) & 1)
+
 /*
  * Find the exponent, mark the exceptions in exc (n bits, zeroed here) and
- * cost the transforms. Gives up (cost SIZE_MAX) once exceptions exceed an
- * eighth of the values seen, so full-precision data costs little here.
+ * cost the transforms.
+ *
+ * One pass keeps a running exponent e and checks each value at e (one
+ * division). A value that needs more decimals raises e at once when it needs
+ * at most two more, or when enough values have asked for that many (two,
+ * plus one per 64 seen); otherwise it is set aside as pending with the
+ * exponent it needs. So one computed value with 16 digits (1/3) among
+ * two-decimal readings stays an exception instead of making every mantissa
+ * 14 digits longer. At the end the exponent is raised further only where
+ * the pending values' exceptions would cost more (9 bytes each) than the
+ * ~3.3 bits per value per extra digit. Gives up (cost SIZE_MAX) when values
+ * that fit no exponent exceed an eighth of those seen.
  */
 static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan *dp)
 {
@@ -199,27 +218,56 @@ static void dec_plan_make(const uint64_t *v, uint32_t n, uint64_t *exc, dec_plan
     dp->cost = SIZE_MAX;
     memset(exc, 0, ((size_t)n + 63) / 64 * 8);
     unsigned e = 0;
-    uint32_t nexc = 0, changed = 0; /* values before `changed` were checked at a smaller e */
+    uint32_t counts[DEC_EMAX + 2] = {0}; /* pending values by exponent needed; last: none */
+    uint32_t changed = 0;                /* values before `changed` were checked at a smaller e */
     for (uint32_t i = 0; i < n; i++) {
-        if (i && v[i] == v[i - 1] && !(exc[(i - 1) >> 6] >> ((i - 1) & 63) & 1)) continue;
+        if (i && v[i] == v[i - 1] && !EXC_BIT(exc, i - 1)) continue;
         if (stg__dec_fits(v[i], e, NULL)) continue;
         unsigned f = e + 1;
         while (f <= DEC_EMAX && !stg__dec_fits(v[i], f, NULL))
             f++;
         if (f <= DEC_EMAX) {
-            e = f;
-            changed = i;
-            continue;
+            uint32_t asked = 1;
+            for (unsigned l = e + 1; l <= f; l++)
+                asked += counts[l];
+            if (f <= e + 2 || asked >= 2 + (i >> 6)) {
+                e = f;
+                changed = i;
+                continue;
+            }
         }
+        counts[f]++;
         exc[i >> 6] |= 1ull << (i & 63);
-        if (++nexc > 4 && nexc > (i >> 3)) return;
+        if (counts[DEC_EMAX + 1] > 4 && counts[DEC_EMAX + 1] > (i >> 3)) return;
     }
-    /* Values accepted at a smaller exponent usually still fit at e (same
-     * rational, bigger mantissa) unless the mantissa passed 2^53. */
-    for (uint32_t i = 0; i < changed; i++) {
-        if (!(exc[i >> 6] >> (i & 63) & 1) && !stg__dec_fits(v[i], e, NULL)) {
-            exc[i >> 6] |= 1ull << (i & 63);
-            nexc++;
+    /* Raise e to the level that minimises digits + exceptions (in bits). */
+    unsigned best_e = e;
+    uint64_t above = 0, best_cost = UINT64_MAX;
+    for (unsigned l = e + 1; l <= DEC_EMAX + 1; l++)
+        above += counts[l];
+    for (unsigned l = e; l <= DEC_EMAX; l++) {
+        if (l > e) above -= counts[l];
+        uint64_t c = (uint64_t)n * 10 * (l - e) / 3 + above * 72;
+        if (c < best_cost) {
+            best_cost = c;
+            best_e = l;
+        }
+    }
+    /* Re-check what an exponent change may have affected: values seen at a
+     * smaller e (a mantissa past 2^53 no longer fits) and pending values (the
+     * final e may now cover them). */
+    uint32_t recheck_end = best_e > e ? n : changed;
+    e = best_e;
+    uint32_t nexc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int was = (int)EXC_BIT(exc, i);
+        if (i < recheck_end || was) {
+            int fits = stg__dec_fits(v[i], e, NULL);
+            if (fits && was)
+                exc[i >> 6] &= ~(1ull << (i & 63));
+            else if (!fits && !was)
+                exc[i >> 6] |= 1ull << (i & 63);
+            nexc += !fits;
         }
     }
     if (nexc == n) return;
@@ -392,6 +440,24 @@ int stg__f64_encode(const uint64_t *v, uint32_t n, uint8_t *out, size_t cap, siz
             *codec = STG_CODEC_F_GORILLA;
         }
     }
+    /* Full-precision measurements: consecutive values of one binade differ
+     * by an integer number of ulps, so the bit patterns' deltas, packed like
+     * integers, undercut the XOR's random low bits. Tried only when nothing
+     * got below 2 bytes a value. */
+    int bits_xf = -1;
+    if (best > (size_t)n * 2) {
+        size_t cost[STG__X_COUNT];
+        stg__xst seed = {0, 0};
+        unsigned xmask = (1u << STG__X_FOR) | (1u << STG__X_DZZ) | (1u << STG__X_DFOR);
+        stg__pack_costs(stg__fill_u64, (void *)(uintptr_t)v, n, seed, xmask, 1, cost);
+        for (int xf = 0; xf < STG__X_COUNT; xf++) {
+            if (cost[xf] < best) {
+                best = cost[xf];
+                bits_xf = xf;
+            }
+        }
+        if (bits_xf >= 0) *codec = (uint8_t)stg__int_codec_of_xf(bits_xf);
+    }
 
     size_t w;
     switch (*codec) {
@@ -400,6 +466,12 @@ int stg__f64_encode(const uint64_t *v, uint32_t n, uint8_t *out, size_t cap, siz
         break;
     case STG_CODEC_F_GORILLA:
         w = cap < best ? SIZE_MAX : gorilla_write(v, n, out, cap);
+        break;
+    case STG_CODEC_INT_FOR:
+    case STG_CODEC_INT_DELTA:
+    case STG_CODEC_INT_DFOR:
+        w = stg__pack_write(stg__fill_u64, (void *)(uintptr_t)v, n, (stg__xst){0, 0}, bits_xf, 1,
+                            out, cap);
         break;
     default:
         if (cap < raw) {
@@ -433,6 +505,10 @@ int stg__f64_decode(unsigned codec, const uint8_t *p, size_t len, uint32_t n, ui
         return gorilla_read(p, len, n, v);
     case STG_CODEC_F_DECIMAL:
         return dec_read(p, len, n, v);
+    case STG_CODEC_INT_FOR:
+    case STG_CODEC_INT_DELTA:
+    case STG_CODEC_INT_DFOR:
+        return stg__i64_decode(1, codec, p, len, 0, n, v);
     default:
         return STRATA_ECORRUPT;
     }

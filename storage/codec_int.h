@@ -106,6 +106,8 @@ int stg__f64_decode(unsigned codec, const uint8_t *p, size_t len, uint32_t n, ui
  * (signed or unsigned order); CONST stores nothing and decodes to min.
  */
 size_t stg__i64_bound(uint32_t n);
+/* The INT_* codec id for a packing transform. */
+unsigned stg__int_codec_of_xf(int xf);
 int stg__i64_encode(int is_signed, const uint64_t *v, uint32_t n, uint64_t min, uint64_t max,
                     uint8_t *out, size_t cap, size_t *used, uint8_t *codec);
 int stg__i64_decode(int is_signed, unsigned codec, const uint8_t *p, size_t len, uint64_t min,

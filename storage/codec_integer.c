@@ -22,12 +22,16 @@
 #include "storage/bits_int.h"
 #include "storage/chunk.h"
 
-static const unsigned codec_of_xf[STG__X_COUNT] = {
-    [STG__X_FOR] = STG_CODEC_INT_FOR,
-    [STG__X_DZZ] = STG_CODEC_INT_DELTA,
-    [STG__X_DFOR] = STG_CODEC_INT_DFOR,
-    [STG__X_DDZZ] = STG_CODEC_INT_DOD,
-};
+unsigned stg__int_codec_of_xf(int xf)
+{
+    static const unsigned codec_of_xf[STG__X_COUNT] = {
+        [STG__X_FOR] = STG_CODEC_INT_FOR,
+        [STG__X_DZZ] = STG_CODEC_INT_DELTA,
+        [STG__X_DFOR] = STG_CODEC_INT_DFOR,
+        [STG__X_DDZZ] = STG_CODEC_INT_DOD,
+    };
+    return codec_of_xf[xf];
+}
 
 size_t stg__i64_bound(uint32_t n)
 {
@@ -65,7 +69,7 @@ int stg__i64_encode(int is_signed, const uint64_t *v, uint32_t n, uint64_t min, 
     size_t w = stg__pack_write(stg__fill_u64, src, n, seed, best, is_signed, out, cap);
     if (w == SIZE_MAX) return STRATA_EINVAL;
     *used = w;
-    *codec = (uint8_t)codec_of_xf[best];
+    *codec = (uint8_t)stg__int_codec_of_xf(best);
     return STRATA_OK;
 }
 

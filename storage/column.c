@@ -26,30 +26,25 @@
 uint32_t stg__part_of(const stg_engine *e, int64_t ts)
 {
     int64_t p = ts / e->opt.partition_ns;
-    if (ts % e->opt.partition_ns < 0)
-        p--;
+    if (ts % e->opt.partition_ns < 0) p--;
     return (uint32_t)(p + (int64_t)PART_BIAS);
 }
 
 int64_t stg__part_start(const stg_engine *e, uint32_t part)
 {
     __int128 s = (__int128)((int64_t)part - (int64_t)PART_BIAS) * e->opt.partition_ns;
-    if (s < INT64_MIN)
-        return INT64_MIN;
-    if (s > INT64_MAX)
-        return INT64_MAX;
+    if (s < INT64_MIN) return INT64_MIN;
+    if (s > INT64_MAX) return INT64_MAX;
     return (int64_t)s;
 }
 
 void stg__mark_dirty(stg_engine *e, stg__column *c)
 {
-    if (c->dirty_idx != UINT32_MAX)
-        return;
+    if (c->dirty_idx != UINT32_MAX) return;
     if (e->ndirty == e->dirty_cap) {
         size_t ncap = e->dirty_cap ? e->dirty_cap * 2 : 1024;
         stg__column **nd = realloc(e->dirty, ncap * sizeof *nd);
-        if (nd == NULL)
-            return; /* the column stays off the list: the checkpoint scans all */
+        if (nd == NULL) return; /* the column stays off the list: the checkpoint scans all */
         e->dirty = nd;
         e->dirty_cap = ncap;
     }
@@ -60,8 +55,7 @@ void stg__mark_dirty(stg_engine *e, stg__column *c)
 void stg__unmark_dirty(stg_engine *e, stg__column *c)
 {
     uint32_t i = c->dirty_idx;
-    if (i == UINT32_MAX)
-        return;
+    if (i == UINT32_MAX) return;
     stg__column *last = e->dirty[--e->ndirty];
     e->dirty[i] = last;
     last->dirty_idx = i;
@@ -72,11 +66,9 @@ stg__column *stg__column_get_or_new(stg_engine *e, uint32_t db, uint64_t series,
                                     stg_type type)
 {
     stg__column *c = stg__colmap_get(&e->cols, db, series, field);
-    if (c != NULL)
-        return c;
+    if (c != NULL) return c;
     c = calloc(1, sizeof *c);
-    if (c == NULL)
-        return NULL;
+    if (c == NULL) return NULL;
     c->db = db;
     c->series = series;
     c->field = field;
@@ -94,8 +86,7 @@ stg__column *stg__column_get_or_new(stg_engine *e, uint32_t db, uint64_t series,
 
 static void ooo_free(stg__ooo *o)
 {
-    if (o == NULL)
-        return;
+    if (o == NULL) return;
     free(o->ts);
     free(o->vals);
     free(o->str);
@@ -104,8 +95,7 @@ static void ooo_free(stg__ooo *o)
 
 void stg__column_free(stg__column *c)
 {
-    if (c == NULL)
-        return;
+    if (c == NULL) return;
     stg_stream_fini(&c->head);
     ooo_free(c->ooo);
     stg__sealed *s = c->sealed;
@@ -138,35 +128,31 @@ void stg__column_forget(stg_engine *e, stg__column *c)
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return STRATA_OK;
+    if (need <= *cap) return STRATA_OK;
     size_t ncap = *cap ? *cap : 256;
     while (ncap < need)
         ncap *= 2;
     void *np = realloc(*p, ncap * elem);
-    if (np == NULL)
-        return STRATA_ENOMEM;
+    if (np == NULL) return STRATA_ENOMEM;
     *p = np;
     *cap = ncap;
     return STRATA_OK;
 }
 
 /* Encode n sorted points into a new pending chunk of column c. */
-static int seal_points(stg_engine *e, stg__column *c, uint32_t part, int64_t t_first,
-                       uint64_t seq, const int64_t *ts, const uint64_t *vals,
-                       const uint8_t *str, size_t str_bytes, uint32_t n, strata_error *err)
+static int seal_points(stg_engine *e, stg__column *c, uint32_t part, int64_t t_first, uint64_t seq,
+                       const int64_t *ts, const uint64_t *vals, const uint8_t *str,
+                       size_t str_bytes, uint32_t n, strata_error *err)
 {
     size_t bound = stg_chunk_bound((stg_type)c->type, n, str_bytes), used = 0;
     int rc = grow((void **)&e->sc_out, &e->sc_out_cap, bound, 1);
     if (rc != STRATA_OK)
         return strata_error_set(err, rc, "out of memory sealing a chunk of %u points", n);
-    rc = stg_chunk_encode((stg_type)c->type, ts, vals, str, n, e->sc_out, e->sc_out_cap, &used,
-                          err);
-    if (rc != STRATA_OK)
-        return rc;
+    rc =
+        stg_chunk_encode((stg_type)c->type, ts, vals, str, n, e->sc_out, e->sc_out_cap, &used, err);
+    if (rc != STRATA_OK) return rc;
     stg__sealed *s = malloc(sizeof *s + used);
-    if (s == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "out of memory sealing a chunk");
+    if (s == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory sealing a chunk");
     memcpy(s->data, e->sc_out, used);
     s->len = (uint32_t)used;
     s->t_first = t_first;
@@ -188,21 +174,17 @@ static int seal_head(stg_engine *e, stg__column *c, strata_error *err)
     size_t str_used = 0;
     int rc;
 
-    if (n == 0)
-        return STRATA_OK;
+    if (n == 0) return STRATA_OK;
     rc = grow((void **)&e->sc_str, &e->sc_str_cap, stg_stream_str_bytes(&c->head) + 1, 1);
-    if (rc != STRATA_OK)
-        return strata_error_set(err, rc, "out of memory sealing a head");
-    rc = stg_stream_decode((stg_type)c->type, stg_stream_data(&c->head),
-                           stg_stream_bytes(&c->head), n, e->sc_ts, e->sc_vals, e->sc_str,
-                           e->sc_str_cap, &str_used);
+    if (rc != STRATA_OK) return strata_error_set(err, rc, "out of memory sealing a head");
+    rc = stg_stream_decode((stg_type)c->type, stg_stream_data(&c->head), stg_stream_bytes(&c->head),
+                           n, e->sc_ts, e->sc_vals, e->sc_str, e->sc_str_cap, &str_used);
     if (rc != STRATA_OK)
         return strata_error_set(err, rc, "head of series %016llx field %u does not decode",
                                 (unsigned long long)c->series, c->field);
     rc = seal_points(e, c, c->part, c->head_first, c->head_seq, e->sc_ts, e->sc_vals, e->sc_str,
                      str_used, n, err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     e->heads_bytes -= stg_stream_bytes(&c->head);
     stg_stream_fini(&c->head);
     stg_stream_init(&c->head, (stg_type)c->type);
@@ -216,18 +198,15 @@ static int ooo_add(stg_engine *e, stg__column *c, int64_t ts, uint64_t val, cons
     stg__ooo *o = c->ooo;
     if (o == NULL) {
         o = c->ooo = calloc(1, sizeof *o);
-        if (o == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (o == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     }
     if (o->n == o->cap) {
         uint32_t ncap = o->cap ? o->cap * 2 : 16;
         int64_t *nts = realloc(o->ts, ncap * sizeof *nts);
-        if (nts == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (nts == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         o->ts = nts;
         uint64_t *nv = realloc(o->vals, ncap * sizeof *nv);
-        if (nv == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (nv == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         o->vals = nv;
         o->cap = ncap;
     }
@@ -236,8 +215,7 @@ static int ooo_add(stg_engine *e, stg__column *c, int64_t ts, uint64_t val, cons
         if (grow((void **)&o->str, &cap, (size_t)o->str_len + slen, 1) != STRATA_OK)
             return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         o->str_cap = (uint32_t)cap;
-        if (slen)
-            memcpy(o->str + o->str_len, str, slen);
+        if (slen) memcpy(o->str + o->str_len, str, slen);
         val = stg_val_str(o->str_len, slen);
         o->str_len += slen;
     }
@@ -255,8 +233,7 @@ static int cmp_idx(const void *a, const void *b, void *arg)
 {
     const int64_t *sort_ts = arg;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    if (sort_ts[x] != sort_ts[y])
-        return sort_ts[x] < sort_ts[y] ? -1 : 1;
+    if (sort_ts[x] != sort_ts[y]) return sort_ts[x] < sort_ts[y] ? -1 : 1;
     return x < y ? -1 : (x > y);
 }
 
@@ -266,18 +243,15 @@ int stg__column_seal_ooo(stg_engine *e, stg__column *c, strata_error *err)
     uint32_t *idx = NULL, m = 0;
     int rc = STRATA_OK;
 
-    if (o == NULL || o->n == 0)
-        return STRATA_OK;
+    if (o == NULL || o->n == 0) return STRATA_OK;
     idx = malloc(o->n * sizeof *idx);
-    if (idx == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    if (idx == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < o->n; i++)
         idx[i] = i;
     qsort_r(idx, o->n, sizeof *idx, cmp_idx, o->ts);
     /* Keep the last arrival of each timestamp. */
     for (uint32_t i = 0; i < o->n; i++) {
-        if (i + 1 < o->n && o->ts[idx[i + 1]] == o->ts[idx[i]])
-            continue;
+        if (i + 1 < o->n && o->ts[idx[i + 1]] == o->ts[idx[i]]) continue;
         idx[m++] = idx[i];
     }
     rc = grow((void **)&e->sc_str, &e->sc_str_cap, (size_t)o->str_len + 1, 1);
@@ -304,8 +278,7 @@ int stg__column_seal_ooo(stg_engine *e, stg__column *c, strata_error *err)
         }
         rc = seal_points(e, c, part, e->sc_ts[0], e->next_seq++, e->sc_ts, e->sc_vals, e->sc_str,
                          soff, n, err);
-        if (rc != STRATA_OK)
-            goto done;
+        if (rc != STRATA_OK) goto done;
     }
     o->n = 0;
     o->str_len = 0;
@@ -314,18 +287,16 @@ done:
     return rc;
 }
 
-int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val,
-                       const uint8_t *str, uint32_t slen, strata_error *err)
+int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val, const uint8_t *str,
+                       uint32_t slen, strata_error *err)
 {
     uint32_t n = stg_stream_count(&c->head);
     int rc;
 
-    if (ts <= c->max_ts)
-        return ooo_add(e, c, ts, val, str, slen, err);
+    if (ts <= c->max_ts) return ooo_add(e, c, ts, val, str, slen, err);
     if (n > 0 && stg__part_of(e, ts) != c->part) {
         rc = seal_head(e, c, err);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
         n = 0;
     }
     if (n == 0) {
@@ -335,8 +306,7 @@ int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val,
     }
     size_t before = stg_stream_bytes(&c->head);
     rc = stg_stream_append(&c->head, ts, val, str, slen);
-    if (rc != STRATA_OK)
-        return strata_error_set(err, rc, "out of memory appending to a head");
+    if (rc != STRATA_OK) return strata_error_set(err, rc, "out of memory appending to a head");
     e->heads_bytes += stg_stream_bytes(&c->head) - before;
     c->max_ts = ts;
     c->head_dirty = 1;

@@ -34,14 +34,12 @@ typedef struct del_ctx {
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return STRATA_OK;
+    if (need <= *cap) return STRATA_OK;
     size_t n = *cap ? *cap : 1024;
     while (n < need)
         n *= 2;
     void *np = realloc(*p, n * elem);
-    if (np == NULL)
-        return STRATA_ENOMEM;
+    if (np == NULL) return STRATA_ENOMEM;
     *p = np;
     *cap = n;
     return STRATA_OK;
@@ -57,17 +55,14 @@ static int chunk_cut(del_ctx *d, MDB_val *key, MDB_val *val, strata_error *err)
     int rc;
 
     stg__ckey_decode(key->mv_data, &ck);
-    if (ck.t_first >= d->tmax)
-        return STRATA_OK;
+    if (ck.t_first >= d->tmax) return STRATA_OK;
     rc = stg_chunk_info_read(val->mv_data, val->mv_size, &info, err);
     if (rc != STRATA_OK)
         return strata_error_prefix(err, "deleting from series %016llx field %u: ",
                                    (unsigned long long)ck.series, ck.field);
-    if (info.t_last < d->tmin)
-        return STRATA_OK;
+    if (info.t_last < d->tmin) return STRATA_OK;
     if (info.t_first >= d->tmin && info.t_last < d->tmax) {
-        if ((rc = mdb_cursor_del(d->cur, 0)))
-            return stg__mdb_err(rc, err, "deleting a chunk");
+        if ((rc = mdb_cursor_del(d->cur, 0))) return stg__mdb_err(rc, err, "deleting a chunk");
         d->chunks_deleted++;
         return STRATA_OK;
     }
@@ -75,13 +70,10 @@ static int chunk_cut(del_ctx *d, MDB_val *key, MDB_val *val, strata_error *err)
         grow((void **)&d->vals, &d->vals_cap, info.count, sizeof *d->vals) != STRATA_OK ||
         grow((void **)&d->str, &d->str_cap, (size_t)info.str_bytes + 1, 1) != STRATA_OK)
         return strata_error_set(err, STRATA_ENOMEM, "out of memory");
-    rc = stg_chunk_decode(val->mv_data, val->mv_size, d->ts, d->vals, d->str, d->str_cap, &n,
-                          err);
-    if (rc != STRATA_OK)
-        return rc;
+    rc = stg_chunk_decode(val->mv_data, val->mv_size, d->ts, d->vals, d->str, d->str_cap, &n, err);
+    if (rc != STRATA_OK) return rc;
     for (uint32_t i = 0; i < n; i++) {
-        if (d->ts[i] >= d->tmin && d->ts[i] < d->tmax)
-            continue;
+        if (d->ts[i] >= d->tmin && d->ts[i] < d->tmax) continue;
         uint64_t v = d->vals[i];
         if (info.type == STG_STRING) {
             uint32_t len = stg_val_str_len(v);
@@ -94,8 +86,7 @@ static int chunk_cut(del_ctx *d, MDB_val *key, MDB_val *val, strata_error *err)
         m++;
     }
     if (m == 0) {
-        if ((rc = mdb_cursor_del(d->cur, 0)))
-            return stg__mdb_err(rc, err, "deleting a chunk");
+        if ((rc = mdb_cursor_del(d->cur, 0))) return stg__mdb_err(rc, err, "deleting a chunk");
         d->chunks_deleted++;
         return STRATA_OK;
     }
@@ -103,8 +94,7 @@ static int chunk_cut(del_ctx *d, MDB_val *key, MDB_val *val, strata_error *err)
     if (grow((void **)&d->out, &d->out_cap, bound, 1) != STRATA_OK)
         return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     rc = stg_chunk_encode(info.type, d->ts, d->vals, d->str, m, d->out, d->out_cap, &used, err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     /* Rewriting under a walking cursor is not reliable when the value changes
      * size, so the new chunk is put once the walk is over. */
     uint32_t len32 = (uint32_t)used;
@@ -127,8 +117,7 @@ static int put_rewrites(del_ctx *d, strata_error *err)
         MDB_val k = {STG__CKEY_LEN, d->rewrites + off};
         MDB_val v = {len, d->rewrites + off + STG__CKEY_LEN + 4};
         int rc = mdb_put(d->txn, d->e->dbi_chunks, &k, &v, 0);
-        if (rc)
-            return stg__mdb_err(rc, err, "rewriting a chunk");
+        if (rc) return stg__mdb_err(rc, err, "rewriting a chunk");
         off += STG__CKEY_LEN + 4 + len;
     }
     d->rw_len = 0;
@@ -144,19 +133,16 @@ static int walk_prefix(del_ctx *d, const uint8_t *prefix, size_t plen, int drop_
     MDB_val key = {plen, kb}, val;
     int rc = mdb_cursor_get(d->cur, &key, &val, MDB_SET_RANGE);
     while (rc == 0) {
-        if (key.mv_size != STG__CKEY_LEN || memcmp(key.mv_data, prefix, plen) != 0)
-            break;
+        if (key.mv_size != STG__CKEY_LEN || memcmp(key.mv_data, prefix, plen) != 0) break;
         if (drop_all) {
-            if ((rc = mdb_cursor_del(d->cur, 0)))
-                return stg__mdb_err(rc, err, "deleting a chunk");
+            if ((rc = mdb_cursor_del(d->cur, 0))) return stg__mdb_err(rc, err, "deleting a chunk");
             d->chunks_deleted++;
         } else if ((rc = chunk_cut(d, &key, &val, err)) != STRATA_OK) {
             return rc;
         }
         rc = mdb_cursor_get(d->cur, &key, &val, MDB_NEXT);
     }
-    if (rc && rc != MDB_NOTFOUND)
-        return stg__mdb_err(rc, err, "walking chunks");
+    if (rc && rc != MDB_NOTFOUND) return stg__mdb_err(rc, err, "walking chunks");
     return put_rewrites(d, err);
 }
 
@@ -184,16 +170,14 @@ static int lmdb_delete(del_ctx *d, uint32_t db, const stg_idset *series, const u
         strata_put_be32(prefix + 4, p);
         if (series == NULL) {
             int whole = d->tmin <= ps && d->tmax >= pe;
-            if ((rc = walk_prefix(d, prefix, 8, whole, err)) != STRATA_OK)
-                return rc;
+            if ((rc = walk_prefix(d, prefix, 8, whole, err)) != STRATA_OK) return rc;
             if (whole) {
                 uint8_t pk[9];
                 pk[0] = 'p';
                 memcpy(pk + 1, prefix, 8);
                 MDB_val k = {9, pk};
                 rc = mdb_del(d->txn, e->dbi_meta, &k, NULL);
-                if (rc && rc != MDB_NOTFOUND)
-                    return stg__mdb_err(rc, err, "dropping a partition");
+                if (rc && rc != MDB_NOTFOUND) return stg__mdb_err(rc, err, "dropping a partition");
                 if (note_emptied(d, db, p) != STRATA_OK)
                     return strata_error_set(err, STRATA_ENOMEM, "out of memory");
             }
@@ -201,8 +185,7 @@ static int lmdb_delete(del_ctx *d, uint32_t db, const stg_idset *series, const u
         }
         for (size_t i = 0; i < series->n; i++) {
             strata_put_be64(prefix + 8, series->ids[i]);
-            if ((rc = walk_prefix(d, prefix, 16, 0, err)) != STRATA_OK)
-                return rc;
+            if ((rc = walk_prefix(d, prefix, 16, 0, err)) != STRATA_OK) return rc;
         }
     }
     return STRATA_OK;
@@ -228,11 +211,9 @@ static int forget(stg_engine *e, uint32_t db, const stg_idset *series, int drop)
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < e->cols.cap; i++) {
         stg__column *c = e->cols.slots[i];
-        if (c == NULL || c->db != db || (series && !in_set(series, c->series)))
-            continue;
+        if (c == NULL || c->db != db || (series && !in_set(series, c->series))) continue;
         stg__column_forget(e, c);
-        if (!drop)
-            continue;
+        if (!drop) continue;
         if (grow((void **)&victims, &cap, n + 1, sizeof *victims) != STRATA_OK) {
             free(victims);
             return STRATA_ENOMEM;
@@ -274,8 +255,7 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
     pthread_mutex_lock(&e->ckpt_mu);
     pthread_mutex_lock(&e->ingest_mu);
     rc = stg__checkpoint_locked(e, 1, err);
-    if (rc != STRATA_OK)
-        goto out;
+    if (rc != STRATA_OK) goto out;
     if ((mrc = mdb_txn_begin(e->env, NULL, 0, &d.txn))) {
         rc = stg__mdb_err(mrc, err, "beginning a delete");
         goto out;
@@ -287,10 +267,8 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
             strata_error_set(err, rc, "measurement not found: %.*s", (int)r->name_len, r->name);
             goto out;
         }
-        if (rc == STRATA_OK)
-            rc = stg_index_meas_drop(e->idx, d.txn, r->db, mid, &dropped, err);
-        if (rc != STRATA_OK)
-            goto out;
+        if (rc == STRATA_OK) rc = stg_index_meas_drop(e->idx, d.txn, r->db, mid, &dropped, err);
+        if (rc != STRATA_OK) goto out;
         series = &dropped;
     }
     if ((mrc = mdb_cursor_open(d.txn, e->dbi_chunks, &d.cur))) {
@@ -300,11 +278,11 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
     pthread_rwlock_rdlock(&e->heads_rw);
     const stg__partset *ps = stg__partset_get(e, r->db);
     if (ps && ps->n) {
-        uint32_t lo = stg__part_of(e, d.tmin), hi = stg__part_of(e, d.tmax == INT64_MAX ? d.tmax : d.tmax - 1);
+        uint32_t lo = stg__part_of(e, d.tmin),
+                 hi = stg__part_of(e, d.tmax == INT64_MAX ? d.tmax : d.tmax - 1);
         parts = malloc(ps->n * sizeof *parts);
         for (size_t i = 0; parts && i < ps->n; i++)
-            if (ps->parts[i] >= lo && ps->parts[i] <= hi)
-                parts[nparts++] = ps->parts[i];
+            if (ps->parts[i] >= lo && ps->parts[i] <= hi) parts[nparts++] = ps->parts[i];
     }
     pthread_rwlock_unlock(&e->heads_rw);
     if (ps && ps->n && parts == NULL) {
@@ -313,20 +291,17 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
     }
     if (series == NULL || series->n > 0) {
         rc = lmdb_delete(&d, r->db, r->kind == DEL_DB ? NULL : series, parts, nparts, err);
-        if (rc != STRATA_OK)
-            goto out;
+        if (rc != STRATA_OK) goto out;
     }
     if (r->kind == DEL_SERIES) {
         for (size_t i = 0; i < series->n && rc == STRATA_OK; i++) {
             rc = stg_index_series_delete(e->idx, d.txn, r->db, series->ids[i], err);
-            if (rc == STRATA_ENOTFOUND)
-                rc = STRATA_OK;
+            if (rc == STRATA_ENOTFOUND) rc = STRATA_OK;
         }
     } else if (r->kind == DEL_DB) {
         rc = stg_index_db_drop(e->idx, d.txn, r->db, err);
     }
-    if (rc != STRATA_OK)
-        goto out;
+    if (rc != STRATA_OK) goto out;
     mdb_cursor_close(d.cur);
     d.cur = NULL;
     mrc = mdb_txn_commit(d.txn);
@@ -341,17 +316,14 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
     for (size_t i = 0; i < d.nemptied; i++)
         stg__partset_remove(e, d.emptied[2 * i], d.emptied[2 * i + 1]);
     pthread_rwlock_unlock(&e->heads_rw);
-    if (r->kind != DEL_RANGE)
-        stg__caches_clear(e);
-    if (rc != STRATA_OK)
-        strata_error_set(err, rc, "out of memory");
-    strata_log(e->log, STRATA_LOG_INFO, "engine", "delete in database %u: %llu chunks dropped, %llu rewritten",
-               r->db, (unsigned long long)d.chunks_deleted, (unsigned long long)d.chunks_rewritten);
+    if (r->kind != DEL_RANGE) stg__caches_clear(e);
+    if (rc != STRATA_OK) strata_error_set(err, rc, "out of memory");
+    strata_log(e->log, STRATA_LOG_INFO, "engine",
+               "delete in database %u: %llu chunks dropped, %llu rewritten", r->db,
+               (unsigned long long)d.chunks_deleted, (unsigned long long)d.chunks_rewritten);
 out:
-    if (d.cur)
-        mdb_cursor_close(d.cur);
-    if (d.txn)
-        mdb_txn_abort(d.txn);
+    if (d.cur) mdb_cursor_close(d.cur);
+    if (d.txn) mdb_txn_abort(d.txn);
     pthread_mutex_unlock(&e->ingest_mu);
     pthread_mutex_unlock(&e->ckpt_mu);
     stg_idset_fini(&dropped);
@@ -368,8 +340,7 @@ out:
 int stg_delete_range(stg_engine *e, uint32_t db, const stg_idset *series, int64_t t_min_ns,
                      int64_t t_max_ns, strata_error *err)
 {
-    if (t_min_ns >= t_max_ns)
-        return STRATA_OK;
+    if (t_min_ns >= t_max_ns) return STRATA_OK;
     del_req r = {DEL_RANGE, db, series, t_min_ns, t_max_ns, NULL, 0};
     return run_delete(e, &r, err);
 }
@@ -391,8 +362,7 @@ int stg_db_drop(stg_engine *e, const char *name, strata_error *err)
 {
     uint32_t db;
     int rc = stg_db_lookup(e, name, &db);
-    if (rc != STRATA_OK)
-        return strata_error_set(err, rc, "database not found: %s", name);
+    if (rc != STRATA_OK) return strata_error_set(err, rc, "database not found: %s", name);
     del_req r = {DEL_DB, db, NULL, INT64_MIN, INT64_MAX, NULL, 0};
     return run_delete(e, &r, err);
 }

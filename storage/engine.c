@@ -102,8 +102,7 @@ void stg__ckey_decode(const uint8_t in[STG__CKEY_LEN], stg__ckey *k)
 const stg__partset *stg__partset_get(const stg_engine *e, uint32_t db)
 {
     for (size_t i = 0; i < e->nparts; i++)
-        if (e->parts[i].db == db)
-            return &e->parts[i];
+        if (e->parts[i].db == db) return &e->parts[i];
     return NULL;
 }
 
@@ -112,8 +111,7 @@ int stg__partset_add(stg_engine *e, uint32_t db, uint32_t part)
     stg__partset *ps = (stg__partset *)stg__partset_get(e, db);
     if (ps == NULL) {
         stg__partset *np = realloc(e->parts, (e->nparts + 1) * sizeof *np);
-        if (np == NULL)
-            return STRATA_ENOMEM;
+        if (np == NULL) return STRATA_ENOMEM;
         e->parts = np;
         ps = &e->parts[e->nparts++];
         memset(ps, 0, sizeof *ps);
@@ -127,13 +125,11 @@ int stg__partset_add(stg_engine *e, uint32_t db, uint32_t part)
         else
             hi = mid;
     }
-    if (lo < ps->n && ps->parts[lo] == part)
-        return STRATA_OK;
+    if (lo < ps->n && ps->parts[lo] == part) return STRATA_OK;
     if (ps->n == ps->cap) {
         size_t ncap = ps->cap ? ps->cap * 2 : 8;
         uint32_t *n = realloc(ps->parts, ncap * sizeof *n);
-        if (n == NULL)
-            return STRATA_ENOMEM;
+        if (n == NULL) return STRATA_ENOMEM;
         ps->parts = n;
         ps->cap = ncap;
     }
@@ -146,8 +142,7 @@ int stg__partset_add(stg_engine *e, uint32_t db, uint32_t part)
 void stg__partset_remove(stg_engine *e, uint32_t db, uint32_t part)
 {
     stg__partset *ps = (stg__partset *)stg__partset_get(e, db);
-    if (ps == NULL)
-        return;
+    if (ps == NULL) return;
     for (size_t i = 0; i < ps->n; i++) {
         if (ps->parts[i] == part) {
             memmove(ps->parts + i, ps->parts + i + 1, (ps->n - i - 1) * sizeof *ps->parts);
@@ -163,10 +158,8 @@ static int meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *ou
 {
     MDB_val k = {strlen(key), (void *)key}, v;
     int rc = mdb_get(txn, dbi, &k, &v);
-    if (rc)
-        return rc;
-    if (v.mv_size != 8)
-        return MDB_CORRUPTED;
+    if (rc) return rc;
+    if (v.mv_size != 8) return MDB_CORRUPTED;
     *out = strata_get_le64(v.mv_data);
     return 0;
 }
@@ -228,8 +221,7 @@ static int load_meta(stg_engine *e, MDB_txn *txn, uint64_t *ckpt_lsn, strata_err
         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
     }
     mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND)
-        return stg__mdb_err(rc, err, "reading partitions");
+    if (rc && rc != MDB_NOTFOUND) return stg__mdb_err(rc, err, "reading partitions");
     return STRATA_OK;
 }
 
@@ -237,8 +229,7 @@ static int load_meta(stg_engine *e, MDB_txn *txn, uint64_t *ckpt_lsn, strata_err
 
 static int mkdir_p(const char *path)
 {
-    if (mkdir(path, 0755) == 0 || errno == EEXIST)
-        return 0;
+    if (mkdir(path, 0755) == 0 || errno == EEXIST) return 0;
     return -1;
 }
 
@@ -248,8 +239,8 @@ static int replay_cb(void *ctx, uint64_t lsn, uint8_t type, const uint8_t *paylo
     strata_error err;
     (void)lsn;
     if (type != STG__REC_WRITE) {
-        strata_log(e->log, STRATA_LOG_WARN, "engine", "WAL record %llu has unknown type %u; skipped",
-                   (unsigned long long)lsn, type);
+        strata_log(e->log, STRATA_LOG_WARN, "engine",
+                   "WAL record %llu has unknown type %u; skipped", (unsigned long long)lsn, type);
         return 0;
     }
     int rc = stg__apply_write(e, payload, len, &err);
@@ -281,8 +272,7 @@ static int open_env(stg_engine *e, strata_error *err)
         mdb_env_set_maxreaders(e->env, 1022);
         mdb_env_set_mapsize(e->env, map);
         rc = mdb_env_open(e->env, path, MDB_NOTLS | (e->opt.wal_sync ? 0 : MDB_NOSYNC), 0644);
-        if (rc == 0)
-            break;
+        if (rc == 0) break;
         mdb_env_close(e->env);
         e->env = NULL;
         /* Little address space (ulimit -v): try a smaller map before giving up. */
@@ -308,29 +298,23 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
     if (opts == NULL || opts->dir == NULL || opts->dir[0] == '\0')
         return strata_error_set(err, STRATA_EINVAL, "no data directory given");
     e = calloc(1, sizeof *e);
-    if (e == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    if (e == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     e->opt = *opts;
     e->log = opts->log;
-    if (!e->opt.chunk_max_points)
-        e->opt.chunk_max_points = 1024;
+    if (!e->opt.chunk_max_points) e->opt.chunk_max_points = 1024;
     if (e->opt.chunk_max_points > STG_CHUNK_MAX_POINTS)
         e->opt.chunk_max_points = STG_CHUNK_MAX_POINTS;
-    if (!e->opt.head_max_bytes)
-        e->opt.head_max_bytes = 896;
-    if (!e->opt.ooo_max_points)
-        e->opt.ooo_max_points = 512;
+    if (!e->opt.head_max_bytes) e->opt.head_max_bytes = 896;
+    if (!e->opt.ooo_max_points) e->opt.ooo_max_points = 512;
     if (e->opt.ooo_max_points > e->opt.chunk_max_points)
         e->opt.ooo_max_points = e->opt.chunk_max_points;
-    if (!e->opt.checkpoint_bytes)
-        e->opt.checkpoint_bytes = (size_t)64 << 20;
-    if (!e->opt.checkpoint_wal_bytes)
-        e->opt.checkpoint_wal_bytes = (size_t)256 << 20;
-    if (!e->opt.checkpoint_interval_ns)
-        e->opt.checkpoint_interval_ns = (int64_t)300 * 1000000000;
+    if (!e->opt.checkpoint_bytes) e->opt.checkpoint_bytes = (size_t)64 << 20;
+    if (!e->opt.checkpoint_wal_bytes) e->opt.checkpoint_wal_bytes = (size_t)256 << 20;
+    if (!e->opt.checkpoint_interval_ns) e->opt.checkpoint_interval_ns = (int64_t)300 * 1000000000;
     e->dir = strdup(opts->dir);
     pthread_mutex_init(&e->ckpt_mu, NULL);
     pthread_mutex_init(&e->ingest_mu, NULL);
+    pthread_mutex_init(&e->apply_mu, NULL);
     pthread_mutex_init(&e->stats_mu, NULL);
     pthread_rwlockattr_t ra;
     pthread_rwlockattr_init(&ra);
@@ -357,39 +341,51 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
     /* The WAL first: its lock keeps a second process out. */
     stg_wal_options wo = {0};
     wo.sync = e->opt.wal_sync;
+    wo.compress_min_bytes = e->opt.wal_compress ? 0 : SIZE_MAX;
     wo.log = e->log;
     snprintf(path, sizeof path, "%s/wal", e->dir);
-    if ((rc = open_env(e, err)) != STRATA_OK)
-        goto fail;
+    if ((rc = open_env(e, err)) != STRATA_OK) goto fail;
     if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn))) {
         rc = stg__mdb_err(rc, err, "opening the store");
         goto fail;
     }
     if ((rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &e->dbi_meta)) ||
-        (rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &e->dbi_chunks))) {
+        (rc = mdb_dbi_open(txn, "chunks", MDB_CREATE, &e->dbi_tables[0])) ||
+        (rc = mdb_dbi_open(txn, "chunks.b", MDB_CREATE, &e->dbi_tables[1]))) {
         rc = stg__mdb_err(rc, err, "opening the store's tables");
         goto fail;
     }
-    if ((rc = load_meta(e, txn, &ckpt_lsn, err)) != STRATA_OK)
-        goto fail;
-    if ((rc = stg_index_open(e->env, txn, &e->idx, err)) != STRATA_OK)
-        goto fail;
+    if ((rc = load_meta(e, txn, &ckpt_lsn, err)) != STRATA_OK) goto fail;
+    {
+        uint64_t table = 0;
+        int mrc = meta_get_u64(txn, e->dbi_meta, STG__META_TABLE, &table);
+        if (mrc && mrc != MDB_NOTFOUND) {
+            rc = stg__mdb_err(mrc, err, "reading the chunk table");
+            goto fail;
+        }
+        if (table > 1) {
+            rc = strata_error_set(err, STRATA_ECORRUPT, "meta: bad chunk table %llu",
+                                  (unsigned long long)table);
+            goto fail;
+        }
+        e->table = (unsigned)table;
+        e->dbi_chunks = e->dbi_tables[e->table];
+    }
+    if ((rc = stg_index_open(e->env, txn, &e->idx, err)) != STRATA_OK) goto fail;
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc) {
         rc = stg__mdb_err(rc, err, "initialising the store");
         goto fail;
     }
-    if ((rc = stg_wal_open(path, &wo, ckpt_lsn, &e->wal, err)) != STRATA_OK)
-        goto fail;
+    if ((rc = stg_wal_open(path, &wo, ckpt_lsn, &e->wal, err)) != STRATA_OK) goto fail;
 
     stg_wal_replay_stats rs;
     memset(&rs, 0, sizeof rs);
     pthread_rwlock_wrlock(&e->heads_rw);
     rc = stg_wal_replay(e->wal, ckpt_lsn, replay_cb, e, &rs, err);
     pthread_rwlock_unlock(&e->heads_rw);
-    if (rc != STRATA_OK)
-        goto fail;
+    if (rc != STRATA_OK) goto fail;
     e->stats.replayed_records = rs.records;
     e->stats.replay_cut_bytes = rs.cut_bytes;
     if (rs.records || rs.cut_bytes)
@@ -408,8 +404,7 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
     *out = e;
     return STRATA_OK;
 fail:
-    if (txn)
-        mdb_txn_abort(txn);
+    if (txn) mdb_txn_abort(txn);
     e->opt.background = 0;
     e->stopping = 2; /* close without a checkpoint */
     stg_engine_close(e);
@@ -419,8 +414,7 @@ fail:
 void stg_engine_close(stg_engine *e)
 {
     strata_error err;
-    if (e == NULL)
-        return;
+    if (e == NULL) return;
     if (e->thread_started) {
         pthread_mutex_lock(&e->stats_mu);
         e->stopping = 1;
@@ -441,18 +435,15 @@ void stg_engine_close(stg_engine *e)
             stg__column_free(e->cols.slots[i]);
         stg__colmap_fini(&e->cols);
     }
-    if (e->series.slots)
-        stg__caches_clear(e);
+    if (e->series.slots) stg__caches_clear(e);
     stg__strmap_fini(&e->series, NULL);
     stg__strmap_fini(&e->meas, NULL);
     stg_index_close(e->idx);
-    if (e->env)
-        mdb_env_close(e->env);
+    if (e->env) mdb_env_close(e->env);
     for (size_t i = 0; i < e->nparts; i++)
         free(e->parts[i].parts);
     free(e->parts);
     free(e->dirty);
-    free(e->wbuf);
     free(e->keybuf);
     free(e->sc_ts);
     free(e->sc_vals);
@@ -460,6 +451,7 @@ void stg_engine_close(stg_engine *e)
     free(e->sc_out);
     pthread_mutex_destroy(&e->ckpt_mu);
     pthread_mutex_destroy(&e->ingest_mu);
+    pthread_mutex_destroy(&e->apply_mu);
     pthread_mutex_destroy(&e->stats_mu);
     pthread_rwlock_destroy(&e->heads_rw);
     pthread_cond_destroy(&e->wake);
@@ -496,8 +488,7 @@ int stg_engine_read_begin(stg_engine *e, MDB_txn **txn, strata_error *err)
 void stg_engine_read_end(stg_engine *e, MDB_txn *txn)
 {
     (void)e;
-    if (txn)
-        mdb_txn_abort(txn);
+    if (txn) mdb_txn_abort(txn);
 }
 
 /* ---- databases ---- */
@@ -515,8 +506,7 @@ int stg_db_create(stg_engine *e, const char *name, uint32_t *db_id, strata_error
     rc = stg_index_db_create(e->idx, txn, name, strlen(name), &id, err);
     if (rc == STRATA_EEXIST) {
         mdb_txn_abort(txn);
-        if (db_id)
-            *db_id = id;
+        if (db_id) *db_id = id;
         strata_error_clear(err);
         return STRATA_OK;
     }
@@ -524,18 +514,15 @@ int stg_db_create(stg_engine *e, const char *name, uint32_t *db_id, strata_error
         mdb_txn_abort(txn);
         return rc;
     }
-    if ((rc = mdb_txn_commit(txn)))
-        return stg__mdb_err(rc, err, "creating a database");
-    if (db_id)
-        *db_id = id;
+    if ((rc = mdb_txn_commit(txn))) return stg__mdb_err(rc, err, "creating a database");
+    if (db_id) *db_id = id;
     return STRATA_OK;
 }
 
 int stg_db_lookup(stg_engine *e, const char *name, uint32_t *db_id)
 {
     MDB_txn *txn;
-    if (mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn))
-        return STRATA_EIO;
+    if (mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn)) return STRATA_EIO;
     int rc = stg_index_db_lookup(e->idx, txn, name, strlen(name), db_id);
     mdb_txn_abort(txn);
     return rc;
@@ -546,8 +533,7 @@ int stg_db_list(stg_engine *e, int (*fn)(void *ctx, const char *name, size_t len
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
-    if (rc)
-        return stg__mdb_err(rc, err, "listing databases");
+    if (rc) return stg__mdb_err(rc, err, "listing databases");
     rc = stg_index_db_list(e->idx, txn, fn, ctx);
     mdb_txn_abort(txn);
     return rc;

@@ -5,8 +5,12 @@
  *
  * Locking, from outermost to innermost:
  *   ckpt_mu   one checkpoint or delete at a time
- *   ingest_mu writers resolve, log and apply one batch at a time; the
- *             checkpoint holds it while it collects the in-memory state
+ *   ingest_mu writers resolve and log one batch at a time; the checkpoint
+ *             holds it while it collects the in-memory state
+ *   apply_mu  a writer takes it before leaving ingest_mu and applies its
+ *             batch to the heads under it, so batches reach the heads in WAL
+ *             order while the next batch is resolved; the checkpoint takes
+ *             it after ingest_mu to wait for a batch still being applied
  *   heads_rw  write-locked while columns change (apply, collect, release);
  *             read-locked by readers while they copy one column's state
  *   stats_mu  counters
@@ -30,6 +34,7 @@
 #define STG__META_SEQ "seq"
 #define STG__META_CKPT_LSN "ckpt_lsn"
 #define STG__META_PARTITION "partition_ns"
+#define STG__META_TABLE "chunks_table"
 #define STG__FORMAT_VERSION 1u
 
 /* Chunk key: db(4) part(4) series(8) field(4) t_first(8, sortable) seq(8), big-endian. */
@@ -70,12 +75,12 @@ typedef struct stg__column {
     uint64_t series;
     uint32_t db, field;
     uint8_t type;
-    uint8_t head_dirty;  /* head changed since the last checkpoint copied it */
-    uint32_t dirty_idx;  /* position in engine->dirty, UINT32_MAX if not listed */
-    uint32_t part;       /* partition of the head */
-    int64_t head_first;  /* first timestamp of the head (its chunk key) */
-    uint64_t head_seq;   /* sequence number of the head (its chunk key) */
-    int64_t max_ts;      /* newest timestamp the head ever took */
+    uint8_t head_dirty; /* head changed since the last checkpoint copied it */
+    uint32_t dirty_idx; /* position in engine->dirty, UINT32_MAX if not listed */
+    uint32_t part;      /* partition of the head */
+    int64_t head_first; /* first timestamp of the head (its chunk key) */
+    uint64_t head_seq;  /* sequence number of the head (its chunk key) */
+    int64_t max_ts;     /* newest timestamp the head ever took */
     stg_stream head;
     stg__ooo *ooo;
     stg__sealed *sealed; /* newest first */
@@ -134,11 +139,14 @@ struct stg_engine {
     const strata_logger *log;
 
     MDB_env *env;
-    MDB_dbi dbi_meta, dbi_chunks;
+    MDB_dbi dbi_meta;
+    MDB_dbi dbi_chunks;    /* the current chunk table (changed by compaction under heads_rw) */
+    MDB_dbi dbi_tables[2]; /* "chunks" and "chunks.b": compaction writes into the other */
+    unsigned table;        /* index of dbi_chunks in dbi_tables */
     stg_index *idx;
     stg_wal *wal;
 
-    pthread_mutex_t ckpt_mu, ingest_mu, stats_mu;
+    pthread_mutex_t ckpt_mu, ingest_mu, apply_mu, stats_mu;
     pthread_rwlock_t heads_rw;
 
     /* in-memory state (heads_rw + ingest_mu) */
@@ -151,8 +159,6 @@ struct stg_engine {
     /* writer caches (ingest_mu) */
     stg__strmap series;
     stg__strmap meas;
-    uint8_t *wbuf; /* WAL record being built */
-    size_t wbuf_len, wbuf_cap;
     char *keybuf;
     size_t keybuf_cap;
 
@@ -182,8 +188,8 @@ int64_t stg__part_start(const stg_engine *e, uint32_t part);
 stg__column *stg__column_get_or_new(stg_engine *e, uint32_t db, uint64_t series, uint32_t field,
                                     stg_type type);
 /* Route one point to the head or the out-of-order buffer; seals as needed. */
-int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val,
-                       const uint8_t *str, uint32_t slen, strata_error *err);
+int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val, const uint8_t *str,
+                       uint32_t slen, strata_error *err);
 /* Seal the out-of-order buffer into pending chunks (no-op when empty). */
 int stg__column_seal_ooo(stg_engine *e, stg__column *c, strata_error *err);
 /* Drop every in-memory point of the column (after a checkpoint made them durable). */
@@ -195,8 +201,8 @@ void stg__unmark_dirty(stg_engine *e, stg__column *c);
 /* ---- maps.c ---- */
 int stg__strmap_init(stg__strmap *m);
 void stg__strmap_fini(stg__strmap *m, void (*free_fn)(void *));
-void *stg__strmap_get(const stg__strmap *m, uint64_t hash, int (*eq)(const void *item, const void *ctx),
-                      const void *ctx);
+void *stg__strmap_get(const stg__strmap *m, uint64_t hash,
+                      int (*eq)(const void *item, const void *ctx), const void *ctx);
 int stg__strmap_put(stg__strmap *m, uint64_t hash, void *item);
 void stg__strmap_clear(stg__strmap *m, void (*free_fn)(void *));
 

@@ -30,7 +30,7 @@ typedef struct src {
     int64_t t_first, t_last;
     const uint8_t *blob; /* SRC_BLOB: LMDB page or it->mem */
     size_t len;
-    size_t mem_off;  /* SRC_BLOB copied from memory: offset in it->mem (fixed up later) */
+    size_t mem_off; /* SRC_BLOB copied from memory: offset in it->mem (fixed up later) */
     int in_mem;
     uint32_t off, n; /* SRC_POINTS: points [off, off+n) of it->p_* */
     size_t str_off;  /* SRC_POINTS: their string slots are relative to p_str + str_off */
@@ -38,6 +38,7 @@ typedef struct src {
 
 struct stg_iter {
     stg_engine *e;
+    MDB_dbi dbi; /* the chunk table when the transaction began */
     uint32_t db, field;
     uint64_t series;
     int64_t tmin, tmax;
@@ -71,14 +72,12 @@ struct stg_iter {
 
 static int grow_bytes(uint8_t **p, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return STRATA_OK;
+    if (need <= *cap) return STRATA_OK;
     size_t n = *cap ? *cap : 1024;
     while (n < need)
         n *= 2;
     uint8_t *np = realloc(*p, n);
-    if (np == NULL)
-        return STRATA_ENOMEM;
+    if (np == NULL) return STRATA_ENOMEM;
     *p = np;
     *cap = n;
     return STRATA_OK;
@@ -89,8 +88,7 @@ static src *src_add(stg_iter *it)
     if (it->nsrc == it->cap_src) {
         size_t n = it->cap_src ? it->cap_src * 2 : 16;
         src *ns = realloc(it->srcs, n * sizeof *ns);
-        if (ns == NULL)
-            return NULL;
+        if (ns == NULL) return NULL;
         it->srcs = ns;
         it->cap_src = n;
     }
@@ -102,18 +100,15 @@ static src *src_add(stg_iter *it)
 static int points_reserve(stg_iter *it, size_t more)
 {
     size_t need = it->p_n + more;
-    if (need <= it->p_cap)
-        return STRATA_OK;
+    if (need <= it->p_cap) return STRATA_OK;
     size_t n = it->p_cap ? it->p_cap : 256;
     while (n < need)
         n *= 2;
     int64_t *nt = realloc(it->p_ts, n * sizeof *nt);
-    if (nt == NULL)
-        return STRATA_ENOMEM;
+    if (nt == NULL) return STRATA_ENOMEM;
     it->p_ts = nt;
     uint64_t *nv = realloc(it->p_vals, n * sizeof *nv);
-    if (nv == NULL)
-        return STRATA_ENOMEM;
+    if (nv == NULL) return STRATA_ENOMEM;
     it->p_vals = nv;
     it->p_cap = n;
     return STRATA_OK;
@@ -121,31 +116,23 @@ static int points_reserve(stg_iter *it, size_t more)
 
 static int out_reserve(stg_iter *it, size_t n)
 {
-    if (n <= it->o_cap)
-        return STRATA_OK;
+    if (n <= it->o_cap) return STRATA_OK;
     size_t c = it->o_cap ? it->o_cap : 1024;
     while (c < n)
         c *= 2;
     int64_t *a = realloc(it->o_ts, c * sizeof *a);
-    if (a)
-        it->o_ts = a;
+    if (a) it->o_ts = a;
     uint64_t *b = realloc(it->o_vals, c * sizeof *b);
-    if (b)
-        it->o_vals = b;
+    if (b) it->o_vals = b;
     uint64_t *s = realloc(it->o_seq, c * sizeof *s);
-    if (s)
-        it->o_seq = s;
+    if (s) it->o_seq = s;
     uint32_t *x = realloc(it->o_idx, c * sizeof *x);
-    if (x)
-        it->o_idx = x;
+    if (x) it->o_idx = x;
     int64_t *mt = realloc(it->m_ts, c * sizeof *mt);
-    if (mt)
-        it->m_ts = mt;
+    if (mt) it->m_ts = mt;
     uint64_t *mv = realloc(it->m_vals, c * sizeof *mv);
-    if (mv)
-        it->m_vals = mv;
-    if (!a || !b || !s || !x || !mt || !mv)
-        return STRATA_ENOMEM;
+    if (mv) it->m_vals = mv;
+    if (!a || !b || !s || !x || !mt || !mv) return STRATA_ENOMEM;
     it->o_cap = c;
     return STRATA_OK;
 }
@@ -163,11 +150,9 @@ static int copy_head(stg_iter *it, stg__column *c)
     int rc = stg_stream_decode((stg_type)c->type, stg_stream_data(&c->head),
                                stg_stream_bytes(&c->head), n, it->p_ts + it->p_n,
                                it->p_vals + it->p_n, it->p_str + it->p_str_len, sb + 1, &used);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     src *s = src_add(it);
-    if (s == NULL)
-        return STRATA_ENOMEM;
+    if (s == NULL) return STRATA_ENOMEM;
     s->kind = SRC_POINTS;
     s->seq = c->head_seq;
     s->t_first = c->head_first;
@@ -184,8 +169,7 @@ static int cmp_ts_then_arrival(const void *a, const void *b, void *arg)
 {
     const int64_t *ts = arg;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    if (ts[x] != ts[y])
-        return ts[x] < ts[y] ? -1 : 1;
+    if (ts[x] != ts[y]) return ts[x] < ts[y] ? -1 : 1;
     return x < y ? -1 : (x > y);
 }
 
@@ -193,19 +177,15 @@ static int cmp_ts_then_arrival(const void *a, const void *b, void *arg)
 static int copy_ooo(stg_iter *it, stg__column *c)
 {
     stg__ooo *o = c->ooo;
-    if (o == NULL || o->n == 0)
-        return STRATA_OK;
+    if (o == NULL || o->n == 0) return STRATA_OK;
     uint32_t *idx = malloc(o->n * sizeof *idx), m = 0;
-    if (idx == NULL)
-        return STRATA_ENOMEM;
+    if (idx == NULL) return STRATA_ENOMEM;
     for (uint32_t i = 0; i < o->n; i++)
         idx[i] = i;
     qsort_r(idx, o->n, sizeof *idx, cmp_ts_then_arrival, o->ts);
     for (uint32_t i = 0; i < o->n; i++) {
-        if (i + 1 < o->n && o->ts[idx[i + 1]] == o->ts[idx[i]])
-            continue;
-        if (o->ts[idx[i]] < it->tmin || o->ts[idx[i]] >= it->tmax)
-            continue;
+        if (i + 1 < o->n && o->ts[idx[i + 1]] == o->ts[idx[i]]) continue;
+        if (o->ts[idx[i]] < it->tmin || o->ts[idx[i]] >= it->tmax) continue;
         idx[m++] = idx[i];
     }
     int rc = STRATA_ENOMEM;
@@ -217,8 +197,7 @@ static int copy_ooo(stg_iter *it, stg__column *c)
         grow_bytes(&it->p_str, &it->p_str_cap, it->p_str_len + o->str_len + 1) != STRATA_OK)
         goto done;
     src *s = src_add(it);
-    if (s == NULL)
-        goto done;
+    if (s == NULL) goto done;
     s->kind = SRC_POINTS;
     s->seq = UINT64_MAX;
     s->off = (uint32_t)it->p_n;
@@ -249,13 +228,11 @@ done:
 static int copy_sealed(stg_iter *it, stg__column *c)
 {
     for (stg__sealed *s = c->sealed; s; s = s->next) {
-        if (s->t_first >= it->tmax || s->t_last < it->tmin)
-            continue;
+        if (s->t_first >= it->tmax || s->t_last < it->tmin) continue;
         if (grow_bytes(&it->mem, &it->mem_cap, it->mem_len + s->len) != STRATA_OK)
             return STRATA_ENOMEM;
         src *x = src_add(it);
-        if (x == NULL)
-            return STRATA_ENOMEM;
+        if (x == NULL) return STRATA_ENOMEM;
         memcpy(it->mem + it->mem_len, s->data, s->len);
         x->kind = SRC_BLOB;
         x->in_mem = 1;
@@ -273,8 +250,7 @@ static int copy_sealed(stg_iter *it, stg__column *c)
 static int have_in_memory(const stg_iter *it, size_t nmem, int64_t t_first, uint64_t seq)
 {
     for (size_t i = 0; i < nmem; i++)
-        if (it->srcs[i].seq == seq && it->srcs[i].t_first == t_first)
-            return 1;
+        if (it->srcs[i].seq == seq && it->srcs[i].t_first == t_first) return 1;
     return 0;
 }
 
@@ -291,9 +267,8 @@ static int scan_lmdb(stg_iter *it, const uint32_t *parts, size_t nparts, size_t 
                      strata_error *err)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(it->txn, it->e->dbi_chunks, &cur);
-    if (rc)
-        return stg__mdb_err(rc, err, "reading chunks");
+    int rc = mdb_cursor_open(it->txn, it->dbi, &cur);
+    if (rc) return stg__mdb_err(rc, err, "reading chunks");
     for (size_t pi = 0; pi < nparts; pi++) {
         uint8_t kb[STG__CKEY_LEN];
         stg__ckey k = {it->db, parts[pi], it->field, it->series, INT64_MIN, 0};
@@ -301,12 +276,10 @@ static int scan_lmdb(stg_iter *it, const uint32_t *parts, size_t nparts, size_t 
         MDB_val key = {STG__CKEY_LEN, kb}, val;
         rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
         while (rc == 0) {
-            if (key.mv_size != STG__CKEY_LEN || memcmp(key.mv_data, kb, 20) != 0)
-                break;
+            if (key.mv_size != STG__CKEY_LEN || memcmp(key.mv_data, kb, 20) != 0) break;
             stg__ckey ck;
             stg__ckey_decode(key.mv_data, &ck);
-            if (ck.t_first >= it->tmax)
-                break;
+            if (ck.t_first >= it->tmax) break;
             stg_chunk_info info;
             if (stg_chunk_info_peek(val.mv_data, val.mv_size, &info, err) != STRATA_OK) {
                 mdb_cursor_close(cur);
@@ -324,8 +297,7 @@ static int scan_lmdb(stg_iter *it, const uint32_t *parts, size_t nparts, size_t 
                 s->seq = ck.seq;
                 s->t_first = ck.t_first;
                 s->t_last = info.t_last;
-                if (it->type == 0)
-                    it->type = info.type;
+                if (it->type == 0) it->type = info.type;
             }
             rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
         }
@@ -341,8 +313,7 @@ static int scan_lmdb(stg_iter *it, const uint32_t *parts, size_t nparts, size_t 
 static int cmp_src(const void *a, const void *b)
 {
     const src *x = a, *y = b;
-    if (x->t_first != y->t_first)
-        return x->t_first < y->t_first ? -1 : 1;
+    if (x->t_first != y->t_first) return x->t_first < y->t_first ? -1 : 1;
     return x->seq < y->seq ? -1 : (x->seq > y->seq);
 }
 
@@ -355,8 +326,7 @@ int stg_iter_open(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, i
     int rc = STRATA_OK;
 
     *out = NULL;
-    if (it == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    if (it == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     it->e = e;
     it->db = db;
     it->series = series;
@@ -379,16 +349,20 @@ int stg_iter_open(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, i
     if (rc == STRATA_OK && ps && ps->n) {
         uint32_t lo = stg__part_of(e, t_min_ns), hi = stg__part_of(e, t_max_ns - 1);
         parts = malloc(ps->n * sizeof *parts);
-        if (parts == NULL)
-            rc = STRATA_ENOMEM;
+        if (parts == NULL) rc = STRATA_ENOMEM;
         for (size_t i = 0; parts && i < ps->n; i++)
-            if (ps->parts[i] >= lo && ps->parts[i] <= hi)
-                parts[nparts++] = ps->parts[i];
+            if (ps->parts[i] >= lo && ps->parts[i] <= hi) parts[nparts++] = ps->parts[i];
     }
     if (rc == STRATA_OK) {
         int mrc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &it->txn);
-        if (mrc)
-            rc = stg__mdb_err(mrc, err, "beginning a read transaction");
+        if (mrc) rc = stg__mdb_err(mrc, err, "beginning a read transaction");
+    }
+    if (rc == STRATA_OK) {
+        /* The chunk table in use as of this snapshot: a compaction may have
+         * switched tables after the engine handle was read. */
+        MDB_val k = {strlen(STG__META_TABLE), STG__META_TABLE}, v;
+        int mrc = mdb_get(it->txn, e->dbi_meta, &k, &v);
+        it->dbi = e->dbi_tables[mrc == 0 && v.mv_size == 8 && strata_get_le64(v.mv_data) == 1];
     }
     pthread_rwlock_unlock(&e->heads_rw);
     if (rc == STRATA_ENOMEM)
@@ -396,16 +370,13 @@ int stg_iter_open(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, i
     else if (rc != STRATA_OK && err && err->code != rc)
         strata_error_set(err, rc, "cannot read the in-memory head of series %016llx field %u",
                          (unsigned long long)series, field);
-    if (rc != STRATA_OK)
-        goto fail;
+    if (rc != STRATA_OK) goto fail;
 
     for (size_t i = 0; i < it->nsrc; i++)
         if (it->srcs[i].kind == SRC_BLOB && it->srcs[i].in_mem)
             it->srcs[i].blob = it->mem + it->srcs[i].mem_off;
-    if ((rc = scan_lmdb(it, parts, nparts, it->nsrc, err)) != STRATA_OK)
-        goto fail;
-    if (it->nsrc > 1)
-        qsort(it->srcs, it->nsrc, sizeof *it->srcs, cmp_src);
+    if ((rc = scan_lmdb(it, parts, nparts, it->nsrc, err)) != STRATA_OK) goto fail;
+    if (it->nsrc > 1) qsort(it->srcs, it->nsrc, sizeof *it->srcs, cmp_src);
     free(parts);
     *out = it;
     return STRATA_OK;
@@ -422,10 +393,8 @@ stg_type stg_iter_type(const stg_iter *it)
 
 void stg_iter_close(stg_iter *it)
 {
-    if (it == NULL)
-        return;
-    if (it->txn)
-        mdb_txn_abort(it->txn);
+    if (it == NULL) return;
+    if (it->txn) mdb_txn_abort(it->txn);
     free(it->srcs);
     free(it->mem);
     free(it->p_ts);
@@ -447,14 +416,12 @@ static int decode_blob(stg_iter *it, const src *s, stg_chunk_info *info, uint32_
                        strata_error *err)
 {
     int rc = stg_chunk_info_read(s->blob, s->len, info, err);
-    if (rc != STRATA_OK)
-        return corrupt(it, s->t_first, s->t_last, err);
+    if (rc != STRATA_OK) return corrupt(it, s->t_first, s->t_last, err);
     if (out_reserve(it, info->count) != STRATA_OK ||
         grow_bytes(&it->o_str, &it->o_str_cap, (size_t)info->str_bytes + 1) != STRATA_OK)
         return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     rc = stg_chunk_decode(s->blob, s->len, it->o_ts, it->o_vals, it->o_str, it->o_str_cap, n, err);
-    if (rc != STRATA_OK)
-        return corrupt(it, s->t_first, s->t_last, err);
+    if (rc != STRATA_OK) return corrupt(it, s->t_first, s->t_last, err);
     return STRATA_OK;
 }
 
@@ -488,8 +455,7 @@ static int cmp_merge(const void *a, const void *b, void *arg)
 {
     const stg_iter *it = arg;
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    if (it->o_ts[x] != it->o_ts[y])
-        return it->o_ts[x] < it->o_ts[y] ? -1 : 1;
+    if (it->o_ts[x] != it->o_ts[y]) return it->o_ts[x] < it->o_ts[y] ? -1 : 1;
     /* Higher sequence first: it wins the tie. */
     return it->o_seq[x] > it->o_seq[y] ? -1 : (it->o_seq[x] < it->o_seq[y]);
 }
@@ -529,8 +495,7 @@ static int merge_cluster(stg_iter *it, size_t from, size_t to, stg_block *b, str
         } else {
             stg_chunk_info info;
             int rc = decode_blob(it, s, &info, &cnt, err);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
             ts = it->o_ts;
             vals = it->o_vals;
             str = it->o_str;
@@ -558,8 +523,7 @@ static int merge_cluster(stg_iter *it, size_t from, size_t to, stg_block *b, str
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t x = it->o_idx[i];
-        if (m > 0 && it->o_ts[x] == it->m_ts[m - 1])
-            continue;
+        if (m > 0 && it->o_ts[x] == it->m_ts[m - 1]) continue;
         it->m_ts[m] = it->o_ts[x];
         it->o_vals[m] = it->m_vals[x];
         m++;
@@ -575,8 +539,7 @@ int stg_iter_next(stg_iter *it, int stats_ok, stg_block *b, strata_error *err)
         size_t from = it->pos, to = from + 1;
         int64_t end = it->srcs[from].t_last;
         while (to < it->nsrc && it->srcs[to].t_first <= end) {
-            if (it->srcs[to].t_last > end)
-                end = it->srcs[to].t_last;
+            if (it->srcs[to].t_last > end) end = it->srcs[to].t_last;
             to++;
         }
         it->pos = to;
@@ -586,42 +549,35 @@ int stg_iter_next(stg_iter *it, int stats_ok, stg_block *b, strata_error *err)
         if (to - from > 1) {
             rc = merge_cluster(it, from, to, b, err);
         } else if (s->kind == SRC_POINTS) {
-            set_points(it, b, it->p_ts + s->off, it->p_vals + s->off, it->p_str + s->str_off,
-                       s->n);
+            set_points(it, b, it->p_ts + s->off, it->p_vals + s->off, it->p_str + s->str_off, s->n);
             rc = STRATA_OK;
         } else if (stats_ok && s->t_first >= it->tmin && s->t_last < it->tmax) {
             memset(b, 0, sizeof *b);
             rc = stg_chunk_info_read(s->blob, s->len, &b->info, err);
-            if (rc != STRATA_OK)
-                return corrupt(it, s->t_first, s->t_last, err);
+            if (rc != STRATA_OK) return corrupt(it, s->t_first, s->t_last, err);
             b->n = b->info.count;
             return 1;
         } else {
             stg_chunk_info info;
             uint32_t n;
             rc = decode_blob(it, s, &info, &n, err);
-            if (rc == STRATA_OK)
-                set_points(it, b, it->o_ts, it->o_vals, it->o_str, n);
+            if (rc == STRATA_OK) set_points(it, b, it->o_ts, it->o_vals, it->o_str, n);
         }
-        if (rc != STRATA_OK)
-            return rc;
-        if (b->n > 0)
-            return 1;
+        if (rc != STRATA_OK) return rc;
+        if (b->n > 0) return 1;
     }
     return 0;
 }
 
 int stg_iter_decode(stg_iter *it, stg_block *b, strata_error *err)
 {
-    if (b->decoded)
-        return 1;
+    if (b->decoded) return 1;
     if (it->cur >= it->nsrc || it->srcs[it->cur].kind != SRC_BLOB)
         return strata_error_set(err, STRATA_EINVAL, "stg_iter_decode: no undecoded block");
     stg_chunk_info info;
     uint32_t n;
     int rc = decode_blob(it, &it->srcs[it->cur], &info, &n, err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     set_points(it, b, it->o_ts, it->o_vals, it->o_str, n);
     return 1;
 }

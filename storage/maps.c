@@ -39,10 +39,8 @@ stg__column *stg__colmap_get(const stg__colmap *m, uint32_t db, uint64_t series,
     size_t mask = m->cap - 1, i = col_hash(db, series, field) & mask;
     for (;;) {
         stg__column *c = m->slots[i];
-        if (c == NULL)
-            return NULL;
-        if (c->series == series && c->field == field && c->db == db)
-            return c;
+        if (c == NULL) return NULL;
+        if (c->series == series && c->field == field && c->db == db) return c;
         i = (i + 1) & mask;
     }
 }
@@ -60,11 +58,9 @@ int stg__colmap_put(stg__colmap *m, stg__column *c)
     if ((m->n + 1) * 2 > m->cap) {
         size_t ncap = m->cap * 2;
         stg__column **ns = calloc(ncap, sizeof *ns);
-        if (ns == NULL)
-            return STRATA_ENOMEM;
+        if (ns == NULL) return STRATA_ENOMEM;
         for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i])
-                colmap_insert(ns, ncap, m->slots[i]);
+            if (m->slots[i]) colmap_insert(ns, ncap, m->slots[i]);
         free(m->slots);
         m->slots = ns;
         m->cap = ncap;
@@ -78,8 +74,7 @@ void stg__colmap_del(stg__colmap *m, const stg__column *c)
 {
     size_t mask = m->cap - 1, i = col_hash(c->db, c->series, c->field) & mask;
     while (m->slots[i] != c) {
-        if (m->slots[i] == NULL)
-            return;
+        if (m->slots[i] == NULL) return;
         i = (i + 1) & mask;
     }
     /* Backward shift: move later members of the probe run into the hole. */
@@ -116,8 +111,7 @@ int stg__strmap_init(stg__strmap *m)
 void stg__strmap_clear(stg__strmap *m, void (*free_fn)(void *))
 {
     for (size_t i = 0; i < m->cap; i++) {
-        if (m->slots[i] && free_fn)
-            free_fn(m->slots[i]);
+        if (m->slots[i] && free_fn) free_fn(m->slots[i]);
         m->slots[i] = NULL;
     }
     m->n = 0;
@@ -125,8 +119,7 @@ void stg__strmap_clear(stg__strmap *m, void (*free_fn)(void *))
 
 void stg__strmap_fini(stg__strmap *m, void (*free_fn)(void *))
 {
-    if (m->slots)
-        stg__strmap_clear(m, free_fn);
+    if (m->slots) stg__strmap_clear(m, free_fn);
     free(m->slots);
     free(m->hashes);
     m->slots = NULL;
@@ -139,8 +132,7 @@ void *stg__strmap_get(const stg__strmap *m, uint64_t hash,
 {
     size_t mask = m->cap - 1, i = hash & mask;
     while (m->slots[i] != NULL) {
-        if (m->hashes[i] == hash && eq(m->slots[i], ctx))
-            return m->slots[i];
+        if (m->hashes[i] == hash && eq(m->slots[i], ctx)) return m->slots[i];
         i = (i + 1) & mask;
     }
     return NULL;
@@ -167,8 +159,7 @@ int stg__strmap_put(stg__strmap *m, uint64_t hash, void *item)
             return STRATA_ENOMEM;
         }
         for (size_t i = 0; i < m->cap; i++)
-            if (m->slots[i])
-                strmap_insert(ns, nh, ncap, m->hashes[i], m->slots[i]);
+            if (m->slots[i]) strmap_insert(ns, nh, ncap, m->hashes[i], m->slots[i]);
         free(m->slots);
         free(m->hashes);
         m->slots = ns;

@@ -26,7 +26,12 @@
  *                 repeat is a zero delta), where the escape with b = 64
  *                 (1 + 6 one bits, never a real mantissa delta, which has
  *                 at most 55 bits) means instead:
- *     1 111111 GORILLA DEC
+ *     1 111111 0 GORILLA DEC, or
+ *     1 111111 1 + 5 bits e' + code(zigzag(m - m'_prev)) (RESCALE): the
+ *                 code moves to the smaller exponent e', at which m'_prev is
+ *                 the previous value's rounded mantissa. The writer does this
+ *                 after 32 values in a row that all fit at e - 1, so one value
+ *                 with many digits does not lengthen every later mantissa.
  *   otherwise:
  *     0           same bits as the previous value
  *     1 GORILLA DEC
@@ -52,6 +57,7 @@
  */
 #include "storage/stream.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +71,7 @@ _Static_assert(sizeof(stg_stream) <= 48, "stg_stream must stay small: one per ac
 #define DEC_ON 0x80       /* in s->dec: prev holds a mantissa at exponent dec & 31 */
 #define NO_WINDOW 0xff    /* in s->g_lead */
 #define TS_MAX_BITS 70    /* code() of a 64-bit number */
-#define FLOAT_MAX_BITS 89 /* escape 7 + Gorilla 1 + 11 + 64 + DEC 6 */
+#define FLOAT_MAX_BITS 90 /* escape 7 + 1 + Gorilla 1 + 11 + 64 + DEC 6 */
 #define GORILLA_ESCAPE 63 /* b - 1 of an escape that leaves the decimal code */
 #define POINT_MAX_BITS (TS_MAX_BITS + FLOAT_MAX_BITS)
 #define MAX_BITS 0xfffff000u /* about 512 MiB */
@@ -177,14 +183,22 @@ static inline void put_code(stg_stream *s, uint8_t *st, uint64_t u)
 }
 
 /* After a value written in full or by Gorilla: decide the decimal state. */
+/* Mantissas above this are not worth the decimal code: a value with 15 or
+ * more significant digits is a full-precision measurement, whose mantissa
+ * deltas cost as much as Gorilla's XOR while every point would pay a search. */
+#define DEC_STREAM_MAX_M (1ll << 46)
+
 static void float_dec_state(stg_stream *s, uint64_t v)
 {
-    unsigned e = s->dec & 31;
     int64_t m;
-    /* Data that is not decimal (full-precision measurements) would pay a
-     * search per point: after 16 misses in a row, look only every 64 points. */
+    /* The smallest exponent, not the current one upwards: after a value with
+     * 16 digits (1/3), the next two-decimal reading must get back to e = 2.
+     * Data that is not decimal would pay a search per point: after 16 misses
+     * in a row, look only every 64 points. */
+    double mag = fabs(stg__as_f64(v));
     if (s->misses < 16 || (s->count & 63) == 0) {
-        for (unsigned f = e; f <= STG__DEC_EMAX; f++) {
+        for (unsigned f = 0; f <= STG__DEC_EMAX; f++) {
+            if (!(mag * stg__p10[f] <= (double)DEC_STREAM_MAX_M)) break; /* NaN too */
             if (stg__dec_fits(v, f, &m)) {
                 put(s, 1 | f << 1, 6);
                 s->dec = (uint8_t)(DEC_ON | f);
@@ -195,7 +209,7 @@ static void float_dec_state(stg_stream *s, uint64_t v)
         }
     }
     put(s, 0, 1);
-    s->dec = (uint8_t)e;
+    s->dec = 0;
     s->prev = v;
     if (s->misses < 255) s->misses++;
 }
@@ -216,6 +230,10 @@ static void put_gorilla(stg_stream *s, uint64_t x)
     }
 }
 
+/* After this many values in a row that would also fit one digit shorter,
+ * the decimal code switches down (see RESCALE). */
+#define RESCALE_AFTER 32
+
 static void put_float(stg_stream *s, uint64_t v)
 {
     if (s->count == 0) {
@@ -233,11 +251,32 @@ static void put_float(stg_stream *s, uint64_t v)
             return;
         }
         if (stg__dec_fits(v, e, &m)) {
+            /* In decimal mode `misses` counts values in a row that also fit
+             * at e - 1; after RESCALE_AFTER, switch to the smallest exponent
+             * that both the previous and this value fit (RESCALE). */
+            int64_t mf = 0;
+            unsigned f = e;
+            if (e > 0 && stg__dec_fits(v, e - 1, NULL)) {
+                if (++s->misses >= RESCALE_AFTER)
+                    for (f = 0; f < e; f++)
+                        if (stg__dec_fits(v, f, &mf) && stg__dec_fits(pv, f, NULL)) break;
+            } else {
+                s->misses = 0;
+            }
+            if (f < e) {
+                int64_t mp = stg__dec_guess(pv, f);
+                put(s, 1 | GORILLA_ESCAPE << 1 | 1u << 7 | f << 8, 13);
+                put_code(s, &s->val_code, strata_zigzag64((int64_t)((uint64_t)mf - (uint64_t)mp)));
+                s->dec = (uint8_t)(DEC_ON | f);
+                s->prev = (uint64_t)mf;
+                s->misses = 0;
+                return;
+            }
             put_code(s, &s->val_code, strata_zigzag64((int64_t)((uint64_t)m - s->prev)));
             s->prev = (uint64_t)m;
             return;
         }
-        put(s, 1 | GORILLA_ESCAPE << 1, 7);
+        put(s, 1 | GORILLA_ESCAPE << 1, 8); /* escape, then 0: Gorilla */
     } else {
         pv = s->prev;
         if (v == pv) {
@@ -362,6 +401,13 @@ int stg_stream_decode(stg_type type, const uint8_t *buf, size_t len, uint32_t co
                 full = 1;
             } else if (on) {
                 uint64_t zz = get_code(&r, &val_code, &full);
+                if (full && stg__bitr_get(&r, 1)) { /* RESCALE */
+                    full = 0;
+                    e = (unsigned)stg__bitr_get(&r, 5);
+                    if (e > STG__DEC_EMAX) return STRATA_ECORRUPT;
+                    m = (uint64_t)stg__dec_guess(prev, e);
+                    zz = get_code(&r, &val_code, NULL);
+                }
                 if (!full) {
                     m += (uint64_t)strata_unzigzag64(zz);
                     v = stg__dec_value((int64_t)m, e);

@@ -49,7 +49,7 @@ typedef struct stg_stream {
     uint8_t dec;        /* float: 0x80 when prev is a mantissa, | exponent */
     uint8_t g_lead;     /* float: Gorilla window leading zeros, 0xff: none */
     uint8_t g_trail;    /* float: Gorilla window trailing zeros */
-    uint8_t misses;     /* float: recent values that were not decimals */
+    uint8_t misses;     /* float: non-decimals in a row, or (decimal) values a digit shorter */
 } stg_stream;
 
 /* Prepare an empty stream of the given type. Allocates nothing. */

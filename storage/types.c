@@ -4,11 +4,17 @@
 const char *stg_type_name(stg_type t)
 {
     switch (t) {
-    case STG_FLOAT: return "float";
-    case STG_INT: return "integer";
-    case STG_UINT: return "unsigned";
-    case STG_BOOL: return "boolean";
-    case STG_STRING: return "string";
-    default: return "?";
+    case STG_FLOAT:
+        return "float";
+    case STG_INT:
+        return "integer";
+    case STG_UINT:
+        return "unsigned";
+    case STG_BOOL:
+        return "boolean";
+    case STG_STRING:
+        return "string";
+    default:
+        return "?";
     }
 }

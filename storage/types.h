@@ -53,8 +53,14 @@ static inline uint64_t stg_val_str(uint32_t off, uint32_t len)
     return ((uint64_t)off << 32) | len;
 }
 
-static inline uint32_t stg_val_str_off(uint64_t v) { return (uint32_t)(v >> 32); }
-static inline uint32_t stg_val_str_len(uint64_t v) { return (uint32_t)v; }
+static inline uint32_t stg_val_str_off(uint64_t v)
+{
+    return (uint32_t)(v >> 32);
+}
+static inline uint32_t stg_val_str_len(uint64_t v)
+{
+    return (uint32_t)v;
+}
 
 /* "float", "integer", "unsigned", "boolean", "string" (InfluxDB's names); "?" otherwise. */
 const char *stg_type_name(stg_type t);

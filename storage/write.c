@@ -7,9 +7,12 @@
  *      that refers to the new ids is written);
  *   2. refuses points whose field types conflict (a partial write);
  *   3. encodes the accepted points as one WAL record of resolved ids;
- *   4. appends the record and applies it to the heads (the same code that
- *      replays the WAL at start);
- * and then, outside the lock, waits for the WAL to be durable, sharing the
+ *   4. appends the record to the WAL;
+ * then, under apply_mu (taken before ingest_mu is let go, so that batches
+ * reach the heads in WAL order while the next batch goes through 1-4),
+ *   5. applies the record to the heads (the same code that replays the WAL
+ *      at start);
+ * and then, outside any lock, waits for the WAL to be durable, sharing the
  * fsync with concurrent batches (group commit).
  *
  * WAL write record (little-endian): u32 db, then per point:
@@ -34,13 +37,14 @@ struct stg_batch {
     size_t order_cap;
     stg_tag *tags; /* scratch for commit */
     size_t tags_cap;
+    uint8_t *rec; /* the WAL record being built: resolved ids and values */
+    size_t rec_len, rec_cap;
 };
 
 int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
 {
     stg_batch *b = calloc(1, sizeof *b);
-    if (b == NULL)
-        return STRATA_ENOMEM;
+    if (b == NULL) return STRATA_ENOMEM;
     b->e = e;
     b->db = db_id;
     *out = b;
@@ -49,11 +53,11 @@ int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
 
 void stg_batch_free(stg_batch *b)
 {
-    if (b == NULL)
-        return;
+    if (b == NULL) return;
     free(b->buf);
     free(b->order);
     free(b->tags);
+    free(b->rec);
     free(b);
 }
 
@@ -71,14 +75,12 @@ size_t stg_batch_count(const stg_batch *b)
 
 static int reserve(uint8_t **buf, size_t *cap, size_t len, size_t more)
 {
-    if (len + more <= *cap)
-        return STRATA_OK;
+    if (len + more <= *cap) return STRATA_OK;
     size_t ncap = *cap ? *cap : 4096;
     while (ncap < len + more)
         ncap *= 2;
     uint8_t *nb = realloc(*buf, ncap);
-    if (nb == NULL)
-        return STRATA_ENOMEM;
+    if (nb == NULL) return STRATA_ENOMEM;
     *buf = nb;
     *cap = ncap;
     return STRATA_OK;
@@ -93,8 +95,7 @@ static void put_u32(uint8_t **p, uint32_t v)
 static void put_bytes(uint8_t **p, const void *s, uint32_t n)
 {
     put_u32(p, n);
-    if (n)
-        memcpy(*p, s, n);
+    if (n) memcpy(*p, s, n);
     *p += n;
 }
 
@@ -158,8 +159,7 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
             sorted = keycmp(ka, la, kb, lb) < 0;
         }
     }
-    if (sorted)
-        return n;
+    if (sorted) return n;
     if (fields && n <= 32) {
         /* Few fields: drop each one that a later one repeats, keep the order. */
         for (uint32_t i = 0; i < n; i++) {
@@ -167,11 +167,9 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
             uint32_t j = i + 1;
             for (; j < n; j++) {
                 const char *kb = order_key(p, 1, j, &lb);
-                if (la == lb && memcmp(ka, kb, la) == 0)
-                    break;
+                if (la == lb && memcmp(ka, kb, la) == 0) break;
             }
-            if (j == n)
-                order[m++] = i;
+            if (j == n) order[m++] = i;
         }
         return m;
     }
@@ -192,8 +190,7 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
         if (i + 1 < n) {
             const char *ka = order_key(p, fields, order[i], &la);
             const char *kb = order_key(p, fields, order[i + 1], &lb);
-            if (keycmp(ka, la, kb, lb) == 0)
-                continue;
+            if (keycmp(ka, la, kb, lb) == 0) continue;
         }
         order[m++] = order[i];
     }
@@ -211,16 +208,14 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     size_t need = 4 + p->meas_len + 4 + 4 + 8;
     uint32_t nt, nf, *tord, *ford;
 
-    if (p->meas_len == 0)
-        return strata_error_set(err, STRATA_EINVAL, "missing measurement name");
+    if (p->meas_len == 0) return strata_error_set(err, STRATA_EINVAL, "missing measurement name");
     if (p->nfields == 0)
         return strata_error_set(err, STRATA_EINVAL, "point of measurement \"%.*s\" has no fields",
                                 (int)p->meas_len, p->meas);
     size_t norder = (size_t)p->ntags + p->nfields;
     if (norder > b->order_cap) {
         uint32_t *no = realloc(b->order, norder * sizeof *no);
-        if (no == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (no == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         b->order = no;
         b->order_cap = norder;
     }
@@ -228,8 +223,28 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     ford = b->order + p->ntags;
     nt = order_unique(p, p->ntags, 0, tord);
     nf = order_unique(p, p->nfields, 1, ford);
+    /* "time" names the timestamp in InfluxQL: as InfluxDB does, a field of
+     * that name is dropped (the point too if nothing else is left) and a tag
+     * of that name refuses the point. */
+    uint32_t kept_f = 0;
+    for (uint32_t i = 0; i < nf; i++) {
+        const stg_field_in *f = &p->fields[ford[i]];
+        if (f->key_len == 4 && memcmp(f->key, "time", 4) == 0) continue;
+        ford[kept_f++] = ford[i];
+    }
+    if (kept_f == 0)
+        return strata_error_set(err, STRATA_EINVAL,
+                                "invalid field name: input field \"time\" on measurement "
+                                "\"%.*s\" is invalid",
+                                (int)p->meas_len, p->meas);
+    nf = kept_f;
     for (uint32_t i = 0; i < nt; i++) {
         const stg_tag *t = &p->tags[tord[i]];
+        if (t->key_len == 4 && memcmp(t->key, "time", 4) == 0)
+            return strata_error_set(err, STRATA_EINVAL,
+                                    "invalid tag key: input tag \"time\" on measurement "
+                                    "\"%.*s\" is invalid",
+                                    (int)p->meas_len, p->meas);
         if (t->key_len == 0)
             return strata_error_set(err, STRATA_EINVAL, "empty tag key in measurement \"%.*s\"",
                                     (int)p->meas_len, p->meas);
@@ -258,8 +273,7 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     uint32_t kept = 0;
     for (uint32_t i = 0; i < nt; i++) {
         const stg_tag *t = &p->tags[tord[i]];
-        if (t->val_len == 0)
-            continue; /* a tag with an empty value is no tag, as in InfluxDB */
+        if (t->val_len == 0) continue; /* a tag with an empty value is no tag, as in InfluxDB */
         put_bytes(&w, t->key, t->key_len);
         put_bytes(&w, t->val, t->val_len);
         kept++;
@@ -274,8 +288,7 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
             put_bytes(&w, f->str, f->str_len);
         } else {
             uint64_t v = f->val;
-            if (f->type == STG_BOOL)
-                v = v != 0;
+            if (f->type == STG_BOOL) v = v != 0;
             memcpy(w, &v, 8);
             w += 8;
         }
@@ -335,14 +348,12 @@ static int meas_field_add(stg__meas *m, const char *name, size_t len, uint32_t i
     if (m->nfields == m->cap) {
         uint32_t ncap = m->cap ? m->cap * 2 : 8;
         stg__mfield *nf = realloc(m->fields, ncap * sizeof *nf);
-        if (nf == NULL)
-            return STRATA_ENOMEM;
+        if (nf == NULL) return STRATA_ENOMEM;
         m->fields = nf;
         m->cap = ncap;
     }
     char *copy = malloc(len + 1);
-    if (copy == NULL)
-        return STRATA_ENOMEM;
+    if (copy == NULL) return STRATA_ENOMEM;
     memcpy(copy, name, len);
     copy[len] = '\0';
     m->fields[m->nfields++] = (stg__mfield){copy, (uint32_t)len, id, t};
@@ -355,14 +366,13 @@ static int load_field_cb(void *ctx, const char *f, size_t fl, uint32_t fid, stg_
 }
 
 /* The cached measurement, loading it from the index (txn) on a miss. */
-static stg__meas *meas_get(stg_engine *e, MDB_txn *txn, uint32_t db, const char *name,
-                           uint32_t len, strata_error *err)
+static stg__meas *meas_get(stg_engine *e, MDB_txn *txn, uint32_t db, const char *name, uint32_t len,
+                           strata_error *err)
 {
     name_key k = {db, name, len};
     uint64_t h = name_hash(db, name, len);
     stg__meas *m = stg__strmap_get(&e->meas, h, meas_eq, &k);
-    if (m != NULL)
-        return m;
+    if (m != NULL) return m;
     uint32_t mid;
     int rc = stg_index_meas_lookup(e->idx, txn, db, name, len, &mid);
     if (rc != STRATA_OK) {
@@ -409,8 +419,7 @@ static int resolver_txn(resolver *r, int write, MDB_txn **out, strata_error *err
     if (!write) {
         if (r->rtxn == NULL) {
             rc = mdb_txn_begin(r->e->env, NULL, MDB_RDONLY, &r->rtxn);
-            if (rc)
-                return stg__mdb_err(rc, err, "beginning a read transaction");
+            if (rc) return stg__mdb_err(rc, err, "beginning a read transaction");
         }
         *out = r->rtxn;
         return STRATA_OK;
@@ -420,18 +429,15 @@ static int resolver_txn(resolver *r, int write, MDB_txn **out, strata_error *err
         r->rtxn = NULL;
     }
     rc = mdb_txn_begin(r->e->env, NULL, 0, &r->wtxn);
-    if (rc)
-        return stg__mdb_err(rc, err, "beginning a write transaction");
+    if (rc) return stg__mdb_err(rc, err, "beginning a write transaction");
     *out = r->wtxn;
     return STRATA_OK;
 }
 
 static void resolver_end(resolver *r)
 {
-    if (r->rtxn)
-        mdb_txn_abort(r->rtxn);
-    if (r->wtxn)
-        mdb_txn_abort(r->wtxn);
+    if (r->rtxn) mdb_txn_abort(r->rtxn);
+    if (r->wtxn) mdb_txn_abort(r->wtxn);
     r->rtxn = r->wtxn = NULL;
 }
 
@@ -455,8 +461,7 @@ static const uint8_t *raw_parse(stg_batch *b, const uint8_t *p, raw_point *rp)
     rp->ntags = get_u32(&p);
     if (rp->ntags > b->tags_cap) {
         stg_tag *nt = realloc(b->tags, rp->ntags * sizeof *nt);
-        if (nt == NULL)
-            return NULL;
+        if (nt == NULL) return NULL;
         b->tags = nt;
         b->tags_cap = rp->ntags;
     }
@@ -505,35 +510,30 @@ static int series_resolve(stg_batch *b, resolver *r, const raw_point *rp, stg__s
         return STRATA_OK;
     }
 
-    size_t klen = stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
-                                       e->keybuf_cap);
+    size_t klen =
+        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf, e->keybuf_cap);
     if (klen == 0)
-        return stg_series_key_check(rp->meas, rp->meas_len, b->tags, rp->ntags, err) ==
-                       STRATA_OK
+        return stg_series_key_check(rp->meas, rp->meas_len, b->tags, rp->ntags, err) == STRATA_OK
                    ? strata_error_set(err, STRATA_EINVAL, "invalid series key")
                    : STRATA_EINVAL;
     if (klen > e->keybuf_cap) {
         char *nk = realloc(e->keybuf, klen + 256);
-        if (nk == NULL)
-            return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (nk == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
         e->keybuf = nk;
         e->keybuf_cap = klen + 256;
-        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf,
-                             e->keybuf_cap);
+        stg_series_key_build(rp->meas, rp->meas_len, b->tags, rp->ntags, e->keybuf, e->keybuf_cap);
     }
 
     MDB_txn *txn = NULL;
     uint64_t id;
     int rc = resolver_txn(r, 0, &txn, err), created = 0;
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     rc = stg_index_series_lookup(e->idx, txn, b->db, e->keybuf, klen, &id);
     if (rc == STRATA_ENOTFOUND) {
         rc = resolver_txn(r, 1, &txn, err);
-        if (rc != STRATA_OK)
-            return rc;
-        rc = stg_index_series_ensure(e->idx, txn, b->db, rp->meas, rp->meas_len, b->tags,
-                                     rp->ntags, &id, &created, err);
+        if (rc != STRATA_OK) return rc;
+        rc = stg_index_series_ensure(e->idx, txn, b->db, rp->meas, rp->meas_len, b->tags, rp->ntags,
+                                     &id, &created, err);
     }
     if (rc != STRATA_OK) {
         if (err && err->code != rc)
@@ -541,8 +541,7 @@ static int series_resolve(stg_batch *b, resolver *r, const raw_point *rp, stg__s
         return rc == STRATA_EINVAL ? STRATA_EINTERNAL : rc;
     }
     stg__meas *m = meas_get(e, txn, b->db, rp->meas, rp->meas_len, err);
-    if (m == NULL)
-        return err ? err->code : STRATA_EIO;
+    if (m == NULL) return err ? err->code : STRATA_EIO;
     s = malloc(sizeof *s + rp->ident_len);
     if (s == NULL || stg__strmap_put(&e->series, h, s) != STRATA_OK) {
         free(s);
@@ -568,11 +567,9 @@ static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, cons
     MDB_txn *txn = NULL;
     uint32_t fid;
     int rc = resolver_txn(r, 1, &txn, err);
-    if (rc != STRATA_OK)
-        return NULL;
+    if (rc != STRATA_OK) return NULL;
     rc = stg_index_field_ensure(e->idx, txn, m->db, m->id, key, klen, type, &fid, err);
-    if (rc != STRATA_OK)
-        return NULL;
+    if (rc != STRATA_OK) return NULL;
     if (meas_field_add(m, key, klen, fid, type) != STRATA_OK) {
         strata_error_set(err, STRATA_ENOMEM, "out of memory");
         return NULL;
@@ -585,8 +582,7 @@ static void refuse(stg_write_result *res, int code, const char *fmt, ...)
 static void refuse(stg_write_result *res, int code, const char *fmt, ...)
 {
     res->points_rejected++;
-    if (res->first_code != STRATA_OK)
-        return;
+    if (res->first_code != STRATA_OK) return;
     va_list ap;
     va_start(ap, fmt);
     strata_error tmp;
@@ -597,14 +593,14 @@ static void refuse(stg_write_result *res, int code, const char *fmt, ...)
 }
 
 /* Encode one accepted point into the WAL record buffer. */
-static int encode_point(stg_engine *e, const stg__series *s, const raw_point *rp,
-                        stg__mfield **fields)
+static int encode_point(stg_batch *b, const stg__series *s, const raw_point *rp,
+                        const uint32_t *fids)
 {
     const uint8_t *p = rp->fields;
     size_t need = 8 + 8 + 4 + (size_t)(rp->end - rp->fields);
-    if (reserve(&e->wbuf, &e->wbuf_cap, e->wbuf_len, need + 8 * rp->nfields) != STRATA_OK)
+    if (reserve(&b->rec, &b->rec_cap, b->rec_len, need + 8 * rp->nfields) != STRATA_OK)
         return STRATA_ENOMEM;
-    uint8_t *w = e->wbuf + e->wbuf_len;
+    uint8_t *w = b->rec + b->rec_len;
     memcpy(w, &s->id, 8);
     memcpy(w + 8, &rp->ts, 8);
     memcpy(w + 16, &rp->nfields, 4);
@@ -613,7 +609,7 @@ static int encode_point(stg_engine *e, const stg__series *s, const raw_point *rp
         uint32_t kl = get_u32(&p);
         p += kl;
         uint8_t t = *p++;
-        memcpy(w, &fields[i]->id, 4);
+        memcpy(w, &fids[i], 4);
         w[4] = t;
         w += 5;
         if (t == STG_STRING) {
@@ -628,15 +624,30 @@ static int encode_point(stg_engine *e, const stg__series *s, const raw_point *rp
             p += 8;
         }
     }
-    e->wbuf_len = (size_t)(w - e->wbuf);
+    b->rec_len = (size_t)(w - b->rec);
     return STRATA_OK;
 }
+
+/* One field value of a write record, parsed. */
+typedef struct apply_val {
+    stg__column *col;
+    uint64_t val;
+    const uint8_t *str;
+    uint32_t slen, fid;
+    uint8_t type;
+} apply_val;
+
+/* Fields are applied in windows: look up and prefetch every column of the
+ * window first, then append, so that the cache misses of thousands of heads
+ * overlap instead of queueing one behind the other. */
+#define APPLY_WINDOW 32
 
 int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error *err)
 {
     const uint8_t *p = rec, *end = rec + len;
     uint32_t db;
     uint64_t values = 0, points = 0;
+    apply_val w[APPLY_WINDOW];
 
     if (len < 4)
         return strata_error_set(err, STRATA_ECORRUPT, "write record of %zu bytes is too short",
@@ -646,51 +657,57 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
         uint64_t series;
         int64_t ts;
         uint32_t nf;
-        if (end - p < 20)
-            goto corrupt;
+        if (end - p < 20) goto corrupt;
         memcpy(&series, p, 8);
         memcpy(&ts, p + 8, 8);
         memcpy(&nf, p + 16, 4);
         p += 20;
-        for (uint32_t i = 0; i < nf; i++) {
-            uint32_t fid, slen = 0;
-            uint64_t val = 0;
-            const uint8_t *str = NULL;
-            if (end - p < 5)
-                goto corrupt;
-            memcpy(&fid, p, 4);
-            uint8_t t = p[4];
-            p += 5;
-            if (t == STG_STRING) {
-                if (end - p < 4)
+        for (uint32_t done = 0; done < nf;) {
+            uint32_t n = nf - done < APPLY_WINDOW ? nf - done : APPLY_WINDOW;
+            for (uint32_t i = 0; i < n; i++) {
+                apply_val *v = &w[i];
+                if (end - p < 5) goto corrupt;
+                memcpy(&v->fid, p, 4);
+                v->type = p[4];
+                v->slen = 0;
+                v->val = 0;
+                v->str = NULL;
+                p += 5;
+                if (v->type == STG_STRING) {
+                    if (end - p < 4) goto corrupt;
+                    memcpy(&v->slen, p, 4);
+                    if ((size_t)(end - p) - 4 < v->slen) goto corrupt;
+                    v->str = p + 4;
+                    p += 4 + v->slen;
+                } else if (v->type >= STG_FLOAT && v->type < STG_STRING) {
+                    if (end - p < 8) goto corrupt;
+                    memcpy(&v->val, p, 8);
+                    p += 8;
+                } else {
                     goto corrupt;
-                memcpy(&slen, p, 4);
-                if ((size_t)(end - p) - 4 < slen)
-                    goto corrupt;
-                str = p + 4;
-                p += 4 + slen;
-            } else if (t >= STG_FLOAT && t < STG_STRING) {
-                if (end - p < 8)
-                    goto corrupt;
-                memcpy(&val, p, 8);
-                p += 8;
-            } else {
-                goto corrupt;
+                }
+                v->col = stg__column_get_or_new(e, db, series, v->fid, (stg_type)v->type);
+                if (v->col == NULL)
+                    return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
+                __builtin_prefetch(v->col);
             }
-            stg__column *c = stg__column_get_or_new(e, db, series, fid, (stg_type)t);
-            if (c == NULL)
-                return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
-            if (c->type != t) {
-                strata_log(e->log, STRATA_LOG_WARN, "engine",
-                           "skipping a %s value for series %016llx field %u stored as %s",
-                           stg_type_name((stg_type)t), (unsigned long long)series, fid,
-                           stg_type_name((stg_type)c->type));
-                continue;
+            for (uint32_t i = 0; i < n; i++)
+                __builtin_prefetch(
+                    stg_stream_data(&w[i].col->head) + stg_stream_bytes(&w[i].col->head), 1);
+            for (uint32_t i = 0; i < n; i++) {
+                apply_val *v = &w[i];
+                if (v->col->type != v->type) {
+                    strata_log(e->log, STRATA_LOG_WARN, "engine",
+                               "skipping a %s value for series %016llx field %u stored as %s",
+                               stg_type_name((stg_type)v->type), (unsigned long long)series, v->fid,
+                               stg_type_name((stg_type)v->col->type));
+                    continue;
+                }
+                int rc = stg__column_append(e, v->col, ts, v->val, v->str, v->slen, err);
+                if (rc != STRATA_OK) return rc;
+                values++;
             }
-            int rc = stg__column_append(e, c, ts, val, str, slen, err);
-            if (rc != STRATA_OK)
-                return rc;
-            values++;
+            done += n;
         }
         points++;
     }
@@ -704,8 +721,7 @@ corrupt:
 
 static void wait_for_room(stg_engine *e)
 {
-    if (!e->thread_started)
-        return;
+    if (!e->thread_started) return;
     pthread_mutex_lock(&e->stats_mu);
     int waited = 0;
     while (!e->stopping &&
@@ -729,17 +745,15 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
 {
     stg_engine *e = b->e;
     resolver r = {e, b->db, NULL, NULL};
-    stg__mfield **fields = NULL;
+    uint32_t *fields = NULL; /* field ids of the point (ids, not pointers: the cache may grow) */
     size_t fields_cap = 0;
     uint64_t lsn = 0;
     int rc = STRATA_OK, have = 0;
 
     strata_error local;
-    if (err == NULL)
-        err = &local;
+    if (err == NULL) err = &local;
     memset(res, 0, sizeof *res);
-    if (b->npoints == 0)
-        return STRATA_OK;
+    if (b->npoints == 0) return STRATA_OK;
     if (__atomic_load_n(&e->full, __ATOMIC_RELAXED)) {
         b->len = 0;
         b->npoints = 0;
@@ -750,13 +764,13 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     }
     wait_for_room(e);
     pthread_mutex_lock(&e->ingest_mu);
-    e->wbuf_len = 0;
-    if (reserve(&e->wbuf, &e->wbuf_cap, 0, 4) != STRATA_OK) {
+    b->rec_len = 0;
+    if (reserve(&b->rec, &b->rec_cap, 0, 4) != STRATA_OK) {
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         goto fail;
     }
-    memcpy(e->wbuf, &b->db, 4);
-    e->wbuf_len = 4;
+    memcpy(b->rec, &b->db, 4);
+    b->rec_len = 4;
 
     const uint8_t *p = b->buf, *end = b->buf + b->len;
     while (p < end) {
@@ -773,10 +787,9 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             rc = STRATA_OK;
             continue;
         }
-        if (rc != STRATA_OK)
-            goto fail;
+        if (rc != STRATA_OK) goto fail;
         if (rp.nfields > fields_cap) {
-            stg__mfield **nf = realloc(fields, rp.nfields * sizeof *nf);
+            uint32_t *nf = realloc(fields, rp.nfields * sizeof *nf);
             if (nf == NULL) {
                 rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
                 goto fail;
@@ -808,11 +821,10 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
                        stg_type_name(f->type));
                 ok = 0;
             }
-            fields[i] = f;
+            fields[i] = f->id;
         }
-        if (!ok)
-            continue;
-        if (encode_point(e, s, &rp, fields) != STRATA_OK) {
+        if (!ok) continue;
+        if (encode_point(b, s, &rp, fields) != STRATA_OK) {
             rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
             goto fail;
         }
@@ -829,22 +841,34 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     }
     resolver_end(&r);
     if (have) {
-        rc = stg_wal_append(e->wal, STG__REC_WRITE, e->wbuf, e->wbuf_len, &lsn, err);
-        if (rc != STRATA_OK)
-            goto fail;
+        rc = stg_wal_append(e->wal, STG__REC_WRITE, b->rec, b->rec_len, &lsn, err);
+        if (rc != STRATA_OK) goto fail;
+        /*
+         * Hand over: take apply_mu before letting the next batch in, so that
+         * batches reach the heads in WAL order, while the next one resolves
+         * and logs as this one applies (two cores, two stages).
+         */
+        pthread_mutex_lock(&e->apply_mu);
+        pthread_mutex_unlock(&e->ingest_mu);
         pthread_rwlock_wrlock(&e->heads_rw);
-        rc = stg__apply_write(e, e->wbuf, e->wbuf_len, err);
+        rc = stg__apply_write(e, b->rec, b->rec_len, err);
         e->stats.points_rejected += res->points_rejected;
         pthread_rwlock_unlock(&e->heads_rw);
-        if (rc != STRATA_OK)
-            goto fail;
+        pthread_mutex_unlock(&e->apply_mu);
+        if (rc != STRATA_OK) {
+            /* Logged but not applied: only memory ran out; the WAL has it. */
+            free(fields);
+            b->len = 0;
+            b->npoints = 0;
+            return rc;
+        }
+    } else {
+        pthread_mutex_unlock(&e->ingest_mu);
     }
-    pthread_mutex_unlock(&e->ingest_mu);
     free(fields);
     b->len = 0;
     b->npoints = 0;
-    if (have)
-        return stg_wal_sync(e->wal, lsn, err);
+    if (have) return stg_wal_sync(e->wal, lsn, err);
     return STRATA_OK;
 fail:
     resolver_end(&r);

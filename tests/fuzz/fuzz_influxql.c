@@ -96,7 +96,21 @@ static char *format_all(const qry_query *q, qry_fmt_mode mode, const char *text,
     return s;
 }
 
-/* Parse with parameters: everything must run cleanly. */
+static bool zone_not_x(const char *name, void *ctx)
+{
+    (void)ctx;
+    return strcmp(name, "X") != 0;
+}
+
+static int regex_no_tilde(const char *src, size_t len, void *ctx, char *msg, size_t cap)
+{
+    (void)ctx;
+    if (memchr(src, '~', len) == NULL) return 0;
+    snprintf(msg, cap, "error parsing regexp: no tilde: `%.*s`", (int)len, src);
+    return -1;
+}
+
+/* Parse with parameters and hooks: everything must run cleanly. */
 static void with_params(const char *text, size_t size)
 {
     strata_arena a;
@@ -104,8 +118,11 @@ static void with_params(const char *text, size_t size)
     qry_query *q;
     strata_error err;
 
+    /* Exercise the option hooks too: refuse a zone named "X" and regexes with '~'. */
+    qry_parse_opts o = {
+        .params = &params, .now_ns = NOW, .tz_exists = zone_not_x, .regex_check = regex_no_tilde};
     strata_arena_init(&a, 4096);
-    int rc = qry_parse(text, size, &params, NOW, &a, &q, &err);
+    int rc = qry_parse_ex(text, size, &o, &a, &q, &err);
     if (rc != STRATA_OK) {
         check(rc == STRATA_EPARSE || rc == STRATA_ELIMIT, "unexpected error code", text, size);
         check(err.code == rc && strlen(err.msg) > 0, "error without message", text, size);

@@ -253,6 +253,65 @@ static void unknown_time_zone(void **state)
     strata_arena_fini(&a);
 }
 
+/* With a zone check in the options, the parse itself reports the zone first, as InfluxDB
+ * does, even when a syntax error follows. */
+static void time_zone_during_parse(void **state)
+{
+    (void)state;
+    strata_arena a;
+    strata_arena_init(&a, 0);
+    qry_query *q;
+    strata_error err;
+    qry_parse_opts o = {.now_ns = NOW, .tz_exists = qry_tz_exists_system};
+    const char *bad = "EXPLAIN ANALYZE SELECT * FROM cpu tz('x') LIMIT 1";
+    assert_int_equal(qry_parse_ex(bad, strlen(bad), &o, &a, &q, &err), STRATA_EPARSE);
+    assert_string_equal(err.msg, "error parsing query: unable to find time zone x");
+    const char *good = "SELECT * FROM cpu tz('Europe/Paris')";
+    assert_int_equal(qry_parse_ex(good, strlen(good), &o, &a, &q, &err), STRATA_OK);
+    assert_int_equal(q->now_ns, NOW);
+    assert_int_equal(qry_parse_ex(good, strlen(good), NULL, &a, &q, &err), STRATA_OK);
+    assert_int_equal(q->now_ns, 0);
+    strata_arena_fini(&a);
+}
+
+/* A toy regex check standing in for the executor's compiler: it knows two of RE2's messages. */
+static int toy_regex_check(const char *src, size_t len, void *ctx, char *msg, size_t cap)
+{
+    (*(int *)ctx)++;
+    if (memchr(src, '[', len) && !memchr(src, ']', len)) {
+        snprintf(msg, cap, "error parsing regexp: missing closing ]: `%.*s`", (int)len, src);
+        return -1;
+    }
+    if (memchr(src, '(', len) && !memchr(src, ')', len)) {
+        snprintf(msg, cap, "error parsing regexp: missing closing ): `%.*s`", (int)len, src);
+        return -1;
+    }
+    return 0;
+}
+
+/* With a regex check in the options, regex errors come out where InfluxDB puts them. */
+static void regex_check_during_parse(void **state)
+{
+    (void)state;
+    strata_arena a;
+    strata_arena_init(&a, 0);
+    qry_query *q;
+    strata_error err;
+    int calls = 0;
+    qry_parse_opts o = {.regex_check = toy_regex_check, .regex_ctx = &calls};
+    for (size_t i = 0; i < sizeof INFLUX_ERRORS / sizeof INFLUX_ERRORS[0]; i++) {
+        const struct influx_case *c = &INFLUX_ERRORS[i];
+        if (strstr(c->msg, "error parsing regexp") == NULL) continue;
+        assert_int_equal(qry_parse_ex(c->q, strlen(c->q), &o, &a, &q, &err), STRATA_EPARSE);
+        assert_string_equal(err.msg, c->msg);
+    }
+    const char *ok = "SELECT mean(/x/) FROM /^c[0-9]$/ WHERE h =~ /a(b)/ GROUP BY /t/";
+    calls = 0;
+    assert_int_equal(qry_parse_ex(ok, strlen(ok), &o, &a, &q, &err), STRATA_OK);
+    assert_int_equal(calls, 4);
+    strata_arena_fini(&a);
+}
+
 static bool only_paris(const char *name, void *ctx)
 {
     (*(int *)ctx)++;
@@ -281,9 +340,10 @@ static void time_zone_callback(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(influx_errors_match), cmocka_unit_test(influx_parsed_match),
-        cmocka_unit_test(error_examples),      cmocka_unit_test(unknown_time_zone),
-        cmocka_unit_test(time_zone_callback),
+        cmocka_unit_test(influx_errors_match),      cmocka_unit_test(influx_parsed_match),
+        cmocka_unit_test(error_examples),           cmocka_unit_test(unknown_time_zone),
+        cmocka_unit_test(time_zone_callback),       cmocka_unit_test(time_zone_during_parse),
+        cmocka_unit_test(regex_check_during_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,8 +159,8 @@ static size_t roundtrip(const col *c, unsigned expect_ts, unsigned expect_val)
         fail_msg("ts codec %s, expected %s", stg_codec_name(in.ts_codec),
                  stg_codec_name(expect_ts));
     if (expect_val && in.val_codec != expect_val)
-        fail_msg("value codec %s, expected %s", stg_codec_name(in.val_codec),
-                 stg_codec_name(expect_val));
+        fail_msg("value codec %s (%zu bytes for %u points), expected %s",
+                 stg_codec_name(in.val_codec), used, c->n, stg_codec_name(expect_val));
     uint64_t mn, mx, sum;
     expect_stats(c, &mn, &mx, &sum);
     if (c->type != STG_STRING) {
@@ -315,6 +315,34 @@ static void float_decimal_walk(void **state)
     }
     roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
 
+    /* a few computed values with 16 digits among two-decimal readings stay
+     * exceptions instead of lengthening every mantissa */
+    m = 2000;
+    for (uint32_t i = 0; i < c.n; i++) {
+        m += range(-100, 100);
+        c.v[i] = stg_val_from_f64((double)m / 100);
+    }
+    c.v[0] = stg_val_from_f64(100.0 / 3.0);
+    c.v[1] = stg_val_from_f64(200.0 / 3.0);
+    c.v[500] = stg_val_from_f64(1.0 / 7.0);
+    sz = roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
+    assert_true(sz < c.n * 13 / 10);
+
+    /* six decimals everywhere (coordinates): the exponent follows */
+    m = 52520008;
+    for (uint32_t i = 0; i < c.n; i++) {
+        m += range(-1000, 1000);
+        c.v[i] = stg_val_from_f64((double)m / 1000000);
+    }
+    sz = roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
+    assert_true(sz < c.n * 2);
+    /* half one decimal, half four: four it is */
+    for (uint32_t i = 0; i < c.n; i++)
+        c.v[i] = stg_val_from_f64((i & 1) ? (double)range(0, 99999) / 10000
+                                          : (double)range(0, 999) / 10);
+    sz = roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
+    assert_true(sz < c.n * 3);
+
     /* decimals with exceptions: -0.0, NaN payloads, infinities, denormals */
     m = 100;
     for (uint32_t i = 0; i < c.n; i++) {
@@ -344,8 +372,22 @@ static void float_other_codecs(void **state)
         x += unit() - 0.5;
         c.v[i] = stg_val_from_f64(x);
     }
-    size_t sz = roundtrip(&c, 0, STG_CODEC_F_GORILLA);
+    size_t sz = roundtrip(&c, 0, STG_CODEC_INT_DELTA); /* bit patterns, delta */
     print_message("full-precision walk: %.3f bytes/value\n", (double)sz / c.n);
+    assert_true(sz < c.n * 7);
+
+    /* the same with specials sprinkled in */
+    c.v[3] = 0x7ff8000000000abcull;
+    c.v[500] = 0x8000000000000000ull;
+    c.v[501] = stg_val_from_f64(INFINITY);
+    c.v[999] = 1;
+    roundtrip(&c, 0, 0);
+
+    /* one mantissa in many binades: the XOR touches only exponent bits */
+    for (uint32_t i = 0; i < c.n; i++)
+        c.v[i] = stg_val_from_f64(ldexp(1.0 / 3.0, (int)range(-8, 8)));
+    sz = roundtrip(&c, 0, STG_CODEC_F_GORILLA);
+    assert_true(sz < c.n * 2);
 
     /* random bit patterns: raw */
     for (uint32_t i = 0; i < c.n; i++)

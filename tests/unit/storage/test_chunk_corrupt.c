@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,9 @@ static int build_corpus(void **state)
         v[i] = stg_val_from_f64(x);
     }
     add(STG_FLOAT, ts3, v, NULL, NPTS);
+    for (uint32_t i = 0; i < NPTS; i++) /* Gorilla: only exponent bits change */
+        v[i] = stg_val_from_f64(ldexp(1.0 / 3.0, (int)(rnd() % 16) - 8));
+    add(STG_FLOAT, ts2, v, NULL, NPTS);
     for (uint32_t i = 0; i < NPTS; i++)
         v[i] = rnd();
     add(STG_FLOAT, ts, v, NULL, NPTS);

@@ -33,8 +33,7 @@ static void rm_rf(const char *path)
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             char p[1024];
             snprintf(p, sizeof p, "%s/%s", path, de->d_name);
             struct stat st;
@@ -51,8 +50,7 @@ static void rm_rf(const char *path)
 static int setup(void **state)
 {
     const char *base = getenv("STRATA_TEST_TMP");
-    if (base == NULL)
-        base = "/tmp";
+    if (base == NULL) base = "/tmp";
     mkdir(base, 0755);
     snprintf(tmpdir, sizeof tmpdir, "%s/engine-XXXXXX", base);
     assert_non_null(mkdtemp(tmpdir));
@@ -79,8 +77,7 @@ static stg_engine *open_engine(int background, int64_t partition_ns)
     o.partition_ns = partition_ns;
     o.map_bytes = (size_t)1 << 30;
     int rc = stg_engine_open(&o, &e, &err);
-    if (rc != STRATA_OK)
-        fail_msg("open: %s", err.msg);
+    if (rc != STRATA_OK) fail_msg("open: %s", err.msg);
     return e;
 }
 
@@ -97,8 +94,7 @@ static void put1(stg_engine *e, uint32_t db, const char *meas, const char *host,
     assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
     assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
     int rc = stg_batch_commit(b, &res, &err);
-    if (rc != STRATA_OK)
-        fail_msg("commit: %s", err.msg);
+    if (rc != STRATA_OK) fail_msg("commit: %s", err.msg);
     assert_int_equal(res.points_rejected, 0);
     stg_batch_free(b);
 }
@@ -111,8 +107,7 @@ static uint64_t series_of(stg_engine *e, uint32_t db, const char *meas, const ch
     MDB_txn *txn;
     uint64_t id = 0;
     assert_int_equal(stg_engine_read_begin(e, &txn, NULL), STRATA_OK);
-    assert_int_equal(stg_index_series_lookup(stg_engine_index(e), txn, db, key, n, &id),
-                     STRATA_OK);
+    assert_int_equal(stg_index_series_lookup(stg_engine_index(e), txn, db, key, n, &id), STRATA_OK);
     stg_engine_read_end(e, txn);
     return id;
 }
@@ -125,9 +120,9 @@ static uint32_t field_of(stg_engine *e, uint32_t db, const char *meas, const cha
     assert_int_equal(stg_engine_read_begin(e, &txn, NULL), STRATA_OK);
     assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, meas, strlen(meas), &mid),
                      STRATA_OK);
-    assert_int_equal(stg_index_field_lookup(stg_engine_index(e), txn, db, mid, field,
-                                            strlen(field), &fid, &t),
-                     STRATA_OK);
+    assert_int_equal(
+        stg_index_field_lookup(stg_engine_index(e), txn, db, mid, field, strlen(field), &fid, &t),
+        STRATA_OK);
     stg_engine_read_end(e, txn);
     return fid;
 }
@@ -146,8 +141,7 @@ static size_t read_all(stg_engine *e, uint32_t db, uint64_t series, uint32_t fie
         assert_int_equal(b.decoded, 1);
         for (uint32_t i = 0; i < b.n; i++) {
             assert_true(n < cap);
-            if (n > 0)
-                assert_true(b.ts[i] > ts[n - 1]);
+            if (n > 0) assert_true(b.ts[i] > ts[n - 1]);
             ts[n] = b.ts[i];
             vals[n] = b.vals[i];
             if (strs) {
@@ -159,8 +153,7 @@ static size_t read_all(stg_engine *e, uint32_t db, uint64_t series, uint32_t fie
             n++;
         }
     }
-    if (rc != 0)
-        fail_msg("iter: %s", err.msg);
+    if (rc != 0) fail_msg("iter: %s", err.msg);
     stg_iter_close(it);
     return n;
 }
@@ -181,8 +174,7 @@ static void all_types_round_trip(void **state)
         put1(e, db, "m", "a", "u", STG_UINT, (uint64_t)i * 1000000007ull, NULL, ts);
         put1(e, db, "m", "a", "b", STG_BOOL, (uint64_t)(i % 3 == 0), NULL, ts);
         put1(e, db, "m", "a", "s", STG_STRING, 0, s, ts);
-        if (i == 1500)
-            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i == 1500) assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
     }
     static int64_t ts[4000];
     static uint64_t vals[4000];
@@ -198,10 +190,18 @@ static void all_types_round_trip(void **state)
             for (int i = 0; i < 3000; i++) {
                 assert_int_equal(ts[i], 1500000000 * SEC + i * 10 * SEC);
                 switch (k) {
-                case 0: assert_true(stg_val_to_f64(vals[i]) == i * 0.25 - 100); break;
-                case 1: assert_int_equal((int64_t)vals[i], i - 1500); break;
-                case 2: assert_int_equal(vals[i], (uint64_t)i * 1000000007ull); break;
-                case 3: assert_int_equal(vals[i], (uint64_t)(i % 3 == 0)); break;
+                case 0:
+                    assert_true(stg_val_to_f64(vals[i]) == i * 0.25 - 100);
+                    break;
+                case 1:
+                    assert_int_equal((int64_t)vals[i], i - 1500);
+                    break;
+                case 2:
+                    assert_int_equal(vals[i], (uint64_t)i * 1000000007ull);
+                    break;
+                case 3:
+                    assert_int_equal(vals[i], (uint64_t)(i % 3 == 0));
+                    break;
                 case 4: {
                     char s[32];
                     snprintf(s, sizeof s, "v%d", i % 7);
@@ -274,8 +274,7 @@ static void replay_after_kill(void **state)
         o.dir = tmpdir;
         o.map_bytes = (size_t)1 << 30;
         o.background = 0;
-        if (stg_engine_open(&o, &e, NULL) != STRATA_OK)
-            _exit(2);
+        if (stg_engine_open(&o, &e, NULL) != STRATA_OK) _exit(2);
         uint32_t db;
         stg_db_create(e, "crash", &db, NULL);
         for (int i = 0;; i++) {
@@ -286,13 +285,10 @@ static void replay_after_kill(void **state)
             stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)i * SEC};
             stg_batch_new(e, db, &b);
             stg_batch_add(b, &p, NULL);
-            if (stg_batch_commit(b, &res, NULL) != STRATA_OK)
-                _exit(3);
+            if (stg_batch_commit(b, &res, NULL) != STRATA_OK) _exit(3);
             stg_batch_free(b);
-            if (write(fds[1], &i, sizeof i) != sizeof i)
-                _exit(4);
-            if (i == 300)
-                stg_engine_checkpoint(e, NULL);
+            if (write(fds[1], &i, sizeof i) != sizeof i) _exit(4);
+            if (i == 300) stg_engine_checkpoint(e, NULL);
         }
     }
     close(fds[1]);
@@ -355,6 +351,84 @@ static void type_conflict_is_partial_write(void **state)
                         INT64_MIN, INT64_MAX, ts, vals, NULL, 4);
     assert_int_equal(n, 1);
     assert_int_equal(ts[0], 3 * SEC);
+    stg_engine_close(e);
+}
+
+/* A point that creates many fields at once (the field cache grows while it is resolved). */
+static void many_new_fields_in_one_point(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    char names[40][8];
+    stg_field_in f[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "f%02d", i);
+        f[i] = (stg_field_in){names[i], 3, STG_INT, (uint64_t)(i * 11), NULL, 0};
+    }
+    stg_tag tag = {"host", 4, "a", 1};
+    for (int round = 0; round < 2; round++) {
+        stg_batch *b;
+        stg_write_result res;
+        stg_point_in p = {"wide", 4, &tag, 1, f, 40, (int64_t)(round + 1) * SEC};
+        assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+        assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
+        assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+        assert_int_equal(res.points_written, 1);
+        stg_batch_free(b);
+    }
+    int64_t ts[4];
+    uint64_t vals[4];
+    uint64_t sid = series_of(e, db, "wide", "a");
+    for (int i = 0; i < 40; i++) {
+        size_t n = read_all(e, db, sid, field_of(e, db, "wide", names[i]), INT64_MIN, INT64_MAX,
+                            ts, vals, NULL, 4);
+        assert_int_equal(n, 2);
+        assert_int_equal(vals[0], (uint64_t)(i * 11));
+        assert_int_equal(vals[1], (uint64_t)(i * 11));
+    }
+    stg_engine_close(e);
+}
+
+/* "time" as a field is dropped (and the point with it if nothing is left); as a tag it refuses. */
+static void time_field_and_tag(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    stg_batch *b;
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+    stg_tag tt = {"time", 4, "x", 1};
+    stg_field_in only_time = {"time", 4, STG_FLOAT, stg_val_from_f64(1), NULL, 0};
+    stg_field_in both[2] = {{"time", 4, STG_FLOAT, stg_val_from_f64(1), NULL, 0},
+                            {"a", 1, STG_FLOAT, stg_val_from_f64(2), NULL, 0}};
+    stg_point_in p1 = {"cpu", 3, NULL, 0, &only_time, 1, 1000};
+    stg_point_in p2 = {"cpu", 3, NULL, 0, both, 2, 1000};
+    stg_point_in p3 = {"cpu", 3, &tt, 1, &both[1], 1, 1000};
+    assert_int_equal(stg_batch_add(b, &p1, &err), STRATA_EINVAL);
+    assert_string_equal(
+        err.msg, "invalid field name: input field \"time\" on measurement \"cpu\" is invalid");
+    assert_int_equal(stg_batch_add(b, &p3, &err), STRATA_EINVAL);
+    assert_string_equal(err.msg,
+                        "invalid tag key: input tag \"time\" on measurement \"cpu\" is invalid");
+    assert_int_equal(stg_batch_add(b, &p2, &err), STRATA_OK);
+    stg_write_result res;
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+    assert_int_equal(res.points_written, 1);
+    stg_batch_free(b);
+    MDB_txn *txn;
+    uint32_t mid, fid;
+    stg_type t;
+    assert_int_equal(stg_engine_read_begin(e, &txn, &err), STRATA_OK);
+    assert_int_equal(stg_index_meas_lookup(stg_engine_index(e), txn, db, "cpu", 3, &mid),
+                     STRATA_OK);
+    assert_int_equal(stg_index_field_lookup(stg_engine_index(e), txn, db, mid, "time", 4, &fid, &t),
+                     STRATA_ENOTFOUND);
+    stg_engine_read_end(e, txn);
     stg_engine_close(e);
 }
 
@@ -532,8 +606,7 @@ static void full_map_fails_cleanly(void **state)
     o.wal_sync = 0;
     o.background = 0;
     o.map_bytes = (size_t)1 << 20;
-    if (stg_engine_open(&o, &e, &err) != STRATA_OK)
-        fail_msg("open: %s", err.msg);
+    if (stg_engine_open(&o, &e, &err) != STRATA_OK) fail_msg("open: %s", err.msg);
     uint32_t db;
     assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
     int acked = 0, rc = STRATA_OK;
@@ -553,10 +626,8 @@ static void full_map_fails_cleanly(void **state)
         }
         rc = stg_batch_commit(b, &res, &err);
         stg_batch_free(b);
-        if (rc == STRATA_OK)
-            acked = i + 1;
-        if (rc == STRATA_OK && i % 10 == 9)
-            rc = stg_engine_checkpoint(e, &err);
+        if (rc == STRATA_OK) acked = i + 1;
+        if (rc == STRATA_OK && i % 10 == 9) rc = stg_engine_checkpoint(e, &err);
     }
     assert_int_equal(rc, STRATA_EFULL);
     assert_non_null(strstr(err.msg, "full"));
@@ -591,6 +662,172 @@ static void full_map_fails_cleanly(void **state)
     stg_engine_close(e);
 }
 
+/* Two writers race on the same timestamps; the WAL replay must rebuild exactly what memory held. */
+#define RACE_T 2000
+typedef struct race_ctx {
+    stg_engine *e;
+    uint32_t db;
+    int id;
+} race_ctx;
+
+static void *race_writer(void *arg)
+{
+    race_ctx *c = arg;
+    unsigned seed = (unsigned)c->id * 7919u + 1;
+    for (int round = 0; round < 20; round++) {
+        stg_batch *b;
+        stg_write_result res;
+        if (stg_batch_new(c->e, c->db, &b) != STRATA_OK) return (void *)1;
+        for (int i = 0; i < 100; i++) {
+            int t = (int)(rand_r(&seed) % RACE_T);
+            stg_tag tag = {"host", 4, "x", 1};
+            stg_field_in f = {"v",  1, STG_INT, (uint64_t)(c->id * 1000000 + round * 1000 + i),
+                              NULL, 0};
+            stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)t * SEC};
+            stg_batch_add(b, &p, NULL);
+        }
+        int rc = stg_batch_commit(b, &res, NULL);
+        stg_batch_free(b);
+        if (rc != STRATA_OK) return (void *)1;
+    }
+    return NULL;
+}
+
+static void racing_writers_replay_to_the_same_state(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        stg_options o;
+        stg_engine *e;
+        stg_options_default(&o);
+        o.dir = tmpdir;
+        o.map_bytes = (size_t)1 << 30;
+        o.background = 0;
+        o.wal_sync = 0;
+        if (stg_engine_open(&o, &e, NULL) != STRATA_OK) _exit(2);
+        uint32_t db;
+        stg_db_create(e, "race", &db, NULL);
+        race_ctx rc[2] = {{e, db, 1}, {e, db, 2}};
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&th[i], NULL, race_writer, &rc[i]);
+        void *r0, *r1;
+        pthread_join(th[0], &r0);
+        pthread_join(th[1], &r1);
+        if (r0 || r1) _exit(3);
+        static int64_t ts[RACE_T];
+        static uint64_t vals[RACE_T];
+        size_t n = read_all(e, db, series_of(e, db, "m", "x"), field_of(e, db, "m", "v"), INT64_MIN,
+                            INT64_MAX, ts, vals, NULL, RACE_T);
+        if (write(fds[1], &n, sizeof n) != sizeof n || write(fds[1], ts, n * sizeof *ts) < 0 ||
+            write(fds[1], vals, n * sizeof *vals) < 0)
+            _exit(4);
+        close(fds[1]);
+        kill(getpid(), SIGKILL); /* no checkpoint: the restart replays the WAL */
+        _exit(5);
+    }
+    close(fds[1]);
+    static int64_t want_ts[RACE_T], ts[RACE_T];
+    static uint64_t want_vals[RACE_T], vals[RACE_T];
+    size_t want_n = 0;
+    FILE *f = fdopen(fds[0], "rb");
+    assert_int_equal(fread(&want_n, sizeof want_n, 1, f), 1);
+    assert_int_equal(fread(want_ts, sizeof *want_ts, want_n, f), want_n);
+    assert_int_equal(fread(want_vals, sizeof *want_vals, want_n, f), want_n);
+    fclose(f);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(want_n > 0);
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    assert_int_equal(stg_db_lookup(e, "race", &db), STRATA_OK);
+    size_t n = read_all(e, db, series_of(e, db, "m", "x"), field_of(e, db, "m", "v"), INT64_MIN,
+                        INT64_MAX, ts, vals, NULL, RACE_T);
+    assert_int_equal(n, want_n);
+    assert_memory_equal(ts, want_ts, n * sizeof *ts);
+    assert_memory_equal(vals, want_vals, n * sizeof *vals);
+    stg_engine_close(e);
+}
+
+/* Compaction keeps every point, reduces the chunks, and survives reopening. */
+static void compaction_keeps_every_point(void **state)
+{
+    (void)state;
+    stg_options o;
+    stg_engine *e = NULL;
+    strata_error err = {0};
+    stg_options_default(&o);
+    o.dir = tmpdir;
+    o.wal_sync = 0;
+    o.background = 0;
+    o.chunk_max_points = 64; /* many small chunks */
+    o.partition_ns = 2000 * SEC;
+    o.map_bytes = (size_t)1 << 30;
+    assert_int_equal(stg_engine_open(&o, &e, &err), STRATA_OK);
+    uint32_t db;
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    srand(7);
+    print_message("compaction seed=7\n");
+    static int64_t model[2][5000];
+    for (int c = 0; c < 2; c++)
+        for (int t = 0; t < 5000; t++)
+            model[c][t] = INT64_MIN;
+    for (int round = 0; round < 6; round++) {
+        for (int i = 0; i < 1500; i++) {
+            int c = rand() % 2, t = round < 3 ? round * 1500 + i : rand() % 5000;
+            if (t >= 5000) continue;
+            int64_t v = rand() % 1000;
+            put1(e, db, "m", c ? "b" : "a", c ? "s" : "v", c ? STG_STRING : STG_INT, (uint64_t)v,
+                 c ? (v % 2 ? "odd" : "even \"q\"") : NULL, (int64_t)t * SEC);
+            model[c][t] = c ? v % 2 : v;
+        }
+        assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    }
+    static int64_t ts[6000];
+    static uint64_t vals[6000];
+    static char strs[6000][64];
+    for (int pass = 0; pass < 3; pass++) {
+        stg_compact_stats cs;
+        if (pass < 2) {
+            assert_int_equal(stg_engine_compact(e, 0, &cs, &err), STRATA_OK);
+            if (pass == 0) assert_true(cs.chunks_after * 4 < cs.chunks_before);
+        } else {
+            stg_engine_close(e);
+            o.chunk_max_points = 64;
+            assert_int_equal(stg_engine_open(&o, &e, &err), STRATA_OK);
+        }
+        for (int c = 0; c < 2; c++) {
+            size_t n = read_all(e, db, series_of(e, db, "m", c ? "b" : "a"),
+                                field_of(e, db, "m", c ? "s" : "v"), INT64_MIN, INT64_MAX, ts, vals,
+                                c ? strs : NULL, 6000);
+            size_t k = 0;
+            for (int t = 0; t < 5000; t++) {
+                if (model[c][t] == INT64_MIN) continue;
+                assert_true(k < n);
+                assert_int_equal(ts[k], (int64_t)t * SEC);
+                if (c)
+                    assert_string_equal(strs[k], model[c][t] ? "odd" : "even \"q\"");
+                else
+                    assert_int_equal((int64_t)vals[k], model[c][t]);
+                k++;
+            }
+            assert_int_equal(k, n);
+        }
+    }
+    /* Writes after compaction land and read back. */
+    put1(e, db, "m", "a", "v", STG_INT, 123456, NULL, 10 * SEC);
+    size_t n = read_all(e, db, series_of(e, db, "m", "a"), field_of(e, db, "m", "v"), 10 * SEC,
+                        11 * SEC, ts, vals, NULL, 10);
+    assert_int_equal(n, 1);
+    assert_int_equal(vals[0], 123456);
+    stg_engine_close(e);
+}
+
 /* Readers on several threads while a writer writes and checkpoints. */
 typedef struct rd_ctx {
     stg_engine *e;
@@ -603,7 +840,7 @@ typedef struct rd_ctx {
 static void *reader(void *arg)
 {
     rd_ctx *c = arg;
-    while (!*c->stop) {
+    while (!__atomic_load_n(c->stop, __ATOMIC_ACQUIRE)) {
         stg_iter *it;
         stg_block b;
         strata_error err;
@@ -623,8 +860,7 @@ static void *reader(void *arg)
             }
         }
         /* Points are written in order, so what a reader sees is a prefix. */
-        if (rc != 0 || (n > 0 && last != (int64_t)(n - 1) * SEC))
-            c->errors++;
+        if (rc != 0 || (n > 0 && last != (int64_t)(n - 1) * SEC)) c->errors++;
         stg_iter_close(it);
         c->reads++;
     }
@@ -648,12 +884,14 @@ static void concurrent_readers(void **state)
     }
     for (int i = 1; i < 20000; i++) {
         put1(e, db, "m", "h", "v", STG_FLOAT, stg_val_from_f64(i), NULL, (int64_t)i * SEC);
-        if (i % 5000 == 0)
-            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i % 5000 == 0) assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        if (i % 5000 == 2500) assert_int_equal(stg_engine_compact(e, 0, NULL, &err), STRATA_OK);
     }
-    stop = 1;
-    for (int i = 0; i < 3; i++) {
+    __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+    /* Join every reader before any assertion can leave this frame. */
+    for (int i = 0; i < 3; i++)
         pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++) {
         assert_int_equal(c[i].errors, 0);
         assert_true(c[i].reads > 0);
     }
@@ -706,8 +944,8 @@ static void random_model_seed(unsigned seed)
             e = open_engine(0, 700 * SEC);
         } else {
             int a = rand() % MODEL_T, z = a + rand() % 1500;
-            assert_int_equal(stg_delete_range(e, db, NULL, (int64_t)a * SEC, (int64_t)z * SEC, &err),
-                             STRATA_OK);
+            assert_int_equal(
+                stg_delete_range(e, db, NULL, (int64_t)a * SEC, (int64_t)z * SEC, &err), STRATA_OK);
             for (int c = 0; c < MODEL_COLS; c++)
                 for (int t = a; t < z && t < MODEL_T; t++)
                     model[c][t] = INT64_MIN;
@@ -722,17 +960,14 @@ static void random_model_seed(unsigned seed)
             assert_int_equal(stg_engine_read_begin(e, &txn, &err), STRATA_OK);
             int rc = stg_index_series_lookup(stg_engine_index(e), txn, db, key, kl, &sid);
             stg_engine_read_end(e, txn);
-            if (rc == STRATA_ENOTFOUND)
-                continue;
+            if (rc == STRATA_ENOTFOUND) continue;
             int a = rand() % MODEL_T, z = a + rand() % MODEL_T;
             size_t n = read_all(e, db, sid, field_of(e, db, "m", "v"), (int64_t)a * SEC,
                                 (int64_t)z * SEC, ts, vals, NULL, MODEL_T + 10);
             size_t k = 0;
             for (int t = a; t < z && t < MODEL_T; t++) {
-                if (model[c][t] == INT64_MIN)
-                    continue;
-                if (k >= n)
-                    fail_msg("seed %u op %d col %d: missing t=%d", seed, op, c, t);
+                if (model[c][t] == INT64_MIN) continue;
+                if (k >= n) fail_msg("seed %u op %d col %d: missing t=%d", seed, op, c, t);
                 if (ts[k] != (int64_t)t * SEC || (int64_t)vals[k] != model[c][t])
                     fail_msg("seed %u op %d col %d: at t=%d got (%lld, %lld) want %lld", seed, op,
                              c, t, (long long)(ts[k] / SEC), (long long)vals[k],
@@ -767,10 +1002,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(last_write_wins_and_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(replay_after_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(type_conflict_is_partial_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(many_new_fields_in_one_point, setup, teardown),
+        cmocka_unit_test_setup_teardown(time_field_and_tag, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupted_chunk_is_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(full_map_fails_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(compaction_keeps_every_point, setup, teardown),
+        cmocka_unit_test_setup_teardown(racing_writers_replay_to_the_same_state, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_readers, setup, teardown),
         cmocka_unit_test_setup_teardown(random_model, setup, teardown),
     };

@@ -140,6 +140,19 @@ static void floats(void **state)
     print_message("stream two-decimal walk: %.2f bits/point\n", 8.0 * b / p.n);
     assert_true(b * 8 < p.n * 12);
 
+    /* a 16-digit value in a two-decimal stream costs only itself */
+    m = 2000;
+    for (uint32_t i = 0; i < p.n; i++) {
+        m += (int64_t)(rnd() % 201) - 100;
+        p.v[i] = stg_val_from_f64((double)m / 100);
+    }
+    p.v[100] = stg_val_from_f64(1.0 / 3.0);
+    p.v[101] = 0x7ff8000000000000ull;
+    p.v[1000] = stg_val_from_f64(12.3456789);
+    b = roundtrip(&p);
+    print_message("stream two-decimal walk with outliers: %.2f bits/point\n", 8.0 * b / p.n);
+    assert_true(b * 8 < p.n * 12);
+
     /* full precision */
     double x = 50;
     for (uint32_t i = 0; i < p.n; i++) {
