@@ -58,114 +58,6 @@ static void trim(const char **s, size_t *n)
     *n = b - a;
 }
 
-/* ---- regexes are checked at parse time, as InfluxDB's parser compiles them ------------------- */
-
-typedef struct rx_check {
-    qry_ctx *c;
-    strata_error *err;
-    int failed;
-} rx_check;
-
-static void rx_one(rx_check *rc, const char *src, size_t n, qry_pos pos)
-{
-    if (rc->failed)
-        return;
-    qry_re *re;
-    if (qry__re_compile(rc->c, src, n, &re) != STRATA_OK) {
-        char msg[STRATA_ERRMSG_MAX];
-        snprintf(msg, sizeof msg, "%s", rc->c->err->msg);
-        strata_error_set(rc->err, STRATA_EPARSE, QRY_PARSE_ERR_PREFIX "%s at line %u, char %u",
-                         msg, pos.line, pos.col);
-        rc->failed = 1;
-    }
-}
-
-static void rx_expr(rx_check *rc, const qry_expr *e);
-static void rx_select(rx_check *rc, const qry_select *s);
-
-static void rx_expr(rx_check *rc, const qry_expr *e)
-{
-    if (e == NULL || rc->failed)
-        return;
-    switch (e->kind) {
-    case QRY_EXPR_REGEX:
-        rx_one(rc, e->u.str.ptr, e->u.str.len, e->pos);
-        break;
-    case QRY_EXPR_BINARY:
-        rx_expr(rc, e->u.bin.lhs);
-        rx_expr(rc, e->u.bin.rhs);
-        break;
-    case QRY_EXPR_PAREN:
-        rx_expr(rc, e->u.paren.expr);
-        break;
-    case QRY_EXPR_CALL:
-        for (uint32_t i = 0; i < e->u.call.nargs; i++)
-            rx_expr(rc, e->u.call.args[i]);
-        break;
-    default:
-        break;
-    }
-}
-
-static void rx_sources(rx_check *rc, const qry_source *src, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        if (src[i].kind == QRY_SRC_SUBQUERY)
-            rx_select(rc, src[i].sub);
-        else if (src[i].m.has_regex)
-            rx_one(rc, src[i].m.regex.ptr, src[i].m.regex.len, src[i].m.pos);
-    }
-}
-
-static void rx_select(rx_check *rc, const qry_select *s)
-{
-    if (s == NULL)
-        return;
-    for (uint32_t i = 0; i < s->nfields; i++)
-        rx_expr(rc, s->fields[i].expr);
-    rx_sources(rc, s->sources, s->nsources);
-    rx_expr(rc, s->cond);
-    for (uint32_t i = 0; i < s->ndims; i++)
-        rx_expr(rc, s->dims[i]);
-}
-
-static void rx_stmt(rx_check *rc, const qry_stmt *st)
-{
-    switch (st->kind) {
-    case QRY_STMT_SELECT:
-    case QRY_STMT_EXPLAIN:
-        rx_select(rc, st->u.sel.select);
-        break;
-    case QRY_STMT_CREATE_CONTINUOUS_QUERY:
-        rx_select(rc, st->u.cq.select);
-        break;
-    case QRY_STMT_DELETE:
-    case QRY_STMT_DROP_SERIES:
-    case QRY_STMT_SHOW_MEASUREMENTS:
-    case QRY_STMT_SHOW_TAG_KEYS:
-    case QRY_STMT_SHOW_TAG_VALUES:
-    case QRY_STMT_SHOW_FIELD_KEYS:
-    case QRY_STMT_SHOW_SERIES:
-    case QRY_STMT_SHOW_MEASUREMENT_CARDINALITY:
-    case QRY_STMT_SHOW_SERIES_CARDINALITY:
-    case QRY_STMT_SHOW_TAG_KEY_CARDINALITY:
-    case QRY_STMT_SHOW_TAG_VALUES_CARDINALITY:
-    case QRY_STMT_SHOW_FIELD_KEY_CARDINALITY: {
-        const qry_show *sh = &st->u.show;
-        rx_sources(rc, sh->sources, sh->nsources);
-        if (sh->with_measurement && sh->with_measurement->has_regex)
-            rx_one(rc, sh->with_measurement->regex.ptr, sh->with_measurement->regex.len,
-                   sh->with_measurement->pos);
-        if ((sh->key_op == QRY_KEY_EQREGEX || sh->key_op == QRY_KEY_NEQREGEX) && sh->nkeys)
-            rx_one(rc, sh->keys[0].ptr, sh->keys[0].len, st->pos);
-        rx_expr(rc, sh->cond);
-        break;
-    }
-    default:
-        break;
-    }
-}
-
 /* ---- the request ---------------------------------------------------------------------------- */
 
 static int request_error(qry_writer *w, int *http_status, strata_error *err, const char *msg)
@@ -224,11 +116,13 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
     }
     int64_t now = r->now_ns ? r->now_ns : strata_now_ns();
     qry_query *query = NULL;
-    if (qry_parse(q, qn, &params, now, &parse_arena, &query, &perr) != STRATA_OK) {
-        rc = request_error(&w, http_status, err, perr.msg);
-        goto done;
-    }
-    if (qry_query_check_tz(query, NULL, NULL, &perr) != STRATA_OK) {
+    qry_parse_opts po;
+    memset(&po, 0, sizeof po);
+    po.params = &params;
+    po.now_ns = now;
+    po.tz_exists = qry_tz_exists_system; /* unknown zones and bad regexes are parse errors */
+    po.regex_check = qry__re_check;
+    if (qry_parse_ex(q, qn, &po, &parse_arena, &query, &perr) != STRATA_OK) {
         rc = request_error(&w, http_status, err, perr.msg);
         goto done;
     }
@@ -254,20 +148,6 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
     c.points_limit = lim->max_points;
     if (lim->timeout_ns > 0)
         c.deadline_mono = strata_mono_ns() + lim->timeout_ns;
-
-    /* regexes: InfluxDB's parser rejects a bad one with a 400 */
-    {
-        rx_check rxc = {&c, &perr, 0};
-        strata_error_clear(&serr);
-        for (uint32_t i = 0; i < query->nstmts && !rxc.failed; i++)
-            rx_stmt(&rxc, query->stmts[i]);
-        qry__re_free_all(c.res);
-        c.res = NULL;
-        if (rxc.failed) {
-            rc = request_error(&w, http_status, err, perr.msg);
-            goto done;
-        }
-    }
 
     uint32_t i = 0;
     for (; i < query->nstmts; i++) {

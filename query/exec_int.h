@@ -95,6 +95,11 @@ char *qry__strndup(qry_ctx *c, const char *s, size_t n);
  * Go's "error parsing regexp: ...").
  */
 int qry__re_compile(qry_ctx *c, const char *src, size_t n, qry_re **out);
+/*
+ * qry_parse_opts.regex_check hook: 0 when Go would accept src, else 1 with
+ * Go's message in msg. Thread-safe.
+ */
+int qry__re_check(const char *src, size_t len, void *ctx, char *msg, size_t cap);
 /* 1 when re matches anywhere in s[0..n), else 0. rm: the thread's scratch. */
 int qry__re_match(const qry_re *re, qry_rematch *rm, const char *s, size_t n);
 qry_rematch *qry__rematch_new(void);

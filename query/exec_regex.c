@@ -127,20 +127,24 @@ static int go_unsupported(const char *s, size_t n, char *what, size_t wcap, int 
     return 0;
 }
 
-int qry__re_compile(qry_ctx *c, const char *src, size_t n, qry_re **out)
+/*
+ * Compile src as Go would accept it. On failure msg (cap bytes) gets Go's
+ * "error parsing regexp: ..." text and NULL is returned.
+ */
+static pcre2_code *re_build(const char *src, size_t n, char *msg, size_t cap)
 {
     char what[16];
     int kind = 0;
     if (go_unsupported(src, n, what, sizeof what, &kind)) {
         if (kind == 1)
-            return qry__fail(c, STRATA_EINVAL,
-                             "error parsing regexp: invalid escape sequence: `%s`", what);
-        if (kind == 2)
-            return qry__fail(c, STRATA_EINVAL,
-                             "error parsing regexp: invalid nested repetition operator: `%s`",
-                             what);
-        return qry__fail(c, STRATA_EINVAL,
-                         "error parsing regexp: invalid or unsupported Perl syntax: `%s`", what);
+            snprintf(msg, cap, "error parsing regexp: invalid escape sequence: `%s`", what);
+        else if (kind == 2)
+            snprintf(msg, cap, "error parsing regexp: invalid nested repetition operator: `%s`",
+                     what);
+        else
+            snprintf(msg, cap, "error parsing regexp: invalid or unsupported Perl syntax: `%s`",
+                     what);
+        return NULL;
     }
     /* Go limits repeat counts to 1000 */
     for (size_t i = 0; i + 1 < n; i++) {
@@ -162,47 +166,68 @@ int qry__re_compile(qry_ctx *c, const char *src, size_t n, qry_re **out)
                     b = b * 10 + (src[j++] - '0');
             }
         }
-        if (j < n && src[j] == '}' && (a > 1000 || b > 1000))
-            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: invalid repeat count: `%.*s`",
-                             (int)(j + 1 - i), src + i);
+        if (j < n && src[j] == '}' && (a > 1000 || b > 1000)) {
+            snprintf(msg, cap, "error parsing regexp: invalid repeat count: `%.*s`",
+                     (int)(j + 1 - i), src + i);
+            return NULL;
+        }
     }
     int ec;
     PCRE2_SIZE eo;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)src, n,
                                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
                                      &ec, &eo, NULL);
-    if (code == NULL) {
-        /* Go's messages for the common mistakes */
-        switch (ec) {
-        case 114: /* missing closing parenthesis */
-            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: missing closing ): `%.*s`",
-                             (int)n, src);
-        case 122: /* unmatched closing parenthesis */
-            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: unexpected ): `%.*s`",
-                             (int)n, src);
-        case 106: { /* missing terminating ] */
-            const char *lb = memchr(src, '[', n);
-            size_t off = lb ? (size_t)(lb - src) : 0;
-            return qry__fail(c, STRATA_EINVAL, "error parsing regexp: missing closing ]: `%.*s`",
-                             (int)(n - off), src + off);
-        }
-        case 109: /* quantifier does not follow a repeatable item */
-            return qry__fail(c, STRATA_EINVAL,
-                             "error parsing regexp: missing argument to repetition operator: "
-                             "`%c`",
-                             eo > 0 && eo <= n ? src[eo - 1] : '*');
-        case 101: /* \ at end of pattern */
-            return qry__fail(c, STRATA_EINVAL,
-                             "error parsing regexp: trailing backslash at end of expression: ``");
-        default:
-            break;
-        }
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(ec, msg, sizeof msg);
-        return qry__fail(c, STRATA_EINVAL, "error parsing regexp: %s: `%.*s`", (char *)msg,
-                         (int)n, src);
+    if (code != NULL) {
+        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* best effort */
+        return code;
     }
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* best effort */
+    /* Go's messages for the common mistakes */
+    switch (ec) {
+    case 114: /* missing closing parenthesis */
+        snprintf(msg, cap, "error parsing regexp: missing closing ): `%.*s`", (int)n, src);
+        return NULL;
+    case 122: /* unmatched closing parenthesis */
+        snprintf(msg, cap, "error parsing regexp: unexpected ): `%.*s`", (int)n, src);
+        return NULL;
+    case 106: { /* missing terminating ] */
+        const char *lb = memchr(src, '[', n);
+        size_t off = lb ? (size_t)(lb - src) : 0;
+        snprintf(msg, cap, "error parsing regexp: missing closing ]: `%.*s`", (int)(n - off),
+                 src + off);
+        return NULL;
+    }
+    case 109: /* quantifier does not follow a repeatable item */
+        snprintf(msg, cap, "error parsing regexp: missing argument to repetition operator: `%c`",
+                 eo > 0 && eo <= n ? src[eo - 1] : '*');
+        return NULL;
+    case 101: /* \ at end of pattern */
+        snprintf(msg, cap, "error parsing regexp: trailing backslash at end of expression: ``");
+        return NULL;
+    default: {
+        PCRE2_UCHAR m[160];
+        pcre2_get_error_message(ec, m, sizeof m);
+        snprintf(msg, cap, "error parsing regexp: %s: `%.*s`", (char *)m, (int)n, src);
+        return NULL;
+    }
+    }
+}
+
+int qry__re_check(const char *src, size_t len, void *ctx, char *msg, size_t cap)
+{
+    (void)ctx;
+    pcre2_code *code = re_build(src, len, msg, cap);
+    if (code == NULL)
+        return 1;
+    pcre2_code_free(code);
+    return 0;
+}
+
+int qry__re_compile(qry_ctx *c, const char *src, size_t n, qry_re **out)
+{
+    char msg[STRATA_ERRMSG_MAX];
+    pcre2_code *code = re_build(src, n, msg, sizeof msg);
+    if (code == NULL)
+        return qry__fail(c, STRATA_EINVAL, "%s", msg);
     qry_re *re = calloc(1, sizeof *re);
     if (re == NULL) {
         pcre2_code_free(code);
