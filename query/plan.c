@@ -198,9 +198,13 @@ int qry__resolve_db(qry_ctx *c, const qry_measurement *m, uint32_t *db, const ch
         *name = dbn;
     if (stg_db_lookup(c->e, dbn, db) != STRATA_OK)
         return qry__fail(c, STRATA_ENOTFOUND, "database not found: %s", dbn);
-    if (m && m->rp.len && !(m->rp.len == 7 && memcmp(m->rp.ptr, "autogen", 7) == 0))
-        return qry__fail(c, STRATA_ENOTFOUND, "retention policy not found: %.*s", (int)m->rp.len,
-                         m->rp.ptr);
+    /* the only retention policy is autogen: FROM db.rp.m, or the request's rp parameter */
+    qry_str rp = m && m->rp.len ? m->rp : (qry_str){"", 0};
+    if (rp.len == 0 && c->req && c->req->rp && c->req->rp[0])
+        rp = (qry_str){c->req->rp, strlen(c->req->rp)};
+    if (rp.len && !(rp.len == 7 && memcmp(rp.ptr, "autogen", 7) == 0))
+        return qry__fail(c, STRATA_ENOTFOUND, "retention policy not found: %.*s", (int)rp.len,
+                         rp.ptr);
     return STRATA_OK;
 }
 

@@ -626,7 +626,7 @@ int qry_writer_row(qry_writer *w, const qry_val *vals)
             j_open(w, '[');
             w->result_has_series = 1;
             json_series_open(w);
-        } else {
+        } else if (w->stmt_is_select == QRY_STMT_MODE_SELECT) {
             w->series_partial = 1;
         }
         w->rows_in_part = 0;

@@ -144,6 +144,15 @@ def big(out, rng):
         out.write("big v=%di %d\n" % (i, t))
 
 
+def weird(out, rng):
+    # names that need quoting or escaping everywhere
+    for i in range(6):
+        t = T0 + i * MIN
+        out.write('my\\ meas,tag\\ key=val\\ %d,k\\,2=a\\=b field\\ x=%s,"q"=%di,e\\=q=%s %d\n'
+                  % (i % 2, fmt_float(i * 1.25), i, "true" if i % 2 else "false", t))
+        out.write('cpu.load,host=h%d value=%s %d\n' % (i % 3, fmt_float(i / 7.0), t))
+
+
 def other(out, rng):
     for i in range(100):
         t = T0 + i * 10 * MIN
@@ -163,6 +172,7 @@ def main():
         sparse(out, rng)
         dst(out, rng)
         big(out, rng)
+        weird(out, rng)
     with open(os.path.join(d, "other.lp"), "w") as out:
         other(out, rng)
 
