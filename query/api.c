@@ -28,18 +28,12 @@ static int sink_write(void *ctx, const void *buf, size_t len)
 
 static int64_t epoch_divisor(const char *e)
 {
-    if (e == NULL || e[0] == 0)
-        return 0;
-    if (strcmp(e, "u") == 0 || strcmp(e, "µ") == 0)
-        return 1000;
-    if (strcmp(e, "ms") == 0)
-        return 1000000;
-    if (strcmp(e, "s") == 0)
-        return 1000000000;
-    if (strcmp(e, "m") == 0)
-        return 60LL * 1000000000;
-    if (strcmp(e, "h") == 0)
-        return 3600LL * 1000000000;
+    if (e == NULL || e[0] == 0) return 0;
+    if (strcmp(e, "u") == 0 || strcmp(e, "µ") == 0) return 1000;
+    if (strcmp(e, "ms") == 0) return 1000000;
+    if (strcmp(e, "s") == 0) return 1000000000;
+    if (strcmp(e, "m") == 0) return 60LL * 1000000000;
+    if (strcmp(e, "h") == 0) return 3600LL * 1000000000;
     return 1;
 }
 
@@ -48,8 +42,8 @@ static void trim(const char **s, size_t *n)
 {
     const unsigned char *p = (const unsigned char *)*s;
     size_t a = 0, b = *n;
-    while (a < b && (isspace(p[a]) || (p[a] == 0xC2 && a + 1 < b && (p[a + 1] == 0x85 ||
-                                                                       p[a + 1] == 0xA0)))) {
+    while (a < b && (isspace(p[a]) ||
+                     (p[a] == 0xC2 && a + 1 < b && (p[a + 1] == 0x85 || p[a + 1] == 0xA0)))) {
         a += p[a] == 0xC2 ? 2 : 1;
     }
     while (b > a && isspace(p[b - 1]))
@@ -63,8 +57,7 @@ static void trim(const char **s, size_t *n)
 static int request_error(qry_writer *w, int *http_status, strata_error *err, const char *msg)
 {
     *http_status = 400;
-    if (err && err->msg != msg)
-        strata_error_set(err, STRATA_EINVAL, "%s", msg);
+    if (err && err->msg != msg) strata_error_set(err, STRATA_EINVAL, "%s", msg);
     return qry_writer_request_error(w, msg);
 }
 
@@ -74,15 +67,14 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
     if (e == NULL || r == NULL || out == NULL || out->write == NULL)
         return strata_error_set(err, STRATA_EINVAL, "qry_api_execute: missing argument");
     static const qry_limits nolim;
-    if (lim == NULL)
-        lim = &nolim;
+    if (lim == NULL) lim = &nolim;
     *content_type = r->want_csv ? "text/csv" : "application/json";
     *http_status = 200;
     sink sk = {out};
     qry_writer w;
     qry_writer_init(&w, r->want_csv ? QRY_WFMT_CSV : QRY_WFMT_JSON, r->pretty, r->chunked,
-                    r->chunked && r->chunk_size ? r->chunk_size : 10000,
-                    epoch_divisor(r->epoch), sink_write, &sk);
+                    r->chunked && r->chunk_size ? r->chunk_size : 10000, epoch_divisor(r->epoch),
+                    sink_write, &sk);
     strata_arena parse_arena, stmt_arena;
     strata_arena_init(&parse_arena, 0);
     strata_arena_init(&stmt_arena, 0);
@@ -146,8 +138,7 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
     c.err = &serr;
     c.log = r->log;
     c.points_limit = lim->max_points;
-    if (lim->timeout_ns > 0)
-        c.deadline_mono = strata_mono_ns() + lim->timeout_ns;
+    if (lim->timeout_ns > 0) c.deadline_mono = strata_mono_ns() + lim->timeout_ns;
 
     uint32_t i = 0;
     for (; i < query->nstmts; i++) {
@@ -186,8 +177,7 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
         strata_error_set(err, rc, rc == STRATA_ENOMEM ? "out of memory" : "the client went away");
 
 done:
-    if (rc == STRATA_OK && *http_status == 400)
-        rc = STRATA_OK;
+    if (rc == STRATA_OK && *http_status == 400) rc = STRATA_OK;
     qry__rematch_free(rm);
     qry_writer_fini(&w);
     strata_arena_fini(&parse_arena);

@@ -56,9 +56,9 @@ typedef struct qry_request {
     size_t chunk_size;       /* "chunk_size" when it parsed as an integer > 0; else 0 (10000) */
     const char *params_json; /* "params" (a JSON object), or NULL */
     size_t params_len;
-    int want_csv;     /* the Accept header asks for application/csv or text/csv */
-    int read_only;    /* a GET request: write statements run with InfluxDB's warning */
-    int64_t now_ns;   /* the query's now(); 0 = read the clock */
+    int want_csv;             /* the Accept header asks for application/csv or text/csv */
+    int read_only;            /* a GET request: write statements run with InfluxDB's warning */
+    int64_t now_ns;           /* the query's now(); 0 = read the clock */
     const strata_logger *log; /* may be NULL */
 } qry_request;
 

@@ -49,16 +49,14 @@ int qry__check_budget(qry_ctx *c)
 void *qry__alloc(qry_ctx *c, size_t n)
 {
     void *p = strata_arena_alloc(c->arena, n ? n : 1);
-    if (p == NULL)
-        qry__fail(c, STRATA_ENOMEM, "out of memory");
+    if (p == NULL) qry__fail(c, STRATA_ENOMEM, "out of memory");
     return p;
 }
 
 char *qry__strndup(qry_ctx *c, const char *s, size_t n)
 {
     char *p = strata_arena_strndup(c->arena, s ? s : "", s ? n : 0);
-    if (p == NULL)
-        qry__fail(c, STRATA_ENOMEM, "out of memory");
+    if (p == NULL) qry__fail(c, STRATA_ENOMEM, "out of memory");
     return p;
 }
 
@@ -81,24 +79,20 @@ static int gent_cmp(const void *a, const void *b, void *arg)
     for (size_t i = 0; i < nd; i++) {
         size_t n = x->vl[i] < y->vl[i] ? x->vl[i] : y->vl[i];
         int r = n ? memcmp(x->v[i], y->v[i], n) : 0;
-        if (r)
-            return r;
-        if (x->vl[i] != y->vl[i])
-            return x->vl[i] < y->vl[i] ? -1 : 1;
+        if (r) return r;
+        if (x->vl[i] != y->vl[i]) return x->vl[i] < y->vl[i] ? -1 : 1;
     }
     /* same group: keep series key order */
     size_t n = x->s->klen < y->s->klen ? x->s->klen : y->s->klen;
     int r = memcmp(x->s->key, y->s->key, n);
-    if (r)
-        return r;
+    if (r) return r;
     return x->s->klen < y->s->klen ? -1 : x->s->klen > y->s->klen;
 }
 
 static int same_group(const gent *x, const gent *y, size_t nd)
 {
     for (size_t i = 0; i < nd; i++)
-        if (x->vl[i] != y->vl[i] || (x->vl[i] && memcmp(x->v[i], y->v[i], x->vl[i]) != 0))
-            return 0;
+        if (x->vl[i] != y->vl[i] || (x->vl[i] && memcmp(x->v[i], y->v[i], x->vl[i]) != 0)) return 0;
     return 1;
 }
 
@@ -113,21 +107,17 @@ typedef struct keylist {
 static int keylist_add(keylist *kl, const char *k, size_t n)
 {
     for (size_t i = 0; i < kl->n; i++)
-        if (kl->keys[i].len == n && memcmp(kl->keys[i].ptr, k, n) == 0)
-            return STRATA_OK;
+        if (kl->keys[i].len == n && memcmp(kl->keys[i].ptr, k, n) == 0) return STRATA_OK;
     if (kl->n == kl->cap) {
         size_t nc = kl->cap ? kl->cap * 2 : 8;
         qry_str *nk = qry__alloc(kl->c, nc * sizeof *nk);
-        if (nk == NULL)
-            return STRATA_ENOMEM;
-        if (kl->n)
-            memcpy(nk, kl->keys, kl->n * sizeof *nk);
+        if (nk == NULL) return STRATA_ENOMEM;
+        if (kl->n) memcpy(nk, kl->keys, kl->n * sizeof *nk);
         kl->keys = nk;
         kl->cap = nc;
     }
     char *d = qry__strndup(kl->c, k, n);
-    if (d == NULL)
-        return STRATA_ENOMEM;
+    if (d == NULL) return STRATA_ENOMEM;
     kl->keys[kl->n++] = (qry_str){d, n};
     return STRATA_OK;
 }
@@ -150,8 +140,7 @@ static int qstr_cmp(const void *a, const void *b)
     const qry_str *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
     int r = memcmp(x->ptr, y->ptr, n);
-    if (r)
-        return r;
+    if (r) return r;
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
@@ -160,28 +149,24 @@ static int dims_of(qry_ctx *c, const qry_plan *p, uint32_t mid, qry_str **out, s
 {
     keylist kl = {c, p, NULL, 0, 0, STRATA_OK};
     for (size_t i = 0; i < p->ndims; i++)
-        if (keylist_add(&kl, p->dims[i].ptr, p->dims[i].len) != STRATA_OK)
-            return STRATA_ENOMEM;
+        if (keylist_add(&kl, p->dims[i].ptr, p->dims[i].len) != STRATA_OK) return STRATA_ENOMEM;
     if (p->dim_star || p->ndim_res) {
         MDB_txn *txn;
         int rc = stg_engine_read_begin(c->e, &txn, c->err);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
         rc = stg_index_tag_keys(stg_engine_index(c->e), txn, p->db, mid, tagkey_cb, &kl);
         stg_engine_read_end(c->e, txn);
-        if (kl.rc != STRATA_OK)
-            return kl.rc;
-        if (rc < 0)
-            return qry__fail(c, rc, "reading tag keys failed");
+        if (kl.rc != STRATA_OK) return kl.rc;
+        if (rc < 0) return qry__fail(c, rc, "reading tag keys failed");
     }
-    if (kl.n > 1)
-        qsort(kl.keys, kl.n, sizeof *kl.keys, qstr_cmp);
+    if (kl.n > 1) qsort(kl.keys, kl.n, sizeof *kl.keys, qstr_cmp);
     *out = kl.keys;
     *n = kl.n;
     return STRATA_OK;
 }
 
-/* ---- two threads over the groups of an aggregate query ------------------------------------------ */
+/* ---- two threads over the groups of an aggregate query ------------------------------------------
+ */
 
 /*
  * The statement's thread computes and writes the even groups, a worker
@@ -217,8 +202,7 @@ static void *par_worker(void *arg)
             pthread_cond_wait(&w->cv, &w->mu);
         int stop = w->stop;
         pthread_mutex_unlock(&w->mu);
-        if (stop)
-            break;
+        if (stop) break;
         strata_error_clear(&w->werr);
         qry__agg_compute(&w->wc, w->p, w->mc, &w->groups[k], &w->res[k]);
         strata_arena_reset(&w->warena);
@@ -230,8 +214,8 @@ static void *par_worker(void *arg)
     return NULL;
 }
 
-static int run_groups_parallel(qry_ctx *c, const qry_plan *p, const qry_mctx *mc,
-                               qry_group *groups, size_t ng)
+static int run_groups_parallel(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_group *groups,
+                               size_t ng)
 {
     par w;
     memset(&w, 0, sizeof w);
@@ -272,8 +256,7 @@ static int run_groups_parallel(qry_ctx *c, const qry_plan *p, const qry_mctx *mc
                 pthread_cond_wait(&w.cv, &w.mu);
             pthread_mutex_unlock(&w.mu);
         }
-        if (rc == STRATA_OK)
-            rc = qry__agg_write(c, p, &groups[k], &w.res[k]);
+        if (rc == STRATA_OK) rc = qry__agg_write(c, p, &groups[k], &w.res[k]);
         qry__aggres_fini(&w.res[k]);
         pthread_mutex_lock(&w.mu);
         w.written = k + 1;
@@ -305,18 +288,17 @@ done:
     return rc;
 }
 
-/* ---- the SELECT driver ------------------------------------------------------------------------- */
+/* ---- the SELECT driver -------------------------------------------------------------------------
+ */
 
 static int resolve_refs(qry_ctx *c, const qry_plan *p, const qry_msrc *m, qry_mctx *mc)
 {
     mc->m = m;
     mc->refs = qry__alloc(c, (p->nfnames ? p->nfnames : 1) * sizeof *mc->refs);
-    if (mc->refs == NULL)
-        return STRATA_ENOMEM;
+    if (mc->refs == NULL) return STRATA_ENOMEM;
     MDB_txn *txn;
     int rc = stg_engine_read_begin(c->e, &txn, c->err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     stg_index *idx = stg_engine_index(c->e);
     for (size_t i = 0; i < p->nfnames; i++) {
         qry_fref *r = &mc->refs[i];
@@ -354,8 +336,7 @@ static const char *type_word(stg_type t)
 /* May fn read a field of type t? (InfluxDB has no iterator for the others.) */
 static int fn_accepts(qry_fn f, stg_type t)
 {
-    if (t != STG_STRING && t != STG_BOOL)
-        return 1;
+    if (t != STG_STRING && t != STG_BOOL) return 1;
     switch (f) {
     case QF_COUNT:
     case QF_FIRST:
@@ -416,10 +397,8 @@ static const char *fn_iter_word(qry_fn f)
 
 static const char *ref_type_name(const qry_fref *r)
 {
-    if (r->kind == 2)
-        return "tag";
-    if (r->kind != 1)
-        return NULL;
+    if (r->kind == 2) return "tag";
+    if (r->kind != 1) return NULL;
     return stg_type_name(r->type);
 }
 
@@ -460,18 +439,18 @@ static int check_types(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const 
 {
     for (uint32_t i = 0; i < n->nargs; i++) {
         int rc = check_types(c, p, mc, n->args[i]);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
     }
     if (n->kind == QN_AGG || (n->kind == QN_XFORM && n->nargs && n->args[0]->kind == QN_FIELD)) {
         int f = n->kind == QN_AGG ? n->field : n->args[0]->field;
         if (f >= 0 && mc->refs[f].kind == 1 && !fn_accepts(n->fn, mc->refs[f].type))
-            return qry__fail(c, STRATA_EINVAL, "unsupported %s iterator type: *query.%sInterruptIterator",
+            return qry__fail(c, STRATA_EINVAL,
+                             "unsupported %s iterator type: *query.%sInterruptIterator",
                              fn_iter_word(n->fn), type_word(mc->refs[f].type));
     }
     if (n->kind == QN_BIN && n->nargs == 2 &&
-        (n->op == QRY_OP_ADD || n->op == QRY_OP_SUB || n->op == QRY_OP_MUL ||
-         n->op == QRY_OP_DIV || n->op == QRY_OP_MOD)) {
+        (n->op == QRY_OP_ADD || n->op == QRY_OP_SUB || n->op == QRY_OP_MUL || n->op == QRY_OP_DIV ||
+         n->op == QRY_OP_MOD)) {
         const qry_node *a = n->args[0], *b = n->args[1];
         const char *ta = a->kind == QN_FIELD ? ref_type_name(&mc->refs[a->field])
                          : a->kind == QN_LIT ? lit_type_name(&a->lit)
@@ -488,8 +467,9 @@ static int check_types(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const 
                 char x[300], y[300];
                 operand_text(a, ta, x, sizeof x);
                 operand_text(b, tb, y, sizeof y);
-                return qry__fail(c, STRATA_EINVAL, "type error: %s %s %s: incompatible types: %s and %s",
-                                 x, qry_op_str(n->op), y, ta, tb);
+                return qry__fail(c, STRATA_EINVAL,
+                                 "type error: %s %s %s: incompatible types: %s and %s", x,
+                                 qry_op_str(n->op), y, ta, tb);
             }
         }
     }
@@ -501,13 +481,11 @@ static int relevant(const qry_plan *p, const qry_mctx *mc)
 {
     if (p->raw) {
         for (size_t i = 0; i < p->nfnames; i++)
-            if (p->fdriver[i] && mc->refs[i].kind == 1)
-                return 1;
+            if (p->fdriver[i] && mc->refs[i].kind == 1) return 1;
         return 0;
     }
     for (size_t i = 0; i < p->nfnames; i++)
-        if (mc->refs[i].kind == 1)
-            return 1;
+        if (mc->refs[i].kind == 1) return 1;
     return 0;
 }
 
@@ -515,71 +493,55 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
 {
     qry_mctx mc;
     int rc = resolve_refs(c, p, m, &mc);
-    if (rc != STRATA_OK)
-        return rc;
-    if (!relevant(p, &mc))
-        return STRATA_OK;
+    if (rc != STRATA_OK) return rc;
+    if (!relevant(p, &mc)) return STRATA_OK;
     for (size_t i = 0; i < p->ncols; i++)
-        if ((rc = check_types(c, p, &mc, p->cols[i])) != STRATA_OK)
-            return rc;
+        if ((rc = check_types(c, p, &mc, p->cols[i])) != STRATA_OK) return rc;
     MDB_txn *txn;
-    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK)
-        return rc;
+    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
     qry_series *ss = NULL;
     size_t ns = 0;
     rc = qry__cond_series(c, txn, p->db, m->mid, p->cond, 0, &ss, &ns);
     stg_engine_read_end(c->e, txn);
-    if (rc != STRATA_OK)
-        return rc;
-    if (ns == 0)
-        return STRATA_OK;
+    if (rc != STRATA_OK) return rc;
+    if (ns == 0) return STRATA_OK;
     qry_str *dims = NULL;
     size_t nd = 0;
-    if ((rc = dims_of(c, p, m->mid, &dims, &nd)) != STRATA_OK)
-        return rc;
+    if ((rc = dims_of(c, p, m->mid, &dims, &nd)) != STRATA_OK) return rc;
 
     gent *ge = qry__alloc(c, ns * sizeof *ge);
-    if (ge == NULL)
-        return STRATA_ENOMEM;
+    if (ge == NULL) return STRATA_ENOMEM;
     for (size_t i = 0; i < ns; i++) {
         ge[i].s = &ss[i];
         ge[i].v = qry__alloc(c, (nd ? nd : 1) * sizeof *ge[i].v);
         ge[i].vl = qry__alloc(c, (nd ? nd : 1) * sizeof *ge[i].vl);
-        if (!ge[i].v || !ge[i].vl)
-            return STRATA_ENOMEM;
+        if (!ge[i].v || !ge[i].vl) return STRATA_ENOMEM;
         for (size_t k = 0; k < nd; k++) {
             const char *v = qry__series_tag(&ss[i], dims[k].ptr, dims[k].len, &ge[i].vl[k]);
             ge[i].v[k] = v ? v : "";
-            if (v == NULL)
-                ge[i].vl[k] = 0;
+            if (v == NULL) ge[i].vl[k] = 0;
         }
     }
     gsort gs = {nd};
-    if (nd && ns > 1)
-        qsort_r(ge, ns, sizeof *ge, gent_cmp, &gs);
+    if (nd && ns > 1) qsort_r(ge, ns, sizeof *ge, gent_cmp, &gs);
 
     /* split into groups */
     size_t ngroups = 0;
     size_t *gstart = qry__alloc(c, (ns + 1) * sizeof *gstart);
-    if (gstart == NULL)
-        return STRATA_ENOMEM;
+    if (gstart == NULL) return STRATA_ENOMEM;
     for (size_t i = 0; i < ns; i++)
-        if (i == 0 || !same_group(&ge[i], &ge[i - 1], nd))
-            gstart[ngroups++] = i;
+        if (i == 0 || !same_group(&ge[i], &ge[i - 1], nd)) gstart[ngroups++] = i;
     gstart[ngroups] = ns;
 
     /* SLIMIT / SOFFSET over the groups of this measurement */
     size_t g0 = 0, g1 = ngroups;
-    if (p->soffset > 0)
-        g0 = (size_t)p->soffset < ngroups ? (size_t)p->soffset : ngroups;
-    if (p->slimit > 0 && g1 - g0 > (size_t)p->slimit)
-        g1 = g0 + (size_t)p->slimit;
+    if (p->soffset > 0) g0 = (size_t)p->soffset < ngroups ? (size_t)p->soffset : ngroups;
+    if (p->slimit > 0 && g1 - g0 > (size_t)p->slimit) g1 = g0 + (size_t)p->slimit;
     qry_series **sp = qry__alloc(c, ns * sizeof *sp);
     size_t nsel = g1 > g0 ? g1 - g0 : 0;
     qry_group *groups = qry__alloc(c, (nsel ? nsel : 1) * sizeof *groups);
     qry_tagv *tv = qry__alloc(c, (nsel ? nsel : 1) * (nd ? nd : 1) * sizeof *tv);
-    if (sp == NULL || groups == NULL || tv == NULL)
-        return STRATA_ENOMEM;
+    if (sp == NULL || groups == NULL || tv == NULL) return STRATA_ENOMEM;
     size_t total_series = 0;
     for (size_t k = g0; k < g1; k++) {
         size_t gi = p->desc ? g1 - 1 - (k - g0) : k;
@@ -602,13 +564,12 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
         g->ntags = nd;
         total_series += g->nseries;
     }
-    if (!p->raw && c->lim && c->lim->threads >= 2 && nsel >= 4 && total_series >= 16 &&
-        c->w && c->w->fmt != QRY_WFMT_CAPTURE)
+    if (!p->raw && c->lim && c->lim->threads >= 2 && nsel >= 4 && total_series >= 16 && c->w &&
+        c->w->fmt != QRY_WFMT_CAPTURE)
         return run_groups_parallel(c, p, &mc, groups, nsel);
     for (size_t k = 0; k < nsel; k++) {
         rc = p->raw ? qry__raw_group(c, p, &mc, &groups[k]) : qry__agg_group(c, p, &mc, &groups[k]);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
     }
     return STRATA_OK;
 }
@@ -616,14 +577,12 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
 int qry__exec_select(qry_ctx *c, const qry_select *s)
 {
     for (uint32_t i = 0; i < s->nsources; i++)
-        if (s->sources[i].kind == QRY_SRC_SUBQUERY)
-            return qry__exec_subquery(c, s);
+        if (s->sources[i].kind == QRY_SRC_SUBQUERY) return qry__exec_subquery(c, s);
     qry_plan p;
     int rc = qry__plan_select(c, s, &p);
-    if (rc == STRATA_OK)
-        rc = qry__cond_prepare(c, &p);
-    if (rc == STRATA_OK && p.interval && c->lim && c->lim->max_buckets &&
-        p.tmin != QRY_MIN_TIME && p.tmin <= p.tmax) {
+    if (rc == STRATA_OK) rc = qry__cond_prepare(c, &p);
+    if (rc == STRATA_OK && p.interval && c->lim && c->lim->max_buckets && p.tmin != QRY_MIN_TIME &&
+        p.tmin <= p.tmax) {
         /* InfluxDB's max-select-buckets: the windows of the whole time range */
         int64_t s0, e0, s1, e1;
         qry__window(&p, p.tmin, &s0, &e0);
@@ -631,19 +590,16 @@ int qry__exec_select(qry_ctx *c, const qry_select *s)
         uint64_t buckets = (uint64_t)((__int128)(s1 - s0) / p.interval) + 1;
         if (buckets > c->lim->max_buckets)
             rc = qry__fail(c, STRATA_ELIMIT, "max-select-buckets limit exceeded: (%llu/%llu)",
-                           (unsigned long long)buckets,
-                           (unsigned long long)c->lim->max_buckets);
+                           (unsigned long long)buckets, (unsigned long long)c->lim->max_buckets);
     }
-    if (rc == STRATA_OK)
-        qry_writer_stmt_begin(c->w, c->stmt_id, QRY_STMT_MODE_SELECT, p.tz);
+    if (rc == STRATA_OK) qry_writer_stmt_begin(c->w, c->stmt_id, QRY_STMT_MODE_SELECT, p.tz);
     if (rc == STRATA_OK && p.tmin <= p.tmax) {
         for (size_t i = 0; i < p.nsrcs && rc == STRATA_OK; i++) {
             size_t k = p.desc ? p.nsrcs - 1 - i : i;
             rc = run_measurement(c, &p, &p.srcs[k]);
         }
     }
-    if (rc == STRATA_OK)
-        rc = qry_writer_stmt_end(c->w);
+    if (rc == STRATA_OK) rc = qry_writer_stmt_end(c->w);
     c->stmt_tz = p.tz; /* freed by the caller after the statement */
     return rc;
 }

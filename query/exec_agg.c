@@ -38,11 +38,9 @@ void qry__window(const qry_plan *p, int64_t t, int64_t *start, int64_t *end)
     int64_t d = p->interval;
     t -= p->offset;
     int64_t zone = 0;
-    if (p->tz)
-        zone = qry__tz_offset_ns(p->tz, t);
+    if (p->tz) zone = qry__tz_offset_ns(p->tz, t);
     int64_t dt = (int64_t)(((__int128)t + zone) % d);
-    if (dt < 0)
-        dt += d;
+    if (dt < 0) dt += d;
     int64_t s;
     if ((__int128)QRY_MIN_TIME + dt >= t)
         s = QRY_MIN_TIME;
@@ -51,8 +49,7 @@ void qry__window(const qry_plan *p, int64_t t, int64_t *start, int64_t *end)
     if (p->tz) {
         int64_t so = qry__tz_offset_ns(p->tz, s);
         int64_t o = zone - so;
-        if (o != 0 && (o < 0 ? -o : o) < d)
-            s += o;
+        if (o != 0 && (o < 0 ? -o : o) < d) s += o;
     }
     s += p->offset;
     int64_t e;
@@ -66,8 +63,7 @@ void qry__window(const qry_plan *p, int64_t t, int64_t *start, int64_t *end)
         int64_t eo = qry__tz_offset_ns(p->tz, e);
         if (zone != eo) {
             int64_t o = zone - eo;
-            if ((o < 0 ? -o : o) < d)
-                e += o;
+            if ((o < 0 ? -o : o) < d) e += o;
         }
     }
     *start = s;
@@ -107,8 +103,7 @@ static int wmap_grow(wmap *m)
         return STRATA_ENOMEM;
     }
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->used[i])
-            continue;
+        if (!m->used[i]) continue;
         size_t j = hash64(m->keys[i]) & (nc - 1);
         while (u[j])
             j = (j + 1) & (nc - 1);
@@ -129,8 +124,7 @@ static int wmap_grow(wmap *m)
 /* Index of key, inserting newv when absent (*added = 1). */
 static int wmap_get(wmap *m, int64_t key, uint32_t newv, uint32_t *out, int *added)
 {
-    if ((m->n + 1) * 2 > m->cap && wmap_grow(m) != STRATA_OK)
-        return STRATA_ENOMEM;
+    if ((m->n + 1) * 2 > m->cap && wmap_grow(m) != STRATA_OK) return STRATA_ENOMEM;
     size_t j = hash64(key) & (m->cap - 1);
     while (m->used[j]) {
         if (m->keys[j] == key) {
@@ -157,14 +151,15 @@ static void wmap_fini(wmap *m)
     memset(m, 0, sizeof *m);
 }
 
-/* ---- passes: the aggregate calls sharing a field and a range ------------------------------------ */
+/* ---- passes: the aggregate calls sharing a field and a range ------------------------------------
+ */
 
 typedef struct anode {
     qry_node *n;
-    int per_series;       /* first()/last() without GROUP BY time: one state per series */
-    int tb_tags;          /* top/bottom with tag arguments: per-combo max/min first */
-    qry_node inner;       /* the max/min pseudo-call of tb_tags */
-    qry_red *st;          /* [nw * stride] */
+    int per_series; /* first()/last() without GROUP BY time: one state per series */
+    int tb_tags;    /* top/bottom with tag arguments: per-combo max/min first */
+    qry_node inner; /* the max/min pseudo-call of tb_tags */
+    qry_red *st;    /* [nw * stride] */
     size_t stride;
     qry_seq out;
     int done;
@@ -186,8 +181,8 @@ typedef struct aggctx {
     const qry_plan *p;
     const qry_mctx *mc;
     const qry_group *g;
-    anode *an; /* one per plan agg */
-    int64_t *ext; /* per plan agg: extension of the start */
+    anode *an;       /* one per plan agg */
+    int64_t *ext;    /* per plan agg: extension of the start */
     uint32_t *combo; /* per series (top/bottom tags) */
     size_t ncombo;
     strata_arena sa;
@@ -198,24 +193,20 @@ static int pass_window(aggctx *ax, pass *ps, int64_t ws, uint32_t *widx)
 {
     int added;
     int rc = wmap_get(&ps->wm, ws, (uint32_t)ps->nw, widx, &added);
-    if (rc != STRATA_OK)
-        return qry__fail(ax->c, rc, "out of memory");
-    if (!added)
-        return STRATA_OK;
+    if (rc != STRATA_OK) return qry__fail(ax->c, rc, "out of memory");
+    if (!added) return STRATA_OK;
     if (ax->c->lim && ax->c->lim->max_buckets && ps->nw + 1 > ax->c->lim->max_buckets)
         return qry__fail(ax->c, STRATA_ELIMIT, "max-select-buckets limit exceeded: (%zu/%llu)",
                          ps->nw + 1, (unsigned long long)ax->c->lim->max_buckets);
     if (ps->nw == ps->capw) {
         size_t nc = ps->capw ? ps->capw * 2 : 16;
         int64_t *w = realloc(ps->wst, nc * sizeof *w);
-        if (w == NULL)
-            return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
+        if (w == NULL) return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
         ps->wst = w;
         for (size_t i = 0; i < ps->nan; i++) {
             anode *a = ps->an[i];
             qry_red *st = realloc(a->st, nc * a->stride * sizeof *st);
-            if (st == NULL)
-                return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
+            if (st == NULL) return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
             a->st = st;
         }
         ps->capw = nc;
@@ -256,8 +247,7 @@ static int feed_seg(aggctx *ax, pass *ps, uint32_t widx, const int64_t *ts, cons
     for (size_t i = 0; i < ps->nan; i++) {
         anode *a = ps->an[i];
         qry_red *r = &a->st[widx * a->stride];
-        if (a->tb_tags || a->per_series)
-            goto slow;
+        if (a->tb_tags || a->per_series) goto slow;
         switch (a->n->fn) {
         case QF_COUNT:
             r->n += n;
@@ -351,8 +341,8 @@ static int feed_seg(aggctx *ax, pass *ps, uint32_t widx, const int64_t *ts, cons
             } else {
                 rr = r;
             }
-            if (qry__red_add(nn, rr, ts[k], qry__slot_val(type, vals[k], strbuf), sidx,
-                             &ax->sa) != STRATA_OK)
+            if (qry__red_add(nn, rr, ts[k], qry__slot_val(type, vals[k], strbuf), sidx, &ax->sa) !=
+                STRATA_OK)
                 return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
         }
     }
@@ -386,8 +376,7 @@ static int feed_block(aggctx *ax, pass *ps, const int64_t *ts, const uint64_t *v
             while (j < n) {
                 int64_t s2, e2;
                 qry__window(p, ts[j], &s2, &e2);
-                if (s2 != ws)
-                    break;
+                if (s2 != ws) break;
                 j++;
             }
         }
@@ -395,8 +384,7 @@ static int feed_block(aggctx *ax, pass *ps, const int64_t *ts, const uint64_t *v
         int rc = pass_window(ax, ps, p->interval ? ws : 0, &widx);
         if (rc == STRATA_OK)
             rc = feed_seg(ax, ps, widx, ts + i, vals + i, strbuf, j - i, type, sidx);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
         i = j;
     }
     return STRATA_OK;
@@ -413,19 +401,15 @@ static int pass_series(aggctx *ax, pass *ps, size_t sidx)
     if (s->filter == NULL) {
         stg_iter *it;
         int64_t hi = ps->tmax == INT64_MAX ? INT64_MAX : ps->tmax + 1;
-        if (ps->tmin >= hi)
-            return STRATA_OK;
+        if (ps->tmin >= hi) return STRATA_OK;
         rc = stg_iter_open(c->e, p->db, s->id, ref->fid, ps->tmin, hi, &it, c->err);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
         stg_block b;
         for (;;) {
             rc = stg_iter_next(it, ps->stats, &b, c->err);
-            if (rc <= 0)
-                break;
+            if (rc <= 0) break;
             c->points += b.n;
-            if ((rc = qry__check_budget(c)) != STRATA_OK)
-                break;
+            if ((rc = qry__check_budget(c)) != STRATA_OK) break;
             if (!b.decoded) {
                 int64_t ws1, we1, ws2, we2;
                 qry__window(p, b.info.t_first, &ws1, &we1);
@@ -440,34 +424,29 @@ static int pass_series(aggctx *ax, pass *ps, size_t sidx)
                     continue;
                 }
                 rc = stg_iter_decode(it, &b, c->err);
-                if (rc < 0)
-                    break;
+                if (rc < 0) break;
             }
             rc = feed_block(ax, ps, b.ts, b.vals, b.strbuf, b.n, ref->type, (int32_t)sidx);
-            if (rc != STRATA_OK)
-                break;
+            if (rc != STRATA_OK) break;
         }
         stg_iter_close(it);
         return rc < 0 ? rc : STRATA_OK;
     }
     /* a field condition: rows of the series driven by this field */
     uint8_t *drv = qry__alloc(c, p->nfnames ? p->nfnames : 1);
-    if (drv == NULL)
-        return STRATA_ENOMEM;
+    if (drv == NULL) return STRATA_ENOMEM;
     memset(drv, 0, p->nfnames);
     drv[ps->field] = 1;
     qry_srow r;
     rc = qry__srow_open(c, p, ax->mc, s, drv, ps->tmin, ps->tmax, 0, &r);
     for (; rc == STRATA_OK;) {
         rc = qry__srow_next(c, p, ax->mc, &r);
-        if (rc != STRATA_OK || !r.has)
-            break;
+        if (rc != STRATA_OK || !r.has) break;
         int64_t ws, we;
         qry__window(p, r.t, &ws, &we);
         uint32_t widx;
         rc = pass_window(ax, ps, p->interval ? ws : 0, &widx);
-        if (rc == STRATA_OK)
-            rc = feed(ax, ps, widx, r.t, r.vals[ps->field], (int32_t)sidx);
+        if (rc == STRATA_OK) rc = feed(ax, ps, widx, r.t, r.vals[ps->field], (int32_t)sidx);
     }
     qry__srow_close(&r);
     return rc;
@@ -520,14 +499,12 @@ static int emit_first_last(aggctx *ax, anode *a, size_t w, stg_type type, int ke
 {
     size_t ns = a->stride;
     size_t *h = malloc((ns ? ns : 1) * sizeof *h);
-    if (h == NULL)
-        return STRATA_ENOMEM;
+    if (h == NULL) return STRATA_ENOMEM;
     int first = a->n->fn == QF_FIRST;
     size_t n = 0;
     for (size_t k = 0; k < ns; k++) {
         size_t sidx = first ? k : ns - 1 - k;
-        if (a->st[w * ns + sidx].has)
-            h[n++] = sidx;
+        if (a->st[w * ns + sidx].has) h[n++] = sidx;
     }
     const qry_red *st = &a->st[w * ns];
 #define FL_LESS(x, y) (first ? st[h[x]].t < st[h[y]].t : st[h[x]].t > st[h[y]].t)
@@ -536,13 +513,10 @@ static int emit_first_last(aggctx *ax, anode *a, size_t w, stg_type type, int ke
         size_t i = i0;
         for (;;) {
             size_t j1 = 2 * i + 1;
-            if (j1 >= n)
-                break;
+            if (j1 >= n) break;
             size_t j = j1;
-            if (j1 + 1 < n && FL_LESS(j1 + 1, j1))
-                j = j1 + 1;
-            if (!FL_LESS(j, i))
-                break;
+            if (j1 + 1 < n && FL_LESS(j1 + 1, j1)) j = j1 + 1;
+            if (!FL_LESS(j, i)) break;
             size_t tmp = h[i];
             h[i] = h[j];
             h[j] = tmp;
@@ -560,13 +534,10 @@ static int emit_first_last(aggctx *ax, anode *a, size_t w, stg_type type, int ke
         size_t i = 0;
         for (;;) {
             size_t j1 = 2 * i + 1;
-            if (j1 >= last)
-                break;
+            if (j1 >= last) break;
             size_t j = j1;
-            if (j1 + 1 < last && FL_LESS(j1 + 1, j1))
-                j = j1 + 1;
-            if (!FL_LESS(j, i))
-                break;
+            if (j1 + 1 < last && FL_LESS(j1 + 1, j1)) j = j1 + 1;
+            if (!FL_LESS(j, i)) break;
             tmp = h[i];
             h[i] = h[j];
             h[j] = tmp;
@@ -577,8 +548,7 @@ static int emit_first_last(aggctx *ax, anode *a, size_t w, stg_type type, int ke
         rc = qry__red_add(a->n, &res, r->t, r->v, r->sidx, &ax->sa);
     }
 #undef FL_LESS
-    if (rc == STRATA_OK)
-        rc = qry__red_emit(a->n, &res, type, wt, keep, &ax->sa, &a->out);
+    if (rc == STRATA_OK) rc = qry__red_emit(a->n, &res, type, wt, keep, &ax->sa, &a->out);
     qry__red_fini(&res);
     free(h);
     return rc;
@@ -589,8 +559,7 @@ static int pass_emit(aggctx *ax, pass *ps)
     const qry_plan *p = ax->p;
     stg_type type = ax->mc->refs[ps->field].type;
     uint32_t *ord = malloc((ps->nw ? ps->nw : 1) * sizeof *ord);
-    if (ord == NULL)
-        return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
+    if (ord == NULL) return qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
     for (size_t i = 0; i < ps->nw; i++)
         ord[i] = (uint32_t)i;
     qsort_r(ord, ps->nw, sizeof *ord, wcmp, ps->wst);
@@ -606,8 +575,7 @@ static int pass_emit(aggctx *ax, pass *ps)
                 memset(&top, 0, sizeof top);
                 for (size_t cmb = 0; cmb < a->stride && rc == STRATA_OK; cmb++) {
                     qry_red *r = &a->st[w * a->stride + cmb];
-                    if (r->has)
-                        rc = qry__red_add(a->n, &top, r->t, r->v, r->sidx, &ax->sa);
+                    if (r->has) rc = qry__red_add(a->n, &top, r->t, r->v, r->sidx, &ax->sa);
                 }
                 if (rc == STRATA_OK)
                     rc = qry__red_emit(a->n, &top, type, wt, keep, &ax->sa, &a->out);
@@ -615,21 +583,17 @@ static int pass_emit(aggctx *ax, pass *ps)
             } else if (a->per_series) {
                 rc = emit_first_last(ax, a, w, type, keep, wt);
             } else {
-                rc = qry__red_emit(a->n, &a->st[w * a->stride], type, wt, keep, &ax->sa,
-                                   &a->out);
+                rc = qry__red_emit(a->n, &a->st[w * a->stride], type, wt, keep, &ax->sa, &a->out);
             }
         }
-        if (rc != STRATA_OK)
-            break;
-        if (p->desc)
-            seq_reverse(&a->out);
+        if (rc != STRATA_OK) break;
+        if (p->desc) seq_reverse(&a->out);
         if (fillable(a->n->fn) && p->interval)
             rc = qry__fill(p, a->n, ps->tmin, ps->tmax, &a->out, type);
         a->done = 1;
     }
     free(ord);
-    if (rc == STRATA_ENOMEM)
-        return qry__fail(ax->c, rc, "out of memory");
+    if (rc == STRATA_ENOMEM) return qry__fail(ax->c, rc, "out of memory");
     return rc;
 }
 
@@ -649,7 +613,8 @@ static void pass_fini(pass *ps)
     wmap_fini(&ps->wm);
 }
 
-/* ---- merged raw streams (integral, raw transforms) ------------------------------------------------ */
+/* ---- merged raw streams (integral, raw transforms)
+ * ------------------------------------------------ */
 
 typedef struct mrg {
     aggctx *ax;
@@ -660,8 +625,7 @@ static int mrg_adv(void *ctx, size_t i)
 {
     mrg *m = ctx;
     int rc = qry__srow_next(m->ax->c, m->ax->p, m->ax->mc, &m->rows[i]);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     return m->rows[i].has;
 }
 
@@ -677,32 +641,27 @@ static int merged_stream(aggctx *ax, int field, int64_t tmin, int64_t tmax, qry_
     qry_ctx *c = ax->c;
     const qry_plan *p = ax->p;
     const qry_group *g = ax->g;
-    if (ax->mc->refs[field].kind != 1)
-        return STRATA_OK;
+    if (ax->mc->refs[field].kind != 1) return STRATA_OK;
     uint8_t *drv = qry__alloc(c, p->nfnames ? p->nfnames : 1);
     qry_srow *rows = qry__alloc(c, (g->nseries ? g->nseries : 1) * sizeof *rows);
-    if (drv == NULL || rows == NULL)
-        return STRATA_ENOMEM;
+    if (drv == NULL || rows == NULL) return STRATA_ENOMEM;
     memset(drv, 0, p->nfnames);
     drv[field] = 1;
     memset(rows, 0, (g->nseries ? g->nseries : 1) * sizeof *rows);
     size_t ncur = g->nseries * (p->nfnames ? p->nfnames : 1);
     size_t max_pts = ncur > 32 ? ((size_t)4 << 20) / ncur : 0;
-    if (max_pts && max_pts < 64)
-        max_pts = 64;
+    if (max_pts && max_pts < 64) max_pts = 64;
     int rc = STRATA_OK;
     qry_gmerge gm;
     memset(&gm, 0, sizeof gm);
     for (size_t i = 0; i < g->nseries && rc == STRATA_OK; i++)
         rc = qry__srow_open(c, p, ax->mc, g->series[i], drv, tmin, tmax, max_pts, &rows[i]);
     mrg m = {ax, rows};
-    if (rc == STRATA_OK)
-        rc = qry__gmerge_init(c, &gm, g->nseries, 0, &m, mrg_adv, mrg_time);
+    if (rc == STRATA_OK) rc = qry__gmerge_init(c, &gm, g->nseries, 0, &m, mrg_adv, mrg_time);
     while (rc == STRATA_OK) {
         long w;
         rc = qry__gmerge_next(c, &gm, &w);
-        if (rc != STRATA_OK || w < 0)
-            break;
+        if (rc != STRATA_OK || w < 0) break;
         qry_val v = rows[w].vals[field];
         if (v.t == QRY_V_STR && v.v.s.n) {
             char *cp = strata_arena_strndup(&ax->sa, v.v.s.p, v.v.s.n);
@@ -713,8 +672,7 @@ static int merged_stream(aggctx *ax, int field, int64_t tmin, int64_t tmax, qry_
             v.v.s.p = cp;
         }
         qry_pt pt = {rows[w].t, v, rows[w].t, (int32_t)w};
-        if (qry__seq_push(out, &pt) != STRATA_OK)
-            rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+        if (qry__seq_push(out, &pt) != STRATA_OK) rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
     }
     qry__gmerge_fini(&gm);
     for (size_t i = 0; i < g->nseries; i++)
@@ -722,15 +680,15 @@ static int merged_stream(aggctx *ax, int field, int64_t tmin, int64_t tmax, qry_
     return rc;
 }
 
-/* ---- column sequences -------------------------------------------------------------------------- */
+/* ---- column sequences --------------------------------------------------------------------------
+ */
 
 /* Start extension of aggregates under transforms (InfluxDB reads earlier windows for them). */
 static void mark_ext(const qry_plan *p, const qry_node *n, int64_t ext, int64_t *exts)
 {
     switch (n->kind) {
     case QN_AGG:
-        if (n->agg >= 0)
-            exts[n->agg] = ext;
+        if (n->agg >= 0) exts[n->agg] = ext;
         return;
     case QN_XFORM: {
         int64_t e = ext;
@@ -740,8 +698,7 @@ static void mark_ext(const qry_plan *p, const qry_node *n, int64_t ext, int64_t 
             else if (n->fn != QF_CUMULATIVE_SUM)
                 e += p->interval;
         }
-        if (n->nargs)
-            mark_ext(p, n->args[0], e, exts);
+        if (n->nargs) mark_ext(p, n->args[0], e, exts);
         return;
     }
     default:
@@ -755,11 +712,9 @@ static void agg_range(const qry_plan *p, int64_t ext, int64_t *tmin, int64_t *tm
 {
     *tmin = p->tmin;
     *tmax = p->tmax;
-    if (ext == 0)
-        return;
+    if (ext == 0) return;
     if (!p->desc) {
-        if (*tmin != QRY_MIN_TIME)
-            *tmin = *tmin - ext;
+        if (*tmin != QRY_MIN_TIME) *tmin = *tmin - ext;
     } else if (*tmax != QRY_MAX_TIME && *tmax <= QRY_MAX_TIME - ext) {
         *tmax = *tmax + ext;
     }
@@ -771,11 +726,9 @@ static int run_aggs(aggctx *ax)
     qry_ctx *c = ax->c;
     int rc = STRATA_OK;
     uint8_t *used = calloc(p->naggs ? p->naggs : 1, 1);
-    if (used == NULL)
-        return qry__fail(c, STRATA_ENOMEM, "out of memory");
+    if (used == NULL) return qry__fail(c, STRATA_ENOMEM, "out of memory");
     for (size_t i = 0; i < p->naggs && rc == STRATA_OK; i++) {
-        if (used[i])
-            continue;
+        if (used[i]) continue;
         const qry_node *n = p->aggs[i];
         int64_t tmin, tmax;
         agg_range(p, ax->ext[i], &tmin, &tmax);
@@ -788,8 +741,7 @@ static int run_aggs(aggctx *ax)
             used[i] = 1;
             qry_seq raw = {0};
             rc = merged_stream(ax, n->field, tmin, tmax, &raw);
-            if (rc == STRATA_OK && p->desc)
-                seq_reverse(&raw);
+            if (rc == STRATA_OK && p->desc) seq_reverse(&raw);
             if (rc == STRATA_OK && raw.n) {
                 rc = qry__integral(p, n, raw.p, raw.n, &ax->an[i].out);
                 if (rc == STRATA_OK && p->interval == 0)
@@ -822,8 +774,7 @@ static int run_aggs(aggctx *ax)
             anode *a = &ax->an[j];
             a->n = p->aggs[j];
             a->stride = 1;
-            if ((m->fn == QF_FIRST || m->fn == QF_LAST) && p->interval == 0 &&
-                ax->g->nseries > 1) {
+            if ((m->fn == QF_FIRST || m->fn == QF_LAST) && p->interval == 0 && ax->g->nseries > 1) {
                 a->per_series = 1;
                 a->stride = ax->g->nseries;
             }
@@ -834,16 +785,13 @@ static int run_aggs(aggctx *ax)
                 a->inner.kind = QN_AGG;
                 a->inner.fn = m->fn == QF_TOP ? QF_MAX : QF_MIN;
             }
-            if (!qry__red_stats_ok(m, ax->need_point) || a->tb_tags)
-                ps.stats = 0;
+            if (!qry__red_stats_ok(m, ax->need_point) || a->tb_tags) ps.stats = 0;
             ps.an[ps.nan++] = a;
         }
-        if (ps.stats && ax->mc->refs[n->field].type == STG_STRING)
-            ps.stats = 0;
+        if (ps.stats && ax->mc->refs[n->field].type == STG_STRING) ps.stats = 0;
         for (size_t s = 0; s < ax->g->nseries && rc == STRATA_OK; s++)
             rc = pass_series(ax, &ps, s);
-        if (rc == STRATA_OK)
-            rc = pass_emit(ax, &ps);
+        if (rc == STRATA_OK) rc = pass_emit(ax, &ps);
         pass_fini(&ps);
     }
     free(used);
@@ -861,8 +809,7 @@ static int ck_cmp(const void *a, const void *b)
     const combo_key *x = a, *y = b;
     size_t n = x->key.n < y->key.n ? x->key.n : y->key.n;
     int r = n ? memcmp(x->key.p, y->key.p, n) : 0;
-    if (r)
-        return r;
+    if (r) return r;
     return x->key.n < y->key.n ? -1 : x->key.n > y->key.n;
 }
 
@@ -873,8 +820,7 @@ static int build_combos(aggctx *ax)
     for (size_t i = 0; i < p->naggs; i++)
         if ((p->aggs[i]->fn == QF_TOP || p->aggs[i]->fn == QF_BOTTOM) && p->aggs[i]->ntagargs)
             tb = p->aggs[i];
-    if (tb == NULL)
-        return STRATA_OK;
+    if (tb == NULL) return STRATA_OK;
     size_t ns = ax->g->nseries;
     combo_key *ck = calloc(ns ? ns : 1, sizeof *ck);
     ax->combo = qry__alloc(ax->c, (ns ? ns : 1) * sizeof *ax->combo);
@@ -886,8 +832,8 @@ static int build_combos(aggctx *ax)
         ck[i].sidx = i;
         for (uint32_t k = 0; k < tb->ntagargs; k++) {
             size_t vl;
-            const char *v = qry__series_tag(ax->g->series[i], tb->tagargs[k].ptr,
-                                            tb->tagargs[k].len, &vl);
+            const char *v =
+                qry__series_tag(ax->g->series[i], tb->tagargs[k].ptr, tb->tagargs[k].len, &vl);
             qry_buf_put(&ck[i].key, v ? v : "", v ? vl : 0);
             qry_buf_putc(&ck[i].key, 0);
         }
@@ -895,8 +841,7 @@ static int build_combos(aggctx *ax)
     qsort(ck, ns, sizeof *ck, ck_cmp);
     size_t id = 0;
     for (size_t i = 0; i < ns; i++) {
-        if (i > 0 && ck_cmp(&ck[i], &ck[i - 1]) != 0)
-            id++;
+        if (i > 0 && ck_cmp(&ck[i], &ck[i - 1]) != 0) id++;
         ax->combo[ck[i].sidx] = (uint32_t)id;
     }
     ax->ncombo = ns ? id + 1 : 0;
@@ -909,8 +854,7 @@ static int build_combos(aggctx *ax)
 /* The value of field slot f of series s at time t (for fields next to a selector). */
 static qry_val aux_lookup(aggctx *ax, const qry_node *fn, int32_t sidx, int64_t t)
 {
-    if (sidx < 0)
-        return qry_val_null();
+    if (sidx < 0) return qry_val_null();
     const qry_series *s = ax->g->series[sidx];
     const qry_fref *r = &ax->mc->refs[fn->field];
     if (r->kind == 2) {
@@ -918,8 +862,7 @@ static qry_val aux_lookup(aggctx *ax, const qry_node *fn, int32_t sidx, int64_t 
         const char *v = qry__series_tag(s, fn->name.ptr, fn->name.len, &vl);
         return v ? qry_val_s(v, vl) : qry_val_null();
     }
-    if (r->kind != 1)
-        return qry_val_null();
+    if (r->kind != 1) return qry_val_null();
     qry_fcur fc;
     if (qry__fcur_open(ax->c, &fc, ax->p->db, s->id, r->fid, r->type, t, t, 0) != STRATA_OK)
         return qry_val_null();
@@ -949,24 +892,18 @@ static int join_bin(const qry_plan *p, qry_op op, const qry_seq *a, const qry_se
             else if (asc ? x->t < y->t : x->t > y->t)
                 y = NULL;
         }
-        if (x)
-            i++;
-        if (y)
-            j++;
+        if (x) i++;
+        if (y) j++;
         int xn = x == NULL || x->v.t == QRY_V_NULL, yn = y == NULL || y->v.t == QRY_V_NULL;
-        if ((xn || yn) && p->fill == QRY_FILL_NONE)
-            continue;
+        if ((xn || yn) && p->fill == QRY_FILL_NONE) continue;
         qry_pt o = x ? *x : *y;
         qry_val xv = x ? x->v : qry_val_null(), yv = y ? y->v : qry_val_null();
         if (p->fill == QRY_FILL_NUMBER) {
-            if (xv.t == QRY_V_NULL)
-                xv = p->fillv;
-            if (yv.t == QRY_V_NULL)
-                yv = p->fillv;
+            if (xv.t == QRY_V_NULL) xv = p->fillv;
+            if (yv.t == QRY_V_NULL) yv = p->fillv;
         }
         o.v = qry__binop(op, xv, yv);
-        if (qry__seq_push(out, &o) != STRATA_OK)
-            return STRATA_ENOMEM;
+        if (qry__seq_push(out, &o) != STRATA_OK) return STRATA_ENOMEM;
     }
     return STRATA_OK;
 }
@@ -981,8 +918,7 @@ static int map_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
     if (n->kind == QN_BIN && !lit_l && !lit_r) {
         qry_seq a = {0}, b = {0};
         int rc = col_seq(ax, n->args[0], sel, &a);
-        if (rc == STRATA_OK)
-            rc = col_seq(ax, n->args[1], sel, &b);
+        if (rc == STRATA_OK) rc = col_seq(ax, n->args[1], sel, &b);
         if (rc == STRATA_OK && join_bin(ax->p, n->op, &a, &b, out) != STRATA_OK)
             rc = qry__fail(ax->c, STRATA_ENOMEM, "out of memory");
         qry__seq_fini(&a);
@@ -992,8 +928,7 @@ static int map_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
     if (n->kind == QN_MATH && n->nargs == 2 && !lit_l && !lit_r) {
         qry_seq a = {0}, b = {0};
         int rc = col_seq(ax, n->args[0], sel, &a);
-        if (rc == STRATA_OK)
-            rc = col_seq(ax, n->args[1], sel, &b);
+        if (rc == STRATA_OK) rc = col_seq(ax, n->args[1], sel, &b);
         size_t i = 0, j = 0;
         while (rc == STRATA_OK && (i < a.n || j < b.n)) {
             const qry_pt *x = i < a.n ? &a.p[i] : NULL, *y = j < b.n ? &b.p[j] : NULL;
@@ -1003,10 +938,8 @@ static int map_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
                 else if (x->t < y->t)
                     y = NULL;
             }
-            if (x)
-                i++;
-            if (y)
-                j++;
+            if (x) i++;
+            if (y) j++;
             qry_val args[2] = {x ? x->v : qry_val_null(), y ? y->v : qry_val_null()};
             qry_pt o = x ? *x : *y;
             o.v = qry__math(n->fn, args, 2);
@@ -1057,8 +990,7 @@ static int col_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
         int rc;
         if (n->args[0]->kind == QN_FIELD) {
             rc = merged_stream(ax, n->args[0]->field, ax->p->tmin, ax->p->tmax, &in);
-            if (rc == STRATA_OK && ax->p->desc)
-                seq_reverse(&in);
+            if (rc == STRATA_OK && ax->p->desc) seq_reverse(&in);
         } else {
             rc = col_seq(ax, n->args[0], sel, &in);
         }
@@ -1069,8 +1001,7 @@ static int col_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
     }
     case QN_FIELD: {
         /* next to a selector: the value at the selected point */
-        if (sel == NULL)
-            return STRATA_OK;
+        if (sel == NULL) return STRATA_OK;
         for (size_t i = 0; i < sel->n; i++) {
             qry_pt o = sel->p[i];
             o.v = aux_lookup(ax, n, o.sidx, o.pt);
@@ -1088,7 +1019,8 @@ static int col_seq(aggctx *ax, const qry_node *n, const qry_seq *sel, qry_seq *o
     }
 }
 
-/* ---- joining the columns and writing ----------------------------------------------------------- */
+/* ---- joining the columns and writing -----------------------------------------------------------
+ */
 
 static int write_rows(qry_ctx *c, const qry_plan *p, const qry_group *g, qry_seq *cols)
 {
@@ -1113,15 +1045,12 @@ static int write_rows(qry_ctx *c, const qry_plan *p, const qry_group *g, qry_seq
         int found = 0;
         int64_t t = 0;
         for (size_t i = 0; i < nc; i++) {
-            if (pos[i] >= cols[i].n)
-                continue;
+            if (pos[i] >= cols[i].n) continue;
             int64_t ti = cols[i].p[pos[i]].t;
-            if (!found || (p->desc ? ti > t : ti < t))
-                t = ti;
+            if (!found || (p->desc ? ti > t : ti < t)) t = ti;
             found = 1;
         }
-        if (!found)
-            break;
+        if (!found) break;
         row[0] = qry_val_time(t);
         for (size_t i = 0; i < nc; i++) {
             if (pos[i] < cols[i].n && cols[i].p[pos[i]].t == t)
@@ -1147,12 +1076,10 @@ static int write_rows(qry_ctx *c, const qry_plan *p, const qry_group *g, qry_seq
             goto done;
         }
         written++;
-        if (p->limit > 0 && written >= p->limit)
-            break;
+        if (p->limit > 0 && written >= p->limit) break;
     }
 done:
-    if (begun)
-        qry_writer_series_end(c->w);
+    if (begun) qry_writer_series_end(c->w);
     free(pos);
     free(row);
     free(names);
@@ -1185,14 +1112,11 @@ int qry__agg_compute(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qr
         ax.an[i].n = p->aggs[i];
     for (size_t i = 0; i < p->ncols; i++)
         mark_ext(p, p->cols[i], 0, ax.ext);
-    if ((rc = build_combos(&ax)) != STRATA_OK)
-        goto done;
-    if ((rc = run_aggs(&ax)) != STRATA_OK)
-        goto done;
+    if ((rc = build_combos(&ax)) != STRATA_OK) goto done;
+    if ((rc = run_aggs(&ax)) != STRATA_OK) goto done;
     /* the selector's sequence, for fields next to it */
     const qry_seq *sel = NULL;
-    if (p->naggs == 1)
-        sel = &ax.an[0].out;
+    if (p->naggs == 1) sel = &ax.an[0].out;
     for (size_t i = 0; i < p->ncols && rc == STRATA_OK; i++)
         rc = col_seq(&ax, p->cols[i], sel, &cols[i]);
 done:
@@ -1205,15 +1129,13 @@ done:
     out->ncols = cols ? p->ncols : 0;
     out->sa = ax.sa; /* strings of the sequences live here */
     out->rc = rc;
-    if (rc != STRATA_OK && c->err)
-        out->err = *c->err;
+    if (rc != STRATA_OK && c->err) out->err = *c->err;
     return rc;
 }
 
 void qry__aggres_fini(qry_aggres *r)
 {
-    if (r == NULL)
-        return;
+    if (r == NULL) return;
     if (r->cols)
         for (size_t i = 0; i < r->ncols; i++)
             qry__seq_fini(&r->cols[i]);
@@ -1225,8 +1147,7 @@ void qry__aggres_fini(qry_aggres *r)
 int qry__agg_write(qry_ctx *c, const qry_plan *p, const qry_group *g, qry_aggres *res)
 {
     if (res->rc != STRATA_OK) {
-        if (c->err && res->err.msg[0])
-            *c->err = res->err;
+        if (c->err && res->err.msg[0]) *c->err = res->err;
         return res->rc;
     }
     return write_rows(c, p, g, res->cols);
@@ -1236,8 +1157,7 @@ int qry__agg_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
 {
     qry_aggres res;
     int rc = qry__agg_compute(c, p, mc, g, &res);
-    if (rc == STRATA_OK)
-        rc = qry__agg_write(c, p, g, &res);
+    if (rc == STRATA_OK) rc = qry__agg_write(c, p, g, &res);
     qry__aggres_fini(&res);
     return rc;
 }

@@ -56,8 +56,7 @@ int qry__fcur_open(qry_ctx *c, qry_fcur *fc, uint32_t db, uint64_t series, uint3
         fc->done = 1;
         return STRATA_OK;
     }
-    if (fc->detached)
-        return STRATA_OK;
+    if (fc->detached) return STRATA_OK;
     int64_t hi = tmax == INT64_MAX ? INT64_MAX : tmax + 1;
     int rc = stg_iter_open(c->e, db, series, fid, tmin, hi, &fc->it, c->err);
     if (rc != STRATA_OK) {
@@ -77,15 +76,12 @@ static int fill_detached(qry_ctx *c, qry_fcur *fc)
     }
     stg_iter *it;
     int rc = stg_iter_open(c->e, fc->db, fc->series, fc->fid, fc->next_t, hi, &it, c->err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     stg_block b;
     for (;;) {
         rc = stg_iter_next(it, 0, &b, c->err);
-        if (rc <= 0)
-            break;
-        if (b.n > 0)
-            break;
+        if (rc <= 0) break;
+        if (b.n > 0) break;
     }
     if (rc < 0) {
         stg_iter_close(it);
@@ -100,10 +96,8 @@ static int fill_detached(qry_ctx *c, qry_fcur *fc)
     if (n > fc->dcap) {
         int64_t *nt = realloc(fc->dts, n * sizeof *nt);
         uint64_t *nv = nt ? realloc(fc->dvals, n * sizeof *nv) : NULL;
-        if (nt)
-            fc->dts = nt;
-        if (nv)
-            fc->dvals = nv;
+        if (nt) fc->dts = nt;
+        if (nv) fc->dvals = nv;
         if (nt == NULL || nv == NULL) {
             stg_iter_close(it);
             return qry__fail(c, STRATA_ENOMEM, "out of memory reading a column");
@@ -116,8 +110,7 @@ static int fill_detached(qry_ctx *c, qry_fcur *fc)
         size_t end = 0;
         for (size_t i = 0; i < n; i++) {
             size_t e = (size_t)stg_val_str_off(b.vals[i]) + stg_val_str_len(b.vals[i]);
-            if (e > end)
-                end = e;
+            if (e > end) end = e;
         }
         if (end > fc->dstrcap) {
             uint8_t *ns = realloc(fc->dstr, end);
@@ -128,8 +121,7 @@ static int fill_detached(qry_ctx *c, qry_fcur *fc)
             fc->dstr = ns;
             fc->dstrcap = end;
         }
-        if (end)
-            memcpy(fc->dstr, b.strbuf, end);
+        if (end) memcpy(fc->dstr, b.strbuf, end);
     }
     stg_iter_close(it);
     fc->ts = fc->dts;
@@ -145,27 +137,22 @@ static int fill_detached(qry_ctx *c, qry_fcur *fc)
 
 int qry__fcur_fill(qry_ctx *c, qry_fcur *fc)
 {
-    if (fc->valid && fc->pos < fc->n)
-        return STRATA_OK;
+    if (fc->valid && fc->pos < fc->n) return STRATA_OK;
     fc->valid = 0;
     if (fc->detached) {
-        if (fc->done)
-            return STRATA_OK;
+        if (fc->done) return STRATA_OK;
         return fill_detached(c, fc);
     }
     while (!fc->done) {
         int rc = stg_iter_next(fc->it, 0, &fc->b, c->err);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         if (rc == 0) {
             fc->done = 1;
             break;
         }
-        if (fc->b.n == 0)
-            continue;
+        if (fc->b.n == 0) continue;
         c->points += fc->b.n;
-        if ((rc = qry__check_budget(c)) != STRATA_OK)
-            return rc;
+        if ((rc = qry__check_budget(c)) != STRATA_OK) return rc;
         fc->ts = fc->b.ts;
         fc->vals = fc->b.vals;
         fc->strbuf = fc->b.strbuf;
@@ -179,8 +166,7 @@ int qry__fcur_fill(qry_ctx *c, qry_fcur *fc)
 
 void qry__fcur_close(qry_fcur *fc)
 {
-    if (fc->it)
-        stg_iter_close(fc->it);
+    if (fc->it) stg_iter_close(fc->it);
     fc->it = NULL;
     free(fc->dts);
     free(fc->dvals);
@@ -194,8 +180,7 @@ void qry__fcur_close(qry_fcur *fc)
 /* ---- rows of a series -------------------------------------------------------------- */
 
 int qry__srow_open(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_series *s,
-                   const uint8_t *drivers, int64_t tmin, int64_t tmax, size_t max_pts,
-                   qry_srow *r)
+                   const uint8_t *drivers, int64_t tmin, int64_t tmax, size_t max_pts, qry_srow *r)
 {
     memset(r, 0, sizeof *r);
     r->s = s;
@@ -205,28 +190,23 @@ int qry__srow_open(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
     r->driver = qry__alloc(c, nf);
     r->open = qry__alloc(c, nf);
     r->vals = qry__alloc(c, nf * sizeof *r->vals);
-    if (!r->cur || !r->driver || !r->open || !r->vals)
-        return STRATA_ENOMEM;
+    if (!r->cur || !r->driver || !r->open || !r->vals) return STRATA_ENOMEM;
     memset(r->cur, 0, nf * sizeof *r->cur);
     memset(r->open, 0, nf);
     int any = 0;
     for (size_t i = 0; i < r->nf; i++) {
         r->vals[i] = qry_val_null();
         r->driver[i] = (drivers ? drivers[i] : p->fdriver[i]) && mc->refs[i].kind == 1;
-        if (mc->refs[i].kind != 1)
-            continue;
+        if (mc->refs[i].kind != 1) continue;
         if (!r->driver[i] && s->filter == NULL)
             continue; /* only needed by a condition this series does not have */
         int rc = qry__fcur_open(c, &r->cur[i], p->db, s->id, mc->refs[i].fid, mc->refs[i].type,
                                 tmin, tmax, max_pts);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
         r->open[i] = 1;
-        if (r->driver[i])
-            any = 1;
+        if (r->driver[i]) any = 1;
     }
-    if (!any)
-        r->done = 1;
+    if (!any) r->done = 1;
     return STRATA_OK;
 }
 
@@ -237,15 +217,12 @@ int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *
         int64_t t = INT64_MAX;
         int found = 0;
         for (size_t i = 0; i < r->nf; i++) {
-            if (!r->driver[i])
-                continue;
+            if (!r->driver[i]) continue;
             int rc = qry__fcur_fill(c, &r->cur[i]);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
             if (r->cur[i].valid) {
                 int64_t ti = qry__fcur_time(&r->cur[i]);
-                if (!found || ti < t)
-                    t = ti;
+                if (!found || ti < t) t = ti;
                 found = 1;
             }
         }
@@ -255,8 +232,7 @@ int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *
         }
         for (size_t i = 0; i < r->nf; i++) {
             r->vals[i] = qry_val_null();
-            if (!r->open[i])
-                continue;
+            if (!r->open[i]) continue;
             qry_fcur *fc = &r->cur[i];
             if (r->driver[i]) {
                 if (fc->valid && qry__fcur_time(fc) == t) {
@@ -268,10 +244,8 @@ int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *
             /* a condition field: skip to t */
             for (;;) {
                 int rc = qry__fcur_fill(c, fc);
-                if (rc != STRATA_OK)
-                    return rc;
-                if (!fc->valid || qry__fcur_time(fc) > t)
-                    break;
+                if (rc != STRATA_OK) return rc;
+                if (!fc->valid || qry__fcur_time(fc) > t) break;
                 if (qry__fcur_time(fc) == t) {
                     r->vals[i] = qry__fcur_val(fc);
                     fc->pos++;
@@ -290,8 +264,7 @@ int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *
             }
         }
         r->t = t;
-        if (r->s->filter &&
-            !qry__cond_eval_row(p, mc->refs, r->s->filter, r->vals, r->s, c->rm))
+        if (r->s->filter && !qry__cond_eval_row(p, mc->refs, r->s->filter, r->vals, r->s, c->rm))
             continue;
         r->has = 1;
         return STRATA_OK;
@@ -301,11 +274,9 @@ int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *
 
 void qry__srow_close(qry_srow *r)
 {
-    if (r->cur == NULL)
-        return;
+    if (r->cur == NULL) return;
     for (size_t i = 0; i < r->nf; i++)
-        if (r->open[i])
-            qry__fcur_close(&r->cur[i]);
+        if (r->open[i]) qry__fcur_close(&r->cur[i]);
     r->nf = 0;
 }
 
@@ -319,16 +290,14 @@ int64_t qry__shard_start(int64_t t)
     __int128 z = (__int128)62135596800LL * 1000000000LL;
     __int128 x = (__int128)t + z;
     __int128 r = x % SHARD_NS;
-    if (r < 0)
-        r += SHARD_NS;
+    if (r < 0) r += SHARD_NS;
     return (int64_t)((__int128)t - r);
 }
 
 static int g_less(const qry_gmerge *g, size_t a, size_t b)
 {
     int64_t ta = g->time(g->ctx, g->heap[a]), tb = g->time(g->ctx, g->heap[b]);
-    if (ta != tb || g->tie == NULL)
-        return g->desc ? ta > tb : ta < tb;
+    if (ta != tb || g->tie == NULL) return g->desc ? ta > tb : ta < tb;
     int c = g->tie(g->ctx, g->heap[a], g->heap[b]);
     return g->desc ? c > 0 : c < 0;
 }
@@ -344,8 +313,7 @@ static void g_up(qry_gmerge *g, size_t j)
 {
     while (j > 0) {
         size_t i = (j - 1) / 2;
-        if (!g_less(g, j, i))
-            break;
+        if (!g_less(g, j, i)) break;
         g_swap(g, i, j);
         j = i;
     }
@@ -356,13 +324,10 @@ static void g_down(qry_gmerge *g, size_t i0, size_t n)
     size_t i = i0;
     for (;;) {
         size_t j1 = 2 * i + 1;
-        if (j1 >= n)
-            break;
+        if (j1 >= n) break;
         size_t j = j1;
-        if (j1 + 1 < n && g_less(g, j1 + 1, j1))
-            j = j1 + 1;
-        if (!g_less(g, j, i))
-            break;
+        if (j1 + 1 < n && g_less(g, j1 + 1, j1)) j = j1 + 1;
+        if (!g_less(g, j, i)) break;
         g_swap(g, i, j);
         i = j;
     }
@@ -385,12 +350,10 @@ int qry__gmerge_init(qry_ctx *c, qry_gmerge *g, size_t n, int desc, void *ctx,
     g->pending = -1;
     g->heap = malloc((n ? n : 1) * sizeof *g->heap);
     g->has = malloc(n ? n : 1);
-    if (g->heap == NULL || g->has == NULL)
-        return qry__fail(c, STRATA_ENOMEM, "out of memory");
+    if (g->heap == NULL || g->has == NULL) return qry__fail(c, STRATA_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         int rc = advance(ctx, i);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         g->has[i] = rc > 0;
     }
     return STRATA_OK;
@@ -412,8 +375,7 @@ int qry__gmerge_next(qry_ctx *c, qry_gmerge *g, long *which)
         size_t i = (size_t)g->pending;
         g->pending = -1;
         int rc = g->advance(g->ctx, i);
-        if (rc < 0)
-            return rc;
+        if (rc < 0) return rc;
         g->has[i] = rc > 0;
         if (g->has[i] && in_window(g, g->time(g->ctx, i))) {
             g->heap[g->hn++] = i;
@@ -425,20 +387,16 @@ int qry__gmerge_next(qry_ctx *c, qry_gmerge *g, long *which)
         int found = 0;
         int64_t best = 0;
         for (size_t i = 0; i < g->n; i++) {
-            if (!g->has[i])
-                continue;
+            if (!g->has[i]) continue;
             int64_t t = g->time(g->ctx, i);
-            if (!found || (g->desc ? t > best : t < best))
-                best = t;
+            if (!found || (g->desc ? t > best : t < best)) best = t;
             found = 1;
         }
-        if (!found)
-            return STRATA_OK;
+        if (!found) return STRATA_OK;
         g->win_lo = qry__shard_start(best);
         g->win_hi = g->win_lo > INT64_MAX - SHARD_NS ? INT64_MAX : g->win_lo + SHARD_NS;
         for (size_t i = 0; i < g->n; i++)
-            if (g->has[i] && in_window(g, g->time(g->ctx, i)))
-                g->heap[g->hn++] = i;
+            if (g->has[i] && in_window(g, g->time(g->ctx, i))) g->heap[g->hn++] = i;
         for (size_t i = g->hn / 2; i-- > 0;)
             g_down(g, i, g->hn);
     }

@@ -58,24 +58,24 @@ typedef struct qry_ctx {
     const qry_limits *lim;
     const qry_request *req;
     qry_writer *w;
-    strata_arena *arena;   /* statement memory */
+    strata_arena *arena; /* statement memory */
     int64_t now_ns;
-    int64_t deadline_mono; /* 0: none */
-    uint64_t points;       /* points read by this statement (this thread) */
-    uint64_t points_limit; /* 0: none */
+    int64_t deadline_mono;   /* 0: none */
+    uint64_t points;         /* points read by this statement (this thread) */
+    uint64_t points_limit;   /* 0: none */
     uint64_t *points_shared; /* with a worker thread: the statement's total, atomically */
     uint64_t points_reported;
-    const char *db;        /* request's default database ("" none) */
-    qry_re *res;           /* compiled regexes to free at statement end */
+    const char *db; /* request's default database ("" none) */
+    qry_re *res;    /* compiled regexes to free at statement end */
     int stmt_id;
-    qry_tz *stmt_tz;       /* the SELECT's zone, freed at statement end */
-    qry_sub_inherit sub;   /* set while running a subquery */
+    qry_tz *stmt_tz;     /* the SELECT's zone, freed at statement end */
+    qry_sub_inherit sub; /* set while running a subquery */
     /* set while running the outer query of a subquery: the tag keys it exposes (its GROUP BY
      * keys; all when sub_all_tags) for wildcard expansion */
     int sub_outer, sub_all_tags;
     const qry_select *sub_inner;
-    qry_rematch *rm;       /* match scratch of the statement's thread */
-    strata_error *err;     /* statement error (InfluxDB text) */
+    qry_rematch *rm;   /* match scratch of the statement's thread */
+    strata_error *err; /* statement error (InfluxDB text) */
     const strata_logger *log;
 } qry_ctx;
 
@@ -187,9 +187,9 @@ struct qry_node {
     uint32_t nargs;
     qry_val lit; /* QN_LIT */
     /* function parameters */
-    int64_t n;       /* top/bottom/sample N, moving_average N */
-    double pct;      /* percentile */
-    int64_t unit_ns; /* derivative/elapsed/integral unit */
+    int64_t n;        /* top/bottom/sample N, moving_average N */
+    double pct;       /* percentile */
+    int64_t unit_ns;  /* derivative/elapsed/integral unit */
     qry_str *tagargs; /* top/bottom tag arguments */
     uint32_t ntagargs;
 };
@@ -227,7 +227,7 @@ typedef struct qry_plan {
     uint8_t *fdriver;
     qry_vtype *fcast;
     size_t nfnames;
-    int *aux_order;   /* driver names sorted by name: InfluxDB's auxiliary field order */
+    int *aux_order; /* driver names sorted by name: InfluxDB's auxiliary field order */
     size_t naux;
 
     /* output columns (after "time") */
@@ -237,14 +237,14 @@ typedef struct qry_plan {
     qry_node **cols;
     qry_str time_name; /* "time" or its alias */
 
-    int raw;         /* no function calls: raw rows */
-    int selector;    /* one selector call alone: keep the point's time */
+    int raw;      /* no function calls: raw rows */
+    int selector; /* one selector call alone: keep the point's time */
     int distinct_only;
     int top_bottom;  /* a top()/bottom() call: rows per selected point */
     qry_node **aggs; /* QN_AGG nodes */
     size_t naggs;
     int has_xform;
-    int has_aux;     /* fields/tags next to a single selector */
+    int has_aux; /* fields/tags next to a single selector */
 
     int64_t tmin, tmax; /* inclusive bounds */
     int64_t interval, offset;
@@ -260,7 +260,7 @@ typedef struct qry_plan {
     const qry_expr *cond; /* residual WHERE (no time), or NULL */
     qry_cond_re *cond_res;
     size_t ncond_res;
-    int cond_has_fields;  /* the residual refers to fields */
+    int cond_has_fields; /* the residual refers to fields */
 
     qry_fill fill;
     qry_val fillv;
@@ -295,7 +295,7 @@ typedef struct qry_series {
     const char *key; /* canonical key (copy) */
     uint32_t klen;
     uint32_t ntags;
-    stg_tag *tags; /* sorted by key */
+    stg_tag *tags;          /* sorted by key */
     const qry_expr *filter; /* residual condition with tags resolved, NULL when none */
     uint32_t group;         /* group index within its measurement */
 } qry_series;
@@ -319,8 +319,8 @@ int qry__cond_series(qry_ctx *c, MDB_txn *txn, uint32_t db, uint32_t mid, const 
  * true/false. *out is NULL (always true), the constant false node, or an
  * expression over fields. @return STRATA_OK or STRATA_ENOMEM.
  */
-int qry__cond_bind_tags(qry_ctx *c, const qry_expr *cond, const qry_series *s,
-                        const qry_expr **out, int *always_false);
+int qry__cond_bind_tags(qry_ctx *c, const qry_expr *cond, const qry_series *s, const qry_expr **out,
+                        int *always_false);
 
 /* Intern the residual condition's names and compile its regexes (for row evaluation). */
 int qry__cond_prepare(qry_ctx *c, qry_plan *p);
@@ -423,13 +423,13 @@ static inline qry_val qry__fcur_val(const qry_fcur *fc)
  */
 typedef struct qry_srow {
     const qry_series *s;
-    size_t nf;        /* plan->nfnames */
-    qry_fcur *cur;    /* [nf] */
-    uint8_t *driver;  /* [nf] 1: its times make rows */
-    uint8_t *open;    /* [nf] 1: cursor opened (a field of the measurement) */
-    qry_val *vals;    /* [nf] the current row */
-    int64_t t;        /* the current row's time */
-    int has;          /* a current row */
+    size_t nf;       /* plan->nfnames */
+    qry_fcur *cur;   /* [nf] */
+    uint8_t *driver; /* [nf] 1: its times make rows */
+    uint8_t *open;   /* [nf] 1: cursor opened (a field of the measurement) */
+    qry_val *vals;   /* [nf] the current row */
+    int64_t t;       /* the current row's time */
+    int has;         /* a current row */
     int done;
 } qry_srow;
 
@@ -439,8 +439,7 @@ typedef struct qry_srow {
  * plan are read (conditions need them). Memory from the statement arena.
  */
 int qry__srow_open(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_series *s,
-                   const uint8_t *drivers, int64_t tmin, int64_t tmax, size_t max_pts,
-                   qry_srow *r);
+                   const uint8_t *drivers, int64_t tmin, int64_t tmax, size_t max_pts, qry_srow *r);
 /* Advance to the next row; r->has says whether there is one. */
 int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *r);
 void qry__srow_close(qry_srow *r);
@@ -486,7 +485,6 @@ int qry__exec_select(qry_ctx *c, const qry_select *s);
 /* SELECT ... FROM (SELECT ...) (exec_subquery.c). */
 int qry__exec_subquery(qry_ctx *c, const qry_select *outer);
 
-
 int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g);
 int qry__agg_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g);
 
@@ -514,10 +512,10 @@ void qry__window(const qry_plan *p, int64_t t, int64_t *start, int64_t *end);
 
 /* A point of an output sequence. */
 typedef struct qry_pt {
-    int64_t t;     /* output time */
+    int64_t t; /* output time */
     qry_val v;
-    int64_t pt;    /* the source point's time (selectors), for auxiliary lookups */
-    int32_t sidx;  /* the source point's series (index in the group), -1 none */
+    int64_t pt;   /* the source point's time (selectors), for auxiliary lookups */
+    int32_t sidx; /* the source point's series (index in the group), -1 none */
 } qry_pt;
 
 /* A time-ordered sequence of points of one column of one group. */
@@ -535,16 +533,16 @@ typedef struct qry_red {
     double fsum;
     int64_t isum;
     uint64_t usum;
-    double wmean, wm2;  /* Welford, for stddev */
-    int has;            /* a selected point (min, max, first, last) */
+    double wmean, wm2; /* Welford, for stddev */
+    int has;           /* a selected point (min, max, first, last) */
     int64_t t;
     qry_val v;
     int32_t sidx;
     char *sbuf; /* owned copy of a selected string */
     uint32_t scap;
-    int has_mm;         /* spread: min and max seen */
+    int has_mm; /* spread: min and max seen */
     qry_val mn, mx;
-    qry_pt *pts;        /* collected points (median, mode, percentile, distinct, top, ...) */
+    qry_pt *pts; /* collected points (median, mode, percentile, distinct, top, ...) */
     uint32_t np, cap;
 } qry_red;
 
@@ -586,8 +584,7 @@ int qry__xform(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq 
  * integral() over a group's merged point stream (in order), with the
  * interval interpolation InfluxDB applies. pts[0..n). Output appended.
  */
-int qry__integral(const qry_plan *p, const qry_node *n, const qry_pt *pts, size_t np,
-                  qry_seq *out);
+int qry__integral(const qry_plan *p, const qry_node *n, const qry_pt *pts, size_t np, qry_seq *out);
 
 /* ---- meta statements (meta*.c) ----------------------------------------------------------- */
 

@@ -54,8 +54,7 @@ static void quote_char(unsigned char c, char *out, size_t cap)
 
 static int bad_char(jp *p, const char *ctx)
 {
-    if (p->i >= p->n)
-        return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+    if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
     char q[16];
     quote_char((unsigned char)p->s[p->i], q, sizeof q);
     return strata_error_set(p->err, STRATA_EINVAL, "invalid character %s %s", q, ctx);
@@ -107,15 +106,13 @@ static int hex4(jp *p, uint32_t *out)
 {
     uint32_t v = 0;
     for (int k = 0; k < 4; k++) {
-        if (p->i >= p->n)
-            return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+        if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
         char c = p->s[p->i];
-        int d = isdigit((unsigned char)c)           ? c - '0'
-                : (c >= 'a' && c <= 'f')            ? c - 'a' + 10
-                : (c >= 'A' && c <= 'F')            ? c - 'A' + 10
-                                                    : -1;
-        if (d < 0)
-            return bad_char(p, "in \\u hexadecimal character escape");
+        int d = isdigit((unsigned char)c) ? c - '0'
+                : (c >= 'a' && c <= 'f')  ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F')  ? c - 'A' + 10
+                                          : -1;
+        if (d < 0) return bad_char(p, "in \\u hexadecimal character escape");
         v = v * 16 + (uint32_t)d;
         p->i++;
     }
@@ -127,27 +124,23 @@ static int parse_string(jp *p, const char **out, size_t *len)
 {
     p->i++; /* opening quote */
     char *o = strata_arena_alloc(p->a, (p->n - p->i) * 2 + 4);
-    if (o == NULL)
-        return strata_error_set(p->err, STRATA_ENOMEM, "out of memory");
+    if (o == NULL) return strata_error_set(p->err, STRATA_ENOMEM, "out of memory");
     size_t n = 0;
     for (;;) {
-        if (p->i >= p->n)
-            return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+        if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
         unsigned char c = (unsigned char)p->s[p->i];
         if (c == '"') {
             p->i++;
             break;
         }
-        if (c < 0x20)
-            return bad_char(p, "in string literal");
+        if (c < 0x20) return bad_char(p, "in string literal");
         if (c != '\\') {
             o[n++] = (char)c;
             p->i++;
             continue;
         }
         p->i++;
-        if (p->i >= p->n)
-            return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+        if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
         char e = p->s[p->i];
         switch (e) {
         case '"':
@@ -180,8 +173,7 @@ static int parse_string(jp *p, const char **out, size_t *len)
             p->i++;
             uint32_t r;
             int rc = hex4(p, &r);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
             if (r >= 0xD800 && r < 0xDC00 && p->i + 6 <= p->n && p->s[p->i] == '\\' &&
                 p->s[p->i + 1] == 'u') {
                 size_t save = p->i;
@@ -214,10 +206,8 @@ static int parse_number(jp *p, jval *v)
     size_t st = p->i;
     if (p->s[p->i] == '-') {
         p->i++;
-        if (p->i >= p->n)
-            return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
-        if (!isdigit((unsigned char)p->s[p->i]))
-            return bad_char(p, "in numeric literal");
+        if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+        if (!isdigit((unsigned char)p->s[p->i])) return bad_char(p, "in numeric literal");
     }
     if (p->s[p->i] == '0') {
         p->i++;
@@ -227,8 +217,7 @@ static int parse_number(jp *p, jval *v)
     }
     if (p->i < p->n && p->s[p->i] == '.') {
         p->i++;
-        if (p->i >= p->n)
-            return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+        if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
         if (!isdigit((unsigned char)p->s[p->i]))
             return bad_char(p, "after decimal point in numeric literal");
         while (p->i < p->n && isdigit((unsigned char)p->s[p->i]))
@@ -236,10 +225,8 @@ static int parse_number(jp *p, jval *v)
     }
     if (p->i < p->n && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
         p->i++;
-        if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-'))
-            p->i++;
-        if (p->i >= p->n)
-            return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+        if (p->i < p->n && (p->s[p->i] == '+' || p->s[p->i] == '-')) p->i++;
+        if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
         if (!isdigit((unsigned char)p->s[p->i]))
             return bad_char(p, "in exponent of numeric literal");
         while (p->i < p->n && isdigit((unsigned char)p->s[p->i]))
@@ -255,8 +242,7 @@ static int parse_lit(jp *p, const char *word, const char *name)
 {
     size_t l = strlen(word);
     for (size_t k = 0; k < l; k++) {
-        if (p->i >= p->n)
-            return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+        if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
         if (p->s[p->i] != word[k]) {
             char ctx[64];
             snprintf(ctx, sizeof ctx, "in literal %s (expecting '%c')", name, word[k]);
@@ -273,15 +259,13 @@ static int parse_value(jp *p, jval *v, int depth)
     ws(p);
     if (p->i >= p->n)
         return strata_error_set(p->err, STRATA_EINVAL, depth ? "unexpected EOF" : "EOF");
-    if (depth > 10000)
-        return strata_error_set(p->err, STRATA_EINVAL, "exceeded max depth");
+    if (depth > 10000) return strata_error_set(p->err, STRATA_EINVAL, "exceeded max depth");
     char c = p->s[p->i];
     if (c == '"') {
         v->k = J_STR;
         return parse_string(p, &v->s, &v->sl);
     }
-    if (c == '-' || isdigit((unsigned char)c))
-        return parse_number(p, v);
+    if (c == '-' || isdigit((unsigned char)c)) return parse_number(p, v);
     if (c == 't') {
         v->k = J_BOOL;
         v->b = 1;
@@ -309,11 +293,9 @@ static int parse_value(jp *p, jval *v, int depth)
         for (;;) {
             jval e;
             int rc = parse_value(p, &e, depth + 1);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
             ws(p);
-            if (p->i >= p->n)
-                return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+            if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
             if (p->s[p->i] == ',') {
                 p->i++;
                 continue;
@@ -335,26 +317,19 @@ static int parse_value(jp *p, jval *v, int depth)
         }
         for (;;) {
             ws(p);
-            if (p->i >= p->n)
-                return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
-            if (p->s[p->i] != '"')
-                return bad_char(p, "looking for beginning of object key string");
+            if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+            if (p->s[p->i] != '"') return bad_char(p, "looking for beginning of object key string");
             const char *k;
             size_t kl;
             int rc = parse_string(p, &k, &kl);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
             ws(p);
-            if (p->i >= p->n)
-                return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
-            if (p->s[p->i] != ':')
-                return bad_char(p, "after object key");
+            if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+            if (p->s[p->i] != ':') return bad_char(p, "after object key");
             p->i++;
             jval *e = strata_arena_alloc(p->a, sizeof *e);
-            if (e == NULL)
-                return strata_error_set(p->err, STRATA_ENOMEM, "out of memory");
-            if ((rc = parse_value(p, e, depth + 1)) != STRATA_OK)
-                return rc;
+            if (e == NULL) return strata_error_set(p->err, STRATA_ENOMEM, "out of memory");
+            if ((rc = parse_value(p, e, depth + 1)) != STRATA_OK) return rc;
             v->nkeys++;
             /* a later duplicate key replaces the value, as in a Go map */
             if (v->nkeys == 1 || (kl == v->kl && memcmp(k, v->key, kl) == 0)) {
@@ -363,8 +338,7 @@ static int parse_value(jp *p, jval *v, int depth)
                 v->kv = e;
             }
             ws(p);
-            if (p->i >= p->n)
-                return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
+            if (p->i >= p->n) return strata_error_set(p->err, STRATA_EINVAL, "unexpected EOF");
             if (p->s[p->i] == ',') {
                 p->i++;
                 continue;
@@ -463,10 +437,8 @@ int qry__params_parse(const char *json, size_t len, strata_arena *a, qry_params 
     out->items = NULL;
     out->count = 0;
     int rc = parse_value(&p, &top, 0);
-    if (rc != STRATA_OK)
-        return rc;
-    if (top.k == J_NULL)
-        return STRATA_OK;
+    if (rc != STRATA_OK) return rc;
+    if (top.k == J_NULL) return STRATA_OK;
     if (top.k != J_OBJ)
         return strata_error_set(err, STRATA_EINVAL,
                                 "json: cannot unmarshal %s into Go value of type "
@@ -478,12 +450,10 @@ int qry__params_parse(const char *json, size_t len, strata_arena *a, qry_params 
     p.i++; /* { */
     size_t cap = 8, n = 0;
     qry_param *items = strata_arena_alloc(a, cap * sizeof *items);
-    if (items == NULL)
-        return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    if (items == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
     for (;;) {
         ws(&p);
-        if (p.s[p.i] == '}')
-            break;
+        if (p.s[p.i] == '}') break;
         const char *k;
         size_t kl;
         parse_string(&p, &k, &kl);
@@ -502,8 +472,7 @@ int qry__params_parse(const char *json, size_t len, strata_arena *a, qry_params 
             q.str_len = v.sl;
             break;
         case J_NUM:
-            if ((rc = number_value(&v, &q, err)) != STRATA_OK)
-                return rc;
+            if ((rc = number_value(&v, &q, err)) != STRATA_OK) return rc;
             break;
         case J_BOOL:
             q.kind = QRY_PARAM_BOOL;
@@ -522,13 +491,11 @@ int qry__params_parse(const char *json, size_t len, strata_arena *a, qry_params 
         /* a duplicate key replaces the earlier one */
         size_t slot = n;
         for (size_t i = 0; i < n; i++)
-            if (items[i].name_len == kl && memcmp(items[i].name, k, kl) == 0)
-                slot = i;
+            if (items[i].name_len == kl && memcmp(items[i].name, k, kl) == 0) slot = i;
         if (slot == n) {
             if (n == cap) {
                 qry_param *ni = strata_arena_alloc(a, cap * 2 * sizeof *ni);
-                if (ni == NULL)
-                    return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+                if (ni == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
                 memcpy(ni, items, n * sizeof *ni);
                 items = ni;
                 cap *= 2;
@@ -537,8 +504,7 @@ int qry__params_parse(const char *json, size_t len, strata_arena *a, qry_params 
         }
         items[slot] = q;
         ws(&p);
-        if (p.s[p.i] == ',')
-            p.i++;
+        if (p.s[p.i] == ',') p.i++;
     }
     out->items = items;
     out->count = n;

@@ -25,8 +25,7 @@ static int adv_srow(void *ctx, size_t i)
 {
     raw_ctx *rc = ctx;
     int r = qry__srow_next(rc->c, rc->p, rc->mc, &rc->rows[i]);
-    if (r != STRATA_OK)
-        return r;
+    if (r != STRATA_OK) return r;
     return rc->rows[i].has;
 }
 
@@ -40,8 +39,7 @@ static int64_t time_srow(void *ctx, size_t i)
 static qry_val aux_val(const qry_plan *p, const qry_mctx *mc, const qry_series *s,
                        const qry_val *vals, int k)
 {
-    if (mc->refs[k].kind == 1)
-        return vals[k];
+    if (mc->refs[k].kind == 1) return vals[k];
     size_t vl;
     const char *v = qry__series_tag(s, p->fnames[k].ptr, p->fnames[k].len, &vl);
     return v ? qry_val_s(v, vl) : qry_val_s("", 0);
@@ -52,20 +50,17 @@ static qry_val aux_val(const qry_plan *p, const qry_mctx *mc, const qry_series *
  * selected names sorted): the first pair of strings that differ decides; a
  * non-string value ends the comparison (equal).
  */
-static int aux_tie(const qry_plan *p, const qry_mctx *mc, const qry_series *sa,
-                   const qry_val *va, const qry_series *sb, const qry_val *vb)
+static int aux_tie(const qry_plan *p, const qry_mctx *mc, const qry_series *sa, const qry_val *va,
+                   const qry_series *sb, const qry_val *vb)
 {
     for (size_t i = 0; i < p->naux; i++) {
         int k = p->aux_order[i];
         qry_val x = aux_val(p, mc, sa, va, k), y = aux_val(p, mc, sb, vb, k);
-        if (x.t != QRY_V_STR || y.t != QRY_V_STR)
-            return 0;
+        if (x.t != QRY_V_STR || y.t != QRY_V_STR) return 0;
         size_t n = x.v.s.n < y.v.s.n ? x.v.s.n : y.v.s.n;
         int c = n ? memcmp(x.v.s.p, y.v.s.p, n) : 0;
-        if (c == 0)
-            c = x.v.s.n < y.v.s.n ? -1 : x.v.s.n > y.v.s.n;
-        if (c)
-            return c;
+        if (c == 0) c = x.v.s.n < y.v.s.n ? -1 : x.v.s.n > y.v.s.n;
+        if (c) return c;
     }
     return 0;
 }
@@ -73,8 +68,7 @@ static int aux_tie(const qry_plan *p, const qry_mctx *mc, const qry_series *sa,
 static int tie_srow(void *ctx, size_t a, size_t b)
 {
     raw_ctx *rc = ctx;
-    return aux_tie(rc->p, rc->mc, rc->rows[a].s, rc->rows[a].vals, rc->rows[b].s,
-                   rc->rows[b].vals);
+    return aux_tie(rc->p, rc->mc, rc->rows[a].s, rc->rows[a].vals, rc->rows[b].s, rc->rows[b].vals);
 }
 
 /* Write the group's series header before its first row. */
@@ -93,8 +87,7 @@ static int emit_begin(emitter *em)
     size_t n = p->ncols + 1;
     const char **cols = qry__alloc(em->c, n * sizeof *cols);
     size_t *lens = qry__alloc(em->c, n * sizeof *lens);
-    if (!cols || !lens)
-        return STRATA_ENOMEM;
+    if (!cols || !lens) return STRATA_ENOMEM;
     cols[0] = p->time_name.ptr;
     lens[0] = p->time_name.len;
     for (size_t i = 0; i < p->ncols; i++) {
@@ -116,15 +109,12 @@ static int emit_row(emitter *em, const qry_val *row)
     }
     if (!em->begun) {
         int rc = emit_begin(em);
-        if (rc != STRATA_OK)
-            return rc;
+        if (rc != STRATA_OK) return rc;
     }
     int rc = qry_writer_row(em->c->w, row);
-    if (rc != STRATA_OK)
-        return qry__fail(em->c, rc, "out of memory writing the answer");
+    if (rc != STRATA_OK) return qry__fail(em->c, rc, "out of memory writing the answer");
     em->written++;
-    if (p->limit > 0 && em->written >= p->limit)
-        return 1;
+    if (p->limit > 0 && em->written >= p->limit) return 1;
     return 0;
 }
 
@@ -141,7 +131,7 @@ typedef struct rstore {
     int64_t *t;
     qry_val *v; /* ncols+1 per row */
     size_t n, cap, head, keep;
-    long cur;   /* reading position (counts down) */
+    long cur; /* reading position (counts down) */
 } rstore;
 
 typedef struct desc_ctx {
@@ -158,15 +148,12 @@ static int store_row(qry_ctx *c, rstore *s, size_t width, const qry_val *row, st
     } else {
         if (s->n == s->cap) {
             size_t nc = s->cap ? s->cap * 2 : 64;
-            if (s->keep && nc > s->keep)
-                nc = s->keep;
+            if (s->keep && nc > s->keep) nc = s->keep;
             int64_t *nt = realloc(s->t, nc * sizeof *nt);
-            if (nt == NULL)
-                return qry__fail(c, STRATA_ENOMEM, "out of memory");
+            if (nt == NULL) return qry__fail(c, STRATA_ENOMEM, "out of memory");
             s->t = nt;
             qry_val *nv = realloc(s->v, nc * width * sizeof *nv);
-            if (nv == NULL)
-                return qry__fail(c, STRATA_ENOMEM, "out of memory");
+            if (nv == NULL) return qry__fail(c, STRATA_ENOMEM, "out of memory");
             s->v = nv;
             s->cap = nc;
         }
@@ -178,8 +165,7 @@ static int store_row(qry_ctx *c, rstore *s, size_t width, const qry_val *row, st
         dst[i] = row[i];
         if (row[i].t == QRY_V_STR && row[i].v.s.n) {
             char *cp = strata_arena_strndup(sa, row[i].v.s.p, row[i].v.s.n);
-            if (cp == NULL)
-                return qry__fail(c, STRATA_ENOMEM, "out of memory");
+            if (cp == NULL) return qry__fail(c, STRATA_ENOMEM, "out of memory");
             dst[i].v.s.p = cp;
         }
     }
@@ -189,8 +175,7 @@ static int store_row(qry_ctx *c, rstore *s, size_t width, const qry_val *row, st
 /* Physical index of the k-th oldest row. */
 static size_t phys(const rstore *s, size_t k)
 {
-    if (s->keep && s->n == s->keep)
-        return (s->head + k) % s->keep;
+    if (s->keep && s->n == s->keep) return (s->head + k) % s->keep;
     return k;
 }
 
@@ -216,14 +201,11 @@ static int tie_desc(void *ctx, size_t a, size_t b)
     const qry_val *va = &x->v[phys(x, (size_t)x->cur) * d->width + d->nout];
     const qry_val *vb = &y->v[phys(y, (size_t)y->cur) * d->width + d->nout];
     for (size_t i = 0; i < d->width - d->nout; i++) {
-        if (va[i].t != QRY_V_STR || vb[i].t != QRY_V_STR)
-            return 0;
+        if (va[i].t != QRY_V_STR || vb[i].t != QRY_V_STR) return 0;
         size_t n = va[i].v.s.n < vb[i].v.s.n ? va[i].v.s.n : vb[i].v.s.n;
         int cmp = n ? memcmp(va[i].v.s.p, vb[i].v.s.p, n) : 0;
-        if (cmp == 0)
-            cmp = va[i].v.s.n < vb[i].v.s.n ? -1 : va[i].v.s.n > vb[i].v.s.n;
-        if (cmp)
-            return cmp;
+        if (cmp == 0) cmp = va[i].v.s.n < vb[i].v.s.n ? -1 : va[i].v.s.n > vb[i].v.s.n;
+        if (cmp) return cmp;
     }
     return 0;
 }
@@ -250,18 +232,14 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
         rstore *sti = &st[g->nseries - 1 - i];
         sti->keep = keep;
         rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, 0, &rows[i]);
-        if (rc != STRATA_OK)
-            goto done;
+        if (rc != STRATA_OK) goto done;
         for (;;) {
-            if ((rc = qry__srow_next(c, p, mc, &rows[i])) != STRATA_OK)
-                goto done;
-            if (!rows[i].has)
-                break;
+            if ((rc = qry__srow_next(c, p, mc, &rows[i])) != STRATA_OK) goto done;
+            if (!rows[i].has) break;
             eval_out(p, mc, &rows[i], row);
             for (size_t k = 0; k < p->naux; k++)
                 row[nout + k] = aux_val(p, mc, rows[i].s, rows[i].vals, p->aux_order[k]);
-            if ((rc = store_row(c, sti, width, row, &sa)) != STRATA_OK)
-                goto done;
+            if ((rc = store_row(c, sti, width, row, &sa)) != STRATA_OK) goto done;
         }
         sti->cur = (long)sti->n;
         qry__srow_close(&rows[i]);
@@ -272,18 +250,15 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
     gm.tie = p->naux ? tie_desc : NULL;
     for (;;) {
         long w;
-        if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK)
-            goto done;
-        if (w < 0)
-            break;
+        if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK) goto done;
+        if (w < 0) break;
         rstore *s = &st[w];
         int r = emit_row(em, &s->v[phys(s, (size_t)s->cur) * width]);
         if (r < 0) {
             rc = r;
             goto done;
         }
-        if (r > 0)
-            break;
+        if (r > 0) break;
     }
 done:
     qry__gmerge_fini(&gm);
@@ -302,8 +277,7 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
 {
     qry_srow *rows = qry__alloc(c, (g->nseries ? g->nseries : 1) * sizeof *rows);
     qry_val *out = qry__alloc(c, (p->ncols + 1) * sizeof *out);
-    if (rows == NULL || out == NULL)
-        return STRATA_ENOMEM;
+    if (rows == NULL || out == NULL) return STRATA_ENOMEM;
     memset(rows, 0, (g->nseries ? g->nseries : 1) * sizeof *rows);
     emitter em = {c, p, g, 0, 0, 0, out};
     qry_gmerge gm;
@@ -314,8 +288,7 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
     size_t max_pts = 0;
     if (ncur > 32) {
         max_pts = ((size_t)4 << 20) / ncur;
-        if (max_pts < 64)
-            max_pts = 64;
+        if (max_pts < 64) max_pts = 64;
     }
     if (p->desc) {
         rc = raw_desc(c, p, mc, g, rows, &em);
@@ -323,8 +296,7 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
     }
     for (size_t i = 0; i < g->nseries; i++) {
         rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, max_pts, &rows[i]);
-        if (rc != STRATA_OK)
-            goto done;
+        if (rc != STRATA_OK) goto done;
     }
     raw_ctx rx = {c, p, mc, rows};
     if ((rc = qry__gmerge_init(c, &gm, g->nseries, 0, &rx, adv_srow, time_srow)) != STRATA_OK)
@@ -332,10 +304,8 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
     gm.tie = p->naux ? tie_srow : NULL;
     for (;;) {
         long w;
-        if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK)
-            goto done;
-        if (w < 0)
-            break;
+        if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK) goto done;
+        if (w < 0) break;
         eval_out(p, mc, &rows[w], out);
         if (c->w->fmt == QRY_WFMT_CAPTURE) {
             c->w->cap_row_tags = rows[w].s->tags;
@@ -346,14 +316,12 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
             rc = r;
             goto done;
         }
-        if (r > 0)
-            break;
+        if (r > 0) break;
     }
 done:
     qry__gmerge_fini(&gm);
     for (size_t i = 0; i < g->nseries; i++)
         qry__srow_close(&rows[i]);
-    if (em.begun)
-        qry_writer_series_end(c->w);
+    if (em.begun) qry_writer_series_end(c->w);
     return rc;
 }

@@ -33,8 +33,7 @@ struct qry_rematch {
 qry_rematch *qry__rematch_new(void)
 {
     qry_rematch *rm = calloc(1, sizeof *rm);
-    if (rm == NULL)
-        return NULL;
+    if (rm == NULL) return NULL;
     rm->md = pcre2_match_data_create(1, NULL);
     if (rm->md == NULL) {
         free(rm);
@@ -45,8 +44,7 @@ qry_rematch *qry__rematch_new(void)
 
 void qry__rematch_free(qry_rematch *rm)
 {
-    if (rm == NULL)
-        return;
+    if (rm == NULL) return;
     pcre2_match_data_free(rm->md);
     free(rm);
 }
@@ -69,10 +67,10 @@ static int go_unsupported(const char *s, size_t n, char *what, size_t wcap, int 
         char ch = s[i];
         if (ch == '\\' && i + 1 < n) {
             char e = s[i + 1];
-            if (!in_class && ((e >= '1' && e <= '9') || e == 'g' || e == 'k' || e == 'K' ||
-                              e == 'R' || e == 'X' || e == 'G' || e == 'Z' || e == 'h' ||
-                              e == 'H' || e == 'V' || e == 'N' || e == 'E' || e == 'c' ||
-                              e == 'o' || e == 'e')) {
+            if (!in_class &&
+                ((e >= '1' && e <= '9') || e == 'g' || e == 'k' || e == 'K' || e == 'R' ||
+                 e == 'X' || e == 'G' || e == 'Z' || e == 'h' || e == 'H' || e == 'V' || e == 'N' ||
+                 e == 'E' || e == 'c' || e == 'o' || e == 'e')) {
                 snprintf(what, wcap, "\\%c", e);
                 *kind = 1;
                 return 1;
@@ -89,16 +87,13 @@ static int go_unsupported(const char *s, size_t n, char *what, size_t wcap, int 
             continue;
         }
         if (in_class) {
-            if (ch == ']')
-                in_class = 0;
+            if (ch == ']') in_class = 0;
             continue;
         }
         if (ch == '[') {
             in_class = 1;
-            if (i + 1 < n && s[i + 1] == '^')
-                i++;
-            if (i + 1 < n && s[i + 1] == ']')
-                i++;
+            if (i + 1 < n && s[i + 1] == '^') i++;
+            if (i + 1 < n && s[i + 1] == ']') i++;
             continue;
         }
         if (ch == '(' && i + 1 < n && s[i + 1] == '?') {
@@ -109,8 +104,7 @@ static int go_unsupported(const char *s, size_t n, char *what, size_t wcap, int 
                     (x == '<' && i + 3 < n && (s[i + 3] == '=' || s[i + 3] == '!')) ||
                     (x == 'P' && i + 3 < n && (s[i + 3] == '>' || s[i + 3] == '='))) {
                     size_t k = (x == '<' || x == 'P') ? 4 : 3;
-                    if (i + k > n)
-                        k = n - i;
+                    if (i + k > n) k = n - i;
                     snprintf(what, wcap, "%.*s", (int)k, s + i);
                     *kind = 0;
                     return 1;
@@ -152,8 +146,7 @@ static pcre2_code *re_build(const char *src, size_t n, char *msg, size_t cap)
             i++;
             continue;
         }
-        if (src[i] != '{' || !(src[i + 1] >= '0' && src[i + 1] <= '9'))
-            continue;
+        if (src[i] != '{' || !(src[i + 1] >= '0' && src[i + 1] <= '9')) continue;
         size_t j = i + 1;
         long a = 0, b = -1;
         while (j < n && src[j] >= '0' && src[j] <= '9' && a <= 100000)
@@ -174,9 +167,9 @@ static pcre2_code *re_build(const char *src, size_t n, char *msg, size_t cap)
     }
     int ec;
     PCRE2_SIZE eo;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)src, n,
-                                     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
-                                     &ec, &eo, NULL);
+    pcre2_code *code =
+        pcre2_compile((PCRE2_SPTR)src, n,
+                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
     if (code != NULL) {
         pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* best effort */
         return code;
@@ -216,8 +209,7 @@ int qry__re_check(const char *src, size_t len, void *ctx, char *msg, size_t cap)
 {
     (void)ctx;
     pcre2_code *code = re_build(src, len, msg, cap);
-    if (code == NULL)
-        return 1;
+    if (code == NULL) return 1;
     pcre2_code_free(code);
     return 0;
 }
@@ -226,8 +218,7 @@ int qry__re_compile(qry_ctx *c, const char *src, size_t n, qry_re **out)
 {
     char msg[STRATA_ERRMSG_MAX];
     pcre2_code *code = re_build(src, n, msg, sizeof msg);
-    if (code == NULL)
-        return qry__fail(c, STRATA_EINVAL, "%s", msg);
+    if (code == NULL) return qry__fail(c, STRATA_EINVAL, "%s", msg);
     qry_re *re = calloc(1, sizeof *re);
     if (re == NULL) {
         pcre2_code_free(code);

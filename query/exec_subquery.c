@@ -44,8 +44,7 @@ typedef struct capture {
 
 static int cap_flush(capture *cp)
 {
-    if (stg_batch_count(cp->b) == 0)
-        return STRATA_OK;
+    if (stg_batch_count(cp->b) == 0) return STRATA_OK;
     stg_write_result res;
     int rc = stg_batch_commit(cp->b, &res, cp->c->err);
     return rc;
@@ -62,24 +61,20 @@ static int cap_series(void *ctx, const char *name, size_t nlen, const qry_tagv *
     cp->cols = qry__alloc(c, (ncols ? ncols : 1) * sizeof *cp->cols);
     cp->col_lens = qry__alloc(c, (ncols ? ncols : 1) * sizeof *cp->col_lens);
     cp->fields = qry__alloc(c, (ncols ? ncols : 1) * sizeof *cp->fields);
-    if (!cp->name || !cp->tags || !cp->cols || !cp->col_lens || !cp->fields)
-        return STRATA_ENOMEM;
+    if (!cp->name || !cp->tags || !cp->cols || !cp->col_lens || !cp->fields) return STRATA_ENOMEM;
     cp->ntags = 0;
     for (size_t i = 0; i < ntags; i++) {
-        if (tags[i].vl == 0)
-            continue; /* an empty tag value is no tag at all */
+        if (tags[i].vl == 0) continue; /* an empty tag value is no tag at all */
         stg_tag *t = &cp->tags[cp->ntags++];
         t->key = qry__strndup(c, tags[i].k, tags[i].kl);
         t->key_len = (uint32_t)tags[i].kl;
         t->val = qry__strndup(c, tags[i].v, tags[i].vl);
         t->val_len = (uint32_t)tags[i].vl;
-        if (!t->key || !t->val)
-            return STRATA_ENOMEM;
+        if (!t->key || !t->val) return STRATA_ENOMEM;
     }
     for (size_t i = 0; i < ncols; i++) {
         cp->cols[i] = qry__strndup(c, cols[i], col_lens[i]);
-        if (cp->cols[i] == NULL)
-            return STRATA_ENOMEM;
+        if (cp->cols[i] == NULL) return STRATA_ENOMEM;
         cp->col_lens[i] = col_lens[i];
     }
     cp->ncols = ncols;
@@ -121,12 +116,10 @@ static int cap_row(void *ctx, const qry_val *vals)
         default:
             continue;
         }
-        if (f->key_len == 0 || (f->key_len == 4 && memcmp(f->key, "time", 4) == 0))
-            continue;
+        if (f->key_len == 0 || (f->key_len == 4 && memcmp(f->key, "time", 4) == 0)) continue;
         nf++;
     }
-    if (nf == 0)
-        return STRATA_OK;
+    if (nf == 0) return STRATA_OK;
     const stg_tag *tags = cp->tags;
     uint32_t ntags = (uint32_t)cp->ntags;
     if (cp->w->cap_row_tags) {
@@ -140,8 +133,7 @@ static int cap_row(void *ctx, const qry_val *vals)
     if (stg_batch_add(cp->b, &p, &err) != STRATA_OK)
         return STRATA_OK; /* a row the store refuses (e.g. an empty string key) is left out */
     cp->rows++;
-    if (stg_batch_count(cp->b) >= 4096)
-        return cap_flush(cp);
+    if (stg_batch_count(cp->b) >= 4096) return cap_flush(cp);
     return STRATA_OK;
 }
 
@@ -151,8 +143,7 @@ static void rm_rf(const char *path)
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             char p[1024];
             snprintf(p, sizeof p, "%s/%s", path, de->d_name);
             struct stat st;
@@ -179,21 +170,17 @@ int qry__exec_subquery(qry_ctx *c, const qry_select *outer)
     inh.active = 1;
     const qry_expr *rest;
     int rc = qry__cond_split(c, outer->cond, NULL, &inh.tmin, &inh.tmax, &rest);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     int64_t iv = 0, off = 0;
     const char *why;
     if (qry_select_group_by_time(outer, &iv, &off, &why) == STRATA_OK && iv > 0) {
         inh.interval = iv;
         inh.offset = off % iv;
-        if (inh.tmax == QRY_MAX_TIME)
-            inh.tmax = c->now_ns;
+        if (inh.tmax == QRY_MAX_TIME) inh.tmax = c->now_ns;
     }
     if (c->sub.active) {
-        if (c->sub.tmin > inh.tmin)
-            inh.tmin = c->sub.tmin;
-        if (c->sub.tmax < inh.tmax)
-            inh.tmax = c->sub.tmax;
+        if (c->sub.tmin > inh.tmin) inh.tmin = c->sub.tmin;
+        if (c->sub.tmax < inh.tmax) inh.tmax = c->sub.tmax;
         if (inh.interval == 0) {
             inh.interval = c->sub.interval;
             inh.offset = c->sub.offset;
@@ -201,10 +188,8 @@ int qry__exec_subquery(qry_ctx *c, const qry_select *outer)
     }
 
     const char *base = getenv("STRATA_QUERY_TMP");
-    if (base == NULL || base[0] == 0)
-        base = getenv("TMPDIR");
-    if (base == NULL || base[0] == 0)
-        base = "/tmp";
+    if (base == NULL || base[0] == 0) base = getenv("TMPDIR");
+    if (base == NULL || base[0] == 0) base = "/tmp";
     char dir[512];
     snprintf(dir, sizeof dir, "%s/strata-subquery-XXXXXX", base);
     if (mkdtemp(dir) == NULL)
@@ -222,12 +207,9 @@ int qry__exec_subquery(qry_ctx *c, const qry_select *outer)
     cp.c = c;
     uint32_t db;
     rc = stg_engine_open(&o, &te, c->err);
-    if (rc == STRATA_OK)
-        rc = stg_db_create(te, "subquery", &db, c->err);
-    if (rc == STRATA_OK)
-        rc = stg_batch_new(te, db, &cp.b);
-    if (rc != STRATA_OK)
-        goto done;
+    if (rc == STRATA_OK) rc = stg_db_create(te, "subquery", &db, c->err);
+    if (rc == STRATA_OK) rc = stg_batch_new(te, db, &cp.b);
+    if (rc != STRATA_OK) goto done;
     cp.e = te;
 
     /* the inner query, captured into the private engine */
@@ -247,13 +229,10 @@ int qry__exec_subquery(qry_ctx *c, const qry_select *outer)
         rc = qry__exec_select(&ic, inner);
         c->points = ic.points;
         c->res = ic.res;
-        if (rc == STRATA_OK)
-            rc = cap_flush(&cp);
-        if (ic.stmt_tz)
-            qry__tz_free(ic.stmt_tz);
+        if (rc == STRATA_OK) rc = cap_flush(&cp);
+        if (ic.stmt_tz) qry__tz_free(ic.stmt_tz);
     }
-    if (rc != STRATA_OK)
-        goto done;
+    if (rc != STRATA_OK) goto done;
 
     /* the outer query over it */
     {

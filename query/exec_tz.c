@@ -44,8 +44,7 @@ struct qry_tz {
 
 void qry__tz_free(qry_tz *tz)
 {
-    if (tz == NULL)
-        return;
+    if (tz == NULL) return;
     free(tz->tx_when);
     free(tz->tx_type);
     free(tz->types);
@@ -80,19 +79,16 @@ static const char *tz_hms(const char *p, int32_t *out)
         sign = *p == '-' ? -1 : 1;
         p++;
     }
-    if (!isdigit((unsigned char)*p))
-        return NULL;
+    if (!isdigit((unsigned char)*p)) return NULL;
     int32_t v[3] = {0, 0, 0};
     for (int i = 0; i < 3; i++) {
         int n = 0;
-        if (!isdigit((unsigned char)*p))
-            return NULL;
+        if (!isdigit((unsigned char)*p)) return NULL;
         while (isdigit((unsigned char)*p) && n < 3) {
             v[i] = v[i] * 10 + (*p++ - '0');
             n++;
         }
-        if (*p != ':')
-            break;
+        if (*p != ':') break;
         p++;
     }
     *out = sign * (v[0] * 3600 + v[1] * 60 + v[2]);
@@ -101,8 +97,7 @@ static const char *tz_hms(const char *p, int32_t *out)
 
 static const char *tz_num(const char *p, int *out)
 {
-    if (!isdigit((unsigned char)*p))
-        return NULL;
+    if (!isdigit((unsigned char)*p)) return NULL;
     int v = 0;
     while (isdigit((unsigned char)*p) && v < 100000)
         v = v * 10 + (*p++ - '0');
@@ -114,24 +109,20 @@ static const char *tz_rule_parse(const char *p, tz_rule *r)
 {
     if (*p == 'J') {
         r->kind = 'J';
-        if ((p = tz_num(p + 1, &r->day)) == NULL || r->day < 1 || r->day > 365)
-            return NULL;
+        if ((p = tz_num(p + 1, &r->day)) == NULL || r->day < 1 || r->day > 365) return NULL;
     } else if (*p == 'M') {
         r->kind = 'M';
         if ((p = tz_num(p + 1, &r->mon)) == NULL || *p++ != '.' ||
             (p = tz_num(p, &r->week)) == NULL || *p++ != '.' || (p = tz_num(p, &r->day)) == NULL)
             return NULL;
-        if (r->mon < 1 || r->mon > 12 || r->week < 1 || r->week > 5 || r->day > 6)
-            return NULL;
+        if (r->mon < 1 || r->mon > 12 || r->week < 1 || r->week > 5 || r->day > 6) return NULL;
     } else {
         r->kind = 'N';
-        if ((p = tz_num(p, &r->day)) == NULL || r->day > 365)
-            return NULL;
+        if ((p = tz_num(p, &r->day)) == NULL || r->day > 365) return NULL;
     }
     r->time = 7200;
     if (*p == '/') {
-        if ((p = tz_hms(p + 1, &r->time)) == NULL)
-            return NULL;
+        if ((p = tz_hms(p + 1, &r->time)) == NULL) return NULL;
     }
     return p;
 }
@@ -140,20 +131,17 @@ static int tz_footer_parse(qry_tz *tz, const char *s)
 {
     const char *p = tz_name(s);
     int32_t off;
-    if (p == NULL || (p = tz_hms(p, &off)) == NULL)
-        return -1;
+    if (p == NULL || (p = tz_hms(p, &off)) == NULL) return -1;
     tz->std_off = -off;
     if (*p == 0) {
         tz->has_rule = 1;
         tz->has_dst = 0;
         return 0;
     }
-    if ((p = tz_name(p)) == NULL)
-        return -1;
+    if ((p = tz_name(p)) == NULL) return -1;
     tz->dst_off = tz->std_off + 3600;
     if (*p != ',' && *p != 0) {
-        if ((p = tz_hms(p, &off)) == NULL)
-            return -1;
+        if ((p = tz_hms(p, &off)) == NULL) return -1;
         tz->dst_off = -off;
     }
     if (*p == 0) {
@@ -191,8 +179,7 @@ static int64_t rule_secs(const tz_rule *r, int64_t y)
     int64_t day;
     if (r->kind == 'J') {
         day = r->day - 1;
-        if (is_leap(y) && r->day >= 60)
-            day++;
+        if (is_leap(y) && r->day >= 60) day++;
     } else if (r->kind == 'N') {
         day = r->day;
     } else {
@@ -200,8 +187,7 @@ static int64_t rule_secs(const tz_rule *r, int64_t y)
         int64_t jan1 = days_from_civil(y, 1, 1);
         int wd = (int)(((first % 7) + 7 + 4) % 7); /* 1970-01-01 was a Thursday (4) */
         int d = r->day - wd;
-        if (d < 0)
-            d += 7;
+        if (d < 0) d += 7;
         d += (r->week - 1) * 7;
         int ml = mdays[r->mon - 1] + (r->mon == 2 && is_leap(y));
         while (d >= ml)
@@ -213,8 +199,7 @@ static int64_t rule_secs(const tz_rule *r, int64_t y)
 
 static int32_t rule_offset(const qry_tz *tz, int64_t sec)
 {
-    if (!tz->has_dst)
-        return tz->std_off;
+    if (!tz->has_dst) return tz->std_off;
     /* The year in standard local time. */
     int64_t ls = sec + tz->std_off;
     int64_t days = ls / 86400 - (ls % 86400 < 0);
@@ -230,18 +215,15 @@ static int32_t rule_offset(const qry_tz *tz, int64_t sec)
     int64_t ystart = days_from_civil(y, 1, 1) * 86400; /* local midnight Jan 1 as if UTC */
     int64_t start = ystart + rule_secs(&tz->start, y) - tz->std_off;
     int64_t end = ystart + rule_secs(&tz->end, y) - tz->dst_off;
-    if (start < end)
-        return (sec >= start && sec < end) ? tz->dst_off : tz->std_off;
+    if (start < end) return (sec >= start && sec < end) ? tz->dst_off : tz->std_off;
     return (sec >= end && sec < start) ? tz->std_off : tz->dst_off;
 }
 
 int32_t qry__tz_offset(const qry_tz *tz, int64_t sec)
 {
-    if (tz == NULL || tz->utc)
-        return 0;
+    if (tz == NULL || tz->utc) return 0;
     if (tz->ntx == 0 || sec < tz->tx_when[0]) {
-        if (tz->ntx == 0 && tz->has_rule)
-            return rule_offset(tz, sec);
+        if (tz->ntx == 0 && tz->has_rule) return rule_offset(tz, sec);
         return tz->ntypes ? tz->types[tz->first_type].off : 0;
     }
     size_t lo = 0, hi = tz->ntx; /* last tx with when <= sec */
@@ -252,8 +234,7 @@ int32_t qry__tz_offset(const qry_tz *tz, int64_t sec)
         else
             hi = mid;
     }
-    if (lo == tz->ntx - 1 && tz->has_rule)
-        return rule_offset(tz, sec);
+    if (lo == tz->ntx - 1 && tz->has_rule) return rule_offset(tz, sec);
     return tz->types[tz->tx_type[lo]].off;
 }
 
@@ -272,20 +253,17 @@ static int corrupt(strata_error *err, const char *name)
 
 static int tzif_parse(qry_tz *tz, const uint8_t *p, size_t n, const char *name, strata_error *err)
 {
-    if (n < 44 || memcmp(p, "TZif", 4) != 0)
-        return corrupt(err, name);
+    if (n < 44 || memcmp(p, "TZif", 4) != 0) return corrupt(err, name);
     int version = p[4] ? p[4] - '0' : 1;
     size_t tsz = 4;
     for (int pass = 0; pass < 2; pass++) {
-        if (n < 44 || memcmp(p, "TZif", 4) != 0)
-            return corrupt(err, name);
+        if (n < 44 || memcmp(p, "TZif", 4) != 0) return corrupt(err, name);
         uint32_t isutc = strata_get_be32(p + 20), isstd = strata_get_be32(p + 24),
                  leap = strata_get_be32(p + 28), timecnt = strata_get_be32(p + 32),
                  typecnt = strata_get_be32(p + 36), charcnt = strata_get_be32(p + 40);
         uint64_t need = (uint64_t)timecnt * tsz + timecnt + (uint64_t)typecnt * 6 + charcnt +
                         (uint64_t)leap * (tsz + 4) + isstd + isutc;
-        if (typecnt == 0 || typecnt > 256 || 44 + need > n)
-            return corrupt(err, name);
+        if (typecnt == 0 || typecnt > 256 || 44 + need > n) return corrupt(err, name);
         if (pass == 0 && version >= 2) {
             p += 44 + need;
             n -= 44 + need;
@@ -303,8 +281,7 @@ static int tzif_parse(qry_tz *tz, const uint8_t *p, size_t n, const char *name, 
             tz->tx_when[i] =
                 tsz == 8 ? (int64_t)strata_get_be64(q) : (int64_t)(int32_t)strata_get_be32(q);
         for (uint32_t i = 0; i < timecnt; i++, q++) {
-            if (*q >= typecnt)
-                return corrupt(err, name);
+            if (*q >= typecnt) return corrupt(err, name);
             tz->tx_type[i] = *q;
         }
         tz->ntypes = typecnt;
@@ -315,8 +292,7 @@ static int tzif_parse(qry_tz *tz, const uint8_t *p, size_t n, const char *name, 
         /* Go's lookupFirstZone. */
         int used0 = 0;
         for (uint32_t i = 0; i < timecnt; i++)
-            if (tz->tx_type[i] == 0)
-                used0 = 1;
+            if (tz->tx_type[i] == 0) used0 = 1;
         tz->first_type = 0;
         if (used0) {
             int found = 0;
@@ -346,8 +322,7 @@ static int tzif_parse(qry_tz *tz, const uint8_t *p, size_t n, const char *name, 
                 char rule[128];
                 memcpy(rule, f, (size_t)(nl - f));
                 rule[nl - f] = 0;
-                if (tz_footer_parse(tz, rule) != 0)
-                    tz->has_rule = 0;
+                if (tz_footer_parse(tz, rule) != 0) tz->has_rule = 0;
             }
         }
         return STRATA_OK;
@@ -364,8 +339,7 @@ int qry__tz_load(const char *name, size_t len, qry_tz **out, strata_error *err)
     if (tz == NULL)
         return strata_error_set(err, STRATA_ENOMEM, "out of memory loading a time zone");
     char nm[256];
-    if (len >= sizeof nm)
-        len = sizeof nm - 1;
+    if (len >= sizeof nm) len = sizeof nm - 1;
     memcpy(nm, name, len);
     nm[len] = 0;
     if (len == 0 || strcmp(nm, "UTC") == 0) {
@@ -411,12 +385,10 @@ int qry__tz_load(const char *name, size_t len, qry_tz **out, strata_error *err)
         }
         size_t k = fread(data + n, 1, cap - n, f);
         n += k;
-        if (k == 0)
-            break;
+        if (k == 0) break;
     }
     fclose(f);
-    if (rc == STRATA_OK)
-        rc = tzif_parse(tz, data, n, nm, err);
+    if (rc == STRATA_OK) rc = tzif_parse(tz, data, n, nm, err);
     free(data);
     if (rc != STRATA_OK) {
         qry__tz_free(tz);

@@ -32,8 +32,7 @@ int qry__seq_push(qry_seq *s, const qry_pt *p)
     if (s->n == s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 16;
         qry_pt *np = realloc(s->p, nc * sizeof *np);
-        if (np == NULL)
-            return STRATA_ENOMEM;
+        if (np == NULL) return STRATA_ENOMEM;
         s->p = np;
         s->cap = nc;
     }
@@ -74,8 +73,7 @@ static int vcmp(qry_val a, qry_val b)
     case QRY_V_STR: {
         size_t n = a.v.s.n < b.v.s.n ? a.v.s.n : b.v.s.n;
         int c = memcmp(a.v.s.p, b.v.s.p, n);
-        if (c)
-            return c;
+        if (c) return c;
         return a.v.s.n < b.v.s.n ? -1 : a.v.s.n > b.v.s.n;
     }
     default:
@@ -104,13 +102,11 @@ static int keep_sel(qry_red *r, int64_t t, qry_val v, int32_t sidx)
     if (v.t == QRY_V_STR) {
         if (v.v.s.n > r->scap) {
             char *nb = realloc(r->sbuf, v.v.s.n);
-            if (nb == NULL)
-                return STRATA_ENOMEM;
+            if (nb == NULL) return STRATA_ENOMEM;
             r->sbuf = nb;
             r->scap = v.v.s.n;
         }
-        if (v.v.s.n)
-            memcpy(r->sbuf, v.v.s.p, v.v.s.n);
+        if (v.v.s.n) memcpy(r->sbuf, v.v.s.p, v.v.s.n);
         v.v.s.p = r->sbuf;
     }
     r->has = 1;
@@ -125,15 +121,13 @@ static int push_pt(qry_red *r, int64_t t, qry_val v, int32_t sidx, strata_arena 
     if (r->np == r->cap) {
         uint32_t nc = r->cap ? r->cap * 2 : 8;
         qry_pt *np = realloc(r->pts, (size_t)nc * sizeof *np);
-        if (np == NULL)
-            return STRATA_ENOMEM;
+        if (np == NULL) return STRATA_ENOMEM;
         r->pts = np;
         r->cap = nc;
     }
     if (v.t == QRY_V_STR && v.v.s.n) {
         char *cp = strata_arena_strndup(sa, v.v.s.p, v.v.s.n);
-        if (cp == NULL)
-            return STRATA_ENOMEM;
+        if (cp == NULL) return STRATA_ENOMEM;
         v.v.s.p = cp;
     }
     qry_pt *p = &r->pts[r->np++];
@@ -148,8 +142,7 @@ static int push_pt(qry_red *r, int64_t t, qry_val v, int32_t sidx, strata_arena 
 static int tb_better(qry_fn fn, const qry_pt *a, const qry_pt *b)
 {
     int c = vcmp(a->v, b->v);
-    if (c != 0)
-        return fn == QF_TOP ? c > 0 : c < 0;
+    if (c != 0) return fn == QF_TOP ? c > 0 : c < 0;
     return a->pt < b->pt;
 }
 
@@ -158,19 +151,15 @@ static int tb_add(const qry_node *n, qry_red *r, int64_t t, qry_val v, int32_t s
                   strata_arena *sa)
 {
     qry_pt cand = {t, v, t, sidx};
-    if ((int64_t)r->np < n->n)
-        return push_pt(r, t, v, sidx, sa);
+    if ((int64_t)r->np < n->n) return push_pt(r, t, v, sidx, sa);
     /* replace the worst if the candidate is better */
     uint32_t worst = 0;
     for (uint32_t i = 1; i < r->np; i++)
-        if (tb_better(n->fn, &r->pts[worst], &r->pts[i]))
-            worst = i;
-    if (!tb_better(n->fn, &cand, &r->pts[worst]))
-        return STRATA_OK;
+        if (tb_better(n->fn, &r->pts[worst], &r->pts[i])) worst = i;
+    if (!tb_better(n->fn, &cand, &r->pts[worst])) return STRATA_OK;
     if (v.t == QRY_V_STR && v.v.s.n) {
         char *cp = strata_arena_strndup(sa, v.v.s.p, v.v.s.n);
-        if (cp == NULL)
-            return STRATA_ENOMEM;
+        if (cp == NULL) return STRATA_ENOMEM;
         cand.v.v.s.p = cp;
     }
     r->pts[worst] = cand;
@@ -188,8 +177,7 @@ static uint64_t splitmix(uint64_t *s)
 
 int qry__first_last_better(qry_fn fn, int64_t t, qry_val v, int64_t pt, qry_val pv)
 {
-    if (t != pt)
-        return fn == QF_FIRST ? t < pt : t > pt;
+    if (t != pt) return fn == QF_FIRST ? t < pt : t > pt;
     if (v.t == QRY_V_BOOL) /* equal times: first() prefers false, last() true, as InfluxDB */
         return fn == QF_FIRST ? (!v.v.b && pv.v.b) : (v.v.b && !pv.v.b);
     return vcmp(v, pv) > 0;
@@ -229,17 +217,14 @@ int qry__red_add(const qry_node *n, qry_red *r, int64_t t, qry_val v, int32_t si
             r->mn = r->mx = v;
             r->has_mm = 1;
         } else {
-            if (vcmp(v, r->mn) < 0)
-                r->mn = v;
-            if (vcmp(v, r->mx) > 0)
-                r->mx = v;
+            if (vcmp(v, r->mn) < 0) r->mn = v;
+            if (vcmp(v, r->mx) > 0) r->mx = v;
         }
         return STRATA_OK;
     case QF_MIN:
     case QF_MAX: {
         r->n++;
-        if (!r->has)
-            return keep_sel(r, t, v, sidx);
+        if (!r->has) return keep_sel(r, t, v, sidx);
         int c = vcmp(v, r->v);
         if ((n->fn == QF_MIN ? c < 0 : c > 0) || (c == 0 && t < r->t))
             return keep_sel(r, t, v, sidx);
@@ -248,10 +233,8 @@ int qry__red_add(const qry_node *n, qry_red *r, int64_t t, qry_val v, int32_t si
     case QF_FIRST:
     case QF_LAST: {
         r->n++;
-        if (!r->has)
-            return keep_sel(r, t, v, sidx);
-        if (qry__first_last_better(n->fn, t, v, r->t, r->v))
-            return keep_sel(r, t, v, sidx);
+        if (!r->has) return keep_sel(r, t, v, sidx);
+        if (qry__first_last_better(n->fn, t, v, r->t, r->v)) return keep_sel(r, t, v, sidx);
         return STRATA_OK;
     }
     case QF_TOP:
@@ -260,16 +243,14 @@ int qry__red_add(const qry_node *n, qry_red *r, int64_t t, qry_val v, int32_t si
         return tb_add(n, r, t, v, sidx, sa);
     case QF_SAMPLE: {
         r->n++;
-        if ((int64_t)r->np < n->n)
-            return push_pt(r, t, v, sidx, sa);
+        if ((int64_t)r->np < n->n) return push_pt(r, t, v, sidx, sa);
         uint64_t seed = r->n * 0x2545F4914F6CDD1Dull;
         uint64_t j = splitmix(&seed) % r->n;
         if (j < (uint64_t)n->n) {
             qry_pt p = {t, v, t, sidx};
             if (v.t == QRY_V_STR && v.v.s.n) {
                 char *cp = strata_arena_strndup(sa, v.v.s.p, v.v.s.n);
-                if (cp == NULL)
-                    return STRATA_ENOMEM;
+                if (cp == NULL) return STRATA_ENOMEM;
                 p.v.v.s.p = cp;
             }
             r->pts[j] = p;
@@ -346,8 +327,7 @@ void qry__red_add_stats(const qry_node *n, qry_red *r, const stg_chunk_info *in)
             keep_sel(r, in->t_first, v, -1);
         } else {
             int c = vcmp(v, r->v);
-            if (n->fn == QF_MIN ? c < 0 : c > 0)
-                keep_sel(r, in->t_first, v, -1);
+            if (n->fn == QF_MIN ? c < 0 : c > 0) keep_sel(r, in->t_first, v, -1);
         }
         break;
     }
@@ -359,10 +339,8 @@ void qry__red_add_stats(const qry_node *n, qry_red *r, const stg_chunk_info *in)
             r->mx = mx;
             r->has_mm = 1;
         } else {
-            if (vcmp(mn, r->mn) < 0)
-                r->mn = mn;
-            if (vcmp(mx, r->mx) > 0)
-                r->mx = mx;
+            if (vcmp(mn, r->mn) < 0) r->mn = mn;
+            if (vcmp(mx, r->mx) > 0) r->mx = mx;
         }
         break;
     }
@@ -396,8 +374,7 @@ static void select_kth(qry_pt *a, size_t n, size_t k)
                 a[i] = a[j];
                 a[j] = t;
                 i++;
-                if (j == 0)
-                    break;
+                if (j == 0) break;
                 j--;
             }
         }
@@ -431,8 +408,7 @@ static qry_val typed_zero(stg_type type)
 static int cmp_time_then_pos(const void *a, const void *b)
 {
     const qry_pt *x = a, *y = b;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
+    if (x->t != y->t) return x->t < y->t ? -1 : 1;
     return 0;
 }
 
@@ -440,13 +416,10 @@ static int cmp_tb(const void *a, const void *b, void *arg)
 {
     const qry_node *tb_node = arg;
     const qry_pt *x = a, *y = b;
-    if (x->pt != y->pt)
-        return x->pt < y->pt ? -1 : 1;
+    if (x->pt != y->pt) return x->pt < y->pt ? -1 : 1;
     /* equal times: better first */
-    if (tb_better(tb_node->fn, x, y))
-        return -1;
-    if (tb_better(tb_node->fn, y, x))
-        return 1;
+    if (tb_better(tb_node->fn, x, y)) return -1;
+    if (tb_better(tb_node->fn, y, x)) return 1;
     return 0;
 }
 
@@ -454,30 +427,25 @@ static int cmp_tb(const void *a, const void *b, void *arg)
 static int cmp_by_time_value(const void *a, const void *b)
 {
     const qry_pt *x = a, *y = b;
-    if (x->pt != y->pt)
-        return x->pt < y->pt ? -1 : 1;
+    if (x->pt != y->pt) return x->pt < y->pt ? -1 : 1;
     return vcmp(x->v, y->v);
 }
 
 int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, int keep_time,
                   strata_arena *sa, qry_seq *out)
 {
-    if (r->n == 0)
-        return STRATA_OK;
+    if (r->n == 0) return STRATA_OK;
     switch (n->fn) {
     case QF_COUNT:
         return emit1(out, wstart, qry_val_i((int64_t)r->n), wstart, -1);
     case QF_SUM:
-        if (type == STG_INT)
-            return emit1(out, wstart, qry_val_i(r->isum), wstart, -1);
-        if (type == STG_UINT)
-            return emit1(out, wstart, qry_val_u(r->usum), wstart, -1);
+        if (type == STG_INT) return emit1(out, wstart, qry_val_i(r->isum), wstart, -1);
+        if (type == STG_UINT) return emit1(out, wstart, qry_val_u(r->usum), wstart, -1);
         return emit1(out, wstart, qry_val_f(r->fsum), wstart, -1);
     case QF_MEAN:
         return emit1(out, wstart, qry_val_f(r->fsum / (double)r->n), wstart, -1);
     case QF_STDDEV:
-        if (r->n < 2)
-            return emit1(out, wstart, qry_val_null(), wstart, -1);
+        if (r->n < 2) return emit1(out, wstart, qry_val_null(), wstart, -1);
         return emit1(out, wstart, qry_val_f(sqrt(r->wm2 / (double)(r->n - 1))), wstart, -1);
     case QF_SPREAD: {
         qry_val v;
@@ -496,15 +464,13 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
         qry_val v = r->v;
         if (v.t == QRY_V_STR && v.v.s.n) {
             char *cp = strata_arena_strndup(sa, v.v.s.p, v.v.s.n);
-            if (cp == NULL)
-                return STRATA_ENOMEM;
+            if (cp == NULL) return STRATA_ENOMEM;
             v.v.s.p = cp;
         }
         return emit1(out, keep_time ? r->t : wstart, v, r->t, r->sidx);
     }
     case QF_MEDIAN: {
-        if (r->np == 1)
-            return emit1(out, wstart, qry_val_f(vnum(r->pts[0].v)), wstart, -1);
+        if (r->np == 1) return emit1(out, wstart, qry_val_f(vnum(r->pts[0].v)), wstart, -1);
         uint32_t m = r->np / 2;
         select_kth(r->pts, r->np, m);
         double v;
@@ -512,8 +478,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
             /* the largest of the lower half is the other middle value */
             uint32_t lo_i = 0;
             for (uint32_t i = 1; i < m; i++)
-                if (vcmp(r->pts[i].v, r->pts[lo_i].v) > 0)
-                    lo_i = i;
+                if (vcmp(r->pts[i].v, r->pts[lo_i].v) > 0) lo_i = i;
             qry_val lo = r->pts[lo_i].v, hi = r->pts[m].v;
             if (lo.t == QRY_V_INT)
                 v = (double)lo.v.i + (double)(hi.v.i - lo.v.i) / 2;
@@ -527,8 +492,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
         return emit1(out, wstart, qry_val_f(v), wstart, -1);
     }
     case QF_MODE: {
-        if (r->np == 1)
-            return emit1(out, wstart, r->pts[0].v, wstart, -1);
+        if (r->np == 1) return emit1(out, wstart, r->pts[0].v, wstart, -1);
         qsort(r->pts, r->np, sizeof *r->pts, cmp_by_value);
         uint64_t most_freq = 0, curr_freq = 0;
         qry_val most = r->pts[0].v, curr = r->pts[0].v;
@@ -540,8 +504,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
                 continue;
             }
             curr_freq++;
-            if (most_freq > curr_freq || (most_freq == curr_freq && vcmp(curr, most) > 0))
-                continue;
+            if (most_freq > curr_freq || (most_freq == curr_freq && vcmp(curr, most) > 0)) continue;
             most_freq = curr_freq;
             most = v;
         }
@@ -550,8 +513,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
     case QF_PERCENTILE: {
         long len = (long)r->np;
         long i = (long)floor((double)len * n->pct / 100.0 + 0.5) - 1;
-        if (i < 0 || i >= len)
-            return STRATA_OK;
+        if (i < 0 || i >= len) return STRATA_OK;
         select_kth(r->pts, r->np, (size_t)i);
         return emit1(out, keep_time ? r->pts[i].pt : wstart, r->pts[i].v, r->pts[i].pt,
                      r->pts[i].sidx);
@@ -563,8 +525,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
         uint32_t nd = 0;
         for (uint32_t i = 0; i < r->np; i++) {
             if (nd > 0 && vcmp(r->pts[i].v, r->pts[nd - 1].v) == 0) {
-                if (r->pts[i].pt < r->pts[nd - 1].pt)
-                    r->pts[nd - 1].pt = r->pts[i].pt;
+                if (r->pts[i].pt < r->pts[nd - 1].pt) r->pts[nd - 1].pt = r->pts[i].pt;
                 continue;
             }
             r->pts[nd++] = r->pts[i];
@@ -575,8 +536,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
         qsort(r->pts, nd, sizeof *r->pts, cmp_by_time_value);
         for (uint32_t i = 0; i < nd; i++) {
             int rc = emit1(out, wstart, r->pts[i].v, wstart, -1);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
         }
         return STRATA_OK;
     }
@@ -587,8 +547,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
             qry_pt p = r->pts[i];
             p.t = keep_time ? p.pt : wstart;
             int rc = qry__seq_push(out, &p);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
         }
         return STRATA_OK;
     }
@@ -600,8 +559,7 @@ int qry__red_emit(const qry_node *n, qry_red *r, stg_type type, int64_t wstart, 
             qry_pt p = r->pts[i];
             p.t = keep_time ? p.pt : wstart;
             int rc = qry__seq_push(out, &p);
-            if (rc != STRATA_OK)
-                return rc;
+            if (rc != STRATA_OK) return rc;
         }
         return STRATA_OK;
     }

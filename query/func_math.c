@@ -56,8 +56,7 @@ static int is_cmp(qry_op op)
 
 qry_val qry__binop(qry_op op, qry_val a, qry_val b)
 {
-    if (a.t == QRY_V_NULL || b.t == QRY_V_NULL)
-        return qry_val_null();
+    if (a.t == QRY_V_NULL || b.t == QRY_V_NULL) return qry_val_null();
     if (a.t == QRY_V_INT && b.t == QRY_V_INT) {
         int64_t x = a.v.i, y = b.v.i;
         switch (op) {
@@ -70,10 +69,8 @@ qry_val qry__binop(qry_op op, qry_val a, qry_val b)
         case QRY_OP_DIV:
             return qry_val_f(y == 0 ? 0.0 : (double)x / (double)y);
         case QRY_OP_MOD:
-            if (y == 0)
-                return qry_val_i(0);
-            if (y == -1)
-                return qry_val_i(0);
+            if (y == 0) return qry_val_i(0);
+            if (y == -1) return qry_val_i(0);
             return qry_val_i(x % y);
         case QRY_OP_BITAND:
             return qry_val_i(x & y);
@@ -82,8 +79,7 @@ qry_val qry__binop(qry_op op, qry_val a, qry_val b)
         case QRY_OP_BITXOR:
             return qry_val_i(x ^ y);
         default:
-            if (is_cmp(op))
-                return cmp_result(op, x < y ? -1 : x > y);
+            if (is_cmp(op)) return cmp_result(op, x < y ? -1 : x > y);
             return qry_val_null();
         }
     }
@@ -107,8 +103,7 @@ qry_val qry__binop(qry_op op, qry_val a, qry_val b)
         case QRY_OP_BITXOR:
             return qry_val_u(x ^ y);
         default:
-            if (is_cmp(op))
-                return cmp_result(op, x < y ? -1 : x > y);
+            if (is_cmp(op)) return cmp_result(op, x < y ? -1 : x > y);
             return qry_val_null();
         }
     }
@@ -127,20 +122,17 @@ qry_val qry__binop(qry_op op, qry_val a, qry_val b)
             return qry_val_f(fmod(x, y));
         default:
             if (is_cmp(op)) {
-                if (isnan(x) || isnan(y))
-                    return qry_val_b(op == QRY_OP_NEQ);
+                if (isnan(x) || isnan(y)) return qry_val_b(op == QRY_OP_NEQ);
                 return cmp_result(op, x < y ? -1 : x > y);
             }
             return qry_val_null();
         }
     }
     if (a.t == QRY_V_STR && b.t == QRY_V_STR) {
-        if (!is_cmp(op))
-            return qry_val_null();
+        if (!is_cmp(op)) return qry_val_null();
         size_t n = a.v.s.n < b.v.s.n ? a.v.s.n : b.v.s.n;
         int c = memcmp(a.v.s.p, b.v.s.p, n);
-        if (c == 0)
-            c = a.v.s.n < b.v.s.n ? -1 : a.v.s.n > b.v.s.n;
+        if (c == 0) c = a.v.s.n < b.v.s.n ? -1 : a.v.s.n > b.v.s.n;
         return cmp_result(op, c);
     }
     if (a.t == QRY_V_BOOL && b.t == QRY_V_BOOL) {
@@ -164,14 +156,12 @@ qry_val qry__binop(qry_op op, qry_val a, qry_val b)
 
 qry_val qry__math(qry_fn fn, const qry_val *args, uint32_t n)
 {
-    if (n == 0 || args[0].t == QRY_V_NULL)
-        return qry_val_null();
+    if (n == 0 || args[0].t == QRY_V_NULL) return qry_val_null();
     qry_val a = args[0];
     double x;
     switch (fn) {
     case QF_ABS:
-        if (a.t == QRY_V_FLOAT)
-            return qry_val_f(fabs(a.v.f));
+        if (a.t == QRY_V_FLOAT) return qry_val_f(fabs(a.v.f));
         if (a.t == QRY_V_INT || a.t == QRY_V_UINT)
             return a; /* InfluxDB 1.6 returns integers unchanged */
         return qry_val_null();
@@ -179,20 +169,18 @@ qry_val qry__math(qry_fn fn, const qry_val *args, uint32_t n)
     case QF_CEIL:
     case QF_ROUND:
         if (a.t == QRY_V_FLOAT)
-            return qry_val_f(fn == QF_FLOOR ? floor(a.v.f)
-                                            : fn == QF_CEIL ? ceil(a.v.f) : round(a.v.f));
-        if (a.t == QRY_V_INT || a.t == QRY_V_UINT)
-            return a;
+            return qry_val_f(fn == QF_FLOOR  ? floor(a.v.f)
+                             : fn == QF_CEIL ? ceil(a.v.f)
+                                             : round(a.v.f));
+        if (a.t == QRY_V_INT || a.t == QRY_V_UINT) return a;
         return qry_val_null();
     default:
         break;
     }
-    if (!num(a, &x))
-        return qry_val_null();
+    if (!num(a, &x)) return qry_val_null();
     if (n == 2) {
         double y;
-        if (args[1].t == QRY_V_NULL || !num(args[1], &y))
-            return qry_val_null();
+        if (args[1].t == QRY_V_NULL || !num(args[1], &y)) return qry_val_null();
         switch (fn) {
         case QF_ATAN2:
             return qry_val_f(atan2(x, y));
@@ -237,22 +225,16 @@ static qry_val cast_val(qry_val v, qry_vtype t)
 {
     switch (t) {
     case QRY_VT_FLOAT:
-        if (v.t == QRY_V_INT)
-            return qry_val_f((double)v.v.i);
-        if (v.t == QRY_V_UINT)
-            return qry_val_f((double)v.v.u);
+        if (v.t == QRY_V_INT) return qry_val_f((double)v.v.i);
+        if (v.t == QRY_V_UINT) return qry_val_f((double)v.v.u);
         return v.t == QRY_V_FLOAT ? v : qry_val_null();
     case QRY_VT_INTEGER:
-        if (v.t == QRY_V_FLOAT)
-            return qry_val_i((int64_t)v.v.f);
-        if (v.t == QRY_V_UINT)
-            return qry_val_i((int64_t)v.v.u);
+        if (v.t == QRY_V_FLOAT) return qry_val_i((int64_t)v.v.f);
+        if (v.t == QRY_V_UINT) return qry_val_i((int64_t)v.v.u);
         return v.t == QRY_V_INT ? v : qry_val_null();
     case QRY_VT_UNSIGNED:
-        if (v.t == QRY_V_FLOAT)
-            return qry_val_u((uint64_t)v.v.f);
-        if (v.t == QRY_V_INT)
-            return qry_val_u((uint64_t)v.v.i);
+        if (v.t == QRY_V_FLOAT) return qry_val_u((uint64_t)v.v.f);
+        if (v.t == QRY_V_INT) return qry_val_u((uint64_t)v.v.i);
         return v.t == QRY_V_UINT ? v : qry_val_null();
     case QRY_VT_STRING:
         return v.t == QRY_V_STR ? v : qry_val_null();
@@ -271,8 +253,7 @@ qry_val qry__eval_row(const qry_plan *p, const qry_fref *refs, const qry_node *n
         return n->lit;
     case QN_FIELD: {
         const qry_fref *r = &refs[n->field];
-        if (r->kind == 1)
-            return cast_val(vals[n->field], n->cast);
+        if (r->kind == 1) return cast_val(vals[n->field], n->cast);
         if (r->kind == 2 && s) {
             if (n->cast != QRY_VT_UNKNOWN && n->cast != QRY_VT_TAG && n->cast != QRY_VT_STRING)
                 return qry_val_null();

@@ -27,23 +27,18 @@
 static qry_val fill_number(const qry_plan *p, const qry_node *agg, qry_vt coltype)
 {
     qry_val fv = p->fillv;
-    if (p->fill == QRY_FILL_NULL && agg && agg->fn == QF_COUNT)
-        return qry_val_i(0);
+    if (p->fill == QRY_FILL_NULL && agg && agg->fn == QF_COUNT) return qry_val_i(0);
     if (coltype == QRY_V_INT) {
-        if (fv.t == QRY_V_FLOAT)
-            return qry_val_i((int64_t)fv.v.f);
+        if (fv.t == QRY_V_FLOAT) return qry_val_i((int64_t)fv.v.f);
         return fv;
     }
     if (coltype == QRY_V_UINT) {
-        if (fv.t == QRY_V_FLOAT)
-            return qry_val_u((uint64_t)fv.v.f);
-        if (fv.t == QRY_V_INT)
-            return qry_val_u((uint64_t)fv.v.i);
+        if (fv.t == QRY_V_FLOAT) return qry_val_u((uint64_t)fv.v.f);
+        if (fv.t == QRY_V_INT) return qry_val_u((uint64_t)fv.v.i);
         return fv;
     }
     if (coltype == QRY_V_FLOAT) {
-        if (fv.t == QRY_V_INT)
-            return qry_val_f((double)fv.v.i);
+        if (fv.t == QRY_V_INT) return qry_val_f((double)fv.v.i);
         return fv;
     }
     return fv;
@@ -74,8 +69,7 @@ int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax
               stg_type type)
 {
     (void)type;
-    if (p->interval == 0 || p->fill == QRY_FILL_NONE || seq->n == 0)
-        return STRATA_OK;
+    if (p->interval == 0 || p->fill == QRY_FILL_NONE || seq->n == 0) return STRATA_OK;
     int asc = !p->desc;
     int64_t d = p->interval;
     int64_t s_start, s_end, e_start, e_end;
@@ -83,14 +77,12 @@ int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax
     qry__window(p, tmax, &e_start, &e_end);
     int64_t start_t = asc ? s_start : e_start;
     int64_t end_t = asc ? e_start : s_start;
-    if (tmin == QRY_MIN_TIME && !asc)
-        end_t = QRY_MIN_TIME;
+    if (tmin == QRY_MIN_TIME && !asc) end_t = QRY_MIN_TIME;
 
     qry_vt coltype = QRY_V_NULL;
     for (size_t i = 0; i < seq->n && coltype == QRY_V_NULL; i++)
         coltype = seq->p[i].v.t;
-    if (coltype == QRY_V_NULL && agg)
-        coltype = agg->fn == QF_COUNT ? QRY_V_INT : QRY_V_FLOAT;
+    if (coltype == QRY_V_NULL && agg) coltype = agg->fn == QF_COUNT ? QRY_V_INT : QRY_V_FLOAT;
 
     qry_seq out = {0};
     size_t i = 0;
@@ -107,8 +99,7 @@ int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax
     for (;;) {
         const qry_pt *pt = i < seq->n ? &seq->p[i] : NULL;
         if (pt == NULL) {
-            if (asc ? wt > end_t : (wt < end_t || end_t == QRY_MIN_TIME))
-                break;
+            if (asc ? wt > end_t : (wt < end_t || end_t == QRY_MIN_TIME)) break;
         }
         qry_pt o;
         if (pt == NULL || (asc ? pt->t > wt : pt->t < wt)) {
@@ -137,8 +128,7 @@ int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax
             o = *pt;
             prev = *pt;
             have_prev = prev.v.t != QRY_V_NULL;
-            if (!have_prev)
-                have_prev = 0;
+            if (!have_prev) have_prev = 0;
             i++;
         }
         if (qry__seq_push(&out, &o) != STRATA_OK) {
@@ -150,13 +140,11 @@ int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax
             int64_t off = qry__tz_offset_ns(p->tz, wt - 1);
             if (off != woff) {
                 int64_t diff = woff - off;
-                if (abs64(diff) < d)
-                    wt += diff;
+                if (abs64(diff) < d) wt += diff;
                 woff = off;
             }
         }
-        if (out.n > (size_t)1 << 31)
-            break;
+        if (out.n > (size_t)1 << 31) break;
     }
     qry__seq_fini(seq);
     *seq = out;
@@ -202,47 +190,39 @@ int qry__xform(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq 
     int rc = STRATA_OK;
     if (n->fn == QF_MOVING_AVERAGE) {
         buf = calloc((size_t)n->n, sizeof *buf);
-        if (buf == NULL)
-            return STRATA_ENOMEM;
+        if (buf == NULL) return STRATA_ENOMEM;
     }
     for (size_t i = 0; i < in->n && rc == STRATA_OK; i++) {
         const qry_pt *pt = &in->p[i];
-        if (pt->v.t == QRY_V_NULL)
-            continue;
+        if (pt->v.t == QRY_V_NULL) continue;
         switch (n->fn) {
         case QF_DERIVATIVE:
         case QF_NN_DERIVATIVE: {
-            if (have_curr && curr.t == pt->t)
-                break;
+            if (have_curr && curr.t == pt->t) break;
             prev = curr;
             have_prev = have_curr;
             curr = *pt;
             have_curr = 1;
-            if (!have_prev)
-                break;
+            if (!have_prev) break;
             double diff = num(curr.v) - num(prev.v);
             int64_t elapsed = curr.t - prev.t;
-            if (!asc)
-                elapsed = -elapsed;
-            double interval = (double)(n->unit_ns     ? n->unit_ns
+            if (!asc) elapsed = -elapsed;
+            double interval = (double)(n->unit_ns    ? n->unit_ns
                                        : p->interval ? p->interval
                                                      : 1000000000);
             double value = diff / ((double)elapsed / interval);
-            if (n->fn == QF_NN_DERIVATIVE && diff < 0)
-                break;
+            if (n->fn == QF_NN_DERIVATIVE && diff < 0) break;
             rc = push(out, curr.t, qry_val_f(value));
             break;
         }
         case QF_DIFFERENCE:
         case QF_NN_DIFFERENCE: {
-            if (have_curr && curr.t == pt->t)
-                break;
+            if (have_curr && curr.t == pt->t) break;
             prev = curr;
             have_prev = have_curr;
             curr = *pt;
             have_curr = 1;
-            if (!have_prev)
-                break;
+            if (!have_prev) break;
             qry_val v;
             if (curr.v.t == QRY_V_INT && prev.v.t == QRY_V_INT)
                 v = qry_val_i((int64_t)((uint64_t)curr.v.v.i - (uint64_t)prev.v.v.i));
@@ -251,11 +231,10 @@ int qry__xform(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq 
             else
                 v = qry_val_f(num(curr.v) - num(prev.v));
             if (n->fn == QF_NN_DIFFERENCE) {
-                int neg = v.t == QRY_V_INT ? v.v.i < 0
-                                           : v.t == QRY_V_UINT ? curr.v.v.u < prev.v.v.u
-                                                               : v.v.f < 0;
-                if (neg)
-                    break;
+                int neg = v.t == QRY_V_INT    ? v.v.i < 0
+                          : v.t == QRY_V_UINT ? curr.v.v.u < prev.v.v.u
+                                              : v.v.f < 0;
+                if (neg) break;
             }
             rc = push(out, curr.t, v);
             break;
@@ -265,8 +244,7 @@ int qry__xform(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq 
             have_prev = have_curr;
             curr = *pt;
             have_curr = 1;
-            if (!have_prev)
-                break;
+            if (!have_prev) break;
             int64_t unit = n->unit_ns ? n->unit_ns : 1;
             rc = push(out, curr.t, qry_val_i((curr.t - prev.t) / unit));
             break;
@@ -281,10 +259,8 @@ int qry__xform(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq 
             }
             msum += x;
             bpos++;
-            if (bpos >= (size_t)n->n)
-                bpos = 0;
-            if (blen == (size_t)n->n)
-                rc = push(out, pt->t, qry_val_f(msum / (double)blen));
+            if (bpos >= (size_t)n->n) bpos = 0;
+            if (blen == (size_t)n->n) rc = push(out, pt->t, qry_val_f(msum / (double)blen));
             break;
         }
         case QF_CUMULATIVE_SUM: {
@@ -323,8 +299,7 @@ int qry__integral(const qry_plan *p, const qry_node *n, const qry_pt *pts, size_
     for (size_t i = 0; i < np && rc == STRATA_OK; i++) {
         int64_t t = pts[i].t;
         double v = num(pts[i].v);
-        if (pts[i].v.t == QRY_V_NULL)
-            continue;
+        if (pts[i].v.t == QRY_V_NULL) continue;
         if (!have_prev) {
             have_prev = 1;
             prev_t = t;
@@ -372,7 +347,6 @@ int qry__integral(const qry_plan *p, const qry_node *n, const qry_pt *pts, size_
         prev_t = t;
         prev_v = v;
     }
-    if (rc == STRATA_OK && have_prev && prev_t != wstart)
-        rc = push(out, wstart, qry_val_f(sum));
+    if (rc == STRATA_OK && have_prev && prev_t != wstart) rc = push(out, wstart, qry_val_f(sum));
     return rc;
 }

@@ -63,16 +63,13 @@ static int db_cb(void *ctx, const char *name, size_t len, uint32_t id)
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 16;
         dbent *nv = qry__alloc(l->c, nc * sizeof *nv);
-        if (nv == NULL)
-            return 1;
-        if (l->n)
-            memcpy(nv, l->v, l->n * sizeof *nv);
+        if (nv == NULL) return 1;
+        if (l->n) memcpy(nv, l->v, l->n * sizeof *nv);
         l->v = nv;
         l->cap = nc;
     }
     l->v[l->n].name = qry__strndup(l->c, name, len);
-    if (l->v[l->n].name == NULL)
-        return 1;
+    if (l->v[l->n].name == NULL) return 1;
     l->v[l->n].len = len;
     l->v[l->n].id = id;
     l->n++;
@@ -91,12 +88,9 @@ static int list_dbs(qry_ctx *c, dblist *l)
     memset(l, 0, sizeof *l);
     l->c = c;
     int rc = stg_db_list(c->e, db_cb, l, c->err);
-    if (rc < 0)
-        return rc;
-    if (rc > 0)
-        return STRATA_ENOMEM;
-    if (l->n > 1)
-        qsort(l->v, l->n, sizeof *l->v, dbent_cmp);
+    if (rc < 0) return rc;
+    if (rc > 0) return STRATA_ENOMEM;
+    if (l->n > 1) qsort(l->v, l->n, sizeof *l->v, dbent_cmp);
     return STRATA_OK;
 }
 
@@ -104,11 +98,9 @@ static int show_databases(qry_ctx *c)
 {
     dblist l;
     int rc = list_dbs(c, &l);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     static const char *const cols[] = {"name"};
-    if ((rc = qry__meta_series(c, "databases", 9, cols, 1)) != STRATA_OK)
-        return rc;
+    if ((rc = qry__meta_series(c, "databases", 9, cols, 1)) != STRATA_OK) return rc;
     for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
         qry_val v = qry_val_s(l.v[i].name, l.v[i].len);
         rc = qry__meta_row(c, &v);
@@ -121,8 +113,7 @@ static int show_cqs(qry_ctx *c)
 {
     dblist l;
     int rc = list_dbs(c, &l);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     static const char *const cols[] = {"name", "query"};
     for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
         rc = qry__meta_series(c, l.v[i].name, l.v[i].len, cols, 2);
@@ -134,12 +125,9 @@ static int show_cqs(qry_ctx *c)
 /* A CREATE DATABASE ... WITH clause that only restates autogen's defaults is fine. */
 static int db_with_is_default(const qry_db_stmt *d)
 {
-    if (!d->with)
-        return 1;
-    if (d->has_duration && d->duration_ns != 0)
-        return 0;
-    if (d->has_replication && d->replication != 1)
-        return 0;
+    if (!d->with) return 1;
+    if (d->has_duration && d->duration_ns != 0) return 0;
+    if (d->has_replication && d->replication != 1) return 0;
     if (d->has_shard_duration && d->shard_duration_ns != 0 &&
         d->shard_duration_ns != 7LL * 86400 * 1000000000LL)
         return 0;
@@ -160,16 +148,14 @@ static int create_database(qry_ctx *c, const qry_db_stmt *d)
     memcpy(name, d->name.ptr, d->name.len);
     name[d->name.len] = 0;
     int rc = stg_db_create(c->e, name, NULL, c->err);
-    if (rc == STRATA_EEXIST)
-        rc = STRATA_OK;
+    if (rc == STRATA_EEXIST) rc = STRATA_OK;
     return rc;
 }
 
 static int drop_database(qry_ctx *c, qry_str n)
 {
     char name[1024];
-    if (n.len >= sizeof name)
-        return STRATA_OK;
+    if (n.len >= sizeof name) return STRATA_OK;
     memcpy(name, n.ptr, n.len);
     name[n.len] = 0;
     int rc = stg_db_drop(c->e, name, c->err);
@@ -184,12 +170,10 @@ static int show_rps(qry_ctx *c, const qry_show *sh)
 {
     uint32_t db;
     int rc = qry__meta_db(c, sh, &db, NULL);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     static const char *const cols[] = {"name", "duration", "shardGroupDuration", "replicaN",
                                        "default"};
-    if ((rc = qry__meta_series(c, "", 0, cols, 5)) != STRATA_OK)
-        return rc;
+    if ((rc = qry__meta_series(c, "", 0, cols, 5)) != STRATA_OK) return rc;
     qry_val row[5] = {qry_val_s("autogen", 7), qry_val_s("0s", 2), qry_val_s("168h0m0s", 8),
                       qry_val_i(1), qry_val_b(1)};
     rc = qry__meta_row(c, row);
@@ -232,8 +216,7 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         mode = QRY_STMT_MODE_SELECT;
         break;
     case QRY_STMT_SHOW_SERIES_CARDINALITY:
-        if (s->u.show.exact || s->u.show.nsources || s->u.show.cond)
-            mode = QRY_STMT_MODE_SELECT;
+        if (s->u.show.exact || s->u.show.nsources || s->u.show.cond) mode = QRY_STMT_MODE_SELECT;
         break;
     default:
         break;
@@ -364,7 +347,6 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         rc = unsupported(c, "this statement");
         break;
     }
-    if (rc == STRATA_OK)
-        rc = qry_writer_stmt_end(c->w);
+    if (rc == STRATA_OK) rc = qry_writer_stmt_end(c->w);
     return rc;
 }

@@ -24,8 +24,7 @@ int qry__drop_measurement(qry_ctx *c, qry_str name)
         strata_error_clear(c->err);
         return STRATA_OK;
     }
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     rc = stg_measurement_drop(c->e, db, name.ptr, name.len, c->err);
     if (rc == STRATA_ENOTFOUND) {
         strata_error_clear(c->err);
@@ -37,8 +36,7 @@ int qry__drop_measurement(qry_ctx *c, qry_str name)
 /* Does e mention time? */
 static int has_time(const qry_expr *e)
 {
-    if (e == NULL)
-        return 0;
+    if (e == NULL) return 0;
     switch (e->kind) {
     case QRY_EXPR_VARREF:
         return e->u.ref.name.len == 4 && strncasecmp(e->u.ref.name.ptr, "time", 4) == 0;
@@ -57,8 +55,7 @@ static int collect(qry_ctx *c, uint32_t db, const qry_show *sh, const qry_expr *
 {
     MDB_txn *txn;
     int rc = stg_engine_read_begin(c->e, &txn, c->err);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     qry_mref *ms = NULL;
     size_t nm = 0;
     rc = qry__meta_measurements(c, txn, db, sh->sources, sh->nsources, &ms, &nm);
@@ -80,21 +77,18 @@ int qry__drop_series(qry_ctx *c, const qry_show *sh)
     if (has_time(sh->cond))
         return qry__fail(c, STRATA_EINVAL, "DROP SERIES doesn't support time in WHERE clause");
     int rc = qry__meta_check_cond(c, sh->cond);
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     uint32_t db;
     rc = qry__meta_db(c, sh, &db, NULL);
     if (rc == STRATA_ENOTFOUND) {
         strata_error_clear(c->err);
         return STRATA_OK;
     }
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     stg_idset ids;
     stg_idset_init(&ids);
     rc = collect(c, db, sh, sh->cond, &ids);
-    if (rc == STRATA_OK && ids.n)
-        rc = stg_series_drop(c->e, db, &ids, c->err);
+    if (rc == STRATA_OK && ids.n) rc = stg_series_drop(c->e, db, &ids, c->err);
     stg_idset_fini(&ids);
     return rc;
 }
@@ -104,28 +98,22 @@ int qry__delete(qry_ctx *c, const qry_show *sh)
     int64_t lo, hi;
     const qry_expr *rest;
     int rc = qry__cond_split(c, sh->cond, NULL, &lo, &hi, &rest);
-    if (rc != STRATA_OK)
-        return rc;
-    if ((rc = qry__meta_check_cond(c, rest)) != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
+    if ((rc = qry__meta_check_cond(c, rest)) != STRATA_OK) return rc;
     uint32_t db;
     rc = qry__meta_db(c, sh, &db, NULL);
     if (rc == STRATA_ENOTFOUND) {
         strata_error_clear(c->err);
         return STRATA_OK;
     }
-    if (rc != STRATA_OK)
-        return rc;
+    if (rc != STRATA_OK) return rc;
     int64_t end = hi == INT64_MAX ? INT64_MAX : hi + 1;
-    if (lo >= end)
-        return STRATA_OK;
-    if (sh->nsources == 0 && rest == NULL)
-        return stg_delete_range(c->e, db, NULL, lo, end, c->err);
+    if (lo >= end) return STRATA_OK;
+    if (sh->nsources == 0 && rest == NULL) return stg_delete_range(c->e, db, NULL, lo, end, c->err);
     stg_idset ids;
     stg_idset_init(&ids);
     rc = collect(c, db, sh, rest, &ids);
-    if (rc == STRATA_OK && ids.n)
-        rc = stg_delete_range(c->e, db, &ids, lo, end, c->err);
+    if (rc == STRATA_OK && ids.n) rc = stg_delete_range(c->e, db, &ids, lo, end, c->err);
     stg_idset_fini(&ids);
     return rc;
 }

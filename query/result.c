@@ -36,20 +36,16 @@ static void j_indent(qry_writer *w)
 /* Separator before an element of the current container. */
 static void j_elem(qry_writer *w)
 {
-    if (w->depth == 0)
-        return;
-    if (!w->first[w->depth])
-        qry_buf_putc(&w->buf, ',');
+    if (w->depth == 0) return;
+    if (!w->first[w->depth]) qry_buf_putc(&w->buf, ',');
     w->first[w->depth] = 0;
-    if (w->pretty)
-        j_indent(w);
+    if (w->pretty) j_indent(w);
 }
 
 static void j_open(qry_writer *w, char c)
 {
     qry_buf_putc(&w->buf, c);
-    if (w->depth < QRY_JSON_DEPTH_MAX - 1)
-        w->depth++;
+    if (w->depth < QRY_JSON_DEPTH_MAX - 1) w->depth++;
     w->first[w->depth] = 1;
 }
 
@@ -57,8 +53,7 @@ static void j_close(qry_writer *w, char c)
 {
     int empty = w->first[w->depth];
     w->depth--;
-    if (w->pretty && !empty)
-        j_indent(w);
+    if (w->pretty && !empty) j_indent(w);
     qry_buf_putc(&w->buf, c);
 }
 
@@ -82,10 +77,8 @@ static void j_keyn(qry_writer *w, const char *k, size_t kl)
 
 static int flush_upto(qry_writer *w, size_t n)
 {
-    if (w->buf.oom)
-        return STRATA_ENOMEM;
-    if (n == 0 || w->failed)
-        return w->failed ? STRATA_EIO : STRATA_OK;
+    if (w->buf.oom) return STRATA_ENOMEM;
+    if (n == 0 || w->failed) return w->failed ? STRATA_EIO : STRATA_OK;
     if (w->write(w->wctx, w->buf.p, n) != 0) {
         w->failed = 1;
         return STRATA_EIO;
@@ -121,8 +114,7 @@ void qry_writer_init(qry_writer *w, qry_wfmt fmt, int pretty, int chunked, size_
 
 void qry_writer_fini(qry_writer *w)
 {
-    if (w == NULL)
-        return;
+    if (w == NULL) return;
     qry_buf_fini(&w->buf);
     qry_buf_fini(&w->hdr);
     qry_buf_fini(&w->csv_cols);
@@ -170,10 +162,8 @@ static void result_open(qry_writer *w, int id)
 
 static void result_close(qry_writer *w, int partial)
 {
-    if (!w->result_open)
-        return;
-    if (w->result_has_series)
-        j_close(w, ']');
+    if (!w->result_open) return;
+    if (w->result_has_series) j_close(w, ']');
     if (w->msgs.n) {
         /* messages were encoded compactly; re-encode each for pretty output */
         j_key(w, "messages");
@@ -203,38 +193,29 @@ static void result_close(qry_writer *w, int partial)
     }
     j_close(w, '}');
     w->result_open = 0;
-    if (w->chunked)
-        doc_close(w);
+    if (w->chunked) doc_close(w);
 }
 
 /* ---- CSV ------------------------------------------------------------------ */
 
 static int csv_needs_quotes(const char *s, size_t n)
 {
-    if (n == 0)
-        return 0;
-    if (n == 2 && s[0] == '\\' && s[1] == '.')
-        return 1;
+    if (n == 0) return 0;
+    if (n == 2 && s[0] == '\\' && s[1] == '.') return 1;
     for (size_t i = 0; i < n; i++)
-        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
-            return 1;
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') return 1;
     /* Go checks the first rune with unicode.IsSpace. */
     unsigned char c = (unsigned char)s[0];
-    if (c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n')
-        return 1;
+    if (c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n') return 1;
     if (c == 0xC2 && n >= 2 && ((unsigned char)s[1] == 0x85 || (unsigned char)s[1] == 0xA0))
         return 1;
-    if (c == 0xE1 && n >= 3 && (unsigned char)s[1] == 0x9A && (unsigned char)s[2] == 0x80)
-        return 1;
+    if (c == 0xE1 && n >= 3 && (unsigned char)s[1] == 0x9A && (unsigned char)s[2] == 0x80) return 1;
     if (c == 0xE2 && n >= 3 && (unsigned char)s[1] == 0x80 &&
         (((unsigned char)s[2] >= 0x80 && (unsigned char)s[2] <= 0x8A) ||
-         (unsigned char)s[2] == 0xA8 || (unsigned char)s[2] == 0xA9 ||
-         (unsigned char)s[2] == 0xAF))
+         (unsigned char)s[2] == 0xA8 || (unsigned char)s[2] == 0xA9 || (unsigned char)s[2] == 0xAF))
         return 1;
-    if (c == 0xE2 && n >= 3 && (unsigned char)s[1] == 0x81 && (unsigned char)s[2] == 0x9F)
-        return 1;
-    if (c == 0xE3 && n >= 3 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x80)
-        return 1;
+    if (c == 0xE2 && n >= 3 && (unsigned char)s[1] == 0x81 && (unsigned char)s[2] == 0x9F) return 1;
+    if (c == 0xE3 && n >= 3 && (unsigned char)s[1] == 0x80 && (unsigned char)s[2] == 0x80) return 1;
     return 0;
 }
 
@@ -266,8 +247,7 @@ static void csv_field(qry_buf *b, const char *s, size_t n)
 static void csv_tag_escaped(qry_buf *b, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == ',' || s[i] == ' ' || s[i] == '=')
-            qry_buf_putc(b, '\\');
+        if (s[i] == ',' || s[i] == ' ' || s[i] == '=') qry_buf_putc(b, '\\');
         qry_buf_putc(b, s[i]);
     }
 }
@@ -279,8 +259,7 @@ static int tag_cmp(const void *a, const void *b)
     const qry_tagv *x = a, *y = b;
     size_t n = x->kl < y->kl ? x->kl : y->kl;
     int c = memcmp(x->k, y->k, n);
-    if (c)
-        return c;
+    if (c) return c;
     return x->kl < y->kl ? -1 : x->kl > y->kl;
 }
 
@@ -296,8 +275,7 @@ static int save_header(qry_writer *w, const char *name, size_t nlen, const qry_t
         need += tags[i].kl + tags[i].vl + 2;
     for (size_t i = 0; i < ncols; i++)
         need += col_lens[i] + 1;
-    if (qry_buf_reserve(h, need + 64) != STRATA_OK)
-        return STRATA_ENOMEM;
+    if (qry_buf_reserve(h, need + 64) != STRATA_OK) return STRATA_ENOMEM;
     /* layout: sizes then bytes */
     size_t *sz = (size_t *)(void *)h->p;
     size_t nsz = 1 + 2 * ntags + ncols;
@@ -308,8 +286,7 @@ static int save_header(qry_writer *w, const char *name, size_t nlen, const qry_t
     qry_tagv *st = NULL;
     if (ntags) {
         st = malloc(ntags * sizeof *st);
-        if (st == NULL)
-            return STRATA_ENOMEM;
+        if (st == NULL) return STRATA_ENOMEM;
         memcpy(st, tags, ntags * sizeof *st);
         qsort(st, ntags, sizeof *st, tag_cmp);
     }
@@ -371,8 +348,7 @@ static void json_series_open(qry_writer *w)
 
 static void json_series_close(qry_writer *w, int partial)
 {
-    if (w->values_open)
-        j_close(w, ']');
+    if (w->values_open) j_close(w, ']');
     w->values_open = 0;
     if (partial) {
         j_key(w, "partial");
@@ -402,14 +378,12 @@ static void csv_series_open(qry_writer *w)
         const char *oc = w->csv_cols.p + w->ncols * sizeof(size_t);
         (void)oc;
         for (size_t i = 0; i < w->ncols && same_cols; i++)
-            if (old[i] != sz[1 + 2 * w->h_ntags + i])
-                same_cols = 0;
+            if (old[i] != sz[1 + 2 * w->h_ntags + i]) same_cols = 0;
         if (same_cols && memcmp(w->csv_cols.p + w->ncols * sizeof(size_t), cols, cols_len) != 0)
             same_cols = 0;
     }
     if (!same_cols) {
-        if (w->csv_stmt >= 0)
-            qry_buf_putc(&w->buf, '\n');
+        if (w->csv_stmt >= 0) qry_buf_putc(&w->buf, '\n');
         w->csv_stmt = w->stmt_id;
         qry_buf_puts(&w->buf, "name,tags");
         const char *c = cols;
@@ -437,8 +411,7 @@ static void csv_series_open(qry_writer *w)
     p = base + sz[0];
     for (size_t i = 0; i < w->h_ntags; i++) {
         size_t kl = sz[1 + 2 * i], vl = sz[2 + 2 * i];
-        if (i)
-            qry_buf_putc(&tags, ',');
+        if (i) qry_buf_putc(&tags, ',');
         csv_tag_escaped(&tags, p, kl);
         qry_buf_putc(&tags, '=');
         csv_tag_escaped(&tags, p + kl, vl);
@@ -466,8 +439,7 @@ void qry_writer_stmt_begin(qry_writer *w, int id, int mode, const qry_tz *tz)
     w->stmt_has_series = 0;
     w->tz = tz;
     w->in_series = 0;
-    if (w->fmt == QRY_WFMT_JSON && !w->chunked)
-        result_open(w, id);
+    if (w->fmt == QRY_WFMT_JSON && !w->chunked) result_open(w, id);
 }
 
 int qry_writer_series_begin(qry_writer *w, const char *name, size_t nlen, const qry_tagv *tags,
@@ -495,8 +467,7 @@ int qry_writer_series_begin(qry_writer *w, const char *name, size_t nlen, const 
             if (flush_upto(w, w->buf.n) != STRATA_OK)
                 return w->buf.oom ? STRATA_ENOMEM : STRATA_EIO;
         }
-        if (!w->result_open)
-            result_open(w, w->stmt_id);
+        if (!w->result_open) result_open(w, w->stmt_id);
     }
     if (!w->result_has_series) {
         j_key(w, "series");
@@ -569,8 +540,7 @@ static void csv_value(qry_writer *w, const qry_val *v, int col)
     size_t n;
     switch (v->t) {
     case QRY_V_FLOAT:
-        if (isnan(v->v.f))
-            break;
+        if (isnan(v->v.f)) break;
         n = qry__fmt_float_plain(v->v.f, tmp);
         qry_buf_put(&w->buf, tmp, n);
         break;
@@ -590,8 +560,7 @@ static void csv_value(qry_writer *w, const qry_val *v, int col)
         break;
     case QRY_V_TIME: {
         int64_t t = v->v.i;
-        if (w->epoch_div && col == 0)
-            t /= w->epoch_div;
+        if (w->epoch_div && col == 0) t /= w->epoch_div;
         n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)t);
         qry_buf_put(&w->buf, tmp, n);
         break;
@@ -603,8 +572,7 @@ static void csv_value(qry_writer *w, const qry_val *v, int col)
 
 int qry_writer_row(qry_writer *w, const qry_val *vals)
 {
-    if (w->fmt == QRY_WFMT_CAPTURE)
-        return w->cap_row(w->cap_ctx, vals);
+    if (w->fmt == QRY_WFMT_CAPTURE) return w->cap_row(w->cap_ctx, vals);
     if (w->fmt == QRY_WFMT_CSV) {
         qry_buf_put(&w->buf, w->csv_pre.p, w->csv_pre.n);
         for (size_t i = 0; i < w->ncols; i++) {
@@ -649,21 +617,17 @@ int qry_writer_row(qry_writer *w, const qry_val *vals)
 
 void qry_writer_stmt_message(qry_writer *w, const char *level, const char *text)
 {
-    if (w->fmt != QRY_WFMT_JSON)
-        return;
+    if (w->fmt != QRY_WFMT_JSON) return;
     qry_buf_put(&w->msgs, level, strlen(level) + 1);
     qry_buf_put(&w->msgs, text, strlen(text) + 1);
 }
 
 void qry_writer_series_end(qry_writer *w)
 {
-    if (!w->in_series)
-        return;
+    if (!w->in_series) return;
     w->in_series = 0;
-    if (w->fmt == QRY_WFMT_CAPTURE)
-        return;
-    if (w->fmt == QRY_WFMT_JSON)
-        json_series_close(w, w->series_partial);
+    if (w->fmt == QRY_WFMT_CAPTURE) return;
+    if (w->fmt == QRY_WFMT_JSON) json_series_close(w, w->series_partial);
 }
 
 int qry_writer_stmt_end(qry_writer *w)
@@ -673,16 +637,12 @@ int qry_writer_stmt_end(qry_writer *w)
         w->in_series = 0;
         return STRATA_OK;
     }
-    if (!w->in_stmt)
-        return STRATA_OK;
-    if (w->in_series)
-        qry_writer_series_end(w);
+    if (!w->in_stmt) return STRATA_OK;
+    if (w->in_series) qry_writer_series_end(w);
     w->in_stmt = 0;
-    if (w->fmt == QRY_WFMT_CSV)
-        return flush_upto(w, w->buf.n);
+    if (w->fmt == QRY_WFMT_CSV) return flush_upto(w, w->buf.n);
     if (w->chunked) {
-        if (!w->result_open)
-            result_open(w, w->stmt_id);
+        if (!w->result_open) result_open(w, w->stmt_id);
         result_close(w, 0);
         return flush_upto(w, w->buf.n);
     }
@@ -703,8 +663,7 @@ int qry_writer_stmt_error(qry_writer *w, int id, const char *msg)
     if (w->chunked) {
         if (w->in_stmt && w->result_open) {
             /* an open result of this statement: close it as partial before the error */
-            if (w->in_series)
-                json_series_close(w, 0);
+            if (w->in_series) json_series_close(w, 0);
             result_close(w, 1);
         }
         w->in_stmt = 0;
@@ -727,8 +686,7 @@ int qry_writer_stmt_error(qry_writer *w, int id, const char *msg)
     j_key(w, "error");
     qry__json_str(&w->buf, msg, strlen(msg));
     result_close(w, 0);
-    if (w->chunked)
-        return flush_upto(w, w->buf.n);
+    if (w->chunked) return flush_upto(w, w->buf.n);
     return w->buf.oom ? STRATA_ENOMEM : STRATA_OK;
 }
 
@@ -755,8 +713,7 @@ int qry_writer_request_error(qry_writer *w, const char *msg)
 
 int qry_writer_finish(qry_writer *w)
 {
-    if (w->finished)
-        return w->failed ? STRATA_EIO : STRATA_OK;
+    if (w->finished) return w->failed ? STRATA_EIO : STRATA_OK;
     w->finished = 1;
     if (w->fmt == QRY_WFMT_JSON && !w->chunked) {
         if (!w->doc_open) {

@@ -24,10 +24,8 @@
 
 int qry_buf_reserve(qry_buf *b, size_t more)
 {
-    if (b->oom)
-        return STRATA_ENOMEM;
-    if (b->n + more <= b->cap)
-        return STRATA_OK;
+    if (b->oom) return STRATA_ENOMEM;
+    if (b->n + more <= b->cap) return STRATA_OK;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->n + more) {
         if (cap > ((size_t)-1) / 2) {
@@ -48,8 +46,7 @@ int qry_buf_reserve(qry_buf *b, size_t more)
 
 void qry_buf_put(qry_buf *b, const void *p, size_t n)
 {
-    if (n == 0 || qry_buf_reserve(b, n) != STRATA_OK)
-        return;
+    if (n == 0 || qry_buf_reserve(b, n) != STRATA_OK) return;
     memcpy(b->p + b->n, p, n);
     b->n += n;
 }
@@ -75,14 +72,12 @@ void qry_buf_printf(qry_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     if ((size_t)n < sizeof tmp) {
         qry_buf_put(b, tmp, (size_t)n);
         return;
     }
-    if (qry_buf_reserve(b, (size_t)n + 1) != STRATA_OK)
-        return;
+    if (qry_buf_reserve(b, (size_t)n + 1) != STRATA_OK) return;
     va_start(ap, fmt);
     vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -91,8 +86,7 @@ void qry_buf_printf(qry_buf *b, const char *fmt, ...)
 
 void qry_buf_fini(qry_buf *b)
 {
-    if (b == NULL)
-        return;
+    if (b == NULL) return;
     free(b->p);
     memset(b, 0, sizeof *b);
 }
@@ -104,14 +98,12 @@ static int try_digits(double av, int prec, char *digits, int *nd, int *pointpos)
 {
     char tmp[40];
     snprintf(tmp, sizeof tmp, "%.*e", prec - 1, av);
-    if (strtod(tmp, NULL) != av)
-        return 0;
+    if (strtod(tmp, NULL) != av) return 0;
     /* tmp is d.ddddde[+-]xx */
     int n = 0;
     const char *p = tmp;
     for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9')
-            digits[n++] = *p;
+        if (*p >= '0' && *p <= '9') digits[n++] = *p;
     int e = atoi(p + 1);
     while (n > 1 && digits[n - 1] == '0')
         n--;
@@ -132,15 +124,13 @@ static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1
  */
 static int few_decimals(double av, char *digits, int *nd, int *pointpos)
 {
-    if (!(av >= 1e-5 && av < 1e14))
-        return 0;
+    if (!(av >= 1e-5 && av < 1e14)) return 0;
     for (int k = 1; k < (int)(sizeof p10 / sizeof p10[0]); k++) {
         double x = av * p10[k];
         if (x >= 1125899906842624.0) /* 2^50 */
             return 0;
         double m = floor(x + 0.5);
-        if (m / p10[k] != av)
-            continue;
+        if (m / p10[k] != av) continue;
         char tmp[24];
         int n = snprintf(tmp, sizeof tmp, "%.0f", m);
         int lead = 0;
@@ -172,13 +162,11 @@ void qry__float_digits(double v, char *digits, int *nd, int *pointpos)
         *pointpos = n;
         return;
     }
-    if (few_decimals(av, digits, nd, pointpos))
-        return;
+    if (few_decimals(av, digits, nd, pointpos)) return;
     if (av < 2.2250738585072014e-308) {
         /* subnormals have less precision than 15 digits: search upwards */
         for (int p = 1; p < 17; p++)
-            if (try_digits(av, p, digits, nd, pointpos))
-                return;
+            if (try_digits(av, p, digits, nd, pointpos)) return;
         try_digits(av, 17, digits, nd, pointpos);
         return;
     }
@@ -191,8 +179,7 @@ void qry__float_digits(double v, char *digits, int *nd, int *pointpos)
 static size_t fmt_exp(double v, const char *d, int nd, int pointpos, char *buf, int json_trim)
 {
     size_t n = 0;
-    if (v < 0)
-        buf[n++] = '-';
+    if (v < 0) buf[n++] = '-';
     buf[n++] = d[0];
     if (nd > 1) {
         buf[n++] = '.';
@@ -202,8 +189,7 @@ static size_t fmt_exp(double v, const char *d, int nd, int pointpos, char *buf, 
     int e = pointpos - 1;
     buf[n++] = 'e';
     buf[n++] = e < 0 ? '-' : '+';
-    if (e < 0)
-        e = -e;
+    if (e < 0) e = -e;
     char tmp[8];
     int k = snprintf(tmp, sizeof tmp, "%02d", e);
     if (json_trim && k == 2 && tmp[0] == '0' && buf[n - 1] == '-') {
@@ -221,8 +207,7 @@ static size_t fmt_exp(double v, const char *d, int nd, int pointpos, char *buf, 
 static size_t fmt_plain(double v, const char *d, int nd, int pointpos, char *buf)
 {
     size_t n = 0;
-    if (v < 0)
-        buf[n++] = '-';
+    if (v < 0) buf[n++] = '-';
     if (pointpos <= 0) {
         buf[n++] = '0';
         buf[n++] = '.';
@@ -260,8 +245,7 @@ size_t qry__fmt_float_json(double v, char *buf)
     int nd, pp;
     qry__float_digits(v, d, &nd, &pp);
     double av = fabs(v);
-    if (av < 1e-6 || av >= 1e21)
-        return fmt_exp(v, d, nd, pp, buf, 1);
+    if (av < 1e-6 || av >= 1e21) return fmt_exp(v, d, nd, pp, buf, 1);
     return fmt_plain(v, d, nd, pp, buf);
 }
 
@@ -291,8 +275,7 @@ size_t qry__fmt_float_plain(double v, char *buf)
 
 size_t qry__fmt_float_g(double v, char *buf)
 {
-    if (v == 0 || isnan(v) || isinf(v))
-        return qry__fmt_float_plain(v, buf);
+    if (v == 0 || isnan(v) || isinf(v)) return qry__fmt_float_plain(v, buf);
     char d[20];
     int nd, pp;
     qry__float_digits(v, d, &nd, &pp);
@@ -301,10 +284,8 @@ size_t qry__fmt_float_g(double v, char *buf)
      * eprec = digs.nd; if eprec > digs.nd && digs.nd >= digs.dp { eprec = digs.nd };
      * if shortest { eprec = 6 }; exp := digs.dp - 1; if exp < -4 || exp >= eprec ... */
     int eprec = 6;
-    if (nd > eprec)
-        eprec = nd;
-    if (e < -4 || e >= (eprec > 21 ? 21 : eprec))
-        return fmt_exp(v, d, nd, pp, buf, 0);
+    if (nd > eprec) eprec = nd;
+    if (e < -4 || e >= (eprec > 21 ? 21 : eprec)) return fmt_exp(v, d, nd, pp, buf, 0);
     return fmt_plain(v, d, nd, pp, buf);
 }
 
@@ -402,8 +383,7 @@ void qry__json_str(qry_buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
-    if (qry_buf_reserve(b, n + 2) != STRATA_OK)
-        return;
+    if (qry_buf_reserve(b, n + 2) != STRATA_OK) return;
     qry_buf_putc(b, '"');
     size_t start = 0, i = 0;
     while (i < n) {

@@ -95,13 +95,13 @@ typedef struct qry_writer {
     qry_wfmt fmt;
     int pretty;
     int chunked;
-    size_t chunk_size;  /* rows per emitted part; InfluxDB's default is 10000 */
-    int64_t epoch_div;  /* 0: RFC 3339 strings; else integer time / epoch_div */
+    size_t chunk_size; /* rows per emitted part; InfluxDB's default is 10000 */
+    int64_t epoch_div; /* 0: RFC 3339 strings; else integer time / epoch_div */
     int (*write)(void *ctx, const void *buf, size_t len);
     void *wctx;
     /* QRY_WFMT_CAPTURE */
-    int (*cap_series)(void *ctx, const char *name, size_t nlen, const qry_tagv *tags,
-                      size_t ntags, const char *const *cols, const size_t *col_lens, size_t ncols);
+    int (*cap_series)(void *ctx, const char *name, size_t nlen, const qry_tagv *tags, size_t ntags,
+                      const char *const *cols, const size_t *col_lens, size_t ncols);
     int (*cap_row)(void *ctx, const qry_val *vals);
     void *cap_ctx;
     /* capture of raw rows: the tags of the row's own series (InfluxDB keeps them) */
@@ -110,35 +110,35 @@ typedef struct qry_writer {
 
     /* state */
     qry_buf buf;
-    int failed;           /* the sink failed: stop writing */
-    int doc_open;         /* JSON: "{"results":[" written (non-chunked) */
-    int nresults;         /* results written in the document */
+    int failed;   /* the sink failed: stop writing */
+    int doc_open; /* JSON: "{"results":[" written (non-chunked) */
+    int nresults; /* results written in the document */
     int stmt_id;
     int in_stmt;
-    int stmt_is_select;   /* chunked: one result per series (QRY_STMT_MODE_*) */
-    size_t stmt_start;    /* buf offset where this statement's result began */
-    int stmt_has_series;  /* a series was begun in this statement */
-    int result_open;      /* a result object is open, not yet closed */
+    int stmt_is_select;    /* chunked: one result per series (QRY_STMT_MODE_*) */
+    size_t stmt_start;     /* buf offset where this statement's result began */
+    int stmt_has_series;   /* a series was begun in this statement */
+    int result_open;       /* a result object is open, not yet closed */
     int result_has_series; /* "series":[ was written in the open result */
-    int values_open;      /* "values":[ was written in the open series */
-    int last_id;          /* statement id of the last result begun */
-    int last_first;       /* first-element flag of the results array before it */
+    int values_open;       /* "values":[ was written in the open series */
+    int last_id;           /* statement id of the last result begun */
+    int last_first;        /* first-element flag of the results array before it */
     int finished;
-    const qry_tz *tz;     /* zone for times of this statement */
+    const qry_tz *tz; /* zone for times of this statement */
 
     /* the current series */
     int in_series;
     size_t ncols;
-    size_t rows_in_part;  /* rows in the current part (chunk) */
-    int series_partial;   /* non-chunked: the series exceeded chunk_size */
-    qry_buf hdr;          /* the series header (sizes, then bytes), repeated after a split */
+    size_t rows_in_part; /* rows in the current part (chunk) */
+    int series_partial;  /* non-chunked: the series exceeded chunk_size */
+    qry_buf hdr;         /* the series header (sizes, then bytes), repeated after a split */
     size_t h_ntags;
-    qry_buf csv_cols;     /* CSV: NUL-separated column names of the last header */
+    qry_buf csv_cols; /* CSV: NUL-separated column names of the last header */
     size_t csv_ncols;
-    int csv_stmt;         /* CSV: statement id of the last header, -1 none */
-    qry_buf csv_pre;      /* CSV: "name,tags" of the current series, escaped */
-    qry_buf msgs;         /* JSON: this statement's messages, already encoded */
-    int nonfinite;        /* a NaN/Inf float met: Go's encoder would fail (see finish) */
+    int csv_stmt;    /* CSV: statement id of the last header, -1 none */
+    qry_buf csv_pre; /* CSV: "name,tags" of the current series, escaped */
+    qry_buf msgs;    /* JSON: this statement's messages, already encoded */
+    int nonfinite;   /* a NaN/Inf float met: Go's encoder would fail (see finish) */
     char nonfinite_msg[48];
 
     /* JSON pretty-printing state */

@@ -78,7 +78,8 @@ int main(int argc, char **argv)
         for (int s = 0; s < nseries; s++) {
             char host[32];
             int hl = snprintf(host, sizeof host, "h%04d", s);
-            stg_tag tags[2] = {{"host", 4, host, (uint32_t)hl}, {"region", 6, s % 2 ? "eu" : "us", 2}};
+            stg_tag tags[2] = {{"host", 4, host, (uint32_t)hl},
+                               {"region", 6, s % 2 ? "eu" : "us", 2}};
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
             double v = (double)((seed >> 33) % 10000) / 100.0;
             stg_field_in f = {"value", 5, STG_FLOAT, stg_val_from_f64(v), NULL, 0};
@@ -124,9 +125,8 @@ int main(int argc, char **argv)
     run(e, &lim, q, (uint64_t)nseries * 8640);
     snprintf(q, sizeof q, "SELECT value FROM cpu WHERE host = 'h0001'");
     run(e, &lim, q, (uint64_t)npoints);
-    snprintf(q, sizeof q,
-             "SELECT value FROM cpu WHERE time >= %lld AND time < %lld",
-             (long long)t0, (long long)(t0 + 3600LL * 1000000000));
+    snprintf(q, sizeof q, "SELECT value FROM cpu WHERE time >= %lld AND time < %lld", (long long)t0,
+             (long long)(t0 + 3600LL * 1000000000));
     run(e, &lim, q, (uint64_t)nseries * 360);
     snprintf(q, sizeof q,
              "SELECT non_negative_derivative(mean(value), 1s) FROM cpu WHERE time >= %lld AND "

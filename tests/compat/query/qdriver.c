@@ -50,8 +50,7 @@ static const char *lp_token(const char *p, const char *stops, const char *esc, c
         if (*p == '\\' && p[1] && strchr(esc, p[1])) {
             p++;
         }
-        if (n + 1 < cap)
-            out[n++] = *p;
+        if (n + 1 < cap) out[n++] = *p;
         p++;
     }
     out[n] = 0;
@@ -71,8 +70,7 @@ static int lp_parse(const char *line, lp_point *pt)
         char *k = tb;
         p = lp_token(p, "=", ",= ", k, 512, &kl);
         tb += kl + 1;
-        if (*p != '=')
-            return -1;
+        if (*p != '=') return -1;
         p++;
         char *v = tb;
         p = lp_token(p, ", ", ",= ", v, 512, &vl);
@@ -83,8 +81,7 @@ static int lp_parse(const char *line, lp_point *pt)
         t->val = v;
         t->val_len = (uint32_t)vl;
     }
-    if (*p != ' ')
-        return -1;
+    if (*p != ' ') return -1;
     p++;
     char *fb = pt->fieldbuf;
     for (;;) {
@@ -92,8 +89,7 @@ static int lp_parse(const char *line, lp_point *pt)
         char *k = fb;
         p = lp_token(p, "=", ",= ", k, 512, &kl);
         fb += kl + 1;
-        if (*p != '=')
-            return -1;
+        if (*p != '=') return -1;
         p++;
         stg_field_in *f = &pt->fields[pt->nfields++];
         f->key = k;
@@ -103,12 +99,10 @@ static int lp_parse(const char *line, lp_point *pt)
             char *s = fb;
             size_t n = 0;
             while (*p && *p != '"') {
-                if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-                    p++;
+                if (*p == '\\' && (p[1] == '"' || p[1] == '\\')) p++;
                 s[n++] = *p++;
             }
-            if (*p != '"')
-                return -1;
+            if (*p != '"') return -1;
             p++;
             s[n] = 0;
             fb += n + 1;
@@ -181,14 +175,13 @@ static int load(stg_engine *e, const char *db, const char *file)
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = 0;
-        if (n == 0 || line[0] == '#')
-            continue;
+        if (n == 0 || line[0] == '#') continue;
         if (lp_parse(line, &pt) != 0) {
             fprintf(stderr, "qdriver: %s:%zu: cannot parse\n", file, lineno);
             rc = -1;
             break;
         }
-        stg_point_in in = {pt.meas, (uint32_t)pt.mlen, pt.tags, (uint32_t)pt.ntags,
+        stg_point_in in = {pt.meas,   (uint32_t)pt.mlen,    pt.tags, (uint32_t)pt.ntags,
                            pt.fields, (uint32_t)pt.nfields, pt.ts};
         if (stg_batch_add(b, &in, &err) != STRATA_OK) {
             fprintf(stderr, "qdriver: %s:%zu: %s\n", file, lineno, err.msg);
@@ -215,7 +208,8 @@ static int load(stg_engine *e, const char *db, const char *file)
     return rc;
 }
 
-/* ---- requests ----------------------------------------------------------------------------------- */
+/* ---- requests -----------------------------------------------------------------------------------
+ */
 
 typedef struct outbuf {
     char *p;
@@ -230,8 +224,7 @@ static int out_write(void *ctx, const void *buf, size_t len)
         while (nc < o->n + len)
             nc *= 2;
         char *np = realloc(o->p, nc);
-        if (np == NULL)
-            return -1;
+        if (np == NULL) return -1;
         o->p = np;
         o->cap = nc;
     }
@@ -249,8 +242,7 @@ static const char *opt(char *opts, const char *key, char *val, size_t cap)
         size_t len = amp ? (size_t)(amp - p) : strlen(p);
         if (len > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
             size_t vl = len - kl - 1;
-            if (vl >= cap)
-                vl = cap - 1;
+            if (vl >= cap) vl = cap - 1;
             memcpy(val, p + kl + 1, vl);
             val[vl] = 0;
             return val;
@@ -285,11 +277,9 @@ int main(int argc, char **argv)
             char spec[1024];
             snprintf(spec, sizeof spec, "%s", argv[++i]);
             char *eq = strchr(spec, '=');
-            if (eq == NULL)
-                return 2;
+            if (eq == NULL) return 2;
             *eq = 0;
-            if (load(e, spec, eq + 1) != 0)
-                return 1;
+            if (load(e, spec, eq + 1) != 0) return 1;
         } else if (!strcmp(argv[i], "--queries") && i + 1 < argc) {
             queries = argv[++i];
         } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
@@ -317,8 +307,7 @@ int main(int argc, char **argv)
         size_t n = strlen(line);
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = 0;
-        if (n == 0 || line[0] == '#')
-            continue;
+        if (n == 0 || line[0] == '#') continue;
         qno++;
         char *tab = strchr(line, '\t');
         char *opts = "", *q = line;
@@ -361,11 +350,9 @@ int main(int argc, char **argv)
         char path[1024];
         snprintf(path, sizeof path, "%s/%04d.out", outdir, qno);
         FILE *of = fopen(path, "w");
-        if (of == NULL)
-            return 1;
+        if (of == NULL) return 1;
         fprintf(of, "%d %s\n", rc == STRATA_OK ? status : 500, ctype);
-        if (ob.n)
-            fwrite(ob.p, 1, ob.n, of);
+        if (ob.n) fwrite(ob.p, 1, ob.n, of);
         fclose(of);
         free(ob.p);
     }

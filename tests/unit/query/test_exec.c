@@ -35,8 +35,7 @@ static void rm_rf(const char *path)
     if (d) {
         struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             char p[1024];
             snprintf(p, sizeof p, "%s/%s", path, de->d_name);
             struct stat st;
@@ -61,8 +60,7 @@ static stg_engine *open_engine(uint32_t chunk_points)
     o.chunk_max_points = chunk_points;
     stg_engine *e = NULL;
     strata_error err = {0};
-    if (stg_engine_open(&o, &e, &err) != STRATA_OK)
-        fail_msg("open: %s", err.msg);
+    if (stg_engine_open(&o, &e, &err) != STRATA_OK) fail_msg("open: %s", err.msg);
     return e;
 }
 
@@ -70,8 +68,7 @@ static int setup(void **state)
 {
     (void)state;
     const char *base = getenv("STRATA_TEST_TMP");
-    if (base == NULL)
-        base = "/tmp";
+    if (base == NULL) base = "/tmp";
     mkdir(base, 0755);
     snprintf(tmpdir, sizeof tmpdir, "%s/qexec-XXXXXX", base);
     assert_non_null(mkdtemp(tmpdir));
@@ -104,19 +101,21 @@ static void put(const char *db, const char *meas, const char *tags, const char *
         char *eq = strchr(p, '=');
         char *comma = strchr(p, ',');
         *eq = 0;
-        if (comma)
-            *comma = 0;
+        if (comma) *comma = 0;
         t[nt].key = p;
         t[nt].key_len = (uint32_t)strlen(p);
         t[nt].val = eq + 1;
         t[nt].val_len = (uint32_t)strlen(eq + 1);
         nt++;
-        if (!comma)
-            break;
+        if (!comma) break;
         p = comma + 1;
     }
-    stg_field_in f = {field, (uint32_t)strlen(field), is_int ? STG_INT : STG_FLOAT,
-                      is_int ? (uint64_t)(int64_t)v : stg_val_from_f64(v), NULL, 0};
+    stg_field_in f = {field,
+                      (uint32_t)strlen(field),
+                      is_int ? STG_INT : STG_FLOAT,
+                      is_int ? (uint64_t)(int64_t)v : stg_val_from_f64(v),
+                      NULL,
+                      0};
     stg_point_in p = {meas, (uint32_t)strlen(meas), t, (uint32_t)nt, &f, 1, ts};
     stg_batch *b;
     assert_int_equal(stg_batch_new(eng, id, &b), STRATA_OK);
@@ -163,8 +162,7 @@ static char *query_opts(const char *db, const char *q, int *status, const qry_li
     strata_error err = {0};
     int st = 0;
     assert_int_equal(qry_api_execute(eng, lim, &r, &out, &st, &ct, &err), STRATA_OK);
-    if (status)
-        *status = st;
+    if (status) *status = st;
     return b.p ? b.p : strdup("");
 }
 
@@ -172,8 +170,7 @@ static void expect(const char *db, const char *q, const char *want)
 {
     int st;
     char *got = query_opts(db, q, &st, NULL, NULL, 0, 0);
-    if (strcmp(got, want) != 0)
-        fail_msg("query: %s\n got: %s\nwant: %s", q, got, want);
+    if (strcmp(got, want) != 0) fail_msg("query: %s\n got: %s\nwant: %s", q, got, want);
     free(got);
 }
 
@@ -200,11 +197,12 @@ static void raw_and_aggregates_match_influxdb(void **state)
     expect("db", "select max(value) from cpu",
            "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"time\","
            "\"max\"],\"values\":[[\"2016-01-01T00:00:20.5Z\",3]]}]}]}\n");
-    expect("db", "select count(value) from cpu group by host",
-           "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"tags\":{\"host\":\"a\""
-           "},\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]},{\"name\":"
-           "\"cpu\",\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-"
-           "01-01T00:00:00Z\",1]]}]}]}\n");
+    expect(
+        "db", "select count(value) from cpu group by host",
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"tags\":{\"host\":\"a\""
+        "},\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]},{\"name\":"
+        "\"cpu\",\"tags\":{\"host\":\"b\"},\"columns\":[\"time\",\"count\"],\"values\":[[\"1970-"
+        "01-01T00:00:00Z\",1]]}]}]}\n");
     expect("db",
            "select count(value) from cpu where time >= '2016-01-01T00:00:00Z' and time < "
            "'2016-01-01T00:00:40Z' group by time(10s)",
@@ -231,14 +229,16 @@ static void meta_statements(void **state)
     expect("db", "show tag values from cpu with key = host",
            "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"key\","
            "\"value\"],\"values\":[[\"host\",\"a\"],[\"host\",\"b\"]]}]}]}\n");
-    expect("db", "show field keys",
-           "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"fieldKe"
-           "y\",\"fieldType\"],\"values\":[[\"value\",\"float\"]]},{\"name\":\"mem\",\"columns\":[\""
-           "fieldKey\",\"fieldType\"],\"values\":[[\"free\",\"integer\"]]}]}]}\n");
-    expect("db", "show retention policies",
-           "{\"results\":[{\"statement_id\":0,\"series\":[{\"columns\":[\"name\",\"duration\",\"sh"
-           "ardGroupDuration\",\"replicaN\",\"default\"],\"values\":[[\"autogen\",\"0s\",\"168h0m0s\""
-           ",1,true]]}]}]}\n");
+    expect(
+        "db", "show field keys",
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"fieldKe"
+        "y\",\"fieldType\"],\"values\":[[\"value\",\"float\"]]},{\"name\":\"mem\",\"columns\":[\""
+        "fieldKey\",\"fieldType\"],\"values\":[[\"free\",\"integer\"]]}]}]}\n");
+    expect(
+        "db", "show retention policies",
+        "{\"results\":[{\"statement_id\":0,\"series\":[{\"columns\":[\"name\",\"duration\",\"sh"
+        "ardGroupDuration\",\"replicaN\",\"default\"],\"values\":[[\"autogen\",\"0s\",\"168h0m0s\""
+        ",1,true]]}]}]}\n");
     expect("db", "delete from cpu where host = 'a'", "{\"results\":[{\"statement_id\":0}]}\n");
     expect("db", "select count(value) from cpu",
            "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"time\","
@@ -354,10 +354,8 @@ static void chunk_statistics_match_direct_computation(void **state)
         int w = (int)((i * step) / width);
         sum[w] += vals[i];
         cnt[w]++;
-        if (vals[i] < mn[w])
-            mn[w] = vals[i];
-        if (vals[i] > mx[w])
-            mx[w] = vals[i];
+        if (vals[i] < mn[w]) mn[w] = vals[i];
+        if (vals[i] > mx[w]) mx[w] = vals[i];
     }
     strata_error err = {0};
     assert_int_equal(stg_engine_checkpoint(eng, &err), STRATA_OK);
@@ -420,8 +418,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(meta_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_and_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(limits_are_enforced, setup, teardown),
-        cmocka_unit_test_setup_teardown(chunk_statistics_match_direct_computation, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(chunk_statistics_match_direct_computation, setup, teardown),
         cmocka_unit_test_setup_teardown(two_threads_give_the_same_answer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

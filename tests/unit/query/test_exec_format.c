@@ -24,16 +24,14 @@ static void json_float(double v, const char *want)
     char buf[QRY_FMT_FLOAT_MAX];
     size_t n = qry__fmt_float_json(v, buf);
     assert_int_equal(n, strlen(buf));
-    if (strcmp(buf, want) != 0)
-        fail_msg("json float %.17g: got %s, want %s", v, buf, want);
+    if (strcmp(buf, want) != 0) fail_msg("json float %.17g: got %s, want %s", v, buf, want);
 }
 
 static void plain_float(double v, const char *want)
 {
     char buf[QRY_FMT_FLOAT_PLAIN_MAX];
     qry__fmt_float_plain(v, buf);
-    if (strcmp(buf, want) != 0)
-        fail_msg("plain float %.17g: got %s, want %s", v, buf, want);
+    if (strcmp(buf, want) != 0) fail_msg("plain float %.17g: got %s, want %s", v, buf, want);
 }
 
 static void floats_as_go_encoding_json(void **state)
@@ -104,7 +102,8 @@ static void json_strings_escaped_as_go(void **state)
     const char in[] = "a\"b\\c\n\r\t\x01<>&\xff\xe2\x80\xa8\xc3\xa9";
     qry__json_str(&b, in, sizeof in - 1);
     qry_buf_putc(&b, 0);
-    assert_string_equal(b.p, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\ufffd\\u2028\xc3\xa9\"");
+    assert_string_equal(
+        b.p, "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u003c\\u003e\\u0026\\ufffd\\u2028\xc3\xa9\"");
     qry_buf_fini(&b);
 }
 
@@ -121,7 +120,7 @@ static void zones_follow_tzif_and_rules(void **state)
     assert_int_equal(qry__tz_offset(tz, 1451606400), -5 * 3600);
     assert_int_equal(qry__tz_offset(tz, 1467331200), -4 * 3600);
     assert_int_equal(qry__tz_offset(tz, 4102444800 + 180 * 86400), -4 * 3600); /* 2100-06 */
-    assert_int_equal(qry__tz_offset(tz, 4102444800), -5 * 3600);              /* 2100-01 */
+    assert_int_equal(qry__tz_offset(tz, 4102444800), -5 * 3600);               /* 2100-01 */
     /* the DST switch 2016-03-13 07:00 UTC */
     assert_int_equal(qry__tz_offset(tz, 1457852400 - 1), -5 * 3600);
     assert_int_equal(qry__tz_offset(tz, 1457852400), -4 * 3600);
@@ -153,8 +152,7 @@ typedef struct sink {
 static int sink_write(void *ctx, const void *p, size_t n)
 {
     sink *s = ctx;
-    if (s->n + n >= sizeof s->buf)
-        return -1;
+    if (s->n + n >= sizeof s->buf) return -1;
     memcpy(s->buf + s->n, p, n);
     s->n += n;
     s->buf[s->n] = 0;
