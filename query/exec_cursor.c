@@ -296,15 +296,15 @@ int64_t qry__shard_start(int64_t t)
 
 static int g_less(const qry_gmerge *g, size_t a, size_t b)
 {
-    int64_t ta = g->time(g->ctx, g->heap[a]), tb = g->time(g->ctx, g->heap[b]);
+    int64_t ta = g->heap[a].t, tb = g->heap[b].t;
     if (ta != tb || g->tie == NULL) return g->desc ? ta > tb : ta < tb;
-    int c = g->tie(g->ctx, g->heap[a], g->heap[b]);
+    int c = g->tie(g->ctx, g->heap[a].i, g->heap[b].i);
     return g->desc ? c > 0 : c < 0;
 }
 
 static void g_swap(qry_gmerge *g, size_t a, size_t b)
 {
-    size_t t = g->heap[a];
+    qry_gmerge_ent t = g->heap[a];
     g->heap[a] = g->heap[b];
     g->heap[b] = t;
 }
@@ -377,9 +377,13 @@ int qry__gmerge_next(qry_ctx *c, qry_gmerge *g, long *which)
         int rc = g->advance(g->ctx, i);
         if (rc < 0) return rc;
         g->has[i] = rc > 0;
-        if (g->has[i] && in_window(g, g->time(g->ctx, i))) {
-            g->heap[g->hn++] = i;
-            g_up(g, g->hn - 1);
+        if (g->has[i]) {
+            int64_t t = g->time(g->ctx, i);
+            if (in_window(g, t)) {
+                g->heap[g->hn].t = t;
+                g->heap[g->hn++].i = i;
+                g_up(g, g->hn - 1);
+            }
         }
     }
     if (g->hn == 0) {
@@ -395,8 +399,13 @@ int qry__gmerge_next(qry_ctx *c, qry_gmerge *g, long *which)
         if (!found) return STRATA_OK;
         g->win_lo = qry__shard_start(best);
         g->win_hi = g->win_lo > INT64_MAX - SHARD_NS ? INT64_MAX : g->win_lo + SHARD_NS;
-        for (size_t i = 0; i < g->n; i++)
-            if (g->has[i] && in_window(g, g->time(g->ctx, i))) g->heap[g->hn++] = i;
+        for (size_t i = 0; i < g->n; i++) {
+            if (!g->has[i]) continue;
+            int64_t t = g->time(g->ctx, i);
+            if (!in_window(g, t)) continue;
+            g->heap[g->hn].t = t;
+            g->heap[g->hn++].i = i;
+        }
         for (size_t i = g->hn / 2; i-- > 0;)
             g_down(g, i, g->hn);
     }
@@ -404,7 +413,7 @@ int qry__gmerge_next(qry_ctx *c, qry_gmerge *g, long *which)
     size_t last = g->hn - 1;
     g_swap(g, 0, last);
     g_down(g, 0, last);
-    size_t it = g->heap[last];
+    size_t it = g->heap[last].i;
     g->hn--;
     g->pending = (long)it;
     *which = (long)it;

@@ -452,9 +452,14 @@ void qry__srow_close(qry_srow *r);
  * advance(ctx, i) moves stream i to its next row (1: has one, 0: ended,
  * <0: error); time(ctx, i) is the time of its current row.
  */
+typedef struct qry_gmerge_ent {
+    int64_t t; /* the stream's current time (kept here: no pointer chasing while sifting) */
+    size_t i;
+} qry_gmerge_ent;
+
 typedef struct qry_gmerge {
     size_t n;
-    size_t *heap;
+    qry_gmerge_ent *heap;
     size_t hn;
     uint8_t *has;
     int desc;

@@ -65,6 +65,14 @@ static int aux_tie(const qry_plan *p, const qry_mctx *mc, const qry_series *sa, 
     return 0;
 }
 
+/* Whether aux_tie() can ever decide: not when the first name compared is a non-string field. */
+static int tie_matters(const qry_plan *p, const qry_mctx *mc)
+{
+    if (p->naux == 0) return 0;
+    const qry_fref *r = &mc->refs[p->aux_order[0]];
+    return !(r->kind == 1 && r->type != STG_STRING);
+}
+
 static int tie_srow(void *ctx, size_t a, size_t b)
 {
     raw_ctx *rc = ctx;
@@ -247,7 +255,7 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
     desc_ctx dc = {st, width, nout};
     if ((rc = qry__gmerge_init(c, &gm, g->nseries, 1, &dc, adv_desc, time_desc)) != STRATA_OK)
         goto done;
-    gm.tie = p->naux ? tie_desc : NULL;
+    gm.tie = tie_matters(p, mc) ? tie_desc : NULL;
     for (;;) {
         long w;
         if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK) goto done;
@@ -301,7 +309,7 @@ int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
     raw_ctx rx = {c, p, mc, rows};
     if ((rc = qry__gmerge_init(c, &gm, g->nseries, 0, &rx, adv_srow, time_srow)) != STRATA_OK)
         goto done;
-    gm.tie = p->naux ? tie_srow : NULL;
+    gm.tie = tie_matters(p, mc) ? tie_srow : NULL;
     for (;;) {
         long w;
         if ((rc = qry__gmerge_next(c, &gm, &w)) != STRATA_OK) goto done;

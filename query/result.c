@@ -504,11 +504,11 @@ static void json_value(qry_writer *w, const qry_val *v, int col)
         qry_buf_put(&w->buf, tmp, n);
         break;
     case QRY_V_INT:
-        n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->v.i);
+        n = qry__fmt_i64(v->v.i, tmp);
         qry_buf_put(&w->buf, tmp, n);
         break;
     case QRY_V_UINT:
-        n = (size_t)snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v->v.u);
+        n = qry__fmt_u64(v->v.u, tmp);
         qry_buf_put(&w->buf, tmp, n);
         break;
     case QRY_V_BOOL:
@@ -519,7 +519,7 @@ static void json_value(qry_writer *w, const qry_val *v, int col)
         break;
     case QRY_V_TIME:
         if (w->epoch_div && col == 0) {
-            n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)(v->v.i / w->epoch_div));
+            n = qry__fmt_i64(v->v.i / w->epoch_div, tmp);
             qry_buf_put(&w->buf, tmp, n);
         } else {
             tmp[0] = '"';
@@ -545,11 +545,11 @@ static void csv_value(qry_writer *w, const qry_val *v, int col)
         qry_buf_put(&w->buf, tmp, n);
         break;
     case QRY_V_INT:
-        n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v->v.i);
+        n = qry__fmt_i64(v->v.i, tmp);
         qry_buf_put(&w->buf, tmp, n);
         break;
     case QRY_V_UINT:
-        n = (size_t)snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v->v.u);
+        n = qry__fmt_u64(v->v.u, tmp);
         qry_buf_put(&w->buf, tmp, n);
         break;
     case QRY_V_BOOL:
@@ -561,7 +561,7 @@ static void csv_value(qry_writer *w, const qry_val *v, int col)
     case QRY_V_TIME: {
         int64_t t = v->v.i;
         if (w->epoch_div && col == 0) t /= w->epoch_div;
-        n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)t);
+        n = qry__fmt_i64(t, tmp);
         qry_buf_put(&w->buf, tmp, n);
         break;
     }

@@ -122,6 +122,36 @@ static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1
  * below 2^50 so that no other k-decimal neighbour can read back as v too.
  * @return 1 when found.
  */
+/* The decimal digits of u (no terminator); returns their count. */
+static int u64_dec(uint64_t u, char *out);
+
+size_t qry__fmt_i64(int64_t v, char *buf)
+{
+    if (v < 0) {
+        buf[0] = '-';
+        return 1 + (size_t)u64_dec((uint64_t)0 - (uint64_t)v, buf + 1);
+    }
+    return (size_t)u64_dec((uint64_t)v, buf);
+}
+
+size_t qry__fmt_u64(uint64_t v, char *buf)
+{
+    return (size_t)u64_dec(v, buf);
+}
+
+static int u64_dec(uint64_t u, char *out)
+{
+    char t[24];
+    int n = 0;
+    do {
+        t[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    for (int i = 0; i < n; i++)
+        out[i] = t[n - 1 - i];
+    return n;
+}
+
 static int few_decimals(double av, char *digits, int *nd, int *pointpos)
 {
     if (!(av >= 1e-5 && av < 1e14)) return 0;
@@ -132,7 +162,7 @@ static int few_decimals(double av, char *digits, int *nd, int *pointpos)
         double m = floor(x + 0.5);
         if (m / p10[k] != av) continue;
         char tmp[24];
-        int n = snprintf(tmp, sizeof tmp, "%.0f", m);
+        int n = u64_dec((uint64_t)m, tmp);
         int lead = 0;
         while (lead < n - 1 && tmp[lead] == '0')
             lead++;
@@ -153,7 +183,7 @@ void qry__float_digits(double v, char *digits, int *nd, int *pointpos)
     /* Integers below 2^53 print exactly; this is the common case of metrics. */
     if (av < 9007199254740992.0 && av == floor(av) && av >= 1.0) {
         char tmp[24];
-        int n = snprintf(tmp, sizeof tmp, "%.0f", av);
+        int n = u64_dec((uint64_t)av, tmp);
         int k = n;
         while (k > 1 && tmp[k - 1] == '0')
             k--;
@@ -323,11 +353,31 @@ size_t qry__fmt_time(int64_t ns, const qry_tz *tz, char *buf)
     int64_t y;
     unsigned mo, d;
     civil_from_days(days, &y, &mo, &d);
-    int n = snprintf(buf, QRY_FMT_TIME_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
+    int n;
+    if (y >= 0 && y <= 9999) {
+        unsigned yy = (unsigned)y, hh = (unsigned)(rem / 3600), mi = (unsigned)(rem / 60 % 60),
+                 ss = (unsigned)(rem % 60);
+        char *o = buf;
+        *o++ = (char)('0' + yy / 1000);
+        *o++ = (char)('0' + yy / 100 % 10);
+        *o++ = (char)('0' + yy / 10 % 10);
+        *o++ = (char)('0' + yy % 10);
+        unsigned parts[5] = {mo, d, hh, mi, ss};
+        const char seps[5] = {'-', '-', 'T', ':', ':'};
+        for (int i = 0; i < 5; i++) {
+            *o++ = seps[i];
+            *o++ = (char)('0' + parts[i] / 10);
+            *o++ = (char)('0' + parts[i] % 10);
+        }
+        n = (int)(o - buf);
+    } else {
+        n = snprintf(buf, QRY_FMT_TIME_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
                      (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+    }
     if (frac) {
         char f[12];
-        snprintf(f, sizeof f, "%09lld", (long long)frac);
+        for (int i = 8, x = (int)frac; i >= 0; i--, x /= 10)
+            f[i] = (char)('0' + x % 10);
         int k = 9;
         while (k > 0 && f[k - 1] == '0')
             k--;

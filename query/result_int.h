@@ -65,6 +65,10 @@ size_t qry__fmt_float_plain(double v, char *buf);
 /* v as strconv.FormatFloat(v, 'g', -1, 64), e.g. for messages. */
 size_t qry__fmt_float_g(double v, char *buf);
 
+/* Decimal integers (no terminator); @return the length (at most 20). */
+size_t qry__fmt_i64(int64_t v, char *buf);
+size_t qry__fmt_u64(uint64_t v, char *buf);
+
 /*
  * ns as RFC 3339 with nanoseconds (trailing zeros trimmed) in the zone tz
  * (NULL: UTC, written "Z"). @return the length.

@@ -93,6 +93,24 @@ static void times_rfc3339_trimmed(void **state)
     assert_string_equal(buf, "2262-04-11T23:47:16.854775806Z");
     qry__fmt_time(INT64_MIN + 2, NULL, buf);
     assert_string_equal(buf, "1677-09-21T00:12:43.145224194Z");
+    qry__fmt_time(1000000007LL, NULL, buf);
+    assert_string_equal(buf, "1970-01-01T00:00:01.000000007Z");
+}
+
+static void integers_decimal(void **state)
+{
+    (void)state;
+    char buf[24];
+    buf[qry__fmt_i64(INT64_MIN, buf)] = 0;
+    assert_string_equal(buf, "-9223372036854775808");
+    buf[qry__fmt_i64(INT64_MAX, buf)] = 0;
+    assert_string_equal(buf, "9223372036854775807");
+    buf[qry__fmt_i64(0, buf)] = 0;
+    assert_string_equal(buf, "0");
+    buf[qry__fmt_i64(-10, buf)] = 0;
+    assert_string_equal(buf, "-10");
+    buf[qry__fmt_u64(UINT64_MAX, buf)] = 0;
+    assert_string_equal(buf, "18446744073709551615");
 }
 
 static void json_strings_escaped_as_go(void **state)
@@ -295,6 +313,7 @@ int main(void)
         cmocka_unit_test(floats_as_go_encoding_json),
         cmocka_unit_test(floats_as_go_strconv_f),
         cmocka_unit_test(times_rfc3339_trimmed),
+        cmocka_unit_test(integers_decimal),
         cmocka_unit_test(json_strings_escaped_as_go),
         cmocka_unit_test(zones_follow_tzif_and_rules),
         cmocka_unit_test(writer_compact_and_errors),
