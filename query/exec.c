@@ -396,6 +396,9 @@ static const char *fn_iter_word(qry_fn f)
         return "cumulative sum";
     case QF_MOVING_AVERAGE:
         return "moving average";
+    case QF_HOLT_WINTERS:
+    case QF_HOLT_WINTERS_FIT:
+        return "elapsed"; /* sic: InfluxDB 1.6's message */
     default:
         return "call";
     }
@@ -453,6 +456,28 @@ static int check_types(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const 
             return qry__fail(c, STRATA_EINVAL,
                              "unsupported %s iterator type: *query.%sInterruptIterator",
                              fn_iter_word(n->fn), type_word(mc->refs[f].type));
+    }
+    if (n->kind == QN_XFORM && n->fn != QF_ELAPSED && n->nargs && n->args[0]->kind == QN_AGG) {
+        /* a transform of an aggregate: the aggregate's output must be numeric */
+        const qry_node *a = n->args[0];
+        stg_type t = 0;
+        if (a->field >= 0 && mc->refs[a->field].kind == 1) switch (a->fn) {
+            case QF_FIRST:
+            case QF_LAST:
+            case QF_MIN:
+            case QF_MAX:
+            case QF_MODE:
+            case QF_DISTINCT:
+            case QF_SAMPLE:
+                t = mc->refs[a->field].type;
+                break;
+            default:
+                break;
+            }
+        if (t == STG_STRING || t == STG_BOOL)
+            return qry__fail(c, STRATA_EINVAL, "unsupported %s iterator type: *query.%s%sIterator",
+                             fn_iter_word(n->fn), type_word(t),
+                             a->fn == QF_DISTINCT ? "Interval" : "Interrupt");
     }
     if (n->kind == QN_BIN && n->nargs == 2 &&
         (n->op == QRY_OP_ADD || n->op == QRY_OP_SUB || n->op == QRY_OP_MUL || n->op == QRY_OP_DIV ||
@@ -580,6 +605,30 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
     return STRATA_OK;
 }
 
+/* A transform of an aggregate other than holt_winters() in n? */
+static int has_agg_xform(const qry_node *n)
+{
+    if (n->kind == QN_XFORM && n->nargs && n->args[0]->kind != QN_FIELD &&
+        n->fn != QF_HOLT_WINTERS && n->fn != QF_HOLT_WINTERS_FIT)
+        return 1;
+    for (uint32_t i = 0; i < n->nargs; i++)
+        if (has_agg_xform(n->args[i])) return 1;
+    return 0;
+}
+
+/*
+ * InfluxDB 1.6 answers nothing for an ascending GROUP BY time() query with
+ * a transform of an aggregate (derivative(mean(x)), ...) and no lower time
+ * bound: its start time, moved back for the transform, wraps around.
+ */
+static int influx_empty(const qry_plan *p)
+{
+    if (p->desc || p->interval == 0 || p->tmin != QRY_MIN_TIME) return 0;
+    for (size_t i = 0; i < p->ncols; i++)
+        if (has_agg_xform(p->cols[i])) return 1;
+    return 0;
+}
+
 int qry__exec_select(qry_ctx *c, const qry_select *s)
 {
     for (uint32_t i = 0; i < s->nsources; i++)
@@ -599,7 +648,7 @@ int qry__exec_select(qry_ctx *c, const qry_select *s)
                            (unsigned long long)buckets, (unsigned long long)c->lim->max_buckets);
     }
     if (rc == STRATA_OK) qry_writer_stmt_begin(c->w, c->stmt_id, QRY_STMT_MODE_SELECT, p.tz);
-    if (rc == STRATA_OK && p.tmin <= p.tmax) {
+    if (rc == STRATA_OK && p.tmin <= p.tmax && !influx_empty(&p)) {
         for (size_t i = 0; i < p.nsrcs && rc == STRATA_OK; i++) {
             size_t k = p.desc ? p.nsrcs - 1 - i : i;
             rc = run_measurement(c, &p, &p.srcs[k]);

@@ -137,6 +137,8 @@ typedef enum qry_fn {
     QF_MOVING_AVERAGE,
     QF_CUMULATIVE_SUM,
     QF_ELAPSED,
+    QF_HOLT_WINTERS,
+    QF_HOLT_WINTERS_FIT,
     /* math */
     QF_ABS,
     QF_SIN,
@@ -187,7 +189,8 @@ struct qry_node {
     uint32_t nargs;
     qry_val lit; /* QN_LIT */
     /* function parameters */
-    int64_t n;        /* top/bottom/sample N, moving_average N */
+    int64_t n;        /* top/bottom/sample N, moving_average N, holt_winters N */
+    int64_t season;   /* holt_winters S */
     double pct;       /* percentile */
     int64_t unit_ns;  /* derivative/elapsed/integral unit */
     qry_str *tagargs; /* top/bottom tag arguments */
@@ -615,8 +618,12 @@ int qry__fn_keeps_point_time(qry_fn fn);
 int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax, qry_seq *seq,
               stg_type type);
 
-/* Transforms (derivative, difference, moving_average, cumulative_sum, elapsed) over in. */
+/* Transforms (derivative, difference, moving_average, cumulative_sum, elapsed, holt_winters)
+ * over in. */
 int qry__xform(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq *out);
+/* holt_winters[_with_fit](): n points (ts, vs) as aggregated, N = h, S = season (func_hw.c). */
+int qry__holt_winters(const int64_t *ts, const double *vs, size_t n, int64_t h, int64_t season,
+                      int with_fit, int64_t interval, qry_seq *out);
 
 /*
  * integral() over a group's merged point stream (in order), with the

@@ -173,8 +173,31 @@ static int push(qry_seq *out, int64_t t, qry_val v)
     return qry__seq_push(out, &p);
 }
 
+/* holt_winters(): the non-null points, in the order they come (func_hw.c). */
+static int holt_winters(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq *out)
+{
+    int64_t *ts = malloc((in->n ? in->n : 1) * sizeof *ts);
+    double *vs = malloc((in->n ? in->n : 1) * sizeof *vs);
+    int rc = STRATA_ENOMEM;
+    if (ts && vs) {
+        size_t k = 0;
+        for (size_t i = 0; i < in->n; i++) {
+            if (in->p[i].v.t == QRY_V_NULL) continue;
+            ts[k] = in->p[i].t;
+            vs[k++] = num(in->p[i].v);
+        }
+        rc = qry__holt_winters(ts, vs, k, n->n, n->season, n->fn == QF_HOLT_WINTERS_FIT,
+                               p->interval, out);
+    }
+    free(ts);
+    free(vs);
+    return rc;
+}
+
 int qry__xform(const qry_plan *p, const qry_node *n, const qry_seq *in, qry_seq *out)
 {
+    if (n->fn == QF_HOLT_WINTERS || n->fn == QF_HOLT_WINTERS_FIT)
+        return holt_winters(p, n, in, out);
     int asc = !p->desc;
     int have_curr = 0, have_prev = 0;
     qry_pt curr, prev;

@@ -249,6 +249,31 @@ static qry_expr *clone_call_with_arg0(comp *k, const qry_expr *call, qry_expr *a
     return e;
 }
 
+/* A copy of the call chain e (down its first arguments) with the innermost argument v. */
+static qry_expr *clone_nested(comp *k, const qry_expr *e, qry_expr *v)
+{
+    const qry_expr *a0 = e->u.call.args[0];
+    qry_expr *na0 = a0->kind == QRY_EXPR_CALL ? clone_nested(k, a0, v) : v;
+    return na0 ? clone_call_with_arg0(k, e, na0) : NULL;
+}
+
+/* The field types a wildcard in a call to name expands to (bits 1 << stg_type), as RewriteFields.
+ */
+static unsigned wildcard_types(qry_str name)
+{
+    static const char *const any[] = {"count",   "first", "last",  "distinct",
+                                      "elapsed", "mode",  "sample"};
+    unsigned t = 1u << STG_FLOAT | 1u << STG_INT | 1u << STG_UINT;
+    for (size_t i = 0; i < sizeof any / sizeof any[0]; i++)
+        if (qry__pl_str_eq(name, any[i], strlen(any[i])))
+            return t | 1u << STG_STRING | 1u << STG_BOOL;
+    if (qry__pl_str_eq(name, "min", 3) || qry__pl_str_eq(name, "max", 3)) return t | 1u << STG_BOOL;
+    if (qry__pl_str_eq(name, "holt_winters", 12) ||
+        qry__pl_str_eq(name, "holt_winters_with_fit", 21))
+        return t & ~(1u << STG_UINT);
+    return t;
+}
+
 static int is_dim_tag(comp *k, qry_str name)
 {
     const qry_select *s = k->s;
@@ -308,16 +333,37 @@ static int expand_fields(comp *k)
             }
             continue;
         }
-        if (e->kind == QRY_EXPR_CALL && e->u.call.nargs >= 1 &&
-            (e->u.call.args[0]->kind == QRY_EXPR_WILDCARD ||
-             e->u.call.args[0]->kind == QRY_EXPR_REGEX)) {
-            const qry_expr *a0 = e->u.call.args[0];
-            const fn_def *fd = qry__pl_fn_lookup(e->u.call.name);
-            if (fd == NULL || fd->kind == 3) goto plain; /* reported by the checks below */
+        if (e->kind == QRY_EXPR_CALL) {
+            /* the innermost call along the first arguments (derivative(mean(*)) -> mean) */
+            const qry_expr *in = e;
+            while (in->u.call.nargs > 0 && in->u.call.args[0]->kind == QRY_EXPR_CALL)
+                in = in->u.call.args[0];
+            if (in->u.call.nargs == 0) goto plain;
+            const qry_expr *a0 = in->u.call.args[0];
+            if (a0->kind != QRY_EXPR_WILDCARD && a0->kind != QRY_EXPR_REGEX) goto plain;
+            /* an unknown function is reported by the compiler (InfluxDB compiles first) */
+            for (const qry_expr *x = e;; x = x->u.call.args[0]) {
+                if (qry__pl_fn_lookup(x->u.call.name) == NULL) goto plain;
+                if (x == in) break;
+            }
+            /* calls whose compilation refuses a wildcard (before any expansion) */
+            if (qry__pl_str_eq(in->u.call.name, "distinct", 8))
+                return qry__pl_fail(k, "expected field argument in distinct()");
+            if (qry__pl_str_eq(in->u.call.name, "top", 3) ||
+                qry__pl_str_eq(in->u.call.name, "bottom", 6)) {
+                char lit[256];
+                qry_expr_format(a0, QRY_FMT_INFLUX, lit, sizeof lit);
+                return qry__pl_fail(k, "expected first argument to be a field in %.*s(), found %s",
+                                    (int)in->u.call.name.len, in->u.call.name.ptr, lit);
+            }
+            if (a0->kind == QRY_EXPR_WILDCARD && a0->u.wildcard == QRY_VT_TAG)
+                return qry__pl_fail(k, "unable to use tag wildcard in %.*s()",
+                                    (int)in->u.call.name.len, in->u.call.name.ptr);
             qry_re *re = NULL;
             if (a0->kind == QRY_EXPR_REGEX &&
                 qry__re_compile(k->c, a0->u.str.ptr, a0->u.str.len, &re) != STRATA_OK)
                 return STRATA_EINVAL;
+            unsigned types = wildcard_types(in->u.call.name);
             qry_buf nm = {0};
             if (f->alias.len)
                 qry_buf_put(&nm, f->alias.ptr, f->alias.len);
@@ -325,13 +371,10 @@ static int expand_fields(comp *k)
                 qry_buf_put(&nm, e->u.call.name.ptr, e->u.call.name.len);
             for (size_t j = 0; j < k->nkn; j++) {
                 const known *kn = &k->kn[j];
-                if (kn->is_tag) continue;
-                if (qry__pl_fn_numeric_only(fd->fn) && kn->type != STG_FLOAT &&
-                    kn->type != STG_INT && kn->type != STG_UINT)
-                    continue;
+                if (kn->is_tag || !(types & (1u << kn->type))) continue;
                 if (re && !qry__re_match(re, k->c->rm, kn->name.ptr, kn->name.len)) continue;
                 qry_expr *v = qry__pl_mk_varref(k, kn->name, QRY_VT_UNKNOWN);
-                qry_expr *call = v ? clone_call_with_arg0(k, e, v) : NULL;
+                qry_expr *call = v ? clone_nested(k, e, v) : NULL;
                 char *al = qry__alloc(k->c, nm.n + 1 + kn->name.len + 1);
                 if (call == NULL || al == NULL) {
                     qry_buf_fini(&nm);
@@ -347,7 +390,6 @@ static int expand_fields(comp *k)
                 }
             }
             qry_buf_fini(&nm);
-            /* wildcards count as selector-breaking, as InfluxDB's compileSymbol does */
             continue;
         }
     plain:

@@ -42,6 +42,8 @@ static const fn_def fn_table[] = {
     {"moving_average", QF_MOVING_AVERAGE, 2},
     {"cumulative_sum", QF_CUMULATIVE_SUM, 2},
     {"elapsed", QF_ELAPSED, 2},
+    {"holt_winters", QF_HOLT_WINTERS, 2},
+    {"holt_winters_with_fit", QF_HOLT_WINTERS_FIT, 2},
     {"abs", QF_ABS, 3},
     {"sin", QF_SIN, 3},
     {"cos", QF_COS, 3},
@@ -311,6 +313,72 @@ static int duration_arg(comp *k, const char *name, const qry_expr *a, int64_t *o
     return STRATA_OK;
 }
 
+/* holt_winters(agg, N, S): InfluxDB's compileHoltWinters checks, in its order. */
+static qry_node *build_hw(comp *k, const char *name, const qry_expr *e, qry_node *n)
+{
+    uint32_t na = e->u.call.nargs;
+    qry_expr **a = e->u.call.args;
+    if (na != 3) {
+        qry__pl_fail(k, "invalid number of arguments for %s, expected 3, got %u", name, na);
+        return NULL;
+    }
+    if (a[1]->kind != QRY_EXPR_INTEGER) {
+        qry__pl_fail(k, "expected integer argument as second arg in %s", name);
+        return NULL;
+    }
+    if (a[1]->u.i64 <= 0) {
+        qry__pl_fail(k, "second arg to %s must be greater than 0, got %lld", name,
+                     (long long)a[1]->u.i64);
+        return NULL;
+    }
+    if (a[2]->kind != QRY_EXPR_INTEGER) {
+        qry__pl_fail(k, "expected integer argument as third arg in %s", name);
+        return NULL;
+    }
+    if (a[2]->u.i64 < 0) {
+        qry__pl_fail(k, "third arg to %s cannot be negative, got %lld", name,
+                     (long long)a[2]->u.i64);
+        return NULL;
+    }
+    if (a[0]->kind != QRY_EXPR_CALL && a[0]->kind != QRY_EXPR_DISTINCT) {
+        qry__pl_fail(k, "must use aggregate function with %s", name);
+        return NULL;
+    }
+    if (k->p->interval == 0) {
+        qry__pl_fail(k, "%s aggregate requires a GROUP BY interval", name);
+        return NULL;
+    }
+    n->n = a[1]->u.i64;
+    n->season = a[2]->u.i64;
+    qry_node *in;
+    const qry_expr *x = a[0];
+    if (x->kind == QRY_EXPR_DISTINCT) {
+        qry_expr *v = qry__pl_mk_varref(k, x->u.str, QRY_VT_UNKNOWN);
+        in = v ? build_distinct(k, v, 1, QF_DISTINCT) : NULL;
+    } else if (qry__pl_str_eq(x->u.call.name, "distinct", 8)) {
+        k->ncalls++;
+        if (x->u.call.nargs != 1) {
+            qry__pl_fail(k, x->u.call.nargs ? "distinct function can only have one argument"
+                                            : "distinct function requires at least one argument");
+            return NULL;
+        }
+        in = build_distinct(k, x->u.call.args[0], 1, QF_DISTINCT);
+    } else {
+        in = qry__pl_build(k, x, 0);
+    }
+    if (in == NULL) return NULL;
+    if (in->kind != QN_AGG && in->kind != QN_XFORM) {
+        qry__pl_fail(k, "must use aggregate function with %s", name);
+        return NULL;
+    }
+    n->args = qry__alloc(k->c, sizeof *n->args);
+    if (n->args == NULL) return NULL;
+    n->args[0] = in;
+    n->nargs = 1;
+    k->p->has_xform = 1;
+    return n;
+}
+
 static qry_node *build_call(comp *k, const qry_expr *e)
 {
     qry_str nm = e->u.call.name;
@@ -321,10 +389,6 @@ static qry_node *build_call(comp *k, const qry_expr *e)
     const fn_def *fd = qry__pl_fn_lookup(nm);
     k->ncalls++;
     if (fd == NULL) {
-        if (strcmp(name, "holt_winters") == 0 || strcmp(name, "holt_winters_with_fit") == 0) {
-            qry__fail(k->c, STRATA_EUNSUPPORTED, "%s() is not supported by this server", name);
-            return NULL;
-        }
         qry__pl_fail(k, "undefined function %s()", name);
         return NULL;
     }
@@ -361,6 +425,8 @@ static qry_node *build_call(comp *k, const qry_expr *e)
     case 2: { /* transforms */
         k->only_selectors = 0;
         n->kind = QN_XFORM;
+        if (n->fn == QF_HOLT_WINTERS || n->fn == QF_HOLT_WINTERS_FIT)
+            return build_hw(k, name, e, n);
         if (n->fn == QF_DERIVATIVE || n->fn == QF_NN_DERIVATIVE || n->fn == QF_ELAPSED) {
             if (na < 1 || na > 2) {
                 qry__pl_fail(k,

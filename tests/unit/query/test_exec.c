@@ -281,6 +281,25 @@ static void select_into_writes_points(void **state)
            "as type integer dropped=2\"}]}\n");
 }
 
+static void holt_winters_matches_influxdb(void **state)
+{
+    (void)state;
+    /* InfluxDB 1.6.7's answer for the same two points */
+    put("hw", "mem", "host=a", "used", 1, 1, 10);
+    put("hw", "mem", "host=a,zone=z", "used", 1, 5, 30);
+    expect("hw",
+           "SELECT holt_winters_with_fit(mean(used), 2, 0) FROM mem WHERE time < 100 GROUP BY "
+           "time(10ns)",
+           "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"mem\",\"columns\":[\"t"
+           "ime\",\"holt_winters_with_fit\"],\"values\":[[\"1970-01-01T00:00:00.00000001Z\",1],"
+           "[\"1970-01-01T00:00:00.00000002Z\",2.6685198688499794],[\"1970-01-01T00:00:00.0000000"
+           "3Z\",4.999984257230447],[\"1970-01-01T00:00:00.00000004Z\",8.052683400542069],[\"197"
+           "0-01-01T00:00:00.00000005Z\",11.7734639580817]]}]}]}\n");
+    expect("hw", "SELECT holt_winters(mean(used), 2, -1) FROM mem GROUP BY time(10ns)",
+           "{\"results\":[{\"statement_id\":0,\"error\":\"third arg to holt_winters cannot be "
+           "negative, got -1\"}]}\n");
+}
+
 static void errors_and_statuses(void **state)
 {
     (void)state;
@@ -450,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(raw_and_aggregates_match_influxdb, setup, teardown),
         cmocka_unit_test_setup_teardown(meta_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(select_into_writes_points, setup, teardown),
+        cmocka_unit_test_setup_teardown(holt_winters_matches_influxdb, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_and_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(limits_are_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_statistics_match_direct_computation, setup, teardown),
