@@ -693,10 +693,10 @@ static void mark_ext(const qry_plan *p, const qry_node *n, int64_t ext, int64_t 
     case QN_XFORM: {
         int64_t e = ext;
         if (p->interval) {
-            if (n->fn == QF_MOVING_AVERAGE)
-                e += p->interval * (n->n - 1);
-            else if (n->fn != QF_CUMULATIVE_SUM && n->fn != QF_HOLT_WINTERS &&
-                     n->fn != QF_HOLT_WINTERS_FIT)
+            /* one interval (moving_average too, whatever its N), none for cumulative_sum and
+             * holt_winters, as InfluxDB 1.6 */
+            if (n->fn != QF_CUMULATIVE_SUM && n->fn != QF_HOLT_WINTERS &&
+                n->fn != QF_HOLT_WINTERS_FIT)
                 e += p->interval;
         }
         if (n->nargs) mark_ext(p, n->args[0], e, exts);
