@@ -81,6 +81,7 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
     strata_error perr;
     strata_error_clear(&perr);
     qry_rematch *rm = NULL;
+    qry_task *task = NULL;
     int rc = STRATA_OK;
 
     const char *q = r->q ? r->q : "";
@@ -118,6 +119,7 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
         rc = request_error(&w, http_status, err, perr.msg);
         goto done;
     }
+    task = qry__task_begin(query, r->db);
     rm = qry__rematch_new();
     if (rm == NULL) {
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
@@ -137,6 +139,7 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
     c.rm = rm;
     c.err = &serr;
     c.log = r->log;
+    c.task = task;
     c.points_limit = lim->max_points;
     if (lim->timeout_ns > 0) c.deadline_mono = strata_mono_ns() + lim->timeout_ns;
 
@@ -181,6 +184,7 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
 done:
     if (rc == STRATA_OK && *http_status == 400) rc = STRATA_OK;
     qry__rematch_free(rm);
+    qry__task_end(task);
     qry_writer_fini(&w);
     strata_arena_fini(&parse_arena);
     strata_arena_fini(&stmt_arena);

@@ -43,6 +43,7 @@ int qry__check_budget(qry_ctx *c)
                          (unsigned long long)c->points_limit);
     if (c->deadline_mono && strata_mono_ns() > c->deadline_mono)
         return qry__fail(c, STRATA_ELIMIT, "query timeout reached");
+    if (qry__task_killed(c->task)) return qry__fail(c, STRATA_ELIMIT, "query interrupted");
     return STRATA_OK;
 }
 

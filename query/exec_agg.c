@@ -589,7 +589,7 @@ static int pass_emit(aggctx *ax, pass *ps)
         if (rc != STRATA_OK) break;
         if (p->desc) seq_reverse(&a->out);
         if (fillable(a->n->fn) && p->interval)
-            rc = qry__fill(p, a->n, ps->tmin, ps->tmax, &a->out, type);
+            rc = qry__fill(ax->c, p, a->n, ps->tmin, ps->tmax, &a->out, type);
         a->done = 1;
     }
     free(ord);

@@ -53,6 +53,14 @@ typedef struct qry_sub_inherit {
     int64_t interval, offset; /* taken when the inner query has functions but no interval */
 } qry_sub_inherit;
 
+/* A running request, listed by SHOW QUERIES (meta_queries.c). */
+typedef struct qry_task qry_task;
+/* Register a request that parsed (NULL when out of memory: it then runs unlisted). */
+qry_task *qry__task_begin(const qry_query *q, const char *db);
+void qry__task_end(qry_task *t);
+/* Has KILL QUERY marked it? */
+int qry__task_killed(const qry_task *t);
+
 typedef struct qry_ctx {
     stg_engine *e;
     const qry_limits *lim;
@@ -77,12 +85,13 @@ typedef struct qry_ctx {
     qry_rematch *rm;   /* match scratch of the statement's thread */
     strata_error *err; /* statement error (InfluxDB text) */
     const strata_logger *log;
+    qry_task *task; /* the request (KILL QUERY), or NULL */
 } qry_ctx;
 
 /* Set the statement error; @return code. */
 int qry__fail(qry_ctx *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Check the deadline and the points budget. @return STRATA_OK or STRATA_ELIMIT. */
+/* Check the deadline, the points budget and KILL QUERY. @return STRATA_OK or STRATA_ELIMIT. */
 int qry__check_budget(qry_ctx *c);
 
 /* Arena helpers; on failure set the error and return NULL. */
@@ -615,8 +624,8 @@ int qry__fn_keeps_point_time(qry_fn fn);
  * from the window of the (extended) start to the window of the end, in the
  * plan's order. count() with fill(null) fills 0. seq is replaced.
  */
-int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax, qry_seq *seq,
-              stg_type type);
+int qry__fill(qry_ctx *c, const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax,
+              qry_seq *seq, stg_type type);
 
 /* Transforms (derivative, difference, moving_average, cumulative_sum, elapsed, holt_winters)
  * over in. */

@@ -65,8 +65,8 @@ static qry_val linear(int64_t wt, const qry_pt *prev, const qry_pt *next, int64_
     return qry_val_f(m * dx + y0);
 }
 
-int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax, qry_seq *seq,
-              stg_type type)
+int qry__fill(qry_ctx *c, const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax,
+              qry_seq *seq, stg_type type)
 {
     (void)type;
     if (p->interval == 0 || p->fill == QRY_FILL_NONE || seq->n == 0) return STRATA_OK;
@@ -134,6 +134,14 @@ int qry__fill(const qry_plan *p, const qry_node *agg, int64_t tmin, int64_t tmax
         if (qry__seq_push(&out, &o) != STRATA_OK) {
             qry__seq_fini(&out);
             return STRATA_ENOMEM;
+        }
+        if ((out.n & 0xffff) == 0) {
+            /* many empty windows: the deadline and KILL QUERY still apply */
+            int rc = qry__check_budget(c);
+            if (rc != STRATA_OK) {
+                qry__seq_fini(&out);
+                return rc;
+            }
         }
         wt = asc ? wt + d : wt - d;
         if (p->tz) {

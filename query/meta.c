@@ -6,7 +6,7 @@
  * and SHOW USERS (always empty), and the deletes (meta_delete.c). Each
  * answers with InfluxDB 1.6.7's series names, columns, order and errors.
  * Statements Strata does not implement (users, retention policies other
- * than autogen, continuous queries, subscriptions, shards, KILL QUERY)
+ * than autogen, continuous queries, subscriptions, shards)
  * answer an InfluxDB-shaped error saying so.
  */
 #include <stdio.h>
@@ -303,7 +303,7 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         rc = unsupported(c, "EXPLAIN");
         break;
     case QRY_STMT_SHOW_QUERIES:
-        rc = unsupported(c, "SHOW QUERIES");
+        rc = qry__show_queries(c);
         break;
     case QRY_STMT_SHOW_DIAGNOSTICS:
         rc = unsupported(c, "SHOW DIAGNOSTICS");
@@ -330,7 +330,7 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         rc = unsupported(c, "continuous queries");
         break;
     case QRY_STMT_KILL_QUERY:
-        rc = unsupported(c, "KILL QUERY");
+        rc = qry__kill_query(c, s->u.kill.id);
         break;
     case QRY_STMT_CREATE_USER:
     case QRY_STMT_DROP_USER:

@@ -23,6 +23,9 @@ int qry__show_series(qry_ctx *c, const qry_show *sh, int cardinality);
 int qry__show_measurement_cardinality(qry_ctx *c, const qry_show *sh);
 int qry__show_tag_key_cardinality(qry_ctx *c, const qry_show *sh);
 
+int qry__show_queries(qry_ctx *c);
+int qry__kill_query(qry_ctx *c, uint64_t qid);
+
 int qry__drop_measurement(qry_ctx *c, qry_str name);
 int qry__drop_series(qry_ctx *c, const qry_show *sh);
 int qry__delete(qry_ctx *c, const qry_show *sh);

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "query/api.h"
+#include "query/exec_int.h"
+#include "query/parser.h"
 #include "storage/engine.h"
 
 #define SEC 1000000000LL
@@ -300,6 +302,44 @@ static void holt_winters_matches_influxdb(void **state)
            "negative, got -1\"}]}\n");
 }
 
+static void show_and_kill_queries(void **state)
+{
+    (void)state;
+    load_small();
+    /* a request that is running: registered as the executor registers each request */
+    strata_arena a;
+    strata_arena_init(&a, 0);
+    qry_query *q;
+    strata_error err = {0};
+    const char *text = "select  value from cpu where time > 0";
+    assert_int_equal(qry_parse(text, strlen(text), NULL, 0, &a, &q, &err), STRATA_OK);
+    qry_task *t = qry__task_begin(q, "db");
+    assert_non_null(t);
+    int st;
+    char *got = query_opts("db", "SHOW QUERIES", &st, NULL, NULL, 0, 0);
+    assert_non_null(strstr(got,
+                           "{\"results\":[{\"statement_id\":0,\"series\":[{\"columns\":[\"qid"
+                           "\",\"query\",\"database\",\"duration\",\"status\"],\"values\":[["));
+    assert_non_null(strstr(got, ",\"SELECT value FROM cpu WHERE time \\u003e 0\",\"db\",\""));
+    assert_non_null(strstr(got, ",\"SHOW QUERIES\",\"db\",\""));
+    assert_non_null(strstr(got, "\",\"running\"]"));
+    /* its id is the one before the SHOW QUERIES request's */
+    char *p = strstr(got, "\"values\":[[");
+    unsigned long long qid = strtoull(p + 11, NULL, 10);
+    free(got);
+    char kill[64];
+    snprintf(kill, sizeof kill, "KILL QUERY %llu", qid);
+    expect("db", kill, "{\"results\":[{\"statement_id\":0}]}\n");
+    assert_true(qry__task_killed(t));
+    got = query_opts("db", "SHOW QUERIES", &st, NULL, NULL, 0, 0);
+    assert_non_null(strstr(got, "\",\"killed\"]"));
+    free(got);
+    qry__task_end(t);
+    expect("db", "KILL QUERY 123456789",
+           "{\"results\":[{\"statement_id\":0,\"error\":\"no such query id: 123456789\"}]}\n");
+    strata_arena_fini(&a);
+}
+
 static void errors_and_statuses(void **state)
 {
     (void)state;
@@ -470,6 +510,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(meta_statements, setup, teardown),
         cmocka_unit_test_setup_teardown(select_into_writes_points, setup, teardown),
         cmocka_unit_test_setup_teardown(holt_winters_matches_influxdb, setup, teardown),
+        cmocka_unit_test_setup_teardown(show_and_kill_queries, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_and_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(limits_are_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_statistics_match_direct_computation, setup, teardown),
