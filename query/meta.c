@@ -1,0 +1,352 @@
+/*
+ * query/meta.c: the statements that are not SELECT: SHOW DATABASES,
+ * CREATE/DROP DATABASE, SHOW RETENTION POLICIES (one built-in "autogen"
+ * policy), SHOW MEASUREMENTS, SHOW TAG KEYS, SHOW TAG VALUES, SHOW FIELD
+ * KEYS, SHOW SERIES, the cardinality statements, SHOW CONTINUOUS QUERIES
+ * and SHOW USERS (always empty), and the deletes (meta_delete.c). Each
+ * answers with InfluxDB 1.6.7's series names, columns, order and errors.
+ * Statements Strata does not implement (users, retention policies other
+ * than autogen, continuous queries, subscriptions, shards, KILL QUERY)
+ * answer an InfluxDB-shaped error saying so.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "query/exec_int.h"
+#include "query/meta_int.h"
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+int qry__meta_series(qry_ctx *c, const char *name, size_t nlen, const char *const *cols,
+                     size_t ncols)
+{
+    size_t lens[8];
+    for (size_t i = 0; i < ncols && i < 8; i++)
+        lens[i] = strlen(cols[i]);
+    int rc = qry_writer_series_begin(c->w, name, nlen, NULL, 0, cols, lens, ncols);
+    return rc == STRATA_OK ? STRATA_OK : qry__fail(c, rc, "out of memory writing the answer");
+}
+
+int qry__meta_row(qry_ctx *c, const qry_val *vals)
+{
+    int rc = qry_writer_row(c->w, vals);
+    return rc == STRATA_OK ? STRATA_OK : qry__fail(c, rc, "out of memory writing the answer");
+}
+
+/* The database of a SHOW statement: ON db or the request's. */
+int qry__meta_db(qry_ctx *c, const qry_show *sh, uint32_t *db, const char **name)
+{
+    qry_measurement m;
+    memset(&m, 0, sizeof m);
+    m.db = sh->db;
+    return qry__resolve_db(c, &m, db, name);
+}
+
+/* ---- databases ------------------------------------------------------------------------------ */
+
+typedef struct dbent {
+    char *name;
+    size_t len;
+    uint32_t id;
+} dbent;
+
+typedef struct dblist {
+    dbent *v;
+    size_t n, cap;
+    qry_ctx *c;
+} dblist;
+
+static int db_cb(void *ctx, const char *name, size_t len, uint32_t id)
+{
+    dblist *l = ctx;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        dbent *nv = qry__alloc(l->c, nc * sizeof *nv);
+        if (nv == NULL) return 1;
+        if (l->n) memcpy(nv, l->v, l->n * sizeof *nv);
+        l->v = nv;
+        l->cap = nc;
+    }
+    l->v[l->n].name = qry__strndup(l->c, name, len);
+    if (l->v[l->n].name == NULL) return 1;
+    l->v[l->n].len = len;
+    l->v[l->n].id = id;
+    l->n++;
+    return 0;
+}
+
+static int dbent_cmp(const void *a, const void *b)
+{
+    const dbent *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Databases in creation order (InfluxDB keeps them in the order they were created). */
+static int list_dbs(qry_ctx *c, dblist *l)
+{
+    memset(l, 0, sizeof *l);
+    l->c = c;
+    int rc = stg_db_list(c->e, db_cb, l, c->err);
+    if (rc < 0) return rc;
+    if (rc > 0) return STRATA_ENOMEM;
+    if (l->n > 1) qsort(l->v, l->n, sizeof *l->v, dbent_cmp);
+    return STRATA_OK;
+}
+
+static int show_databases(qry_ctx *c)
+{
+    dblist l;
+    int rc = list_dbs(c, &l);
+    if (rc != STRATA_OK) return rc;
+    static const char *const cols[] = {"name"};
+    if ((rc = qry__meta_series(c, "databases", 9, cols, 1)) != STRATA_OK) return rc;
+    for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
+        qry_val v = qry_val_s(l.v[i].name, l.v[i].len);
+        rc = qry__meta_row(c, &v);
+    }
+    qry_writer_series_end(c->w);
+    return rc;
+}
+
+static int show_cqs(qry_ctx *c)
+{
+    dblist l;
+    int rc = list_dbs(c, &l);
+    if (rc != STRATA_OK) return rc;
+    static const char *const cols[] = {"name", "query"};
+    for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
+        rc = qry__meta_series(c, l.v[i].name, l.v[i].len, cols, 2);
+        qry_writer_series_end(c->w);
+    }
+    return rc;
+}
+
+/* A CREATE DATABASE ... WITH clause that only restates autogen's defaults is fine. */
+static int db_with_is_default(const qry_db_stmt *d)
+{
+    if (!d->with) return 1;
+    if (d->has_duration && d->duration_ns != 0) return 0;
+    if (d->has_replication && d->replication != 1) return 0;
+    if (d->has_shard_duration && d->shard_duration_ns != 0 &&
+        d->shard_duration_ns != 7LL * 86400 * 1000000000LL)
+        return 0;
+    if (d->rp_name.len && !(d->rp_name.len == 7 && memcmp(d->rp_name.ptr, "autogen", 7) == 0))
+        return 0;
+    return 1;
+}
+
+static int create_database(qry_ctx *c, const qry_db_stmt *d)
+{
+    if (!db_with_is_default(d))
+        return qry__fail(c, STRATA_EUNSUPPORTED,
+                         "retention policies other than the default autogen (infinite duration, "
+                         "replication 1) are not supported by this server");
+    char name[1024];
+    if (d->name.len == 0 || d->name.len >= sizeof name || memchr(d->name.ptr, 0, d->name.len))
+        return qry__fail(c, STRATA_EINVAL, "invalid name");
+    memcpy(name, d->name.ptr, d->name.len);
+    name[d->name.len] = 0;
+    int rc = stg_db_create(c->e, name, NULL, c->err);
+    if (rc == STRATA_EEXIST) rc = STRATA_OK;
+    return rc;
+}
+
+static int drop_database(qry_ctx *c, qry_str n)
+{
+    char name[1024];
+    if (n.len >= sizeof name) return STRATA_OK;
+    memcpy(name, n.ptr, n.len);
+    name[n.len] = 0;
+    int rc = stg_db_drop(c->e, name, c->err);
+    if (rc == STRATA_ENOTFOUND) {
+        strata_error_clear(c->err);
+        rc = STRATA_OK;
+    }
+    return rc;
+}
+
+static int show_rps(qry_ctx *c, const qry_show *sh)
+{
+    uint32_t db;
+    int rc = qry__meta_db(c, sh, &db, NULL);
+    if (rc != STRATA_OK) return rc;
+    static const char *const cols[] = {"name", "duration", "shardGroupDuration", "replicaN",
+                                       "default"};
+    if ((rc = qry__meta_series(c, "", 0, cols, 5)) != STRATA_OK) return rc;
+    qry_val row[5] = {qry_val_s("autogen", 7), qry_val_s("0s", 2), qry_val_s("168h0m0s", 8),
+                      qry_val_i(1), qry_val_b(1)};
+    rc = qry__meta_row(c, row);
+    qry_writer_series_end(c->w);
+    return rc;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+static int is_write_stmt(qry_stmt_kind k)
+{
+    switch (k) {
+    case QRY_STMT_SELECT:
+    case QRY_STMT_EXPLAIN:
+    case QRY_STMT_DELETE: /* InfluxDB 1.6 does not warn for DELETE over GET */
+        return 0;
+    default:
+        return !(k >= QRY_STMT_SHOW_DATABASES && k <= QRY_STMT_SHOW_SUBSCRIPTIONS);
+    }
+}
+
+static int unsupported(qry_ctx *c, const char *what)
+{
+    return qry__fail(c, STRATA_EUNSUPPORTED, "%s is not supported by this server", what);
+}
+
+int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
+{
+    int rc;
+    int mode = QRY_STMT_MODE_ONE;
+    switch (s->kind) {
+    case QRY_STMT_SHOW_TAG_KEYS:
+    case QRY_STMT_SHOW_TAG_VALUES:
+        mode = QRY_STMT_MODE_EACH;
+        break;
+    case QRY_STMT_SHOW_FIELD_KEYS:
+    case QRY_STMT_SHOW_TAG_KEY_CARDINALITY:
+    case QRY_STMT_SHOW_FIELD_KEY_CARDINALITY:
+    case QRY_STMT_SHOW_TAG_VALUES_CARDINALITY:
+        mode = QRY_STMT_MODE_SELECT;
+        break;
+    case QRY_STMT_SHOW_SERIES_CARDINALITY:
+        if (s->u.show.exact || s->u.show.nsources || s->u.show.cond) mode = QRY_STMT_MODE_SELECT;
+        break;
+    default:
+        break;
+    }
+    qry_writer_stmt_begin(c->w, c->stmt_id, mode, NULL);
+    if (c->req && c->req->read_only && is_write_stmt(s->kind)) {
+        char text[1024];
+        char buf[1200];
+        qry_stmt_format_mode(s, QRY_FMT_INFLUX, text, sizeof text);
+        snprintf(buf, sizeof buf,
+                 "deprecated use of '%s' in a read only context, please use a POST request "
+                 "instead",
+                 text);
+        qry_writer_stmt_message(c->w, "warning", buf);
+    }
+    switch (s->kind) {
+    case QRY_STMT_SHOW_DATABASES:
+        rc = show_databases(c);
+        break;
+    case QRY_STMT_CREATE_DATABASE:
+        rc = create_database(c, &s->u.db);
+        break;
+    case QRY_STMT_DROP_DATABASE:
+        rc = drop_database(c, s->u.db.name);
+        break;
+    case QRY_STMT_SHOW_RETENTION_POLICIES:
+        rc = show_rps(c, &s->u.show);
+        break;
+    case QRY_STMT_SHOW_MEASUREMENTS:
+        rc = qry__show_measurements(c, &s->u.show);
+        break;
+    case QRY_STMT_SHOW_TAG_KEYS:
+        rc = qry__show_tag_keys(c, &s->u.show);
+        break;
+    case QRY_STMT_SHOW_TAG_VALUES:
+        rc = qry__show_tag_values(c, &s->u.show, 0);
+        break;
+    case QRY_STMT_SHOW_FIELD_KEYS:
+        rc = qry__show_field_keys(c, &s->u.show, 0);
+        break;
+    case QRY_STMT_SHOW_SERIES:
+        rc = qry__show_series(c, &s->u.show, 0);
+        break;
+    case QRY_STMT_SHOW_SERIES_CARDINALITY:
+        rc = qry__show_series(c, &s->u.show, 1);
+        break;
+    case QRY_STMT_SHOW_MEASUREMENT_CARDINALITY:
+        rc = qry__show_measurement_cardinality(c, &s->u.show);
+        break;
+    case QRY_STMT_SHOW_TAG_VALUES_CARDINALITY:
+        rc = qry__show_tag_values(c, &s->u.show, 1);
+        break;
+    case QRY_STMT_SHOW_TAG_KEY_CARDINALITY:
+        rc = qry__show_tag_key_cardinality(c, &s->u.show);
+        break;
+    case QRY_STMT_SHOW_FIELD_KEY_CARDINALITY:
+        rc = qry__show_field_keys(c, &s->u.show, 1);
+        break;
+    case QRY_STMT_SHOW_CONTINUOUS_QUERIES:
+        rc = show_cqs(c);
+        break;
+    case QRY_STMT_SHOW_USERS: {
+        static const char *const cols[] = {"user", "admin"};
+        rc = qry__meta_series(c, "", 0, cols, 2);
+        qry_writer_series_end(c->w);
+        break;
+    }
+    case QRY_STMT_SHOW_SUBSCRIPTIONS:
+        rc = STRATA_OK;
+        break;
+    case QRY_STMT_SHOW_GRANTS:
+        rc = qry__fail(c, STRATA_ENOTFOUND, "user not found");
+        break;
+    case QRY_STMT_DROP_MEASUREMENT:
+        rc = qry__drop_measurement(c, s->u.name);
+        break;
+    case QRY_STMT_DROP_SERIES:
+        rc = qry__drop_series(c, &s->u.show);
+        break;
+    case QRY_STMT_DELETE:
+        rc = qry__delete(c, &s->u.show);
+        break;
+    case QRY_STMT_EXPLAIN:
+        rc = unsupported(c, "EXPLAIN");
+        break;
+    case QRY_STMT_SHOW_QUERIES:
+        rc = unsupported(c, "SHOW QUERIES");
+        break;
+    case QRY_STMT_SHOW_DIAGNOSTICS:
+        rc = unsupported(c, "SHOW DIAGNOSTICS");
+        break;
+    case QRY_STMT_SHOW_STATS:
+        rc = unsupported(c, "SHOW STATS");
+        break;
+    case QRY_STMT_SHOW_SHARDS:
+        rc = unsupported(c, "SHOW SHARDS");
+        break;
+    case QRY_STMT_SHOW_SHARD_GROUPS:
+        rc = unsupported(c, "SHOW SHARD GROUPS");
+        break;
+    case QRY_STMT_DROP_SHARD:
+        rc = unsupported(c, "DROP SHARD");
+        break;
+    case QRY_STMT_CREATE_RETENTION_POLICY:
+    case QRY_STMT_ALTER_RETENTION_POLICY:
+    case QRY_STMT_DROP_RETENTION_POLICY:
+        rc = unsupported(c, "managing retention policies");
+        break;
+    case QRY_STMT_CREATE_CONTINUOUS_QUERY:
+    case QRY_STMT_DROP_CONTINUOUS_QUERY:
+        rc = unsupported(c, "continuous queries");
+        break;
+    case QRY_STMT_KILL_QUERY:
+        rc = unsupported(c, "KILL QUERY");
+        break;
+    case QRY_STMT_CREATE_USER:
+    case QRY_STMT_DROP_USER:
+    case QRY_STMT_SET_PASSWORD:
+    case QRY_STMT_GRANT:
+    case QRY_STMT_REVOKE:
+        rc = unsupported(c, "user management");
+        break;
+    case QRY_STMT_CREATE_SUBSCRIPTION:
+    case QRY_STMT_DROP_SUBSCRIPTION:
+        rc = unsupported(c, "subscriptions");
+        break;
+    default:
+        rc = unsupported(c, "this statement");
+        break;
+    }
+    if (rc == STRATA_OK) rc = qry_writer_stmt_end(c->w);
+    return rc;
+}
