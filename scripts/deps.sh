@@ -12,7 +12,7 @@ pkgs=(build-essential cmake pkg-config clang
       libhttp-parser-dev libpcre2-dev zlib1g-dev curl)
 for a in "$@"; do
   case "$a" in
-    --peer) pkgs+=(influxdb influxdb-client collectd-core) ;;
+    --peer) pkgs+=(influxdb influxdb-client collectd-core python3) ;;
     *) echo "usage: scripts/deps.sh [--peer]" >&2; exit 2 ;;
   esac
 done
