@@ -149,7 +149,9 @@ int qry_api_execute(stg_engine *e, const qry_limits *lim, const qry_request *r, 
         c.points = 0;
         c.stmt_tz = NULL;
         int src;
-        if (st->kind == QRY_STMT_SELECT)
+        if (st->kind == QRY_STMT_SELECT && st->u.sel.select->target)
+            src = qry__exec_into(&c, st);
+        else if (st->kind == QRY_STMT_SELECT)
             src = qry__exec_select(&c, st->u.sel.select);
         else
             src = qry__exec_meta(&c, st);

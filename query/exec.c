@@ -144,8 +144,12 @@ static int qstr_cmp(const void *a, const void *b)
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-/* The GROUP BY tag keys of measurement mid, sorted. */
-static int dims_of(qry_ctx *c, const qry_plan *p, uint32_t mid, qry_str **out, size_t *n)
+/*
+ * The GROUP BY tag keys, sorted. GROUP BY * and /regex/ expand over the tag
+ * keys of every source measurement, as InfluxDB's RewriteFields does: a
+ * measurement without some key groups by it with an empty value.
+ */
+static int dims_of(qry_ctx *c, const qry_plan *p, qry_str **out, size_t *n)
 {
     keylist kl = {c, p, NULL, 0, 0, STRATA_OK};
     for (size_t i = 0; i < p->ndims; i++)
@@ -154,7 +158,9 @@ static int dims_of(qry_ctx *c, const qry_plan *p, uint32_t mid, qry_str **out, s
         MDB_txn *txn;
         int rc = stg_engine_read_begin(c->e, &txn, c->err);
         if (rc != STRATA_OK) return rc;
-        rc = stg_index_tag_keys(stg_engine_index(c->e), txn, p->db, mid, tagkey_cb, &kl);
+        for (size_t i = 0; i < p->nsrcs && rc >= 0 && kl.rc == STRATA_OK; i++)
+            rc = stg_index_tag_keys(stg_engine_index(c->e), txn, p->db, p->srcs[i].mid, tagkey_cb,
+                                    &kl);
         stg_engine_read_end(c->e, txn);
         if (kl.rc != STRATA_OK) return kl.rc;
         if (rc < 0) return qry__fail(c, rc, "reading tag keys failed");
@@ -507,7 +513,7 @@ static int run_measurement(qry_ctx *c, const qry_plan *p, const qry_msrc *m)
     if (ns == 0) return STRATA_OK;
     qry_str *dims = NULL;
     size_t nd = 0;
-    if ((rc = dims_of(c, p, m->mid, &dims, &nd)) != STRATA_OK) return rc;
+    if ((rc = dims_of(c, p, &dims, &nd)) != STRATA_OK) return rc;
 
     gent *ge = qry__alloc(c, ns * sizeof *ge);
     if (ge == NULL) return STRATA_ENOMEM;

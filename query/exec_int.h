@@ -489,6 +489,39 @@ int64_t qry__shard_start(int64_t t);
 int qry__exec_select(qry_ctx *c, const qry_select *s);
 /* SELECT ... FROM (SELECT ...) (exec_subquery.c). */
 int qry__exec_subquery(qry_ctx *c, const qry_select *outer);
+/* SELECT ... INTO (exec_into.c): the whole statement, result included. */
+int qry__exec_into(qry_ctx *c, const qry_stmt *st);
+
+/*
+ * A capture writer (exec_capture.c): run a SELECT with c->w = &cp->w and its
+ * rows become points in the batch's database, flushed as they accumulate;
+ * call qry__capture_flush() at the end.
+ */
+typedef struct qry_capture {
+    qry_ctx *c;
+    qry_writer w;
+    stg_batch *b;
+    int row_tags;       /* raw rows keep every tag of their series (subqueries) */
+    int into;           /* SELECT INTO: a write per series chunk; refused points fail */
+    const char *target; /* INTO: the measurement (NULL: each series' own name) */
+    size_t target_len;
+    const char *bad_rp; /* INTO: a retention policy that does not exist (fails on writing) */
+    uint64_t rows;      /* points added */
+    /* the current series */
+    char *name;
+    size_t nlen;
+    stg_tag *tags;
+    size_t ntags;
+    char **cols;
+    size_t *col_lens;
+    size_t ncols;
+    stg_field_in *fields;
+    size_t in_chunk;
+} qry_capture;
+
+int qry__capture_begin(qry_ctx *c, qry_capture *cp, stg_engine *e, uint32_t db);
+int qry__capture_flush(qry_capture *cp);
+void qry__capture_end(qry_capture *cp);
 
 int qry__raw_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g);
 int qry__agg_group(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g);

@@ -248,6 +248,39 @@ static void meta_statements(void **state)
            "ments\",\"columns\":[\"name\"],\"values\":[[\"cpu\"]]}]}]}\n");
 }
 
+static void select_into_writes_points(void **state)
+{
+    (void)state;
+    load_small();
+    put("db2", "x", "k=v", "value", 1, 7, 0);
+    expect("db", "select mean(value) into db2.autogen.cpu_mean from cpu group by host",
+           "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"result\",\"columns\":"
+           "[\"time\",\"written\"],\"values\":[[\"1970-01-01T00:00:00Z\",2]]}]}]}\n");
+    expect("db2", "select * from cpu_mean group by *",
+           "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu_mean\",\"tags\":{"
+           "\"host\":\"a\"},\"columns\":[\"time\",\"mean\"],\"values\":[[\"1970-01-01T00:00:"
+           "00Z\",2.25]]},{\"name\":\"cpu_mean\",\"tags\":{\"host\":\"b\"},\"columns\":[\"tim"
+           "e\",\"mean\"],\"values\":[[\"1970-01-01T00:00:00Z\",2.25]]}]}]}\n");
+    /* raw rows: selected tags become fields, :MEASUREMENT keeps the source name */
+    expect("db", "select host, value into db2.autogen.:MEASUREMENT from cpu",
+           "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"result\",\"columns\":"
+           "[\"time\",\"written\"],\"values\":[[\"1970-01-01T00:00:00Z\",3]]}]}]}\n");
+    expect("db2", "show field keys from cpu",
+           "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"columns\":[\"f"
+           "ieldKey\",\"fieldType\"],\"values\":[[\"host\",\"string\"],[\"value\",\"float\"]"
+           "]}]}]}\n");
+    expect("db", "select value into nodb.autogen.x from cpu",
+           "{\"results\":[{\"statement_id\":0,\"error\":\"database not found: nodb\"}]}\n");
+    expect("db", "select value into db.rp2.x from cpu",
+           "{\"results\":[{\"statement_id\":0,\"error\":\"retention policy not found: rp2\"}]"
+           "}\n");
+    /* a type conflict ends the statement with InfluxDB's partial write error */
+    expect("db", "select value into db2.autogen.x from cpu group by host",
+           "{\"results\":[{\"statement_id\":0,\"error\":\"partial write: field type conflict:"
+           " input field \\\"value\\\" on measurement \\\"x\\\" is type float, already exists "
+           "as type integer dropped=2\"}]}\n");
+}
+
 static void errors_and_statuses(void **state)
 {
     (void)state;
@@ -416,6 +449,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(raw_and_aggregates_match_influxdb, setup, teardown),
         cmocka_unit_test_setup_teardown(meta_statements, setup, teardown),
+        cmocka_unit_test_setup_teardown(select_into_writes_points, setup, teardown),
         cmocka_unit_test_setup_teardown(errors_and_statuses, setup, teardown),
         cmocka_unit_test_setup_teardown(limits_are_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_statistics_match_direct_computation, setup, teardown),
