@@ -49,8 +49,7 @@ void net_query_handle(const net_query_ctx *ctx, const net_request *req, net_resp
     if (cs != NULL) {
         char *end;
         long long n = strtoll(cs, &end, 10);
-        if (*cs != '\0' && *end == '\0' && n > 0)
-            r.chunk_size = (size_t)n;
+        if (*cs != '\0' && *end == '\0' && n > 0) r.chunk_size = (size_t)n;
     }
     r.params_json = net_request_param(req, "params");
     r.params_len = r.params_json ? strlen(r.params_json) : 0;
@@ -67,6 +66,5 @@ void net_query_handle(const net_query_ctx *ctx, const net_request *req, net_resp
     }
     resp->status = status ? status : 200;
     resp->content_type = content_type;
-    if (status == 400 && err.msg[0])
-        net_response_header(resp, "X-Influxdb-Error", err.msg);
+    if (status == 400 && err.msg[0]) net_response_header(resp, "X-Influxdb-Error", err.msg);
 }

@@ -383,8 +383,8 @@ static void many_new_fields_in_one_point(void **state)
     uint64_t vals[4];
     uint64_t sid = series_of(e, db, "wide", "a");
     for (int i = 0; i < 40; i++) {
-        size_t n = read_all(e, db, sid, field_of(e, db, "wide", names[i]), INT64_MIN, INT64_MAX,
-                            ts, vals, NULL, 4);
+        size_t n = read_all(e, db, sid, field_of(e, db, "wide", names[i]), INT64_MIN, INT64_MAX, ts,
+                            vals, NULL, 4);
         assert_int_equal(n, 2);
         assert_int_equal(vals[0], (uint64_t)(i * 11));
         assert_int_equal(vals[1], (uint64_t)(i * 11));
