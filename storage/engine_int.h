@@ -180,6 +180,8 @@ struct stg_engine {
     int full; /* the last checkpoint failed with STRATA_EFULL: writes are refused (atomic) */
     pthread_cond_t wake, drained;
     int64_t last_ckpt_mono_ns;
+    int64_t last_compact_mono_ns;
+    uint64_t ckpts_at_compact; /* checkpoints done when the last compaction ran */
 
     stg_engine_stats stats; /* stats_mu */
 };
