@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/deps.sh --peer
+echo "== format"
+scripts/check-format.sh
 jobs=$(nproc)
 builds=(debug san)
 [ "${1:-}" = "--quick" ] && builds=(debug)

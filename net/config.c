@@ -68,6 +68,9 @@ static const opt_def opts[] = {
      "0", "BYTES", "checkpoint when the WAL exceeds this; 0 = engine default (256 MiB)"},
     {"checkpoint-interval", "storage", "checkpoint-interval", T_DUR, OFF(checkpoint_interval_ms),
      "0", "DUR", "checkpoint when the last one is older than this; 0 = engine default (5m)"},
+    {"compact-interval", "storage", "compact-interval", T_DUR, OFF(compact_interval_ms), "0", "DUR",
+     "compact the chunk table this often in the background (merge, re-encode, pack pages); "
+     "0 = never (run strata compact on a stopped directory instead)"},
     {"db", "storage", "databases", T_LIST, OFF(databases), NULL, "NAME",
      "database to create at start (repeatable; env and file: a list)"},
     {"auto-create-db", "storage", "auto-create-db", T_FLAG, OFF(auto_create_db), "off", "",

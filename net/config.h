@@ -55,6 +55,7 @@ typedef struct net_config {
     size_t checkpoint_bytes;        /* 0: the engine's default */
     size_t checkpoint_wal_bytes;    /* 0: the engine's default */
     int64_t checkpoint_interval_ms; /* 0: the engine's default */
+    int64_t compact_interval_ms;    /* 0: no background compaction */
     net_strlist databases;          /* created at start */
     int auto_create_db;             /* create a database on first write instead of 404 */
 

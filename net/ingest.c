@@ -306,6 +306,10 @@ static int commit(ingest_state *st)
         st->fatal = 1;
         if (rc == STRATA_ENOTFOUND) {
             db_not_found(st->out, st->msg, st->in->db);
+        } else if (rc == STRATA_ETYPE) {
+            /* Points of this request gave a new field two types: InfluxDB
+             * refuses the whole request with a bare "field type conflict". */
+            set_msg(st->out, st->msg, 400, err.msg);
         } else {
             set_msg(st->out, st->msg, 500, err.msg[0] ? err.msg : strata_strerror(rc));
             strata_log(s->log, STRATA_LOG_ERROR, "write", "commit to database \"%s\" failed: %s",

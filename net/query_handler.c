@@ -1,200 +1,70 @@
 /*
- * net/query_handler.c: a placeholder /query that needs no InfluxQL engine.
- * It recognizes, with a tiny matcher, only
- *   CREATE DATABASE <name>     -> {"results":[{"statement_id":0}]}
- *   SHOW DATABASES             -> the "databases" series
- * (several of them separated by ';' too) and answers InfluxDB 1.6.7's exact
- * JSON; any other statement gets 400 {"error":"..."} saying it is not
- * supported yet. The query engineer replaces this file (same interface,
- * net/query_handler.h).
+ * net/query_handler.c: GET and POST /query, handed to the InfluxQL engine
+ * (query/api.h). This file only maps the HTTP request onto a qry_request
+ * (parameters, the Accept header, the method) and the engine's streamed
+ * answer onto the response buffer; everything InfluxQL is in query/.
  */
 #include "net/query_handler.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-enum { ST_CREATE_DB = 1, ST_SHOW_DBS = 2 };
+#include "query/api.h"
 
-typedef struct stmt {
-    int kind;
-    char *name; /* CREATE DATABASE: the unquoted name (arena) */
-    size_t name_len;
-} stmt;
-
-static const char *skip_ws(const char *p, const char *end)
+static int sink(void *ctx, const void *buf, size_t len)
 {
-    while (p < end && isspace((unsigned char)*p))
-        p++;
-    return p;
+    return net_response_append(ctx, buf, len) == STRATA_OK ? 0 : -1;
 }
 
-/* Match a keyword (case-insensitive) followed by a non-identifier character. */
-static int keyword(const char **pp, const char *end, const char *kw)
+static int is_true(const char *v)
 {
-    size_t n = strlen(kw);
-    const char *p = skip_ws(*pp, end);
-    if ((size_t)(end - p) < n || strncasecmp(p, kw, n) != 0) return 0;
-    if (p + n < end && (isalnum((unsigned char)p[n]) || p[n] == '_')) return 0;
-    *pp = p + n;
-    return 1;
+    return v != NULL && strcasecmp(v, "true") == 0;
 }
 
-/* An InfluxQL identifier: bare [A-Za-z_][A-Za-z0-9_]* or "double quoted". */
-static int ident(const char **pp, const char *end, strata_arena *a, char **out, size_t *len)
+static int wants_csv(const net_request *req)
 {
-    const char *p = skip_ws(*pp, end);
-    if (p < end && *p == '"') {
-        char *buf = strata_arena_alloc(a, (size_t)(end - p));
-        size_t n = 0;
-        if (buf == NULL) return 0;
-        for (p++; p < end && *p != '"'; p++) {
-            if (*p == '\\' && p + 1 < end) p++;
-            buf[n++] = *p;
-        }
-        if (p >= end || n == 0) return 0;
-        buf[n] = '\0';
-        *out = buf;
-        *len = n;
-        *pp = p + 1;
-        return 1;
-    }
-    const char *s = p;
-    if (p >= end || !(isalpha((unsigned char)*p) || *p == '_')) return 0;
-    while (p < end && (isalnum((unsigned char)*p) || *p == '_'))
-        p++;
-    *out = strata_arena_strndup(a, s, (size_t)(p - s));
-    *len = (size_t)(p - s);
-    *pp = p;
-    return *out != NULL;
-}
-
-/* Parse q into at most cap statements. @return count, or -1 (not supported). */
-static int parse(const char *q, strata_arena *a, stmt *out, int cap)
-{
-    const char *p = q, *end = q + strlen(q);
-    int n = 0;
-    for (;;) {
-        p = skip_ws(p, end);
-        if (p == end) return n;
-        if (*p == ';') {
-            p++;
-            continue;
-        }
-        if (n == cap) return -1;
-        const char *start = p;
-        if (keyword(&p, end, "SHOW") && keyword(&p, end, "DATABASES")) {
-            out[n++] = (stmt){ST_SHOW_DBS, NULL, 0};
-        } else {
-            p = start;
-            stmt s = {ST_CREATE_DB, NULL, 0};
-            if (!(keyword(&p, end, "CREATE") && keyword(&p, end, "DATABASE")) ||
-                !ident(&p, end, a, &s.name, &s.name_len))
-                return -1;
-            out[n++] = s;
-        }
-        p = skip_ws(p, end);
-        if (p != end && *p != ';') return -1;
-    }
-}
-
-/* InfluxQL's QuoteIdent: bare when it can be, else "double quoted". */
-static void quote_ident(net_buf *b, const char *s, size_t n)
-{
-    int bare = n > 0 && (isalpha((unsigned char)s[0]) || s[0] == '_');
-    for (size_t i = 0; bare && i < n; i++)
-        bare = isalnum((unsigned char)s[i]) || s[i] == '_';
-    if (bare) {
-        net_buf_append(b, s, n);
-        return;
-    }
-    net_buf_append(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"' || s[i] == '\\') net_buf_append(b, "\\", 1);
-        net_buf_append(b, &s[i], 1);
-    }
-    net_buf_append(b, "\"", 1);
-}
-
-typedef struct list_ctx {
-    net_buf *b;
-    int n;
-} list_ctx;
-
-static int list_one(void *ctx, const char *name, size_t len, uint32_t id)
-{
-    list_ctx *l = ctx;
-    (void)id;
-    net_buf_puts(l->b, l->n++ ? ",[\"" : ",\"values\":[[\"");
-    net_buf_json_str(l->b, name, len);
-    net_buf_puts(l->b, "\"]");
-    return 0;
+    const char *a = net_request_header(req, "Accept");
+    return a != NULL && (strstr(a, "application/csv") != NULL || strstr(a, "text/csv") != NULL);
 }
 
 void net_query_handle(const net_query_ctx *ctx, const net_request *req, net_response *resp)
 {
-    enum { MAX_STMTS = 64 };
-    stmt st[MAX_STMTS];
-    strata_error err;
-    const char *q = net_request_param(req, "q");
+    qry_request r;
+    qry_limits lim;
+    strata_error err = {0};
+    const char *content_type = "application/json";
+    int status = 0;
 
-    if (q == NULL || q[0] == '\0') {
-        net_response_error(resp, 400, "missing required parameter \"q\"");
+    memset(&r, 0, sizeof r);
+    memset(&lim, 0, sizeof lim);
+    r.q = net_request_param(req, "q");
+    r.q_len = r.q ? strlen(r.q) : 0;
+    r.db = net_request_param(req, "db");
+    r.rp = net_request_param(req, "rp");
+    r.epoch = net_request_param(req, "epoch");
+    r.pretty = is_true(net_request_param(req, "pretty"));
+    r.chunked = is_true(net_request_param(req, "chunked"));
+    const char *cs = net_request_param(req, "chunk_size");
+    if (cs != NULL) {
+        char *end;
+        long long n = strtoll(cs, &end, 10);
+        if (*cs != '\0' && *end == '\0' && n > 0) r.chunk_size = (size_t)n;
+    }
+    r.params_json = net_request_param(req, "params");
+    r.params_len = r.params_json ? strlen(r.params_json) : 0;
+    r.want_csv = wants_csv(req);
+    r.read_only = strcmp(req->method, "GET") == 0;
+    r.log = ctx->log;
+    lim.threads = 1;
+
+    qry_output out = {sink, resp};
+    int rc = qry_api_execute(ctx->engine, &lim, &r, &out, &status, &content_type, &err);
+    if (rc == STRATA_ENOMEM || (rc != STRATA_OK && status == 0)) {
+        net_response_error(resp, 500, "%s", err.msg[0] ? err.msg : strata_strerror(rc));
         return;
     }
-    int n = parse(q, req->arena, st, MAX_STMTS);
-    if (n < 0) {
-        net_response_error(resp, 400,
-                           "statement not supported yet: this server answers only CREATE "
-                           "DATABASE and SHOW DATABASES until its InfluxQL engine lands");
-        return;
-    }
-    if (n == 0) {
-        net_response_error(resp, 400,
-                           "error parsing query: found EOF, expected SELECT, DELETE, "
-                           "SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, "
-                           "KILL at line 1, char %zu",
-                           strlen(q) + 1);
-        return;
-    }
-    net_buf *b = &resp->body;
-    b->len = 0;
-    net_buf_puts(b, "{\"results\":[");
-    for (int i = 0; i < n; i++) {
-        net_buf_printf(b, "%s{\"statement_id\":%d", i ? "," : "", i);
-        if (st[i].kind == ST_CREATE_DB) {
-            strata_error_clear(&err);
-            int rc = stg_db_create(ctx->engine, st[i].name, NULL, &err);
-            if (rc != STRATA_OK) {
-                net_buf_puts(b, ",\"error\":\"");
-                const char *m = err.msg[0] ? err.msg : strata_strerror(rc);
-                net_buf_json_str(b, m, strlen(m));
-                net_buf_puts(b, "\"");
-            } else if (strcmp(req->method, "GET") == 0) {
-                net_buf tmp = {0};
-                net_buf_puts(&tmp, "deprecated use of 'CREATE DATABASE ");
-                quote_ident(&tmp, st[i].name, st[i].name_len);
-                net_buf_puts(&tmp, "' in a read only context, please use a POST request instead");
-                net_buf_puts(b, ",\"messages\":[{\"level\":\"warning\",\"text\":\"");
-                net_buf_json_str(b, tmp.p, tmp.len);
-                net_buf_puts(b, "\"}]");
-                net_buf_fini(&tmp);
-            }
-        } else {
-            list_ctx l = {b, 0};
-            net_buf_puts(b, ",\"series\":[{\"name\":\"databases\",\"columns\":[\"name\"]");
-            strata_error_clear(&err);
-            stg_db_list(ctx->engine, list_one, &l, &err);
-            if (l.n) net_buf_puts(b, "]");
-            net_buf_puts(b, "}]");
-        }
-        net_buf_puts(b, "}");
-    }
-    if (net_buf_puts(b, "]}\n") != STRATA_OK) {
-        net_response_error(resp, 500, "out of memory");
-        return;
-    }
-    resp->status = 200;
-    resp->content_type = "application/json";
+    resp->status = status ? status : 200;
+    resp->content_type = content_type;
+    if (status == 400 && err.msg[0]) net_response_header(resp, "X-Influxdb-Error", err.msg);
 }

@@ -291,7 +291,9 @@ int64_t qry__shard_start(int64_t t)
     __int128 x = (__int128)t + z;
     __int128 r = x % SHARD_NS;
     if (r < 0) r += SHARD_NS;
-    return (int64_t)((__int128)t - r);
+    /* Near the bottom of the int64 range the week starts before INT64_MIN. */
+    __int128 start = (__int128)t - r;
+    return start < INT64_MIN ? INT64_MIN : (int64_t)start;
 }
 
 static int g_less(const qry_gmerge *g, size_t a, size_t b)

@@ -7,12 +7,12 @@
 #                            real-client tests, benchmarks)
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config clang
+pkgs=(build-essential cmake pkg-config clang clang-format
       liblmdb-dev liblz4-dev libxxhash-dev libuv1-dev libcmocka-dev
       libhttp-parser-dev libpcre2-dev zlib1g-dev curl)
 for a in "$@"; do
   case "$a" in
-    --peer) pkgs+=(influxdb influxdb-client collectd-core) ;;
+    --peer) pkgs+=(influxdb influxdb-client collectd-core python3) ;;
     *) echo "usage: scripts/deps.sh [--peer]" >&2; exit 2 ;;
   esac
 done

@@ -277,7 +277,7 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
                 free(s);
             }
         }
-        e->stats.checkpoints++;
+        __atomic_fetch_add(&e->stats.checkpoints, 1, __ATOMIC_RELAXED);
         e->stats.checkpoint_ns_last = (uint64_t)(strata_mono_ns() - t0);
     }
     pthread_rwlock_unlock(&e->heads_rw);
@@ -318,6 +318,32 @@ static int due(stg_engine *e)
     return strata_mono_ns() - e->last_ckpt_mono_ns >= e->opt.checkpoint_interval_ns;
 }
 
+/* Background compaction: on its interval, and only when checkpoints wrote something since. */
+static int compact_due(stg_engine *e)
+{
+    if (e->opt.compact_interval_ns <= 0) return 0;
+    if (strata_mono_ns() - e->last_compact_mono_ns < e->opt.compact_interval_ns) return 0;
+    return __atomic_load_n(&e->stats.checkpoints, __ATOMIC_RELAXED) != e->ckpts_at_compact;
+}
+
+static void run_compaction(stg_engine *e)
+{
+    stg_compact_stats cs;
+    strata_error err;
+    int64_t t0 = strata_mono_ns();
+    int rc = stg_engine_compact(e, 0, &cs, &err);
+    e->last_compact_mono_ns = strata_mono_ns();
+    e->ckpts_at_compact = __atomic_load_n(&e->stats.checkpoints, __ATOMIC_RELAXED);
+    if (rc != STRATA_OK)
+        strata_log(e->log, STRATA_LOG_ERROR, "engine",
+                   "background compaction failed (nothing was changed): %s", err.msg);
+    else
+        strata_log(e->log, STRATA_LOG_INFO, "engine",
+                   "background compaction: %llu -> %llu chunks in %.1f s",
+                   (unsigned long long)cs.chunks_before, (unsigned long long)cs.chunks_after,
+                   (double)(e->last_compact_mono_ns - t0) / 1e9);
+}
+
 void *stg__bg_main(void *arg)
 {
     stg_engine *e = arg;
@@ -333,6 +359,12 @@ void *stg__bg_main(void *arg)
             ts.tv_nsec -= 1000000000;
         }
         pthread_cond_timedwait(&e->wake, &e->stats_mu, &ts);
+        if (!e->stopping && compact_due(e)) {
+            pthread_mutex_unlock(&e->stats_mu);
+            run_compaction(e);
+            pthread_mutex_lock(&e->stats_mu);
+            continue;
+        }
         if (e->stopping || !due(e)) continue;
         pthread_mutex_unlock(&e->stats_mu);
         strata_error err;

@@ -394,6 +394,7 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
                    (unsigned long long)rs.records, (unsigned long long)rs.bytes, rs.segments,
                    rs.cut_bytes ? "; a damaged tail was cut (see above)" : "");
     e->last_ckpt_mono_ns = strata_mono_ns();
+    e->last_compact_mono_ns = e->last_ckpt_mono_ns;
     if (e->opt.background) {
         if (pthread_create(&e->thread, NULL, stg__bg_main, e) != 0) {
             rc = strata_error_set(err, STRATA_ENOMEM, "cannot start the checkpoint thread");

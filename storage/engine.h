@@ -50,6 +50,7 @@ typedef struct stg_options {
     size_t checkpoint_wal_bytes; /* ... or when the WAL exceeds this; 0 = 256 MiB */
     int64_t checkpoint_interval_ns; /* ... or when the last one is older; 0 = 5 min */
     int64_t partition_ns;           /* time partition of new databases; 0 = 7 days */
+    int64_t compact_interval_ns;    /* background compaction this often; 0 = never */
     int wal_sync;                   /* 1 = fsync the WAL and LMDB (stg_options_default sets it);
                                        0 = no fsync at all: for tests and benchmarks only */
     int background;                 /* 1 = run the checkpoint thread */

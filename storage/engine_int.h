@@ -103,6 +103,7 @@ typedef struct stg__mfield {
     char *name;
     uint32_t len, id;
     stg_type type;
+    uint64_t created_in; /* the commit that created the field (0: known before) */
 } stg__mfield;
 
 typedef struct stg__meas {
@@ -159,6 +160,7 @@ struct stg_engine {
     /* writer caches (ingest_mu) */
     stg__strmap series;
     stg__strmap meas;
+    uint64_t commit_gen; /* numbers commits, for fields created by the current one */
     char *keybuf;
     size_t keybuf_cap;
 
@@ -178,6 +180,8 @@ struct stg_engine {
     int full; /* the last checkpoint failed with STRATA_EFULL: writes are refused (atomic) */
     pthread_cond_t wake, drained;
     int64_t last_ckpt_mono_ns;
+    int64_t last_compact_mono_ns;
+    uint64_t ckpts_at_compact; /* checkpoints done when the last compaction ran */
 
     stg_engine_stats stats; /* stats_mu */
 };

@@ -31,8 +31,9 @@ typedef enum stg_type {
     STG_STRING = 5,
 } stg_type;
 
-/* Largest string field value accepted, in bytes (InfluxDB's limit is 64 KiB). */
-#define STG_STRING_MAX 65535
+/* Largest string field value accepted, in bytes. InfluxDB 1.6.7 documents 64 KiB but
+ * stores longer strings (a 70,000-byte value reads back); Strata takes up to 1 MiB. */
+#define STG_STRING_MAX ((1u << 20) - 1)
 
 static inline uint64_t stg_val_from_f64(double d)
 {

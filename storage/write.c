@@ -167,7 +167,9 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
             uint32_t j = i + 1;
             for (; j < n; j++) {
                 const char *kb = order_key(p, 1, j, &lb);
-                if (la == lb && memcmp(ka, kb, la) == 0) break;
+                /* A repeat of another type stays: the commit refuses the conflict. */
+                if (la == lb && memcmp(ka, kb, la) == 0 && p->fields[i].type == p->fields[j].type)
+                    break;
             }
             if (j == n) order[m++] = i;
         }
@@ -190,7 +192,9 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
         if (i + 1 < n) {
             const char *ka = order_key(p, fields, order[i], &la);
             const char *kb = order_key(p, fields, order[i + 1], &lb);
-            if (keycmp(ka, la, kb, lb) == 0) continue;
+            if (keycmp(ka, la, kb, lb) == 0 &&
+                (!fields || p->fields[order[i]].type == p->fields[order[i + 1]].type))
+                continue;
         }
         order[m++] = order[i];
     }
@@ -343,7 +347,8 @@ static uint64_t name_hash(uint32_t db, const char *s, size_t len)
     return XXH3_64bits_withSeed(s, len, db);
 }
 
-static int meas_field_add(stg__meas *m, const char *name, size_t len, uint32_t id, stg_type t)
+static int meas_field_add(stg__meas *m, const char *name, size_t len, uint32_t id, stg_type t,
+                          uint64_t created_in)
 {
     if (m->nfields == m->cap) {
         uint32_t ncap = m->cap ? m->cap * 2 : 8;
@@ -356,13 +361,13 @@ static int meas_field_add(stg__meas *m, const char *name, size_t len, uint32_t i
     if (copy == NULL) return STRATA_ENOMEM;
     memcpy(copy, name, len);
     copy[len] = '\0';
-    m->fields[m->nfields++] = (stg__mfield){copy, (uint32_t)len, id, t};
+    m->fields[m->nfields++] = (stg__mfield){copy, (uint32_t)len, id, t, created_in};
     return STRATA_OK;
 }
 
 static int load_field_cb(void *ctx, const char *f, size_t fl, uint32_t fid, stg_type t)
 {
-    return meas_field_add(ctx, f, fl, fid, t) == STRATA_OK ? 0 : STRATA_ENOMEM;
+    return meas_field_add(ctx, f, fl, fid, t, 0) == STRATA_OK ? 0 : STRATA_ENOMEM;
 }
 
 /* The cached measurement, loading it from the index (txn) on a miss. */
@@ -570,7 +575,7 @@ static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, cons
     if (rc != STRATA_OK) return NULL;
     rc = stg_index_field_ensure(e->idx, txn, m->db, m->id, key, klen, type, &fid, err);
     if (rc != STRATA_OK) return NULL;
-    if (meas_field_add(m, key, klen, fid, type) != STRATA_OK) {
+    if (meas_field_add(m, key, klen, fid, type, e->commit_gen) != STRATA_OK) {
         strata_error_set(err, STRATA_ENOMEM, "out of memory");
         return NULL;
     }
@@ -764,6 +769,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     }
     wait_for_room(e);
     pthread_mutex_lock(&e->ingest_mu);
+    e->commit_gen++;
     b->rec_len = 0;
     if (reserve(&b->rec, &b->rec_cap, 0, 4) != STRATA_OK) {
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
@@ -811,6 +817,12 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             stg__mfield *f = field_resolve(e, &r, s->meas, key, kl, (stg_type)t, err);
             if (f == NULL) {
                 rc = err ? err->code : STRATA_EIO;
+                goto fail;
+            }
+            if (f->type != t && f->created_in == e->commit_gen) {
+                /* Two points of this batch give a new field two types: as
+                 * InfluxDB does, the whole batch is refused. */
+                rc = strata_error_set(err, STRATA_ETYPE, "field type conflict");
                 goto fail;
             }
             if (f->type != t) {

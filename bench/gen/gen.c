@@ -32,7 +32,10 @@
 #include "bench/gen/gen_fmt.h"
 #include "bench/gen/gen_rng_int.h"
 
-#define GEN__S(lit) {lit, (uint32_t)(sizeof(lit) - 1)}
+#define GEN__S(lit)                                                                                \
+    {                                                                                              \
+        lit, (uint32_t)(sizeof(lit) - 1)                                                           \
+    }
 #define GEN__N(a) (sizeof(a) / sizeof((a)[0]))
 #define GEN__MAX_SCALE 10000000u
 #define GEN__HOST_TAGS 10
@@ -66,9 +69,16 @@ static const char *const gen__envs[] = {"production", "staging", "test"};
 static const char *const gen__fstypes[] = {"ext3", "ext4", "btrfs"};
 
 static const gen_str gen__host_keys[GEN__HOST_TAGS] = {
-    GEN__S("hostname"), GEN__S("region"),  GEN__S("datacenter"),      GEN__S("rack"),
-    GEN__S("os"),       GEN__S("arch"),    GEN__S("team"),            GEN__S("service"),
-    GEN__S("service_version"), GEN__S("service_environment"),
+    GEN__S("hostname"),
+    GEN__S("region"),
+    GEN__S("datacenter"),
+    GEN__S("rack"),
+    GEN__S("os"),
+    GEN__S("arch"),
+    GEN__S("team"),
+    GEN__S("service"),
+    GEN__S("service_version"),
+    GEN__S("service_environment"),
 };
 
 /* ---- static model: measurements --------------------------------------------- */
@@ -90,9 +100,18 @@ typedef struct gen__dist {
     double mean, sd, lo, hi, init;
 } gen__dist;
 
-#define GEN__CLAMPD(m, s, l, h, i) {GEN__CLAMP, GEN__INIT_CONST, 0, m, s, l, h, i}
-#define GEN__MONOD(m) {GEN__MONO, GEN__INIT_CONST, 0, m, 1, 0, 0, 0}
-#define GEN__WALKD(m) {GEN__WALK, GEN__INIT_CONST, 0, m, 1, 0, 0, 0}
+#define GEN__CLAMPD(m, s, l, h, i)                                                                 \
+    {                                                                                              \
+        GEN__CLAMP, GEN__INIT_CONST, 0, m, s, l, h, i                                              \
+    }
+#define GEN__MONOD(m)                                                                              \
+    {                                                                                              \
+        GEN__MONO, GEN__INIT_CONST, 0, m, 1, 0, 0, 0                                               \
+    }
+#define GEN__WALKD(m)                                                                              \
+    {                                                                                              \
+        GEN__WALK, GEN__INIT_CONST, 0, m, 1, 0, 0, 0                                               \
+    }
 
 typedef struct gen__spec {
     gen_str name;
@@ -108,13 +127,16 @@ typedef struct gen__spec {
 } gen__spec;
 
 static const gen_str gen__cpu_keys[] = {
-    GEN__S("usage_user"),   GEN__S("usage_system"),  GEN__S("usage_idle"),
-    GEN__S("usage_nice"),   GEN__S("usage_iowait"),  GEN__S("usage_irq"),
-    GEN__S("usage_softirq"), GEN__S("usage_steal"),  GEN__S("usage_guest"),
+    GEN__S("usage_user"),       GEN__S("usage_system"), GEN__S("usage_idle"),
+    GEN__S("usage_nice"),       GEN__S("usage_iowait"), GEN__S("usage_irq"),
+    GEN__S("usage_softirq"),    GEN__S("usage_steal"),  GEN__S("usage_guest"),
     GEN__S("usage_guest_nice"),
 };
 static const gen__dist gen__cpu_dist[] = {
-#define GEN__CPU {GEN__CLAMP, GEN__INIT_UNIFORM, 0, 0, 1, 0, 100, 100}
+#define GEN__CPU                                                                                   \
+    {                                                                                              \
+        GEN__CLAMP, GEN__INIT_UNIFORM, 0, 0, 1, 0, 100, 100                                        \
+    }
     GEN__CPU, GEN__CPU, GEN__CPU, GEN__CPU, GEN__CPU,
     GEN__CPU, GEN__CPU, GEN__CPU, GEN__CPU, GEN__CPU,
 #undef GEN__CPU
@@ -140,7 +162,7 @@ static const gen__dist gen__disk_dist[] = {
 static const gen_str gen__disk_tags[] = {GEN__S("path"), GEN__S("fstype")};
 
 static const gen_str gen__kernel_keys[] = {
-    GEN__S("boot_time"),     GEN__S("interrupts"),    GEN__S("context_switches"),
+    GEN__S("boot_time"),        GEN__S("interrupts"),    GEN__S("context_switches"),
     GEN__S("processes_forked"), GEN__S("disk_pages_in"), GEN__S("disk_pages_out"),
 };
 static const gen__dist gen__kernel_dist[] = {
@@ -148,16 +170,25 @@ static const gen__dist gen__kernel_dist[] = {
 };
 
 static const gen_str gen__mem_keys[] = {
-    GEN__S("total"),  GEN__S("available"), GEN__S("used"),
-    GEN__S("free"),   GEN__S("cached"),    GEN__S("buffered"),
-    GEN__S("used_percent"), GEN__S("available_percent"), GEN__S("buffered_percent"),
+    GEN__S("total"),
+    GEN__S("available"),
+    GEN__S("used"),
+    GEN__S("free"),
+    GEN__S("cached"),
+    GEN__S("buffered"),
+    GEN__S("used_percent"),
+    GEN__S("available_percent"),
+    GEN__S("buffered_percent"),
 };
 static const uint8_t gen__mem_types[] = {
-    GEN_FT_INT, GEN_FT_INT, GEN_FT_INT, GEN_FT_INT, GEN_FT_INT,
+    GEN_FT_INT, GEN_FT_INT,   GEN_FT_INT,   GEN_FT_INT,   GEN_FT_INT,
     GEN_FT_INT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT,
 };
 static const gen__dist gen__mem_dist[] = {
-#define GEN__MEM {GEN__CLAMP, GEN__INIT_UNIFORM, 1, 0, 1.0 / 64, 0, 1, 1}
+#define GEN__MEM                                                                                   \
+    {                                                                                              \
+        GEN__CLAMP, GEN__INIT_UNIFORM, 1, 0, 1.0 / 64, 0, 1, 1                                     \
+    }
     GEN__MEM, GEN__MEM, GEN__MEM, /* used, cached, buffered */
 #undef GEN__MEM
 };
@@ -177,59 +208,111 @@ static const gen_str gen__nginx_keys[] = {
     GEN__S("requests"), GEN__S("waiting"), GEN__S("writing"),
 };
 static const gen__dist gen__nginx_dist[] = {
-    GEN__MONOD(5), GEN__CLAMPD(5, 1, 0, 100, 0), GEN__MONOD(5), GEN__CLAMPD(5, 1, 0, 100, 0),
-    GEN__MONOD(5), GEN__CLAMPD(5, 1, 0, 100, 0), GEN__CLAMPD(5, 1, 0, 100, 0),
+    GEN__MONOD(5),
+    GEN__CLAMPD(5, 1, 0, 100, 0),
+    GEN__MONOD(5),
+    GEN__CLAMPD(5, 1, 0, 100, 0),
+    GEN__MONOD(5),
+    GEN__CLAMPD(5, 1, 0, 100, 0),
+    GEN__CLAMPD(5, 1, 0, 100, 0),
 };
 static const gen_str gen__port_server_tags[] = {GEN__S("port"), GEN__S("server")};
 
 static const gen_str gen__pg_keys[] = {
-    GEN__S("numbackends"),  GEN__S("xact_commit"),  GEN__S("xact_rollback"),
-    GEN__S("blks_read"),    GEN__S("blks_hit"),     GEN__S("tup_returned"),
-    GEN__S("tup_fetched"),  GEN__S("tup_inserted"), GEN__S("tup_updated"),
-    GEN__S("tup_deleted"),  GEN__S("conflicts"),    GEN__S("temp_files"),
-    GEN__S("temp_bytes"),   GEN__S("deadlocks"),    GEN__S("blk_read_time"),
+    GEN__S("numbackends"),    GEN__S("xact_commit"),  GEN__S("xact_rollback"),
+    GEN__S("blks_read"),      GEN__S("blks_hit"),     GEN__S("tup_returned"),
+    GEN__S("tup_fetched"),    GEN__S("tup_inserted"), GEN__S("tup_updated"),
+    GEN__S("tup_deleted"),    GEN__S("conflicts"),    GEN__S("temp_files"),
+    GEN__S("temp_bytes"),     GEN__S("deadlocks"),    GEN__S("blk_read_time"),
     GEN__S("blk_write_time"),
 };
 static const gen__dist gen__pg_dist[] = {
 #define GEN__PG GEN__CLAMPD(5, 1, 0, 1000, 0)
-    GEN__PG, GEN__PG, GEN__PG, GEN__PG, GEN__PG, GEN__PG,
-    GEN__PG, GEN__PG, GEN__PG, GEN__PG, GEN__PG, GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
     GEN__CLAMPD(1024, 1, 0, 1024.0 * 1024 * 1024, 0),
-    GEN__PG, GEN__PG, GEN__PG,
+    GEN__PG,
+    GEN__PG,
+    GEN__PG,
 #undef GEN__PG
 };
 
 static const gen_str gen__redis_keys[] = {
     GEN__S("uptime_in_seconds"),
-    GEN__S("total_connections_received"), GEN__S("expired_keys"),
-    GEN__S("evicted_keys"),               GEN__S("keyspace_hits"),
-    GEN__S("keyspace_misses"),            GEN__S("instantaneous_ops_per_sec"),
-    GEN__S("instantaneous_input_kbps"),   GEN__S("instantaneous_output_kbps"),
-    GEN__S("connected_clients"),          GEN__S("used_memory"),
-    GEN__S("used_memory_rss"),            GEN__S("used_memory_peak"),
-    GEN__S("used_memory_lua"),            GEN__S("rdb_changes_since_last_save"),
-    GEN__S("sync_full"),                  GEN__S("sync_partial_ok"),
-    GEN__S("sync_partial_err"),           GEN__S("pubsub_channels"),
-    GEN__S("pubsub_patterns"),            GEN__S("latest_fork_usec"),
-    GEN__S("connected_slaves"),           GEN__S("master_repl_offset"),
-    GEN__S("repl_backlog_active"),        GEN__S("repl_backlog_size"),
-    GEN__S("repl_backlog_histlen"),       GEN__S("mem_fragmentation_ratio"),
-    GEN__S("used_cpu_sys"),               GEN__S("used_cpu_user"),
-    GEN__S("used_cpu_sys_children"),      GEN__S("used_cpu_user_children"),
+    GEN__S("total_connections_received"),
+    GEN__S("expired_keys"),
+    GEN__S("evicted_keys"),
+    GEN__S("keyspace_hits"),
+    GEN__S("keyspace_misses"),
+    GEN__S("instantaneous_ops_per_sec"),
+    GEN__S("instantaneous_input_kbps"),
+    GEN__S("instantaneous_output_kbps"),
+    GEN__S("connected_clients"),
+    GEN__S("used_memory"),
+    GEN__S("used_memory_rss"),
+    GEN__S("used_memory_peak"),
+    GEN__S("used_memory_lua"),
+    GEN__S("rdb_changes_since_last_save"),
+    GEN__S("sync_full"),
+    GEN__S("sync_partial_ok"),
+    GEN__S("sync_partial_err"),
+    GEN__S("pubsub_channels"),
+    GEN__S("pubsub_patterns"),
+    GEN__S("latest_fork_usec"),
+    GEN__S("connected_slaves"),
+    GEN__S("master_repl_offset"),
+    GEN__S("repl_backlog_active"),
+    GEN__S("repl_backlog_size"),
+    GEN__S("repl_backlog_histlen"),
+    GEN__S("mem_fragmentation_ratio"),
+    GEN__S("used_cpu_sys"),
+    GEN__S("used_cpu_user"),
+    GEN__S("used_cpu_sys_children"),
+    GEN__S("used_cpu_user_children"),
 };
 #define GEN__16G (16.0 * 1024 * 1024 * 1024)
 static const gen__dist gen__redis_dist[] = {
 #define GEN__RL GEN__CLAMPD(5, 1, 0, 1000, 0)
-    GEN__MONOD(5),  GEN__MONOD(50), GEN__MONOD(50), GEN__MONOD(50), GEN__MONOD(50),
-    GEN__WALKD(1),  GEN__WALKD(1),  GEN__WALKD(1),
+    GEN__MONOD(5),
+    GEN__MONOD(50),
+    GEN__MONOD(50),
+    GEN__MONOD(50),
+    GEN__MONOD(50),
+    GEN__WALKD(1),
+    GEN__WALKD(1),
+    GEN__WALKD(1),
     GEN__CLAMPD(50, 1, 0, 10000, 0),
-    GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2), GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2),
-    GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2), GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2),
+    GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2),
+    GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2),
+    GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2),
+    GEN__CLAMPD(50, 1, 0, GEN__16G, GEN__16G / 2),
     GEN__CLAMPD(50, 1, 0, 10000, 0),
-    GEN__RL, GEN__RL, GEN__RL, GEN__RL, GEN__RL, GEN__RL,
-    GEN__RL, GEN__RL, GEN__RL, GEN__RL, GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
     GEN__CLAMPD(5, 1, 0, 100, 0),
-    GEN__RL, GEN__RL, GEN__RL, GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
+    GEN__RL,
 #undef GEN__RL
 };
 
@@ -240,8 +323,8 @@ static const gen__spec gen__specs[GEN_N_MEAS] = {
     [GEN_M_CPU] = {GEN__S("cpu"), GEN__N(gen__cpu_keys), gen__cpu_keys, gen__all_int,
                    GEN__N(gen__cpu_dist), gen__cpu_dist, GEN__DER_INT, GEN__LEAD_NONE, 0, NULL},
     [GEN_M_DISKIO] = {GEN__S("diskio"), GEN__N(gen__diskio_keys), gen__diskio_keys, gen__all_int,
-                      GEN__N(gen__diskio_dist), gen__diskio_dist, GEN__DER_INT, GEN__LEAD_NONE,
-                      1, gen__diskio_tags},
+                      GEN__N(gen__diskio_dist), gen__diskio_dist, GEN__DER_INT, GEN__LEAD_NONE, 1,
+                      gen__diskio_tags},
     [GEN_M_DISK] = {GEN__S("disk"), GEN__N(gen__disk_keys), gen__disk_keys, gen__all_int,
                     GEN__N(gen__disk_dist), gen__disk_dist, GEN__DER_DISK, GEN__LEAD_NONE, 2,
                     gen__disk_tags},
@@ -277,8 +360,8 @@ _Static_assert(GEN__HOST_TAGS + 2 <= GEN_MAX_TAGS, "tags fit a point");
 
 static const uint32_t gen__cpu_only_list[] = {GEN_M_CPU};
 static const uint32_t gen__devops_list[] = {
-    GEN_M_CPU,   GEN_M_DISKIO, GEN_M_DISK,       GEN_M_KERNEL, GEN_M_MEM,
-    GEN_M_NET,   GEN_M_NGINX,  GEN_M_POSTGRESQL, GEN_M_REDIS,
+    GEN_M_CPU, GEN_M_DISKIO, GEN_M_DISK,       GEN_M_KERNEL, GEN_M_MEM,
+    GEN_M_NET, GEN_M_NGINX,  GEN_M_POSTGRESQL, GEN_M_REDIS,
 };
 
 /* ---- generator state -------------------------------------------------------- */
@@ -306,9 +389,9 @@ struct gen {
     uint64_t epochs;
     uint64_t total_lines; /* min(limit, epochs * scale * n_meas) */
 
-    gen__host *hosts;     /* scale */
-    gen__series *series;  /* scale * n_meas, host-major */
-    double *states;       /* scale * dists_per_host */
+    gen__host *hosts;    /* scale */
+    gen__series *series; /* scale * n_meas, host-major */
+    double *states;      /* scale * dists_per_host */
     uint32_t dists_per_host;
 
     /* Field keys as written in text: "key=" for the first, ",key=" after. */
@@ -331,10 +414,8 @@ struct gen {
 /* Truncate toward zero like Go's int64(x), saturating instead of undefined. */
 static inline int64_t gen__trunc(double x)
 {
-    if (x >= 9.2e18)
-        return INT64_MAX;
-    if (x <= -9.2e18)
-        return INT64_MIN;
+    if (x >= 9.2e18) return INT64_MAX;
+    if (x <= -9.2e18) return INT64_MIN;
     return (int64_t)x;
 }
 
@@ -395,8 +476,8 @@ static void gen__host_init(gen *g, uint32_t h)
     snprintf(num[1], sizeof num[1], "%u", (unsigned)rack);
     snprintf(num[2], sizeof num[2], "%u", (unsigned)service);
     snprintf(num[3], sizeof num[3], "%u", (unsigned)service_version);
-    const char *vals[GEN__HOST_TAGS] = {num[0], reg->name, dc,      num[1], os,
-                                        arch,   team,      num[2],  num[3], env};
+    const char *vals[GEN__HOST_TAGS] = {num[0], reg->name, dc,     num[1], os,
+                                        arch,   team,      num[2], num[3], env};
     ho->tags_len = 0;
     for (int i = 0; i < GEN__HOST_TAGS; i++)
         gen__tag_append(ho->tags, &ho->tags_len, gen__host_keys[i].p, vals[i], &ho->tv_off[i],
@@ -464,7 +545,7 @@ void gen_opts_default(gen_opts *o)
     memset(o, 0, sizeof *o);
     o->use_case = GEN_USE_CPU_ONLY;
     o->scale = 1;
-    o->start_ns = 1451606400LL * 1000000000LL; /* 2016-01-01T00:00:00Z */
+    o->start_ns = 1451606400LL * 1000000000LL;            /* 2016-01-01T00:00:00Z */
     o->end_ns = o->start_ns + 30LL * 3600 * 1000000000LL; /* 2016-01-02T06:00:00Z */
     o->interval_ns = 10LL * 1000000000LL;
     o->seed = 123;
@@ -490,8 +571,7 @@ int gen_open(const gen_opts *o, gen **out, strata_error *err)
         return strata_error_set(err, STRATA_ERANGE, "gen: time range overflows int64 ns");
 
     g = calloc(1, sizeof *g);
-    if (!g)
-        return strata_error_set(err, STRATA_ENOMEM, "gen: out of memory");
+    if (!g) return strata_error_set(err, STRATA_ENOMEM, "gen: out of memory");
     g->o = *o;
     if (o->use_case == GEN_USE_CPU_ONLY) {
         g->meas_list = gen__cpu_only_list;
@@ -524,8 +604,7 @@ int gen_open(const gen_opts *o, gen **out, strata_error *err)
         const gen__spec *sp = &gen__specs[m];
         for (uint32_t i = 0; i < sp->n_fields; i++) {
             char *start = fp;
-            if (i > 0)
-                *fp++ = ',';
+            if (i > 0) *fp++ = ',';
             memcpy(fp, sp->keys[i].p, sp->keys[i].len);
             fp += sp->keys[i].len;
             *fp++ = '=';
@@ -553,8 +632,7 @@ fail:
 
 void gen_close(gen *g)
 {
-    if (!g)
-        return;
+    if (!g) return;
     free(g->hosts);
     free(g->series);
     free(g->states);
@@ -574,10 +652,8 @@ static void gen__tick(const gen__spec *sp, gen__series *se, double *st)
         case GEN__CLAMP: {
             double hi = d->scale_k ? d->hi * (double)se->k : d->hi;
             double v = st[i] + step;
-            if (v > hi)
-                v = hi;
-            if (v < d->lo)
-                v = d->lo;
+            if (v > hi) v = hi;
+            if (v < d->lo) v = d->lo;
             st[i] = v;
             break;
         }
@@ -591,8 +667,8 @@ static void gen__tick(const gen__spec *sp, gen__series *se, double *st)
     }
 }
 
-static void gen__derive(const gen *g, const gen__spec *sp, const gen__series *se,
-                        const double *st, gen_value *v)
+static void gen__derive(const gen *g, const gen__spec *sp, const gen__series *se, const double *st,
+                        gen_value *v)
 {
     switch (sp->derive) {
     case GEN__DER_DISK: {
@@ -643,8 +719,7 @@ static uint32_t gen__produce(gen *g, gen_value *v)
     const gen__spec *sp = &gen__specs[m];
     gen__series *se = &g->series[(uint64_t)g->host * g->n_meas + g->slot];
     double *st = g->states + se->st_off;
-    if (g->epoch > 0)
-        gen__tick(sp, se, st);
+    if (g->epoch > 0) gen__tick(sp, se, st);
     gen__derive(g, sp, se, st, v);
     return m;
 }
@@ -655,22 +730,18 @@ static void gen__advance(gen *g, uint32_t m)
     g->done.values += gen__specs[m].n_fields;
     g->done.lines_by_meas[m]++;
     g->done.values_by_meas[m] += gen__specs[m].n_fields;
-    if (++g->host < g->o.scale)
-        return;
+    if (++g->host < g->o.scale) return;
     g->host = 0;
-    if (++g->slot < g->n_meas)
-        return;
+    if (++g->slot < g->n_meas) return;
     g->slot = 0;
     g->epoch++;
-    if (g->epoch < g->epochs)
-        gen__set_ts(g);
+    if (g->epoch < g->epochs) gen__set_ts(g);
 }
 
 int gen_next_text(gen *g, char *buf, size_t cap, uint32_t max_lines, size_t *used)
 {
     *used = 0;
-    if (cap < GEN_LINE_MAX)
-        return STRATA_EINVAL;
+    if (cap < GEN_LINE_MAX) return STRATA_EINVAL;
     char *p = buf;
     const char *last = buf + cap - GEN_LINE_MAX; /* a line may start at or before here */
     uint32_t n = 0;
@@ -752,10 +823,8 @@ static long gen__put_esc(char *buf, size_t cap, size_t n, const char *s, size_t 
 {
     for (size_t i = 0; i < len; i++) {
         int need = strchr(esc, s[i]) != NULL && s[i] != '\0';
-        if (n + 1 + (size_t)need > cap)
-            return -1;
-        if (need)
-            buf[n++] = '\\';
+        if (n + 1 + (size_t)need > cap) return -1;
+        if (need) buf[n++] = '\\';
         buf[n++] = s[i];
     }
     return (long)n;
@@ -765,27 +834,21 @@ int gen_point_format(const gen_point *p, char *buf, size_t cap)
 {
     char num[GEN_FMT_F64_MAX + 1];
     long n = gen__put_esc(buf, cap, 0, p->name.p, p->name.len, ", ");
-    if (n < 0)
-        return STRATA_EFULL;
+    if (n < 0) return STRATA_EFULL;
     for (uint32_t i = 0; i < p->n_tags; i++) {
-        if ((size_t)n + 1 > cap)
-            return STRATA_EFULL;
+        if ((size_t)n + 1 > cap) return STRATA_EFULL;
         buf[n++] = ',';
         n = gen__put_esc(buf, cap, (size_t)n, p->tag_keys[i].p, p->tag_keys[i].len, ",= ");
-        if (n < 0 || (size_t)n + 1 > cap)
-            return STRATA_EFULL;
+        if (n < 0 || (size_t)n + 1 > cap) return STRATA_EFULL;
         buf[n++] = '=';
         n = gen__put_esc(buf, cap, (size_t)n, p->tag_vals[i].p, p->tag_vals[i].len, ",= ");
-        if (n < 0)
-            return STRATA_EFULL;
+        if (n < 0) return STRATA_EFULL;
     }
     for (uint32_t i = 0; i < p->n_fields; i++) {
-        if ((size_t)n + 1 > cap)
-            return STRATA_EFULL;
+        if ((size_t)n + 1 > cap) return STRATA_EFULL;
         buf[n++] = i == 0 ? ' ' : ',';
         n = gen__put_esc(buf, cap, (size_t)n, p->field_keys[i].p, p->field_keys[i].len, ",= ");
-        if (n < 0)
-            return STRATA_EFULL;
+        if (n < 0) return STRATA_EFULL;
         size_t nl;
         if (p->field_types[i] == GEN_FT_INT) {
             nl = gen_fmt_i64(num, p->values[i].i);
@@ -793,15 +856,13 @@ int gen_point_format(const gen_point *p, char *buf, size_t cap)
         } else {
             nl = gen_fmt_f64(num, p->values[i].f);
         }
-        if ((size_t)n + 1 + nl > cap)
-            return STRATA_EFULL;
+        if ((size_t)n + 1 + nl > cap) return STRATA_EFULL;
         buf[n++] = '=';
         memcpy(buf + n, num, nl);
         n += (long)nl;
     }
     size_t tl = gen_fmt_i64(num, p->ts_ns);
-    if ((size_t)n + tl + 2 > cap)
-        return STRATA_EFULL;
+    if ((size_t)n + tl + 2 > cap) return STRATA_EFULL;
     buf[n++] = ' ';
     memcpy(buf + n, num, tl);
     n += (long)tl;
@@ -820,8 +881,7 @@ void gen_plan(const gen *g, gen_counts *out)
         uint32_t m = g->meas_list[s];
         uint64_t before = (uint64_t)s * g->o.scale;
         uint64_t extra = rem > before ? rem - before : 0;
-        if (extra > g->o.scale)
-            extra = g->o.scale;
+        if (extra > g->o.scale) extra = g->o.scale;
         out->lines_by_meas[m] = full * g->o.scale + extra;
         out->values_by_meas[m] = out->lines_by_meas[m] * gen__specs[m].n_fields;
         out->values += out->values_by_meas[m];

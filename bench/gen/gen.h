@@ -107,25 +107,25 @@ typedef union gen_value {
  * gen_close(). Tags and fields are in the order the text form writes them.
  */
 typedef struct gen_point {
-    uint32_t meas;  /* enum gen_meas */
-    uint32_t host;  /* 0 .. scale-1 */
+    uint32_t meas; /* enum gen_meas */
+    uint32_t host; /* 0 .. scale-1 */
     int64_t ts_ns;
-    gen_str name;   /* measurement name */
+    gen_str name; /* measurement name */
     uint32_t n_tags;
     gen_str tag_keys[GEN_MAX_TAGS];
     gen_str tag_vals[GEN_MAX_TAGS];
     uint32_t n_fields;
-    const gen_str *field_keys; /* n_fields entries, static */
+    const gen_str *field_keys;  /* n_fields entries, static */
     const uint8_t *field_types; /* n_fields gen_ftype values, static */
     gen_value values[GEN_MAX_FIELDS];
 } gen_point;
 
 /* Totals of a run (gen_plan) or of what was produced so far (gen_progress). */
 typedef struct gen_counts {
-    uint64_t epochs;                   /* epochs of the run (plan only) */
+    uint64_t epochs; /* epochs of the run (plan only) */
     uint64_t lines;
-    uint64_t values;                   /* field values */
-    uint64_t bytes;                    /* text bytes (progress of gen_next_text only) */
+    uint64_t values; /* field values */
+    uint64_t bytes;  /* text bytes (progress of gen_next_text only) */
     uint64_t lines_by_meas[GEN_N_MEAS];
     uint64_t values_by_meas[GEN_N_MEAS];
 } gen_counts;

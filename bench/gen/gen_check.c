@@ -86,8 +86,8 @@ typedef struct gen__chk {
     uint64_t line; /* lines checked so far */
     gen__rule rules[GEN_N_MEAS][GEN_MAX_FIELDS];
     uint8_t rules_ready[GEN_N_MEAS];
-    int64_t *last;   /* tracked hosts * GEN_N_MEAS * GEN_MAX_FIELDS */
-    uint8_t *seen;   /* tracked hosts * GEN_N_MEAS */
+    int64_t *last; /* tracked hosts * GEN_N_MEAS * GEN_MAX_FIELDS */
+    uint8_t *seen; /* tracked hosts * GEN_N_MEAS */
     uint32_t tracked;
 } gen__chk;
 
@@ -100,8 +100,7 @@ static int gen__fail(gen__chk *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->report)
-        fprintf(c->report, "check: FAIL: line %" PRIu64 ": %s\n", c->line + 1, msg);
+    if (c->report) fprintf(c->report, "check: FAIL: line %" PRIu64 ": %s\n", c->line + 1, msg);
     return strata_error_set(c->err, STRATA_EINTERNAL, "check failed at line %" PRIu64 ": %s",
                             c->line + 1, msg);
 }
@@ -123,9 +122,16 @@ static int gen__check_fmt(gen__chk *c)
         int64_t v;
         const char *s;
     } ints[] = {
-        {0, "0"},       {9, "9"},         {10, "10"},  {99, "99"},   {100, "100"},
-        {-1, "-1"},     {12345, "12345"}, {1000000, "1000000"},
-        {INT64_MAX, "9223372036854775807"}, {INT64_MIN, "-9223372036854775808"},
+        {0, "0"},
+        {9, "9"},
+        {10, "10"},
+        {99, "99"},
+        {100, "100"},
+        {-1, "-1"},
+        {12345, "12345"},
+        {1000000, "1000000"},
+        {INT64_MAX, "9223372036854775807"},
+        {INT64_MIN, "-9223372036854775808"},
     };
     static const struct {
         double v;
@@ -194,16 +200,21 @@ static int gen__check_fmt(gen__chk *c)
 
         double x;
         switch (i % 4) {
-        case 0: x = gen__rng_unit(&r) * 100.0; break;
-        case 1: x = gen__rng_unit(&r); break;
+        case 0:
+            x = gen__rng_unit(&r) * 100.0;
+            break;
+        case 1:
+            x = gen__rng_unit(&r);
+            break;
         case 2: {
             uint64_t bits = gen__rng_next(&r);
             memcpy(&x, &bits, sizeof x);
-            if (!isfinite(x))
-                x = 1.0;
+            if (!isfinite(x)) x = 1.0;
             break;
         }
-        default: x = ldexp(gen__rng_unit(&r) + 1.0, (int)(gen__rng_next(&r) % 80) - 20); break;
+        default:
+            x = ldexp(gen__rng_unit(&r) + 1.0, (int)(gen__rng_next(&r) % 80) - 20);
+            break;
         }
         n = gen_fmt_f64(buf, x);
         nr = gen_fmt_f64_slow(ref, x);
@@ -247,8 +258,7 @@ static void gen__rules_build(gen__chk *c, const gen_point *pt)
         memset(ru, 0, sizeof *ru);
         for (size_t d = 0; d < sizeof gen__rule_defs / sizeof gen__rule_defs[0]; d++) {
             const gen__rule_def *rd = &gen__rule_defs[d];
-            if (!gen__str_eq(pt->name, rd->meas, strlen(rd->meas)))
-                continue;
+            if (!gen__str_eq(pt->name, rd->meas, strlen(rd->meas))) continue;
             if (strcmp(rd->key, "*") != 0 &&
                 !gen__str_eq(pt->field_keys[i], rd->key, strlen(rd->key)))
                 continue;
@@ -266,11 +276,9 @@ static int gen__check_parse(gen__chk *c, const char *line, size_t len, const gen
 {
     const char *p = line, *end = line + len - 1; /* without '\n' */
     const char *sp1 = memchr(p, ' ', (size_t)(end - p));
-    if (!sp1)
-        return gen__fail(c, "no space after the series key");
+    if (!sp1) return gen__fail(c, "no space after the series key");
     const char *sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1));
-    if (!sp2)
-        return gen__fail(c, "no space before the timestamp");
+    if (!sp2) return gen__fail(c, "no space before the timestamp");
 
     /* measurement,k=v,... */
     const char *q = memchr(p, ',', (size_t)(sp1 - p));
@@ -280,32 +288,27 @@ static int gen__check_parse(gen__chk *c, const char *line, size_t len, const gen
     while (q < sp1) {
         const char *k = q + 1;
         const char *eq = memchr(k, '=', (size_t)(sp1 - k));
-        if (!eq)
-            return gen__fail(c, "tag without '='");
+        if (!eq) return gen__fail(c, "tag without '='");
         const char *v = eq + 1;
         const char *ve = memchr(v, ',', (size_t)(sp1 - v));
-        if (!ve)
-            ve = sp1;
+        if (!ve) ve = sp1;
         if (nt >= pt->n_tags || !gen__str_eq(pt->tag_keys[nt], k, (size_t)(eq - k)) ||
             !gen__str_eq(pt->tag_vals[nt], v, (size_t)(ve - v)))
             return gen__fail(c, "tag %u differs from the structured point", nt);
         nt++;
         q = ve;
     }
-    if (nt != pt->n_tags)
-        return gen__fail(c, "%u tags in text, %u in the point", nt, pt->n_tags);
+    if (nt != pt->n_tags) return gen__fail(c, "%u tags in text, %u in the point", nt, pt->n_tags);
 
     /* k=v,... */
     uint32_t nf = 0;
     q = sp1 + 1;
     while (q < sp2) {
         const char *eq = memchr(q, '=', (size_t)(sp2 - q));
-        if (!eq)
-            return gen__fail(c, "field without '='");
+        if (!eq) return gen__fail(c, "field without '='");
         const char *v = eq + 1;
         const char *ve = memchr(v, ',', (size_t)(sp2 - v));
-        if (!ve)
-            ve = sp2;
+        if (!ve) ve = sp2;
         char num[GEN_FMT_F64_MAX + 2];
         size_t vl = (size_t)(ve - v);
         if (nf >= pt->n_fields || !gen__str_eq(pt->field_keys[nf], q, (size_t)(eq - q)) ||
@@ -315,8 +318,7 @@ static int gen__check_parse(gen__chk *c, const char *line, size_t len, const gen
         num[vl] = '\0';
         if (pt->field_types[nf] == GEN_FT_INT) {
             char *e;
-            if (num[vl - 1] != 'i')
-                return gen__fail(c, "integer field %u without 'i'", nf);
+            if (num[vl - 1] != 'i') return gen__fail(c, "integer field %u without 'i'", nf);
             num[vl - 1] = '\0';
             long long iv = strtoll(num, &e, 10);
             if (*e != '\0' || iv != pt->values[nf].i)
@@ -324,8 +326,7 @@ static int gen__check_parse(gen__chk *c, const char *line, size_t len, const gen
                                  pt->values[nf].i);
         } else {
             char *e;
-            if (strpbrk(num, "ieE"))
-                return gen__fail(c, "float field %u written as %s", nf, num);
+            if (strpbrk(num, "ieE")) return gen__fail(c, "float field %u written as %s", nf, num);
             double fv = strtod(num, &e);
             if (*e != '\0' || memcmp(&fv, &pt->values[nf].f, sizeof fv) != 0)
                 return gen__fail(c, "float field %u reads %s, point has %.17g", nf, num,
@@ -339,8 +340,7 @@ static int gen__check_parse(gen__chk *c, const char *line, size_t len, const gen
 
     char tsb[32];
     size_t tl = (size_t)(end - sp2 - 1);
-    if (tl == 0 || tl >= sizeof tsb)
-        return gen__fail(c, "bad timestamp");
+    if (tl == 0 || tl >= sizeof tsb) return gen__fail(c, "bad timestamp");
     memcpy(tsb, sp2 + 1, tl);
     tsb[tl] = '\0';
     char *e;
@@ -358,17 +358,15 @@ static int gen__check_model(gen__chk *c, const gen_point *pt)
     uint32_t host = (uint32_t)(c->line % o->scale);
     int64_t ts = o->start_ns + (int64_t)epoch * o->interval_ns;
 
-    if (pt->host != host)
-        return gen__fail(c, "host %u where host %u was due", pt->host, host);
+    if (pt->host != host) return gen__fail(c, "host %u where host %u was due", pt->host, host);
     if (pt->ts_ns != ts || ts >= o->end_ns)
-        return gen__fail(c, "timestamp %" PRId64 " is off the epoch grid (%" PRId64 ")",
-                         pt->ts_ns, ts);
+        return gen__fail(c, "timestamp %" PRId64 " is off the epoch grid (%" PRId64 ")", pt->ts_ns,
+                         ts);
     if (pt->n_fields == 0 || pt->n_fields > GEN_MAX_FIELDS || pt->n_tags > GEN_MAX_TAGS)
         return gen__fail(c, "bad field or tag count");
     if (pt->tag_vals[0].len < 6 || memcmp(pt->tag_vals[0].p, "host_", 5) != 0)
         return gen__fail(c, "first tag is not the hostname");
-    if (!c->rules_ready[pt->meas])
-        gen__rules_build(c, pt);
+    if (!c->rules_ready[pt->meas]) gen__rules_build(c, pt);
 
     for (uint32_t i = 0; i < pt->n_fields; i++) {
         const gen__rule *ru = &c->rules[pt->meas][i];
@@ -377,9 +375,8 @@ static int gen__check_model(gen__chk *c, const gen_point *pt)
             return gen__fail(c, "counter %.*s does not start at 0", (int)pt->field_keys[i].len,
                              pt->field_keys[i].p);
         if ((ru->flags & GEN__R_RANGE) && !(v >= ru->lo && v <= ru->hi))
-            return gen__fail(c, "%.*s.%.*s = %.17g outside [%g, %g]", (int)pt->name.len,
-                             pt->name.p, (int)pt->field_keys[i].len, pt->field_keys[i].p, v,
-                             ru->lo, ru->hi);
+            return gen__fail(c, "%.*s.%.*s = %.17g outside [%g, %g]", (int)pt->name.len, pt->name.p,
+                             (int)pt->field_keys[i].len, pt->field_keys[i].p, v, ru->lo, ru->hi);
     }
     const gen_value *v = pt->values;
     if (pt->meas == GEN_M_DISK && (v[0].i != v[1].i + v[2].i || v[4].i != v[5].i + v[6].i))
@@ -387,8 +384,7 @@ static int gen__check_model(gen__chk *c, const gen_point *pt)
     if (pt->meas == GEN_M_MEM &&
         (v[1].i != v[0].i - v[2].i || v[3].i != v[1].i || fabs(v[6].f + v[7].f - 100.0) > 1e-9))
         return gen__fail(c, "mem: available, free and percentages disagree");
-    if (pt->meas == GEN_M_REDIS &&
-        v[0].i != (int64_t)epoch * o->interval_ns / 1000000000LL)
+    if (pt->meas == GEN_M_REDIS && v[0].i != (int64_t)epoch * o->interval_ns / 1000000000LL)
         return gen__fail(c, "redis: uptime_in_seconds %" PRId64 " at epoch %" PRIu64, v[0].i,
                          epoch);
 
@@ -397,8 +393,7 @@ static int gen__check_model(gen__chk *c, const gen_point *pt)
         int64_t *last = c->last + si * GEN_MAX_FIELDS;
         for (uint32_t i = 0; i < pt->n_fields; i++) {
             const gen__rule *ru = &c->rules[pt->meas][i];
-            if (!c->seen[si] || pt->field_types[i] != GEN_FT_INT)
-                continue;
+            if (!c->seen[si] || pt->field_types[i] != GEN_FT_INT) continue;
             if ((ru->flags & GEN__R_MONO) && v[i].i < last[i])
                 return gen__fail(c, "counter %.*s decreased", (int)pt->field_keys[i].len,
                                  pt->field_keys[i].p);
@@ -432,10 +427,8 @@ static int gen__hash_run(const gen_opts *o, int odd_batches, uint64_t *h, strata
         size_t used;
         uint32_t max = odd_batches ? 1 + (k++ % 97) : 0;
         int n = gen_next_text(g, buf, GEN_LINE_MAX * 4, max, &used);
-        if (n < 0)
-            rc = n;
-        if (n <= 0)
-            break;
+        if (n < 0) rc = n;
+        if (n <= 0) break;
         *h = gen__fnv(*h, buf, used);
     }
     gen_close(g);
@@ -457,20 +450,17 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
     c.report = report;
     c.err = err;
     c.n_meas = o->use_case == GEN_USE_DEVOPS ? GEN_N_MEAS : 1;
-    if ((rc = gen__check_fmt(&c)) != STRATA_OK)
-        goto fail;
+    if ((rc = gen__check_fmt(&c)) != STRATA_OK) goto fail;
 
     rc = gen_open(o, &ga, err);
-    if (rc == STRATA_OK)
-        rc = gen_open(o, &gb, err);
+    if (rc == STRATA_OK) rc = gen_open(o, &gb, err);
     if (rc == STRATA_OK && o->use_case == GEN_USE_DEVOPS) {
         gen_opts oc = *o;
         oc.use_case = GEN_USE_CPU_ONLY;
         oc.limit_lines = 0;
         rc = gen_open(&oc, &gcpu, err);
     }
-    if (rc != STRATA_OK)
-        goto fail;
+    if (rc != STRATA_OK) goto fail;
     c.tracked = o->scale < GEN__CHK_TRACK_HOSTS ? o->scale : GEN__CHK_TRACK_HOSTS;
     buf = malloc(GEN__CHK_BUF);
     line_b = malloc(GEN_LINE_MAX);
@@ -490,11 +480,9 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
             rc = strata_error_set(err, n, "check: gen_next_text failed");
             goto fail;
         }
-        if (n == 0)
-            break;
+        if (n == 0) break;
         hash_a = gen__fnv(hash_a, buf, used);
-        if ((rc = gen__write_all(data, buf, used, err)) != STRATA_OK)
-            goto fail;
+        if ((rc = gen__write_all(data, buf, used, err)) != STRATA_OK) goto fail;
         const char *p = buf, *end = buf + used;
         while (p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -519,8 +507,9 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
             const gen_point *pt = &pts[next++];
             int fl = gen_point_format(pt, line_b, GEN_LINE_MAX);
             if (fl < 0 || (size_t)fl != len || memcmp(line_b, p, len) != 0) {
-                rc = gen__fail(&c, "text differs from the formatted structured point:\n  %.*s  %.*s",
-                               (int)len, p, fl < 0 ? 0 : fl, line_b);
+                rc =
+                    gen__fail(&c, "text differs from the formatted structured point:\n  %.*s  %.*s",
+                              (int)len, p, fl < 0 ? 0 : fl, line_b);
                 goto fail;
             }
             if ((rc = gen__check_parse(&c, p, len, pt)) != STRATA_OK ||
@@ -548,8 +537,9 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
     gen_progress(ga, &done);
     if (done.lines != plan.lines || done.values != plan.values || done.lines != c.line ||
         memcmp(done.values_by_meas, plan.values_by_meas, sizeof plan.values_by_meas) != 0) {
-        rc = gen__fail(&c, "produced %" PRIu64 " lines / %" PRIu64 " values, plan says %" PRIu64
-                           " / %" PRIu64, done.lines, done.values, plan.lines, plan.values);
+        rc = gen__fail(
+            &c, "produced %" PRIu64 " lines / %" PRIu64 " values, plan says %" PRIu64 " / %" PRIu64,
+            done.lines, done.values, plan.lines, plan.values);
         goto fail;
     }
     if (report)
@@ -557,8 +547,7 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
                 c.line);
 
     uint64_t h;
-    if ((rc = gen__hash_run(o, 1, &h, err)) != STRATA_OK)
-        goto fail;
+    if ((rc = gen__hash_run(o, 1, &h, err)) != STRATA_OK) goto fail;
     if (h != hash_a) {
         rc = gen__fail(&c, "a second run in odd batch sizes gave different bytes");
         goto fail;
@@ -566,8 +555,7 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
     if (c.line > 0) {
         gen_opts o2 = *o;
         o2.seed = o->seed + 1;
-        if ((rc = gen__hash_run(&o2, 0, &h, err)) != STRATA_OK)
-            goto fail;
+        if ((rc = gen__hash_run(&o2, 0, &h, err)) != STRATA_OK) goto fail;
         if (h == hash_a) {
             rc = gen__fail(&c, "seed %" PRIu64 " gave the same bytes as seed %" PRIu64, o2.seed,
                            o->seed);

@@ -67,8 +67,7 @@ size_t gen_fmt_u64(char *dst, uint64_t v)
 
 size_t gen_fmt_i64(char *dst, int64_t v)
 {
-    if (v >= 0)
-        return gen_fmt_u64(dst, (uint64_t)v);
+    if (v >= 0) return gen_fmt_u64(dst, (uint64_t)v);
     dst[0] = '-';
     /* Negate in unsigned arithmetic so that INT64_MIN works. */
     return 1 + gen_fmt_u64(dst + 1, (uint64_t)0 - (uint64_t)v);
@@ -111,13 +110,11 @@ static size_t gen__fmt_f64_fast(char *dst, double x)
     int bexp = (int)((bits >> 52) & 0x7ff);
     uint64_t frac = bits & ((1ull << 52) - 1);
 
-    if (bexp == 0 || bexp == 0x7ff)
-        return 0; /* zero, subnormal, inf, nan: slow path */
+    if (bexp == 0 || bexp == 0x7ff) return 0; /* zero, subnormal, inf, nan: slow path */
     uint64_t m = frac | (1ull << 52);
     int e = bexp - 1075;
     int s = 2 - e;
-    if (s < 5 || s > 70)
-        return 0; /* |x| >= 2^50 or |x| < 2^-16: not needed here */
+    if (s < 5 || s > 70) return 0; /* |x| >= 2^50 or |x| < 2^-16: not needed here */
 
     int lower_boundary = frac == 0 && bexp > 1;
     int incl = (m & 1) == 0;
@@ -130,23 +127,16 @@ static size_t gen__fmt_f64_fast(char *dst, double x)
     for (int q = 0; q <= 21; q++, pw *= 10) {
         gen__u128 L = lo * pw, H = hi * pw;
         gen__u128 klo = L >> s, khi = H >> s;
-        if ((klo << s) != L || !incl)
-            klo++;
-        if ((khi << s) == H && !incl)
-            khi--;
-        if (klo > khi)
-            continue;
+        if ((klo << s) != L || !incl) klo++;
+        if ((khi << s) == H && !incl) khi--;
+        if (klo > khi) continue;
         gen__u128 V = v * pw;
         gen__u128 k = V >> s;
         gen__u128 r = V - (k << s);
-        if (r > half || (r == half && (k & 1)))
-            k++;
-        if (k < klo)
-            k = klo;
-        if (k > khi)
-            k = khi;
-        if (k >> 63)
-            return 0;
+        if (r > half || (r == half && (k & 1))) k++;
+        if (k < klo) k = klo;
+        if (k > khi) k = khi;
+        if (k >> 63) return 0;
         return gen__fmt_scaled(dst, (uint64_t)k, q);
     }
     return 0;
@@ -175,15 +165,13 @@ size_t gen_fmt_f64_slow(char *dst, double x)
     }
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, sizeof buf, "%.*e", p - 1, x);
-        if (strtod(buf, NULL) != x && p < 17)
-            continue;
+        if (strtod(buf, NULL) != x && p < 17) continue;
         /* buf is d[.ddd]e[+-]XX: collect the digits and the exponent. */
         char digits[24];
         size_t nd = 0;
         const char *c = buf;
         for (; *c && *c != 'e'; c++)
-            if (*c >= '0' && *c <= '9')
-                digits[nd++] = *c;
+            if (*c >= '0' && *c <= '9') digits[nd++] = *c;
         int exp10 = atoi(c + 1);
         while (nd > 1 && digits[nd - 1] == '0')
             nd--;
@@ -217,8 +205,7 @@ size_t gen_fmt_f64(char *dst, double x)
 {
     if (x > 0) {
         size_t n = gen__fmt_f64_fast(dst, x);
-        if (n)
-            return n;
+        if (n) return n;
     } else if (x < 0) {
         size_t n = gen__fmt_f64_fast(dst + 1, -x);
         if (n) {

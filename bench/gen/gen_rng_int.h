@@ -15,7 +15,7 @@
 
 typedef struct gen__rng {
     uint64_t s[4];
-    double spare;  /* second deviate of the last polar pair */
+    double spare; /* second deviate of the last polar pair */
     int has_spare;
 } gen__rng;
 

@@ -42,8 +42,7 @@ static int gen__digits(const char **p, int n, int *out)
     int v = 0;
     for (int i = 0; i < n; i++) {
         char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return -1;
+        if (c < '0' || c > '9') return -1;
         v = v * 10 + (c - '0');
     }
     *p += n;
@@ -66,8 +65,7 @@ int gen_parse_rfc3339(const char *s, int64_t *out_ns)
     if (gen__digits(&p, 4, &y) || *p++ != '-' || gen__digits(&p, 2, &mo) || *p++ != '-' ||
         gen__digits(&p, 2, &d))
         return STRATA_EINVAL;
-    if (*p != 'T' && *p != 't' && *p != ' ')
-        return STRATA_EINVAL;
+    if (*p != 'T' && *p != 't' && *p != ' ') return STRATA_EINVAL;
     p++;
     if (gen__digits(&p, 2, &h) || *p++ != ':' || gen__digits(&p, 2, &mi) || *p++ != ':' ||
         gen__digits(&p, 2, &sec))
@@ -82,8 +80,7 @@ int gen_parse_rfc3339(const char *s, int64_t *out_ns)
             }
             p++;
         }
-        if (nd == 0)
-            return STRATA_EINVAL;
+        if (nd == 0) return STRATA_EINVAL;
         for (; nd < 9; nd++)
             frac *= 10;
     }
@@ -91,20 +88,16 @@ int gen_parse_rfc3339(const char *s, int64_t *out_ns)
         p++;
     } else if (*p == '+' || *p == '-') {
         sign = *p++ == '-' ? -1 : 1;
-        if (gen__digits(&p, 2, &oh) || *p++ != ':' || gen__digits(&p, 2, &om))
-            return STRATA_EINVAL;
+        if (gen__digits(&p, 2, &oh) || *p++ != ':' || gen__digits(&p, 2, &om)) return STRATA_EINVAL;
     } else {
         return STRATA_EINVAL;
     }
-    if (*p != '\0')
-        return STRATA_EINVAL;
+    if (*p != '\0') return STRATA_EINVAL;
     if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59 || oh > 23 || om > 59)
         return STRATA_EINVAL;
-    if (d > mdays[mo - 1] + (mo == 2 && gen__leap(y)))
-        return STRATA_EINVAL;
+    if (d > mdays[mo - 1] + (mo == 2 && gen__leap(y))) return STRATA_EINVAL;
     /* int64 ns covers 1677-09-21 .. 2262-04-11; keep to whole years inside it. */
-    if (y < 1678 || y > 2261)
-        return STRATA_ERANGE;
+    if (y < 1678 || y > 2261) return STRATA_ERANGE;
 
     int64_t days = gen__days_from_civil(y, (unsigned)mo, (unsigned)d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec;
@@ -119,14 +112,18 @@ int gen_parse_duration(const char *s, int64_t *out_ns)
         const char *name;
         int64_t ns;
     } units[] = {
-        {"ns", 1},       {"us", 1000},           {"\xc2\xb5s", 1000}, {"ms", 1000000},
-        {"s", GEN__NS_PER_S}, {"m", 60 * GEN__NS_PER_S}, {"h", 3600 * GEN__NS_PER_S},
+        {"ns", 1},
+        {"us", 1000},
+        {"\xc2\xb5s", 1000},
+        {"ms", 1000000},
+        {"s", GEN__NS_PER_S},
+        {"m", 60 * GEN__NS_PER_S},
+        {"h", 3600 * GEN__NS_PER_S},
     };
     const char *p = s;
     int64_t total = 0;
 
-    if (*p == '\0')
-        return STRATA_EINVAL;
+    if (*p == '\0') return STRATA_EINVAL;
     if (strcmp(p, "0") == 0) {
         *out_ns = 0;
         return STRATA_OK;
@@ -135,8 +132,7 @@ int gen_parse_duration(const char *s, int64_t *out_ns)
         int64_t ip = 0, fp = 0, fscale = 1;
         int any = 0;
         while (*p >= '0' && *p <= '9') {
-            if (ip > (INT64_MAX - 9) / 10)
-                return STRATA_ERANGE;
+            if (ip > (INT64_MAX - 9) / 10) return STRATA_ERANGE;
             ip = ip * 10 + (*p++ - '0');
             any = 1;
         }
@@ -151,8 +147,7 @@ int gen_parse_duration(const char *s, int64_t *out_ns)
                 any = 1;
             }
         }
-        if (!any)
-            return STRATA_EINVAL;
+        if (!any) return STRATA_EINVAL;
         int64_t unit = 0;
         size_t ulen = 0;
         for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
@@ -163,16 +158,13 @@ int gen_parse_duration(const char *s, int64_t *out_ns)
                 ulen = l;
             }
         }
-        if (ulen == 0)
-            return STRATA_EINVAL;
+        if (ulen == 0) return STRATA_EINVAL;
         p += ulen;
-        if (ip > INT64_MAX / unit)
-            return STRATA_ERANGE;
+        if (ip > INT64_MAX / unit) return STRATA_ERANGE;
         int64_t v = ip * unit;
         /* fraction: fp / fscale * unit, computed without overflow for these units. */
         v += (int64_t)((double)fp / (double)fscale * (double)unit);
-        if (v > INT64_MAX - total)
-            return STRATA_ERANGE;
+        if (v > INT64_MAX - total) return STRATA_ERANGE;
         total += v;
     }
     *out_ns = total;

@@ -50,12 +50,10 @@ static void usage(FILE *f)
 static int parse_u64(const char *s, uint64_t *out)
 {
     char *e;
-    if (!*s || *s == '-')
-        return -1;
+    if (!*s || *s == '-') return -1;
     errno = 0;
     unsigned long long v = strtoull(s, &e, 10);
-    if (errno || *e)
-        return -1;
+    if (errno || *e) return -1;
     *out = v;
     return 0;
 }
@@ -65,8 +63,7 @@ static int write_all(int fd, const char *p, size_t n)
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += w;
@@ -79,18 +76,15 @@ static int write_all(int fd, const char *p, size_t n)
 static int flag_value(int argc, char **argv, int *i, const char *name, const char **val)
 {
     const char *a = argv[*i];
-    if (a[0] != '-')
-        return 0;
+    if (a[0] != '-') return 0;
     a += a[1] == '-' ? 2 : 1;
     size_t nl = strlen(name);
-    if (strncmp(a, name, nl) != 0)
-        return 0;
+    if (strncmp(a, name, nl) != 0) return 0;
     if (a[nl] == '=') {
         *val = a + nl + 1;
         return 1;
     }
-    if (a[nl] != '\0')
-        return 0;
+    if (a[nl] != '\0') return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "strata-gen: --%s needs a value\n", name);
         return -1;
@@ -102,8 +96,7 @@ static int flag_value(int argc, char **argv, int *i, const char *name, const cha
 static int flag_bool(char **argv, int i, const char *name)
 {
     const char *a = argv[i];
-    if (a[0] != '-')
-        return 0;
+    if (a[0] != '-') return 0;
     a += a[1] == '-' ? 2 : 1;
     return strcmp(a, name) == 0;
 }
@@ -126,70 +119,60 @@ int main(int argc, char **argv)
         } else if (flag_bool(argv, i, "stats")) {
             stats = 1;
         } else if ((r = flag_value(argc, argv, &i, "use-case", &val)) != 0) {
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             if (gen_use_case_parse(val, &o.use_case) != STRATA_OK) {
                 fprintf(stderr, "strata-gen: unknown use case '%s' (cpu-only, devops)\n", val);
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "scale", &val)) != 0) {
             uint64_t v;
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             if (parse_u64(val, &v) || v == 0 || v > UINT32_MAX) {
                 fprintf(stderr, "strata-gen: --scale needs a positive integer\n");
                 return 2;
             }
             o.scale = (uint32_t)v;
         } else if ((r = flag_value(argc, argv, &i, "timestamp-start", &val)) != 0) {
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             if (gen_parse_rfc3339(val, &o.start_ns) != STRATA_OK) {
                 fprintf(stderr, "strata-gen: --timestamp-start needs RFC 3339, e.g. "
                                 "2016-01-01T00:00:00Z\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "timestamp-end", &val)) != 0) {
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             if (gen_parse_rfc3339(val, &o.end_ns) != STRATA_OK) {
                 fprintf(stderr, "strata-gen: --timestamp-end needs RFC 3339, e.g. "
                                 "2016-01-02T00:00:00Z\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "log-interval", &val)) != 0) {
-            if (r < 0)
-                return 2;
-            if (gen_parse_duration(val, &o.interval_ns) != STRATA_OK ||
-                o.interval_ns <= 0) {
+            if (r < 0) return 2;
+            if (gen_parse_duration(val, &o.interval_ns) != STRATA_OK || o.interval_ns <= 0) {
                 fprintf(stderr, "strata-gen: --log-interval needs a positive duration, e.g. 10s\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "seed", &val)) != 0) {
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             if (parse_u64(val, &o.seed)) {
                 fprintf(stderr, "strata-gen: --seed needs an unsigned integer\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "limit", &val)) != 0 ||
                    (r = flag_value(argc, argv, &i, "max-data-points", &val)) != 0) {
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             if (parse_u64(val, &o.limit_lines)) {
                 fprintf(stderr, "strata-gen: --limit needs an unsigned integer\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "format", &val)) != 0) {
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             if (strcmp(val, "influx") != 0) {
                 fprintf(stderr, "strata-gen: only --format influx is supported\n");
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "out", &val)) != 0) {
-            if (r < 0)
-                return 2;
+            if (r < 0) return 2;
             out_path = val;
         } else {
             fprintf(stderr, "strata-gen: unknown argument '%s' (see --help)\n", argv[i]);
@@ -234,8 +217,7 @@ int main(int argc, char **argv)
     for (;;) {
         size_t used;
         int n = gen_next_text(g, buf, MAIN_BUF_BYTES, 0, &used);
-        if (n <= 0)
-            break;
+        if (n <= 0) break;
         if (write_all(fd, buf, used) != 0) {
             fprintf(stderr, "strata-gen: write failed: %s\n", strerror(errno));
             goto done;

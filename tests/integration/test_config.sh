@@ -74,7 +74,8 @@ start_conf STRATA_CONFIG="$T/strata.toml" STRATA_HTTP_BIND="127.0.0.1:$p_env" \
 wait_port "$p_env"
 H="http://127.0.0.1:$p_env"
 http GET "$H/query?q=SHOW+DATABASES"
-expect_eq "env list replaces the file's" '{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["a"],["b"],["fromfile"],["other"]]}]}]}' "$BODY"
+# SHOW DATABASES lists databases in the order they were created, as InfluxDB does.
+expect_eq "env list replaces the file's" '{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["fromfile"],["other"],["a"],["b"]]}]}]}' "$BODY"
 stop_server
 
 start_conf STRATA_HTTP_BIND="127.0.0.1:$p_env" "$STRATAD" --config "$T/strata.toml" \
@@ -87,7 +88,7 @@ expect_eq "flag max-body-bytes wins" 400 "$STATUS"
 http POST "$H/write?db=newdb" --data-binary 'x v=1 1'
 expect_eq "auto-create-db" 204 "$STATUS"
 http GET "$H/query?q=SHOW+DATABASES"
-expect_eq "flag dbs + auto-created" '{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["a"],["b"],["c"],["d"],["fromfile"],["newdb"],["other"]]}]}]}' "$BODY"
+expect_eq "flag dbs + auto-created" '{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["fromfile"],["other"],["a"],["b"],["c"],["d"],["newdb"]]}]}]}' "$BODY"
 stop_server
 
 # No arguments at all: defaults (./data, 127.0.0.1:8086), and it says where it listens.

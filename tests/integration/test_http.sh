@@ -98,8 +98,8 @@ http GET "$H/query" --get --data-urlencode 'q=SHOW DATABASES'
 expect_eq "show dbs" 200 "$STATUS"
 expect_eq "show dbs body" '{"results":[{"statement_id":0,"series":[{"name":"databases","columns":["name"],"values":[["db"],["second"]]}]}]}' "$BODY"
 http POST "$H/query" --data-urlencode 'q=SELECT * FROM cpu'
-expect_eq "unsupported query" 400 "$STATUS"
-expect_match "unsupported query body" '^\{"error":"statement not supported yet' "$BODY"
+expect_eq "select without a database" 200 "$STATUS"
+expect_eq "select without a database body" '{"results":[{"statement_id":0,"error":"database name required"}]}' "$BODY"
 http POST "$H/query"
 check_error "query without q" 400 '{"error":"missing required parameter \"q\""}'
 http POST "$H/write?db=second" --data-binary 'in_second v=1 1'

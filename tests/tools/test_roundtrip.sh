@@ -76,6 +76,10 @@ expect_in "$T/err" 'series m,host=ends\ cannot be written'
 expect_in "$T/err" 'series #notacomment,host=a cannot be written'
 
 # Bad lines on import: counted with their line numbers, the rest written, exit 1.
+# The field f is stored first: a type conflict with a stored field refuses one
+# point (a conflict between points of one batch refuses the batch, as InfluxDB).
+printf 'm f=0 0\n' >"$T/pre.lp"
+run 0 "$STRATA" import --data-dir "$T/d" --db db "$T/pre.lp"
 printf 'm f=1 1\nm f= 2\nm f="a\nb" 3\nm f=2i 4\nm g=1 5\n' >"$T/mixed.lp"
 run 1 "$STRATA" import --data-dir "$T/d" --db db "$T/mixed.lp"
 expect_in "$T/err" "line 2: unable to parse 'm f= 2'"

@@ -437,8 +437,7 @@ static void case_path(char *out, size_t cap, const char *file)
         snprintf(src, sizeof src, "./");
     /* Checked: a truncated path would name the wrong file. */
     int n = snprintf(out, cap, "%.2048stests/compat/lp/%.512s", src, file);
-    if (n < 0 || (size_t)n >= cap)
-        out[0] = '\0';
+    if (n < 0 || (size_t)n >= cap) out[0] = '\0';
 }
 
 /* Replay every case of one file; returns the number of cases run. */

@@ -383,8 +383,8 @@ static void many_new_fields_in_one_point(void **state)
     uint64_t vals[4];
     uint64_t sid = series_of(e, db, "wide", "a");
     for (int i = 0; i < 40; i++) {
-        size_t n = read_all(e, db, sid, field_of(e, db, "wide", names[i]), INT64_MIN, INT64_MAX,
-                            ts, vals, NULL, 4);
+        size_t n = read_all(e, db, sid, field_of(e, db, "wide", names[i]), INT64_MIN, INT64_MAX, ts,
+                            vals, NULL, 4);
         assert_int_equal(n, 2);
         assert_int_equal(vals[0], (uint64_t)(i * 11));
         assert_int_equal(vals[1], (uint64_t)(i * 11));
@@ -429,6 +429,45 @@ static void time_field_and_tag(void **state)
     assert_int_equal(stg_index_field_lookup(stg_engine_index(e), txn, db, mid, "time", 4, &fid, &t),
                      STRATA_ENOTFOUND);
     stg_engine_read_end(e, txn);
+    stg_engine_close(e);
+}
+
+/* A new field given two types within one batch refuses the whole batch, as InfluxDB does. */
+static void conflict_inside_a_batch_refuses_it(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    stg_batch *b;
+    stg_write_result res;
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+    stg_field_in fa = {"a", 1, STG_FLOAT, stg_val_from_f64(1), NULL, 0};
+    stg_field_in fs = {"a", 1, STG_STRING, 0, "x", 1};
+    stg_field_in both[2] = {fa, fs};
+    stg_point_in p1 = {"cpu", 3, NULL, 0, &fa, 1, 1000};
+    stg_point_in p2 = {"cpu", 3, NULL, 0, &fs, 1, 2000};
+    stg_point_in p3 = {"cpu", 3, NULL, 0, both, 2, 3000};
+    /* Two points. */
+    assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+    assert_int_equal(stg_batch_add(b, &p1, &err), STRATA_OK);
+    assert_int_equal(stg_batch_add(b, &p2, &err), STRATA_OK);
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_ETYPE);
+    assert_string_equal(err.msg, "field type conflict");
+    /* One point with the key twice. */
+    assert_int_equal(stg_batch_add(b, &p3, &err), STRATA_OK);
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_ETYPE);
+    /* Nothing was created: the field can now be a string. */
+    assert_int_equal(stg_batch_add(b, &p2, &err), STRATA_OK);
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+    assert_int_equal(res.points_written, 1);
+    /* Against a stored type it is a partial write instead. */
+    assert_int_equal(stg_batch_add(b, &p1, &err), STRATA_OK);
+    assert_int_equal(stg_batch_add(b, &p2, &err), STRATA_OK);
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+    assert_int_equal(res.points_written, 1);
+    assert_int_equal(res.points_rejected, 1);
+    stg_batch_free(b);
     stg_engine_close(e);
 }
 
@@ -1004,6 +1043,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(type_conflict_is_partial_write, setup, teardown),
         cmocka_unit_test_setup_teardown(many_new_fields_in_one_point, setup, teardown),
         cmocka_unit_test_setup_teardown(time_field_and_tag, setup, teardown),
+        cmocka_unit_test_setup_teardown(conflict_inside_a_batch_refuses_it, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
         cmocka_unit_test_setup_teardown(deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(corrupted_chunk_is_reported, setup, teardown),
