@@ -684,7 +684,7 @@ int tl_cmd_restore(int argc, char **argv)
         goto done;
     tl_progress_note(&pr, "copying");
     for (size_t i = 0; i < nfiles; i++) {
-        uint64_t hash;
+        uint64_t hash = 0;
         snprintf(path, sizeof path, "%s/%s", src, files[i].rel);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {

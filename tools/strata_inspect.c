@@ -453,7 +453,7 @@ static int scan_chunks(inspect *in, strata_error *err)
         if (info.count < d->pts_min) d->pts_min = info.count;
         if (info.count > d->pts_max) d->pts_max = info.count;
 
-        uint32_t si;
+        uint32_t si = 0;
         if ((rc = series_get(in, (size_t)(d - in->dbs), sid, &si, err)) != STRATA_OK) goto out;
         in_series *s = &in->series[si];
         s->chunks++;
@@ -473,7 +473,7 @@ static int scan_chunks(inspect *in, strata_error *err)
         f->chunks++;
         f->points += info.count;
         f->bytes += v.mv_size;
-        in_col *c;
+        in_col *c = NULL;
         if ((rc = col_get(in, dbid, si, fid, fi, &c, err)) != STRATA_OK) goto out;
         c->chunks++;
     }
