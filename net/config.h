@@ -84,6 +84,10 @@ typedef struct net_config {
     uint32_t max_connections;        /* HTTP and TCP connections together */
     uint32_t max_concurrent_writes;  /* 0: 2 x workers */
     uint32_t max_concurrent_queries; /* 0: workers */
+    size_t query_max_series;         /* 0: no limit */
+    size_t query_max_points;         /* 0: no limit */
+    size_t query_max_buckets;        /* 0: no limit */
+    int64_t query_timeout_ms;        /* 0: no limit */
     uint32_t workers;                /* worker threads; 0: max(4, 2 x CPUs) */
 
     /* Set by net_config_load() when --help / --version was given. */
