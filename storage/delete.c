@@ -300,6 +300,7 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
         }
     } else if (r->kind == DEL_DB) {
         rc = stg_index_db_drop(e->idx, d.txn, r->db, err);
+        if (rc == STRATA_OK) rc = stg__catalog_drop_db(e, d.txn, r->db, err);
     }
     if (rc != STRATA_OK) goto out;
     mdb_cursor_close(d.cur);

@@ -186,6 +186,17 @@ struct stg_engine {
     stg_engine_stats stats; /* stats_mu */
 };
 
+/* ---- catalog.c (inside the caller's write or read transaction) ---- */
+int stg__catalog_put_txn(stg_engine *e, MDB_txn *txn, uint32_t db, int kind, const char *name,
+                         size_t name_len, const void *val, size_t vlen, strata_error *err);
+/* *out points into LMDB's page: valid until txn ends or writes. STRATA_ENOTFOUND: none. */
+int stg__catalog_get_txn(stg_engine *e, MDB_txn *txn, uint32_t db, int kind, const char *name,
+                         size_t name_len, MDB_val *out, strata_error *err);
+int stg__catalog_del_txn(stg_engine *e, MDB_txn *txn, uint32_t db, int kind, const char *name,
+                         size_t name_len, strata_error *err);
+/* Delete every catalog record of database db. */
+int stg__catalog_drop_db(stg_engine *e, MDB_txn *txn, uint32_t db, strata_error *err);
+
 /* ---- column.c ---- */
 uint32_t stg__part_of(const stg_engine *e, int64_t ts);
 int64_t stg__part_start(const stg_engine *e, uint32_t part);
