@@ -24,6 +24,7 @@
 
 /* Record kinds (one byte in the key). */
 #define STG_CAT_RP 'r'    /* retention policy (storage/retention.c) */
+#define STG_CAT_RPDEF 'd' /* the database's default retention policy's name */
 #define STG_CAT_CQ 'q'    /* continuous query definition */
 #define STG_CAT_CQRUN 'Q' /* continuous query scheduler state */
 

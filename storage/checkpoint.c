@@ -365,6 +365,12 @@ void *stg__bg_main(void *arg)
             pthread_mutex_lock(&e->stats_mu);
             continue;
         }
+        if (!e->stopping && stg__retention_due(e)) {
+            pthread_mutex_unlock(&e->stats_mu);
+            stg__retention_run(e);
+            pthread_mutex_lock(&e->stats_mu);
+            continue;
+        }
         if (e->stopping || !due(e)) continue;
         pthread_mutex_unlock(&e->stats_mu);
         strata_error err;

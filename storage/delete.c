@@ -30,6 +30,7 @@ typedef struct del_ctx {
     uint32_t *emptied; /* pairs db, part whose partitions became empty */
     size_t nemptied, cap_emptied;
     uint64_t chunks_deleted, chunks_rewritten;
+    int whole_only; /* keep chunks that straddle an edge (retention) */
 } del_ctx;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -66,6 +67,7 @@ static int chunk_cut(del_ctx *d, MDB_val *key, MDB_val *val, strata_error *err)
         d->chunks_deleted++;
         return STRATA_OK;
     }
+    if (d->whole_only) return STRATA_OK;
     if (grow((void **)&d->ts, &d->ts_cap, info.count, sizeof *d->ts) != STRATA_OK ||
         grow((void **)&d->vals, &d->vals_cap, info.count, sizeof *d->vals) != STRATA_OK ||
         grow((void **)&d->str, &d->str_cap, (size_t)info.str_bytes + 1, 1) != STRATA_OK)
@@ -228,6 +230,29 @@ static int forget(stg_engine *e, uint32_t db, const stg_idset *series, int drop)
     return STRATA_OK;
 }
 
+/* The partitions of db that overlap [tmin, tmax), malloc'd into *out. */
+static int parts_in_range(stg_engine *e, uint32_t db, int64_t tmin, int64_t tmax, uint32_t **out,
+                          size_t *n, strata_error *err)
+{
+    uint32_t *parts = NULL;
+    size_t np = 0;
+    int oom = 0;
+    pthread_rwlock_rdlock(&e->heads_rw);
+    const stg__partset *ps = stg__partset_get(e, db);
+    if (ps && ps->n) {
+        uint32_t lo = stg__part_of(e, tmin),
+                 hi = stg__part_of(e, tmax == INT64_MAX ? tmax : tmax - 1);
+        parts = malloc(ps->n * sizeof *parts);
+        oom = parts == NULL;
+        for (size_t i = 0; parts && i < ps->n; i++)
+            if (ps->parts[i] >= lo && ps->parts[i] <= hi) parts[np++] = ps->parts[i];
+    }
+    pthread_rwlock_unlock(&e->heads_rw);
+    *out = parts;
+    *n = np;
+    return oom ? strata_error_set(err, STRATA_ENOMEM, "out of memory") : STRATA_OK;
+}
+
 enum del_kind { DEL_RANGE, DEL_SERIES, DEL_MEAS, DEL_DB };
 
 typedef struct del_req {
@@ -275,20 +300,8 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
         rc = stg__mdb_err(mrc, err, "beginning a delete");
         goto out;
     }
-    pthread_rwlock_rdlock(&e->heads_rw);
-    const stg__partset *ps = stg__partset_get(e, r->db);
-    if (ps && ps->n) {
-        uint32_t lo = stg__part_of(e, d.tmin),
-                 hi = stg__part_of(e, d.tmax == INT64_MAX ? d.tmax : d.tmax - 1);
-        parts = malloc(ps->n * sizeof *parts);
-        for (size_t i = 0; parts && i < ps->n; i++)
-            if (ps->parts[i] >= lo && ps->parts[i] <= hi) parts[nparts++] = ps->parts[i];
-    }
-    pthread_rwlock_unlock(&e->heads_rw);
-    if (ps && ps->n && parts == NULL) {
-        rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    if ((rc = parts_in_range(e, r->db, d.tmin, d.tmax, &parts, &nparts, err)) != STRATA_OK)
         goto out;
-    }
     if (series == NULL || series->n > 0) {
         rc = lmdb_delete(&d, r->db, r->kind == DEL_DB ? NULL : series, parts, nparts, err);
         if (rc != STRATA_OK) goto out;
@@ -359,11 +372,72 @@ int stg_measurement_drop(stg_engine *e, uint32_t db, const char *name, size_t le
     return run_delete(e, &r, err);
 }
 
+int stg__ns_drop(stg_engine *e, uint32_t ns, strata_error *err)
+{
+    del_req r = {DEL_DB, ns, NULL, INT64_MIN, INT64_MAX, NULL, 0};
+    return run_delete(e, &r, err);
+}
+
+int stg__delete_whole(stg_engine *e, uint32_t ns, int64_t before_ns, uint64_t *chunks,
+                      strata_error *err)
+{
+    del_ctx d;
+    uint32_t *parts = NULL;
+    size_t nparts = 0;
+    int rc, mrc;
+
+    memset(&d, 0, sizeof d);
+    d.e = e;
+    d.tmin = INT64_MIN;
+    d.tmax = before_ns;
+    d.whole_only = 1;
+    *chunks = 0;
+    /* No checkpoint first: what is still in memory or the WAL below the
+     * watermark is invisible already and goes by a later call. */
+    pthread_mutex_lock(&e->ckpt_mu);
+    if ((rc = parts_in_range(e, ns, d.tmin, d.tmax, &parts, &nparts, err)) != STRATA_OK) goto out;
+    if (nparts == 0) goto out;
+    if ((mrc = mdb_txn_begin(e->env, NULL, 0, &d.txn)) ||
+        (mrc = mdb_cursor_open(d.txn, e->dbi_chunks, &d.cur))) {
+        rc = stg__mdb_err(mrc, err, "expiring chunks");
+        goto out;
+    }
+    if ((rc = lmdb_delete(&d, ns, NULL, parts, nparts, err)) != STRATA_OK) goto out;
+    mdb_cursor_close(d.cur);
+    d.cur = NULL;
+    mrc = mdb_txn_commit(d.txn);
+    d.txn = NULL;
+    if (mrc) {
+        rc = stg__mdb_err(mrc, err, "expiring chunks");
+        goto out;
+    }
+    pthread_rwlock_wrlock(&e->heads_rw);
+    for (size_t i = 0; i < d.nemptied; i++)
+        stg__partset_remove(e, d.emptied[2 * i], d.emptied[2 * i + 1]);
+    pthread_rwlock_unlock(&e->heads_rw);
+    *chunks = d.chunks_deleted;
+out:
+    if (d.cur) mdb_cursor_close(d.cur);
+    if (d.txn) mdb_txn_abort(d.txn);
+    pthread_mutex_unlock(&e->ckpt_mu);
+    free(parts);
+    free(d.emptied);
+    return rc;
+}
+
 int stg_db_drop(stg_engine *e, const char *name, strata_error *err)
 {
     uint32_t db;
     int rc = stg_db_lookup(e, name, &db);
     if (rc != STRATA_OK) return strata_error_set(err, rc, "database not found: %s", name);
+    /* The namespaces of its other retention policies first. */
+    uint32_t *extra = NULL;
+    size_t n = 0;
+    if ((rc = stg__rp_namespaces(e, db, &extra, &n, err)) != STRATA_OK) return rc;
+    for (size_t i = 0; i < n && rc == STRATA_OK; i++)
+        if (extra[i] != db) rc = stg__ns_drop(e, extra[i], err);
+    free(extra);
+    if (rc != STRATA_OK) return rc;
     del_req r = {DEL_DB, db, NULL, INT64_MIN, INT64_MAX, NULL, 0};
     return run_delete(e, &r, err);
 }

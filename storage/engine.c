@@ -19,6 +19,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
+#include "storage/retention.h"
 
 #define DEFAULT_MAP_BYTES ((size_t)1 << 40)
 
@@ -311,11 +312,13 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
     if (!e->opt.checkpoint_bytes) e->opt.checkpoint_bytes = (size_t)64 << 20;
     if (!e->opt.checkpoint_wal_bytes) e->opt.checkpoint_wal_bytes = (size_t)256 << 20;
     if (!e->opt.checkpoint_interval_ns) e->opt.checkpoint_interval_ns = (int64_t)300 * 1000000000;
+    if (!e->opt.retention_check_ns) e->opt.retention_check_ns = (int64_t)1800 * 1000000000;
     e->dir = strdup(opts->dir);
     pthread_mutex_init(&e->ckpt_mu, NULL);
     pthread_mutex_init(&e->ingest_mu, NULL);
     pthread_mutex_init(&e->apply_mu, NULL);
     pthread_mutex_init(&e->stats_mu, NULL);
+    pthread_mutex_init(&e->rp_mu, NULL);
     pthread_rwlockattr_t ra;
     pthread_rwlockattr_init(&ra);
     pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -372,6 +375,7 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
         e->dbi_chunks = e->dbi_tables[e->table];
     }
     if ((rc = stg_index_open(e->env, txn, &e->idx, err)) != STRATA_OK) goto fail;
+    if ((rc = stg__rp_cache_load(e, txn, err)) != STRATA_OK) goto fail;
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc) {
@@ -395,6 +399,7 @@ int stg_engine_open(const stg_options *opts, stg_engine **out, strata_error *err
                    rs.cut_bytes ? "; a damaged tail was cut (see above)" : "");
     e->last_ckpt_mono_ns = strata_mono_ns();
     e->last_compact_mono_ns = e->last_ckpt_mono_ns;
+    e->last_retention_mono_ns = e->last_ckpt_mono_ns;
     if (e->opt.background) {
         if (pthread_create(&e->thread, NULL, stg__bg_main, e) != 0) {
             rc = strata_error_set(err, STRATA_ENOMEM, "cannot start the checkpoint thread");
@@ -454,6 +459,8 @@ void stg_engine_close(stg_engine *e)
     pthread_mutex_destroy(&e->ingest_mu);
     pthread_mutex_destroy(&e->apply_mu);
     pthread_mutex_destroy(&e->stats_mu);
+    pthread_mutex_destroy(&e->rp_mu);
+    free(e->rps);
     pthread_rwlock_destroy(&e->heads_rw);
     pthread_cond_destroy(&e->wake);
     pthread_cond_destroy(&e->drained);
@@ -496,37 +503,30 @@ void stg_engine_read_end(stg_engine *e, MDB_txn *txn)
 
 int stg_db_create(stg_engine *e, const char *name, uint32_t *db_id, strata_error *err)
 {
-    MDB_txn *txn;
-    uint32_t id;
-    int rc;
-
-    if (name == NULL || name[0] == '\0')
-        return strata_error_set(err, STRATA_EINVAL, "database name required");
-    if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn)))
-        return stg__mdb_err(rc, err, "creating a database");
-    rc = stg_index_db_create(e->idx, txn, name, strlen(name), &id, err);
-    if (rc == STRATA_EEXIST) {
-        mdb_txn_abort(txn);
-        if (db_id) *db_id = id;
-        strata_error_clear(err);
-        return STRATA_OK;
-    }
-    if (rc != STRATA_OK) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    if ((rc = mdb_txn_commit(txn))) return stg__mdb_err(rc, err, "creating a database");
-    if (db_id) *db_id = id;
-    return STRATA_OK;
+    return stg_db_create_with(e, name, NULL, db_id, err);
 }
 
 int stg_db_lookup(stg_engine *e, const char *name, uint32_t *db_id)
 {
     MDB_txn *txn;
+    if (name[0] == 1) return STRATA_ENOTFOUND; /* internal namespaces have no public name */
     if (mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn)) return STRATA_EIO;
     int rc = stg_index_db_lookup(e->idx, txn, name, strlen(name), db_id);
     mdb_txn_abort(txn);
     return rc;
+}
+
+typedef struct db_filter {
+    int (*fn)(void *ctx, const char *name, size_t len, uint32_t id);
+    void *ctx;
+} db_filter;
+
+/* Hide the internal namespaces of retention policies (storage/retention.c). */
+static int db_visible(void *ctx, const char *name, size_t len, uint32_t id)
+{
+    db_filter *f = ctx;
+    if (len > 0 && name[0] == 1) return 0;
+    return f->fn(f->ctx, name, len, id);
 }
 
 int stg_db_list(stg_engine *e, int (*fn)(void *ctx, const char *name, size_t len, uint32_t id),
@@ -535,7 +535,8 @@ int stg_db_list(stg_engine *e, int (*fn)(void *ctx, const char *name, size_t len
     MDB_txn *txn;
     int rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
     if (rc) return stg__mdb_err(rc, err, "listing databases");
-    rc = stg_index_db_list(e->idx, txn, fn, ctx);
+    db_filter f = {fn, ctx};
+    rc = stg_index_db_list(e->idx, txn, db_visible, &f);
     mdb_txn_abort(txn);
     return rc;
 }

@@ -57,6 +57,8 @@ typedef struct stg_options {
     int wal_compress;               /* 1 = lz4 large WAL records: about a third of the WAL
                                        bytes for ~10% more CPU per write; 0 (default) = raw */
     const strata_logger *log;       /* may be NULL */
+    int64_t retention_check_ns;     /* expire retention policies this often; 0 = 30 min,
+                                       negative = never (storage/retention.h) */
 } stg_options;
 
 /* Fill opts with the defaults (wal_sync = 1, background = 1, dir = NULL). */
@@ -119,9 +121,18 @@ void stg_engine_stats_get(stg_engine *e, stg_engine_stats *st);
 
 /* ---- Databases ---------------------------------------------------------- */
 
-/* Create a database (no error if it exists). *db_id may be NULL. */
+/*
+ * Create a database (no error if it exists) with its default retention
+ * policy "autogen" (storage/retention.h has the other forms). *db_id may be
+ * NULL. @return STRATA_OK, STRATA_EINVAL (empty name or control
+ * characters in it), LMDB failures.
+ */
 int stg_db_create(stg_engine *e, const char *name, uint32_t *db_id, strata_error *err);
-/* @return STRATA_OK or STRATA_ENOTFOUND. */
+/*
+ * The id of a database: the namespace of its first retention policy
+ * (stg_rp_resolve gives the namespace a write or read should use).
+ * @return STRATA_OK or STRATA_ENOTFOUND.
+ */
 int stg_db_lookup(stg_engine *e, const char *name, uint32_t *db_id);
 /* Call fn for every database, sorted by name; fn returns non-zero to stop. */
 int stg_db_list(stg_engine *e, int (*fn)(void *ctx, const char *name, size_t len, uint32_t id),
@@ -157,6 +168,8 @@ typedef struct stg_batch stg_batch;
 typedef struct stg_write_result {
     uint64_t points_written;
     uint64_t points_rejected;            /* refused (type conflict, bad name, ...) */
+    uint64_t points_expired;             /* dropped: older than their retention policy keeps
+                                            (not counted in points_rejected) */
     int first_code;                      /* code of the first refusal, STRATA_OK if none */
     char first_error[STRATA_ERRMSG_MAX]; /* InfluxDB-style text of the first refusal */
 } stg_write_result;

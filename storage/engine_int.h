@@ -128,6 +128,12 @@ typedef struct stg__strmap {
     size_t cap, n;
 } stg__strmap;
 
+/* What hot paths need of a retention policy (storage/retention.c). */
+typedef struct stg__rpcache {
+    uint32_t ns;
+    int64_t duration_ns, shard_ns, expired_before_ns;
+} stg__rpcache;
+
 typedef struct stg__partset {
     uint32_t db;
     uint32_t *parts; /* sorted */
@@ -174,6 +180,12 @@ struct stg_engine {
     stg__partset *parts;
     size_t nparts;
 
+    /* retention policies by namespace (rp_mu) */
+    pthread_mutex_t rp_mu;
+    stg__rpcache *rps;
+    size_t nrps;
+    int64_t last_retention_mono_ns;
+
     /* background checkpoints */
     pthread_t thread;
     int thread_started, stopping;
@@ -185,6 +197,26 @@ struct stg_engine {
 
     stg_engine_stats stats; /* stats_mu */
 };
+
+/* ---- retention.c ---- */
+/* Reload the in-memory copy of every RP (at open and after each change). */
+int stg__rp_cache_load(stg_engine *e, MDB_txn *txn, strata_error *err);
+/* Duration and shard duration of the RP writing to namespace ns (0, 0: none). */
+void stg__rp_limits(stg_engine *e, uint32_t ns, int64_t *duration_ns, int64_t *shard_ns);
+/* Points of namespace ns before this are expired (INT64_MIN: none). */
+int64_t stg__rp_watermark(stg_engine *e, uint32_t ns);
+/* Background expiry: is it time (stg_options.retention_check_ns), and run it. */
+int stg__retention_due(stg_engine *e);
+void stg__retention_run(stg_engine *e);
+/* Namespaces of database db's RPs, malloc'd into *out (caller frees). */
+int stg__rp_namespaces(stg_engine *e, uint32_t db, uint32_t **out, size_t *n, strata_error *err);
+
+/* ---- delete.c ---- */
+/* Drop namespace ns: its chunks, its index, its catalog records. */
+int stg__ns_drop(stg_engine *e, uint32_t ns, strata_error *err);
+/* Delete the chunks of ns wholly before before_ns, without decoding any. */
+int stg__delete_whole(stg_engine *e, uint32_t ns, int64_t before_ns, uint64_t *chunks,
+                      strata_error *err);
 
 /* ---- catalog.c (inside the caller's write or read transaction) ---- */
 int stg__catalog_put_txn(stg_engine *e, MDB_txn *txn, uint32_t db, int kind, const char *name,

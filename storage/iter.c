@@ -327,6 +327,10 @@ int stg_iter_open(stg_engine *e, uint32_t db, uint64_t series, uint32_t field, i
 
     *out = NULL;
     if (it == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    /* Points below a retention policy's watermark are expired even where
+     * their chunk is still stored (storage/retention.h). */
+    int64_t wm = stg__rp_watermark(e, db);
+    if (t_min_ns < wm) t_min_ns = wm;
     it->e = e;
     it->db = db;
     it->series = series;

@@ -26,6 +26,8 @@
 #include <xxhash.h>
 
 #include "common/bytes.h"
+#include "common/clock.h"
+#include "storage/retention.h"
 
 struct stg_batch {
     stg_engine *e;
@@ -39,6 +41,9 @@ struct stg_batch {
     size_t tags_cap;
     uint8_t *rec; /* the WAL record being built: resolved ids and values */
     size_t rec_len, rec_cap;
+    int64_t min_ts;  /* oldest timestamp added (retention check) */
+    int64_t *groups; /* shard groups that points inside retention fall in */
+    size_t ngroups, groups_cap;
 };
 
 int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
@@ -47,6 +52,7 @@ int stg_batch_new(stg_engine *e, uint32_t db_id, stg_batch **out)
     if (b == NULL) return STRATA_ENOMEM;
     b->e = e;
     b->db = db_id;
+    b->min_ts = INT64_MAX;
     *out = b;
     return STRATA_OK;
 }
@@ -58,6 +64,7 @@ void stg_batch_free(stg_batch *b)
     free(b->order);
     free(b->tags);
     free(b->rec);
+    free(b->groups);
     free(b);
 }
 
@@ -66,6 +73,7 @@ void stg_batch_reset(stg_batch *b, uint32_t db_id)
     b->db = db_id;
     b->len = 0;
     b->npoints = 0;
+    b->min_ts = INT64_MAX;
 }
 
 size_t stg_batch_count(const stg_batch *b)
@@ -301,6 +309,7 @@ int stg_batch_add(stg_batch *b, const stg_point_in *p, strata_error *err)
     w += 8;
     b->len = (size_t)(w - b->buf);
     b->npoints++;
+    if (p->ts_ns < b->min_ts) b->min_ts = p->ts_ns;
     return STRATA_OK;
 }
 
@@ -746,6 +755,49 @@ static void wait_for_room(stg_engine *e)
     pthread_mutex_unlock(&e->stats_mu);
 }
 
+/*
+ * InfluxDB drops a point older than now - duration of its retention policy,
+ * unless a point of the same batch inside the duration opened the same
+ * shard group. Returns the oldest timestamp kept without that rescue
+ * (INT64_MIN when nothing can be dropped) and fills b->groups.
+ */
+static int64_t retention_limit(stg_batch *b, int64_t *shard_ns)
+{
+    int64_t dur;
+    stg__rp_limits(b->e, b->db, &dur, shard_ns);
+    b->ngroups = 0;
+    if (dur <= 0) return INT64_MIN;
+    int64_t lim = strata_now_ns() - dur;
+    if (b->min_ts >= lim) return INT64_MIN;
+    raw_point rp;
+    for (const uint8_t *p = b->buf, *end = b->buf + b->len; p < end; p = rp.end) {
+        if (raw_parse(b, p, &rp) == NULL) return INT64_MIN; /* out of memory: keep all */
+        if (rp.ts < lim) continue;
+        int64_t g = stg_rp_group_start(rp.ts, *shard_ns);
+        size_t i = 0;
+        while (i < b->ngroups && b->groups[i] != g)
+            i++;
+        if (i < b->ngroups) continue;
+        if (b->ngroups == b->groups_cap) {
+            size_t nc = b->groups_cap ? b->groups_cap * 2 : 8;
+            int64_t *ng = realloc(b->groups, nc * sizeof *ng);
+            if (ng == NULL) return INT64_MIN;
+            b->groups = ng;
+            b->groups_cap = nc;
+        }
+        b->groups[b->ngroups++] = g;
+    }
+    return lim;
+}
+
+static int in_open_group(const stg_batch *b, int64_t ts, int64_t shard_ns)
+{
+    int64_t g = stg_rp_group_start(ts, shard_ns);
+    for (size_t i = 0; i < b->ngroups; i++)
+        if (b->groups[i] == g) return 1;
+    return 0;
+}
+
 int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
 {
     stg_engine *e = b->e;
@@ -762,11 +814,13 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     if (__atomic_load_n(&e->full, __ATOMIC_RELAXED)) {
         b->len = 0;
         b->npoints = 0;
+        b->min_ts = INT64_MAX;
         return strata_error_set(err, STRATA_EFULL,
                                 "the store is full: the last checkpoint could not write to LMDB "
                                 "(map size used up or disk full); writes are refused until "
                                 "space is freed or the map size is raised");
     }
+    int64_t shard_ns, keep_from = retention_limit(b, &shard_ns);
     wait_for_room(e);
     pthread_mutex_lock(&e->ingest_mu);
     e->commit_gen++;
@@ -786,6 +840,10 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             goto fail;
         }
         p = rp.end;
+        if (rp.ts < keep_from && !in_open_group(b, rp.ts, shard_ns)) {
+            res->points_expired++;
+            continue;
+        }
         stg__series *s = NULL;
         rc = series_resolve(b, &r, &rp, &s, err);
         if (rc == STRATA_EINVAL) {
@@ -872,6 +930,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
             free(fields);
             b->len = 0;
             b->npoints = 0;
+            b->min_ts = INT64_MAX;
             return rc;
         }
     } else {
@@ -880,6 +939,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     free(fields);
     b->len = 0;
     b->npoints = 0;
+    b->min_ts = INT64_MAX;
     if (have) return stg_wal_sync(e->wal, lsn, err);
     return STRATA_OK;
 fail:
@@ -890,6 +950,7 @@ fail:
     free(fields);
     b->len = 0;
     b->npoints = 0;
+    b->min_ts = INT64_MAX;
     res->points_written = 0;
     return rc;
 }

@@ -217,8 +217,9 @@ typedef struct tl_meta {
     uint64_t table;  /* 0: "chunks", 1: "chunks.b" (absent: 0) */
     uint32_t *parts; /* pairs (db, part) of the 'p' keys, in key order */
     size_t nparts;
-    uint64_t unknown_keys; /* keys this build does not know */
-    int bad_sizes;         /* a known key with a value of the wrong size */
+    uint64_t unknown_keys;    /* keys this build does not know */
+    uint64_t catalog_records; /* 'C' keys: retention policies, continuous queries */
+    int bad_sizes;            /* a known key with a value of the wrong size */
 } tl_meta;
 
 /*

@@ -225,6 +225,8 @@ int tl_meta_read(tl_store *s, MDB_txn *txn, tl_meta *m, strata_error *err)
             m->parts[2 * m->nparts] = strata_get_be32((const uint8_t *)kp + 1);
             m->parts[2 * m->nparts + 1] = strata_get_be32((const uint8_t *)kp + 5);
             m->nparts++;
+        } else if (k.mv_size > 6 && kp[0] == 'C') {
+            m->catalog_records++; /* storage/catalog.c: retention policies, CQs */
         } else {
             m->unknown_keys++;
         }

@@ -84,14 +84,14 @@ static void test_put_get_list_del(void **state)
     uint32_t a, b;
     assert_int_equal(stg_db_create(e, "a", &a, &err), STRATA_OK);
     assert_int_equal(stg_db_create(e, "b", &b, &err), STRATA_OK);
-    put(e, a, STG_CAT_RP, "zeta", "1");
-    put(e, a, STG_CAT_RP, "alpha", "2");
-    put(e, a, STG_CAT_CQ, "alpha", "cq");
-    put(e, b, STG_CAT_RP, "other", "3");
-    put(e, a, STG_CAT_RP, "zeta", "replaced");
+    put(e, a, 'T', "zeta", "1");
+    put(e, a, 'T', "alpha", "2");
+    put(e, a, 'U', "alpha", "cq");
+    put(e, b, 'T', "other", "3");
+    put(e, a, 'T', "zeta", "replaced");
 
     seen s = {0};
-    assert_int_equal(stg_catalog_list(e, a, STG_CAT_RP, collect, &s, &err), STRATA_OK);
+    assert_int_equal(stg_catalog_list(e, a, 'T', collect, &s, &err), STRATA_OK);
     assert_int_equal(s.n, 2);
     assert_string_equal(s.names[0], "alpha");
     assert_string_equal(s.vals[0], "2");
@@ -100,29 +100,29 @@ static void test_put_get_list_del(void **state)
 
     void *v;
     size_t vl;
-    assert_int_equal(stg_catalog_get(e, a, STG_CAT_CQ, "alpha", 5, &v, &vl, &err), STRATA_OK);
+    assert_int_equal(stg_catalog_get(e, a, 'U', "alpha", 5, &v, &vl, &err), STRATA_OK);
     assert_int_equal(vl, 2);
     assert_memory_equal(v, "cq", 2);
     free(v);
-    assert_int_equal(stg_catalog_get(e, a, STG_CAT_CQ, "zeta", 4, &v, &vl, &err), STRATA_ENOTFOUND);
+    assert_int_equal(stg_catalog_get(e, a, 'U', "zeta", 4, &v, &vl, &err), STRATA_ENOTFOUND);
     assert_null(v);
-    assert_int_equal(stg_catalog_del(e, a, STG_CAT_RP, "alpha", 5, &err), STRATA_OK);
-    assert_int_equal(stg_catalog_del(e, a, STG_CAT_RP, "alpha", 5, &err), STRATA_ENOTFOUND);
-    assert_int_equal(stg_catalog_put(e, a, STG_CAT_RP, "", 0, "x", 1, &err), STRATA_EINVAL);
+    assert_int_equal(stg_catalog_del(e, a, 'T', "alpha", 5, &err), STRATA_OK);
+    assert_int_equal(stg_catalog_del(e, a, 'T', "alpha", 5, &err), STRATA_ENOTFOUND);
+    assert_int_equal(stg_catalog_put(e, a, 'T', "", 0, "x", 1, &err), STRATA_EINVAL);
 
     /* Reopen: records persist; dropping "a" drops its records only. */
     stg_engine_close(e);
     e = open_engine();
     memset(&s, 0, sizeof s);
-    assert_int_equal(stg_catalog_list(e, a, STG_CAT_RP, collect, &s, &err), STRATA_OK);
+    assert_int_equal(stg_catalog_list(e, a, 'T', collect, &s, &err), STRATA_OK);
     assert_int_equal(s.n, 1);
     assert_string_equal(s.names[0], "zeta");
     assert_int_equal(stg_db_drop(e, "a", &err), STRATA_OK);
     memset(&s, 0, sizeof s);
-    assert_int_equal(stg_catalog_list(e, a, STG_CAT_RP, collect, &s, &err), STRATA_OK);
-    assert_int_equal(stg_catalog_list(e, a, STG_CAT_CQ, collect, &s, &err), STRATA_OK);
+    assert_int_equal(stg_catalog_list(e, a, 'T', collect, &s, &err), STRATA_OK);
+    assert_int_equal(stg_catalog_list(e, a, 'U', collect, &s, &err), STRATA_OK);
     assert_int_equal(s.n, 0);
-    assert_int_equal(stg_catalog_list(e, b, STG_CAT_RP, collect, &s, &err), STRATA_OK);
+    assert_int_equal(stg_catalog_list(e, b, 'T', collect, &s, &err), STRATA_OK);
     assert_int_equal(s.n, 1);
     assert_string_equal(s.vals[0], "3");
     stg_engine_close(e);
