@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "net/query_handler.h"
+#include "storage/retention.h"
 
 /* ------------------------------------------------------------- request API */
 
@@ -269,23 +270,34 @@ static int write_params(net_http_conn *c, int v2)
         }
     }
     c->db = db;
-    int rc = stg_db_lookup(c->srv->eng, db, &c->db_id);
+    /* The namespace of the named retention policy, or of the default one. */
+    stg_rp_info info;
+    strata_error err;
+    strata_error_clear(&err);
+    int rc = stg_rp_resolve(c->srv->eng, db, rp, &info, &err);
+    if (rc == STRATA_OK) {
+        c->db_id = info.ns;
+        return 1;
+    }
+    uint32_t id;
+    if (rc == STRATA_ENOTFOUND && stg_db_lookup(c->srv->eng, db, &id) == STRATA_OK) {
+        early_error(c, 500, "%s", err.msg); /* retention policy not found: ... */
+        return 0;
+    }
     if (rc == STRATA_ENOTFOUND && !c->srv->cfg->auto_create_db) {
         db_not_found(c, db);
         return 0;
     }
-    if (rc == STRATA_ENOTFOUND) {
-        c->db_id = 0; /* the worker creates it */
-    } else if (rc != STRATA_OK) {
-        early_error(c, 500, "looking up the database failed: %s", strata_strerror(rc));
-        return 0;
-    }
-    /* Strata has no retention policies: only the default one exists. */
-    if (rp != NULL && rp[0] != '\0' && strcmp(rp, "autogen") != 0) {
+    if (rc == STRATA_ENOTFOUND && rp != NULL && rp[0] != '\0') {
         early_error(c, 500, "retention policy not found: %s", rp);
         return 0;
     }
-    return 1;
+    if (rc == STRATA_ENOTFOUND) {
+        c->db_id = 0; /* the worker creates it */
+        return 1;
+    }
+    early_error(c, 500, "looking up the database failed: %s", err.msg);
+    return 0;
 }
 
 static int body_too_large(net_http_conn *c)

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "storage/retention.h"
 
 /* Keep at most this much inflate buffer between requests. */
 #define INFLATE_KEEP_BYTES (8u << 20)
@@ -319,6 +320,7 @@ static int commit(ingest_state *st)
     }
     st->out->points_ok += res.points_written;
     st->out->points_rejected += res.points_rejected;
+    st->out->points_expired += res.points_expired;
     if (res.points_rejected) note_reject(st, res.first_error);
     return STRATA_OK;
 }
@@ -385,8 +387,17 @@ static int resolve_db(net_worker *w, const net_ingest_in *in, uint32_t *db, net_
     strata_error_clear(&err);
     *db = in->db_id;
     if (*db != 0) return STRATA_OK;
-    int rc = stg_db_lookup(s->eng, in->db, db);
-    if (rc == STRATA_OK) return STRATA_OK;
+    /* The default retention policy (TCP and UDP name only a database). */
+    stg_rp_info rp;
+    int rc = stg_rp_resolve(s->eng, in->db, NULL, &rp, &err);
+    if (rc == STRATA_OK) {
+        *db = rp.ns;
+        return STRATA_OK;
+    }
+    if (rc == STRATA_ENOTFOUND && stg_db_lookup(s->eng, in->db, db) == STRATA_OK) {
+        set_msg(out, msg, 500, err.msg); /* "retention policy not found: ..." */
+        return rc;
+    }
     if (rc != STRATA_ENOTFOUND) {
         set_msg(out, msg, 500, strata_strerror(rc));
         return rc;
@@ -452,6 +463,11 @@ void net__ingest(net_worker *w, const net_ingest_in *in, net_ingest_out *out, ne
         msg->len = 0;
         net_buf_printf(msg, "partial write: %s dropped=%llu", st.reject,
                        (unsigned long long)out->points_rejected);
+        out->status = 400;
+    } else if (out->points_expired > 0) {
+        msg->len = 0;
+        net_buf_printf(msg, "partial write: points beyond retention policy dropped=%llu",
+                       (unsigned long long)out->points_expired);
         out->status = 400;
     } else if (out->lines_bad > 0) {
         if (st.omitted)

@@ -170,6 +170,7 @@ typedef struct net_ingest_in {
 typedef struct net_ingest_out {
     int status; /* 204, or InfluxDB's status for the message in msg */
     uint64_t points_ok, points_rejected, lines_bad;
+    uint64_t points_expired; /* older than the retention policy keeps (dropped) */
 } net_ingest_out;
 
 /*

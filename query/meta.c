@@ -122,36 +122,6 @@ static int show_cqs(qry_ctx *c)
     return rc;
 }
 
-/* A CREATE DATABASE ... WITH clause that only restates autogen's defaults is fine. */
-static int db_with_is_default(const qry_db_stmt *d)
-{
-    if (!d->with) return 1;
-    if (d->has_duration && d->duration_ns != 0) return 0;
-    if (d->has_replication && d->replication != 1) return 0;
-    if (d->has_shard_duration && d->shard_duration_ns != 0 &&
-        d->shard_duration_ns != 7LL * 86400 * 1000000000LL)
-        return 0;
-    if (d->rp_name.len && !(d->rp_name.len == 7 && memcmp(d->rp_name.ptr, "autogen", 7) == 0))
-        return 0;
-    return 1;
-}
-
-static int create_database(qry_ctx *c, const qry_db_stmt *d)
-{
-    if (!db_with_is_default(d))
-        return qry__fail(c, STRATA_EUNSUPPORTED,
-                         "retention policies other than the default autogen (infinite duration, "
-                         "replication 1) are not supported by this server");
-    char name[1024];
-    if (d->name.len == 0 || d->name.len >= sizeof name || memchr(d->name.ptr, 0, d->name.len))
-        return qry__fail(c, STRATA_EINVAL, "invalid name");
-    memcpy(name, d->name.ptr, d->name.len);
-    name[d->name.len] = 0;
-    int rc = stg_db_create(c->e, name, NULL, c->err);
-    if (rc == STRATA_EEXIST) rc = STRATA_OK;
-    return rc;
-}
-
 static int drop_database(qry_ctx *c, qry_str n)
 {
     char name[1024];
@@ -163,21 +133,6 @@ static int drop_database(qry_ctx *c, qry_str n)
         strata_error_clear(c->err);
         rc = STRATA_OK;
     }
-    return rc;
-}
-
-static int show_rps(qry_ctx *c, const qry_show *sh)
-{
-    uint32_t db;
-    int rc = qry__meta_db(c, sh, &db, NULL);
-    if (rc != STRATA_OK) return rc;
-    static const char *const cols[] = {"name", "duration", "shardGroupDuration", "replicaN",
-                                       "default"};
-    if ((rc = qry__meta_series(c, "", 0, cols, 5)) != STRATA_OK) return rc;
-    qry_val row[5] = {qry_val_s("autogen", 7), qry_val_s("0s", 2), qry_val_s("168h0m0s", 8),
-                      qry_val_i(1), qry_val_b(1)};
-    rc = qry__meta_row(c, row);
-    qry_writer_series_end(c->w);
     return rc;
 }
 
@@ -237,13 +192,13 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         rc = show_databases(c);
         break;
     case QRY_STMT_CREATE_DATABASE:
-        rc = create_database(c, &s->u.db);
+        rc = qry__create_database(c, &s->u.db);
         break;
     case QRY_STMT_DROP_DATABASE:
         rc = drop_database(c, s->u.db.name);
         break;
     case QRY_STMT_SHOW_RETENTION_POLICIES:
-        rc = show_rps(c, &s->u.show);
+        rc = qry__show_rps(c, &s->u.show);
         break;
     case QRY_STMT_SHOW_MEASUREMENTS:
         rc = qry__show_measurements(c, &s->u.show);
@@ -321,9 +276,13 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         rc = unsupported(c, "DROP SHARD");
         break;
     case QRY_STMT_CREATE_RETENTION_POLICY:
+        rc = qry__create_rp(c, &s->u.rp);
+        break;
     case QRY_STMT_ALTER_RETENTION_POLICY:
+        rc = qry__alter_rp(c, &s->u.rp);
+        break;
     case QRY_STMT_DROP_RETENTION_POLICY:
-        rc = unsupported(c, "managing retention policies");
+        rc = qry__drop_rp(c, &s->u.rp);
         break;
     case QRY_STMT_CREATE_CONTINUOUS_QUERY:
     case QRY_STMT_DROP_CONTINUOUS_QUERY:

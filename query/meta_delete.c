@@ -8,27 +8,66 @@
  *   DELETE [FROM ...] [WHERE time and tags]   removes the points in the time
  *                                             range of the matching series
  *   DROP MEASUREMENT m                        removes the measurement
- * A measurement or database that does not exist is not an error.
+ * A measurement or database that does not exist is not an error. As in
+ * InfluxDB, each acts on every retention policy of the database.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "query/meta_int.h"
+#include "storage/retention.h"
 
-int qry__drop_measurement(qry_ctx *c, qry_str name)
+typedef struct ns_list {
+    uint32_t v[64];
+    size_t n;
+} ns_list;
+
+static int ns_add(void *ctx, const stg_rp_info *rp)
 {
-    uint32_t db;
-    int rc = qry__resolve_db(c, NULL, &db, NULL);
+    ns_list *l = ctx;
+    if (l->n == sizeof l->v / sizeof l->v[0]) return 1;
+    l->v[l->n++] = rp->ns;
+    return 0;
+}
+
+/*
+ * The namespaces of every retention policy of the statement's database
+ * (dbname empty: the request's). An unknown database gives none.
+ */
+static int namespaces(qry_ctx *c, qry_str dbname, ns_list *l)
+{
+    char name[1024];
+    const char *db = c->db;
+    l->n = 0;
+    if (dbname.len) {
+        if (dbname.len >= sizeof name) return STRATA_OK;
+        memcpy(name, dbname.ptr, dbname.len);
+        name[dbname.len] = 0;
+        db = name;
+    }
+    if (db == NULL || db[0] == 0) return qry__fail(c, STRATA_EINVAL, "database name required");
+    int rc = stg_rp_list(c->e, db, ns_add, l, c->err);
     if (rc == STRATA_ENOTFOUND) {
         strata_error_clear(c->err);
         return STRATA_OK;
     }
-    if (rc != STRATA_OK) return rc;
-    rc = stg_measurement_drop(c->e, db, name.ptr, name.len, c->err);
-    if (rc == STRATA_ENOTFOUND) {
-        strata_error_clear(c->err);
-        rc = STRATA_OK;
+    if (rc > 0)
+        return qry__fail(c, STRATA_ELIMIT, "more than %zu retention policies in database %s",
+                         sizeof l->v / sizeof l->v[0], db);
+    return rc;
+}
+
+int qry__drop_measurement(qry_ctx *c, qry_str name)
+{
+    ns_list l;
+    int rc = namespaces(c, (qry_str){NULL, 0}, &l);
+    for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
+        rc = stg_measurement_drop(c->e, l.v[i], name.ptr, name.len, c->err);
+        if (rc == STRATA_ENOTFOUND) {
+            strata_error_clear(c->err);
+            rc = STRATA_OK;
+        }
     }
     return rc;
 }
@@ -78,18 +117,15 @@ int qry__drop_series(qry_ctx *c, const qry_show *sh)
         return qry__fail(c, STRATA_EINVAL, "DROP SERIES doesn't support time in WHERE clause");
     int rc = qry__meta_check_cond(c, sh->cond);
     if (rc != STRATA_OK) return rc;
-    uint32_t db;
-    rc = qry__meta_db(c, sh, &db, NULL);
-    if (rc == STRATA_ENOTFOUND) {
-        strata_error_clear(c->err);
-        return STRATA_OK;
+    ns_list l;
+    rc = namespaces(c, sh->db, &l);
+    for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
+        stg_idset ids;
+        stg_idset_init(&ids);
+        rc = collect(c, l.v[i], sh, sh->cond, &ids);
+        if (rc == STRATA_OK && ids.n) rc = stg_series_drop(c->e, l.v[i], &ids, c->err);
+        stg_idset_fini(&ids);
     }
-    if (rc != STRATA_OK) return rc;
-    stg_idset ids;
-    stg_idset_init(&ids);
-    rc = collect(c, db, sh, sh->cond, &ids);
-    if (rc == STRATA_OK && ids.n) rc = stg_series_drop(c->e, db, &ids, c->err);
-    stg_idset_fini(&ids);
     return rc;
 }
 
@@ -100,20 +136,20 @@ int qry__delete(qry_ctx *c, const qry_show *sh)
     int rc = qry__cond_split(c, sh->cond, NULL, &lo, &hi, &rest);
     if (rc != STRATA_OK) return rc;
     if ((rc = qry__meta_check_cond(c, rest)) != STRATA_OK) return rc;
-    uint32_t db;
-    rc = qry__meta_db(c, sh, &db, NULL);
-    if (rc == STRATA_ENOTFOUND) {
-        strata_error_clear(c->err);
-        return STRATA_OK;
-    }
-    if (rc != STRATA_OK) return rc;
     int64_t end = hi == INT64_MAX ? INT64_MAX : hi + 1;
     if (lo >= end) return STRATA_OK;
-    if (sh->nsources == 0 && rest == NULL) return stg_delete_range(c->e, db, NULL, lo, end, c->err);
-    stg_idset ids;
-    stg_idset_init(&ids);
-    rc = collect(c, db, sh, rest, &ids);
-    if (rc == STRATA_OK && ids.n) rc = stg_delete_range(c->e, db, &ids, lo, end, c->err);
-    stg_idset_fini(&ids);
+    ns_list l;
+    rc = namespaces(c, sh->db, &l);
+    for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
+        if (sh->nsources == 0 && rest == NULL) {
+            rc = stg_delete_range(c->e, l.v[i], NULL, lo, end, c->err);
+            continue;
+        }
+        stg_idset ids;
+        stg_idset_init(&ids);
+        rc = collect(c, l.v[i], sh, rest, &ids);
+        if (rc == STRATA_OK && ids.n) rc = stg_delete_range(c->e, l.v[i], &ids, lo, end, c->err);
+        stg_idset_fini(&ids);
+    }
     return rc;
 }

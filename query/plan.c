@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "storage/retention.h"
 #include "query/duration.h"
 #include "query/plan_int.h"
 
@@ -62,15 +63,21 @@ int qry__resolve_db(qry_ctx *c, const qry_measurement *m, uint32_t *db, const ch
     const char *dbn = m && m->db.len ? m->db.ptr : c->db;
     if (dbn == NULL || dbn[0] == 0) return qry__fail(c, STRATA_EINVAL, "database name required");
     if (name) *name = dbn;
-    if (stg_db_lookup(c->e, dbn, db) != STRATA_OK)
-        return qry__fail(c, STRATA_ENOTFOUND, "database not found: %s", dbn);
-    /* the only retention policy is autogen: FROM db.rp.m, or the request's rp parameter */
-    qry_str rp = m && m->rp.len ? m->rp : (qry_str){"", 0};
-    if (rp.len == 0 && c->req && c->req->rp && c->req->rp[0])
-        rp = (qry_str){c->req->rp, strlen(c->req->rp)};
-    if (rp.len && !(rp.len == 7 && memcmp(rp.ptr, "autogen", 7) == 0))
-        return qry__fail(c, STRATA_ENOTFOUND, "retention policy not found: %.*s", (int)rp.len,
-                         rp.ptr);
+    /* FROM db.rp.m, else the request's rp parameter, else the default RP */
+    char rp[STG_RP_NAME_MAX + 1] = "";
+    if (m && m->rp.len) {
+        if (m->rp.len > STG_RP_NAME_MAX)
+            return qry__fail(c, STRATA_ENOTFOUND, "retention policy not found: %.*s",
+                             (int)m->rp.len, m->rp.ptr);
+        memcpy(rp, m->rp.ptr, m->rp.len);
+        rp[m->rp.len] = 0;
+    } else if (c->req && c->req->rp && c->req->rp[0]) {
+        snprintf(rp, sizeof rp, "%s", c->req->rp);
+    }
+    stg_rp_info info;
+    int rc = stg_rp_resolve(c->e, dbn, rp, &info, c->err);
+    if (rc != STRATA_OK) return rc;
+    *db = info.ns;
     return STRATA_OK;
 }
 
