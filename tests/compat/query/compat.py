@@ -80,6 +80,20 @@ def cmd_query(url, qpath, outdir):
 
     os.makedirs(outdir, exist_ok=True)
     for i, (o, q) in enumerate(read_requests(qpath), 1):
+        if "write" in o:
+            # write&db=..&rp=..<TAB>line protocol, with \n between lines
+            qs = {k: o[k] for k in ("db", "rp", "precision") if k in o}
+            req = urllib.request.Request(url + "/write?" + urllib.parse.urlencode(qs),
+                                         data=q.replace("\\n", "\n").encode(), method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=120) as r:
+                    status, ctype, body = r.status, "", r.read()
+            except urllib.error.HTTPError as e:
+                status, ctype, body = e.code, e.headers.get("Content-Type", ""), e.read()
+            with open("%s/%04d.out" % (outdir, i), "wb") as f:
+                f.write(("%d %s\n" % (status, ctype)).encode())
+                f.write(body)
+            continue
         params = {"q": q}
         for k in ("db", "rp", "epoch", "pretty", "chunked", "chunk_size", "params"):
             if k in o:

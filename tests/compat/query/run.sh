@@ -4,9 +4,10 @@
 # Strata (through qdriver), runs every request of queries/*.txt against both and
 # compares the answers (compat.py). Exits 77 (skipped) when influxd is missing.
 #
-# Usage: run.sh QDRIVER WORKDIR [--verbose] [--keep] [--stratad BIN]
+# Usage: run.sh QDRIVER WORKDIR [--verbose] [--keep] [--stratad BIN] [--requests FILE]
 # With --stratad the Strata side is a real stratad on a free loopback port (the
-# same requests over HTTP) instead of the in-process driver.
+# same requests over HTTP) instead of the in-process driver. --requests replaces
+# queries/*.txt; a request with the option "write" is a POST /write (see compat.py).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
@@ -16,12 +17,17 @@ shift 2
 verbose=""
 keep=0
 stratad=""
+requests=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --verbose) verbose="--verbose" ;;
     --keep) keep=1 ;;
     --stratad)
         stratad=$2
+        shift
+        ;;
+    --requests)
+        requests=$2
         shift
         ;;
     esac
@@ -34,7 +40,11 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 python3 "$here/gen_data.py" "$work/data"
-cat "$here"/queries/*.txt >"$work/requests.txt"
+if [ -n "$requests" ]; then
+    cp "$requests" "$work/requests.txt"
+else
+    cat "$here"/queries/*.txt >"$work/requests.txt"
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]; s.close(); print(p)')
 export STRATA_INFLUX_RPC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]; s.close(); print(p)')
