@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "query/meta_int.h"
+#include "storage/retention.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -138,14 +139,64 @@ int qry__meta_check_cond(qry_ctx *c, const qry_expr *e)
     }
 }
 
-/*
- * Resolve a SHOW's database; an unknown database is "nothing to show"
- * (*skip = 1), except that a missing name is an error.
- */
-static int show_db(qry_ctx *c, const qry_show *sh, uint32_t *db, int *skip)
+/* The namespaces (retention policies) a SHOW reads. */
+typedef struct nsset {
+    uint32_t v[64];
+    size_t n;
+} nsset;
+
+static int ns_add(void *ctx, const stg_rp_info *rp)
 {
+    nsset *s = ctx;
+    if (s->n == sizeof s->v / sizeof s->v[0]) return 1;
+    s->v[s->n++] = rp->ns;
+    return 0;
+}
+
+/*
+ * Resolve a SHOW's database into the namespaces it reads. InfluxDB 1.6
+ * answers SHOW MEASUREMENTS, TAG KEYS, TAG VALUES and SERIES from every
+ * retention policy of the database (all = 1; a policy named in FROM is
+ * ignored) and the statements it rewrites into SELECTs (field keys, the
+ * exact and per-measurement cardinalities) from one: the one FROM names, or
+ * the request's, or the default (all = 0). An unknown database is "nothing
+ * to show" (*skip = 1), except that a missing name is an error.
+ */
+static int show_nss(qry_ctx *c, const qry_show *sh, int all, nsset *out, int *skip)
+{
+    qry_measurement m;
+    memset(&m, 0, sizeof m);
+    m.db = sh->db;
     *skip = 0;
-    int rc = qry__meta_db(c, sh, db, NULL);
+    out->n = 0;
+    if (!all) {
+        for (uint32_t i = 0; i < sh->nsources; i++)
+            if (sh->sources[i].kind == QRY_SRC_MEASUREMENT && sh->sources[i].m.rp.len) {
+                m.rp = sh->sources[i].m.rp;
+                break;
+            }
+    }
+    uint32_t ns;
+    const char *dbn;
+    int rc = qry__resolve_db(c, &m, &ns, &dbn);
+    if (rc == STRATA_ENOTFOUND) {
+        strata_error_clear(c->err);
+        /* the database may exist with its default policy dropped */
+        if (!all || stg_db_lookup(c->e, dbn, &ns) != STRATA_OK) {
+            *skip = 1;
+            return STRATA_OK;
+        }
+    } else if (rc != STRATA_OK) {
+        return rc;
+    }
+    if (!all) {
+        out->v[out->n++] = ns;
+        return STRATA_OK;
+    }
+    rc = stg_rp_list(c->e, dbn, ns_add, out, c->err);
+    if (rc > 0)
+        return qry__fail(c, STRATA_ELIMIT, "more than %zu retention policies in database %s",
+                         sizeof out->v / sizeof out->v[0], dbn);
     if (rc == STRATA_ENOTFOUND) {
         strata_error_clear(c->err);
         *skip = 1;
@@ -172,91 +223,7 @@ static int match_series(qry_ctx *c, MDB_txn *txn, uint32_t db, uint32_t mid, con
     return qry__cond_series(c, txn, db, mid, cond, 1, ss, ns);
 }
 
-/* ---- SHOW MEASUREMENTS
- * --------------------------------------------------------------------------- */
-
-int qry__show_measurements(qry_ctx *c, const qry_show *sh)
-{
-    uint32_t db;
-    int skip;
-    int rc = show_db(c, sh, &db, &skip);
-    if (rc != STRATA_OK || skip) return rc;
-    const qry_expr *cond;
-    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
-    MDB_txn *txn;
-    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
-    qry_mref *ms = NULL;
-    size_t nm = 0;
-    qry_source src;
-    memset(&src, 0, sizeof src);
-    src.kind = QRY_SRC_MEASUREMENT;
-    if (sh->with_measurement) {
-        src.m = *sh->with_measurement;
-        rc = qry__meta_measurements(c, txn, db, &src, 1, &ms, &nm);
-    } else {
-        rc = qry__meta_measurements(c, txn, db, NULL, 0, &ms, &nm);
-    }
-    size_t nkeep = 0;
-    for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
-        if (cond) {
-            qry_series *ss;
-            size_t ns;
-            rc = match_series(c, txn, db, ms[i].mid, cond, &ss, &ns);
-            if (rc != STRATA_OK || ns == 0) continue;
-        }
-        ms[nkeep++] = ms[i];
-    }
-    stg_engine_read_end(c->e, txn);
-    if (rc != STRATA_OK) return rc;
-    size_t from = sh->offset > 0 ? (size_t)sh->offset : 0;
-    size_t to = nkeep;
-    if (from > to) from = to;
-    if (sh->limit > 0 && to - from > (size_t)sh->limit) to = from + (size_t)sh->limit;
-    if (from == to) return STRATA_OK;
-    static const char *const cols[] = {"name"};
-    if ((rc = qry__meta_series(c, "measurements", 12, cols, 1)) != STRATA_OK) return rc;
-    for (size_t i = from; i < to && rc == STRATA_OK; i++) {
-        qry_val v = qry_val_s(ms[i].name, ms[i].len);
-        rc = qry__meta_row(c, &v);
-    }
-    qry_writer_series_end(c->w);
-    return rc;
-}
-
-int qry__show_measurement_cardinality(qry_ctx *c, const qry_show *sh)
-{
-    uint32_t db;
-    int skip;
-    int rc = show_db(c, sh, &db, &skip);
-    if (rc != STRATA_OK || skip) return rc;
-    const qry_expr *cond;
-    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
-    MDB_txn *txn;
-    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
-    qry_mref *ms = NULL;
-    size_t nm = 0, n = 0;
-    rc = qry__meta_measurements(c, txn, db, sh->sources, sh->nsources, &ms, &nm);
-    for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
-        if (cond) {
-            qry_series *ss;
-            size_t ns;
-            rc = match_series(c, txn, db, ms[i].mid, cond, &ss, &ns);
-            if (rc != STRATA_OK || ns == 0) continue;
-        }
-        n++;
-    }
-    stg_engine_read_end(c->e, txn);
-    if (rc != STRATA_OK) return rc;
-    const char *col = sh->exact ? "count" : "cardinality estimation";
-    if ((rc = qry__meta_series(c, "", 0, &col, 1)) != STRATA_OK) return rc;
-    qry_val v = qry_val_i((int64_t)n);
-    rc = qry__meta_row(c, &v);
-    qry_writer_series_end(c->w);
-    return rc;
-}
-
-/* ---- SHOW TAG KEYS ------------------------------------------------------------------------------
- */
+/* ---- shared sets ----------------------------------------------------------------------------- */
 
 typedef struct strset {
     qry_ctx *c;
@@ -337,77 +304,9 @@ static void window(const qry_show *sh, size_t n, size_t *from, size_t *to)
     if (sh->limit > 0 && *to - *from > (size_t)sh->limit) *to = *from + (size_t)sh->limit;
 }
 
-int qry__show_tag_keys(qry_ctx *c, const qry_show *sh)
-{
-    uint32_t db;
-    int skip;
-    int rc = show_db(c, sh, &db, &skip);
-    if (rc != STRATA_OK || skip) return rc;
-    const qry_expr *cond;
-    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
-    MDB_txn *txn;
-    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
-    qry_mref *ms = NULL;
-    size_t nm = 0;
-    rc = qry__meta_measurements(c, txn, db, sh->sources, sh->nsources, &ms, &nm);
-    static const char *const cols[] = {"tagKey"};
-    for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
-        strset ks;
-        if ((rc = tag_keys_of(c, txn, db, ms[i].mid, cond, &ks)) != STRATA_OK) break;
-        size_t from, to;
-        window(sh, ks.n, &from, &to);
-        if (from == to) continue;
-        if ((rc = qry__meta_series(c, ms[i].name, ms[i].len, cols, 1)) != STRATA_OK) break;
-        for (size_t k = from; k < to && rc == STRATA_OK; k++) {
-            qry_val v = qry_val_s(ks.v[k].ptr, ks.v[k].len);
-            rc = qry__meta_row(c, &v);
-        }
-        qry_writer_series_end(c->w);
-    }
-    stg_engine_read_end(c->e, txn);
-    return rc;
-}
-
-int qry__show_tag_key_cardinality(qry_ctx *c, const qry_show *sh)
-{
-    uint32_t db;
-    int skip;
-    int rc = show_db(c, sh, &db, &skip);
-    if (rc != STRATA_OK || skip) return rc;
-    const qry_expr *cond;
-    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
-    MDB_txn *txn;
-    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
-    qry_mref *ms = NULL;
-    size_t nm = 0;
-    rc = qry__meta_measurements(c, txn, db, sh->sources, sh->nsources, &ms, &nm);
-    static const char *const cols[] = {"count"};
-    for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
-        strset ks;
-        if ((rc = tag_keys_of(c, txn, db, ms[i].mid, cond, &ks)) != STRATA_OK) break;
-        if (ks.n == 0) continue;
-        if ((rc = qry__meta_series(c, ms[i].name, ms[i].len, cols, 1)) != STRATA_OK) break;
-        qry_val v = qry_val_i((int64_t)ks.n);
-        rc = qry__meta_row(c, &v);
-        qry_writer_series_end(c->w);
-    }
-    stg_engine_read_end(c->e, txn);
-    return rc;
-}
-
-/* ---- SHOW TAG VALUES
- * ------------------------------------------------------------------------------ */
-
 typedef struct kv {
     qry_str k, v;
 } kv;
-
-static int kv_cmp(const void *a, const void *b)
-{
-    const kv *x = a, *y = b;
-    int r = str_cmp(x->k.ptr, x->k.len, y->k.ptr, y->k.len);
-    return r ? r : str_cmp(x->v.ptr, x->v.len, y->v.ptr, y->v.len);
-}
 
 typedef struct kvset {
     qry_ctx *c;
@@ -466,11 +365,273 @@ static int key_selected(qry_ctx *c, const qry_show *sh, qry_re *re, const char *
     }
 }
 
+/* (measurement, key, value) rows gathered over several namespaces. */
+typedef struct row3 {
+    qry_str m, k, v;
+} row3;
+
+typedef struct rows3 {
+    qry_ctx *c;
+    row3 *v;
+    size_t n, cap;
+} rows3;
+
+static int rows3_add(rows3 *r, qry_str m, qry_str k, qry_str v)
+{
+    if (r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 32;
+        row3 *nv = qry__alloc(r->c, nc * sizeof *nv);
+        if (nv == NULL) return qry__fail(r->c, STRATA_ENOMEM, "out of memory");
+        if (r->n) memcpy(nv, r->v, r->n * sizeof *nv);
+        r->v = nv;
+        r->cap = nc;
+    }
+    r->v[r->n++] = (row3){m, k, v};
+    return STRATA_OK;
+}
+
+static int row3_cmp(const void *a, const void *b)
+{
+    const row3 *x = a, *y = b;
+    int r = str_cmp(x->m.ptr, x->m.len, y->m.ptr, y->m.len);
+    if (r == 0) r = str_cmp(x->k.ptr, x->k.len, y->k.ptr, y->k.len);
+    return r ? r : str_cmp(x->v.ptr, x->v.len, y->v.ptr, y->v.len);
+}
+
+static void rows3_sort_unique(rows3 *r)
+{
+    if (r->n > 1) qsort(r->v, r->n, sizeof *r->v, row3_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (u == 0 || row3_cmp(&r->v[i], &r->v[u - 1]) != 0) r->v[u++] = r->v[i];
+    r->n = u;
+}
+
+/* Length of the run of rows of the same measurement starting at i. */
+static size_t rows3_run(const rows3 *r, size_t i)
+{
+    size_t j = i + 1;
+    while (j < r->n && r->v[j].m.len == r->v[i].m.len &&
+           memcmp(r->v[j].m.ptr, r->v[i].m.ptr, r->v[i].m.len) == 0)
+        j++;
+    return j - i;
+}
+
+/* ---- SHOW MEASUREMENTS ----------------------------------------------------------------------- */
+
+/* Names of the measurements of the statement (sources or WITH MEASUREMENT, and WHERE) in ns. */
+static int meas_names(qry_ctx *c, const qry_show *sh, const qry_expr *cond, uint32_t ns, int with,
+                      strset *out)
+{
+    MDB_txn *txn;
+    int rc = stg_engine_read_begin(c->e, &txn, c->err);
+    if (rc != STRATA_OK) return rc;
+    qry_mref *ms = NULL;
+    size_t nm = 0;
+    qry_source src;
+    memset(&src, 0, sizeof src);
+    src.kind = QRY_SRC_MEASUREMENT;
+    if (with && sh->with_measurement) {
+        src.m = *sh->with_measurement;
+        rc = qry__meta_measurements(c, txn, ns, &src, 1, &ms, &nm);
+    } else {
+        rc = qry__meta_measurements(c, txn, ns, with ? NULL : sh->sources, with ? 0 : sh->nsources,
+                                    &ms, &nm);
+    }
+    for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
+        if (cond) {
+            qry_series *ss;
+            size_t n;
+            rc = match_series(c, txn, ns, ms[i].mid, cond, &ss, &n);
+            if (rc != STRATA_OK || n == 0) continue;
+        }
+        if (strset_add(out, ms[i].name, ms[i].len, 0))
+            rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+    }
+    stg_engine_read_end(c->e, txn);
+    return rc;
+}
+
+int qry__show_measurements(qry_ctx *c, const qry_show *sh)
+{
+    nsset nss;
+    int skip;
+    int rc = show_nss(c, sh, 1, &nss, &skip);
+    if (rc != STRATA_OK || skip) return rc;
+    const qry_expr *cond;
+    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
+    strset names;
+    memset(&names, 0, sizeof names);
+    names.c = c;
+    for (size_t i = 0; i < nss.n && rc == STRATA_OK; i++)
+        rc = meas_names(c, sh, cond, nss.v[i], 1, &names);
+    if (rc != STRATA_OK) return rc;
+    strset_sort_unique(&names);
+    size_t from, to;
+    window(sh, names.n, &from, &to);
+    if (from == to) return STRATA_OK;
+    static const char *const cols[] = {"name"};
+    if ((rc = qry__meta_series(c, "measurements", 12, cols, 1)) != STRATA_OK) return rc;
+    for (size_t i = from; i < to && rc == STRATA_OK; i++) {
+        qry_val v = qry_val_s(names.v[i].ptr, names.v[i].len);
+        rc = qry__meta_row(c, &v);
+    }
+    qry_writer_series_end(c->w);
+    return rc;
+}
+
+int qry__show_measurement_cardinality(qry_ctx *c, const qry_show *sh)
+{
+    nsset nss;
+    int skip;
+    int rc = show_nss(c, sh, !sh->exact, &nss, &skip);
+    if (rc != STRATA_OK || skip) return rc;
+    const qry_expr *cond;
+    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
+    strset names;
+    memset(&names, 0, sizeof names);
+    names.c = c;
+    for (size_t i = 0; i < nss.n && rc == STRATA_OK; i++)
+        rc = meas_names(c, sh, cond, nss.v[i], 0, &names);
+    if (rc != STRATA_OK) return rc;
+    strset_sort_unique(&names);
+    const char *col = sh->exact ? "count" : "cardinality estimation";
+    if ((rc = qry__meta_series(c, "", 0, &col, 1)) != STRATA_OK) return rc;
+    qry_val v = qry_val_i((int64_t)names.n);
+    rc = qry__meta_row(c, &v);
+    qry_writer_series_end(c->w);
+    return rc;
+}
+
+/* ---- SHOW TAG KEYS --------------------------------------------------------------------------- */
+
+/* (measurement, tag key) pairs of the statement's measurements in the namespaces. */
+static int tag_key_rows(qry_ctx *c, const qry_show *sh, const nsset *nss, const qry_expr *cond,
+                        rows3 *out)
+{
+    int rc = STRATA_OK;
+    for (size_t n = 0; n < nss->n && rc == STRATA_OK; n++) {
+        MDB_txn *txn;
+        if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
+        qry_mref *ms = NULL;
+        size_t nm = 0;
+        rc = qry__meta_measurements(c, txn, nss->v[n], sh->sources, sh->nsources, &ms, &nm);
+        for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
+            strset ks;
+            if ((rc = tag_keys_of(c, txn, nss->v[n], ms[i].mid, cond, &ks)) != STRATA_OK) break;
+            for (size_t k = 0; k < ks.n && rc == STRATA_OK; k++)
+                rc = rows3_add(out, (qry_str){ms[i].name, ms[i].len}, ks.v[k], (qry_str){"", 0});
+        }
+        stg_engine_read_end(c->e, txn);
+    }
+    rows3_sort_unique(out);
+    return rc;
+}
+
+int qry__show_tag_keys(qry_ctx *c, const qry_show *sh)
+{
+    nsset nss;
+    int skip;
+    int rc = show_nss(c, sh, 1, &nss, &skip);
+    if (rc != STRATA_OK || skip) return rc;
+    const qry_expr *cond;
+    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
+    rows3 r = {c, NULL, 0, 0};
+    if ((rc = tag_key_rows(c, sh, &nss, cond, &r)) != STRATA_OK) return rc;
+    static const char *const cols[] = {"tagKey"};
+    for (size_t i = 0; i < r.n && rc == STRATA_OK;) {
+        size_t run = rows3_run(&r, i), from, to;
+        window(sh, run, &from, &to);
+        if (from < to) {
+            rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, cols, 1);
+            for (size_t k = i + from; k < i + to && rc == STRATA_OK; k++) {
+                qry_val v = qry_val_s(r.v[k].k.ptr, r.v[k].k.len);
+                rc = qry__meta_row(c, &v);
+            }
+            qry_writer_series_end(c->w);
+        }
+        i += run;
+    }
+    return rc;
+}
+
+int qry__show_tag_key_cardinality(qry_ctx *c, const qry_show *sh)
+{
+    nsset nss;
+    int skip;
+    int rc = show_nss(c, sh, 0, &nss, &skip);
+    if (rc != STRATA_OK || skip) return rc;
+    const qry_expr *cond;
+    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
+    rows3 r = {c, NULL, 0, 0};
+    if ((rc = tag_key_rows(c, sh, &nss, cond, &r)) != STRATA_OK) return rc;
+    static const char *const cols[] = {"count"};
+    for (size_t i = 0; i < r.n && rc == STRATA_OK;) {
+        size_t run = rows3_run(&r, i);
+        if ((rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, cols, 1)) != STRATA_OK) break;
+        qry_val v = qry_val_i((int64_t)run);
+        rc = qry__meta_row(c, &v);
+        qry_writer_series_end(c->w);
+        i += run;
+    }
+    return rc;
+}
+
+/* ---- SHOW TAG VALUES ------------------------------------------------------------------------- */
+
+/* (measurement, key, value) rows of one namespace into out. */
+static int tag_value_rows(qry_ctx *c, const qry_show *sh, uint32_t db, const qry_expr *cond,
+                          qry_re *re, rows3 *out)
+{
+    MDB_txn *txn;
+    int rc = stg_engine_read_begin(c->e, &txn, c->err);
+    if (rc != STRATA_OK) return rc;
+    qry_mref *ms = NULL;
+    size_t nm = 0;
+    rc = qry__meta_measurements(c, txn, db, sh->sources, sh->nsources, &ms, &nm);
+    stg_index *idx = stg_engine_index(c->e);
+    for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
+        qry_str mname = {ms[i].name, ms[i].len};
+        if (cond == NULL) {
+            strset ks;
+            if ((rc = tag_keys_of(c, txn, db, ms[i].mid, NULL, &ks)) != STRATA_OK) break;
+            for (size_t k = 0; k < ks.n && rc == STRATA_OK; k++) {
+                if (!key_selected(c, sh, re, ks.v[k].ptr, ks.v[k].len)) continue;
+                kvset vals;
+                memset(&vals, 0, sizeof vals);
+                vals.c = c;
+                vals.key = ks.v[k];
+                rc = stg_index_tag_values(idx, txn, db, ms[i].mid, ks.v[k].ptr, ks.v[k].len,
+                                          vals_cb, &vals);
+                if (vals.err)
+                    rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+                else if (rc < 0)
+                    rc = qry__fail(c, rc, "reading tag values failed");
+                for (size_t v = 0; v < vals.n && rc == STRATA_OK; v++)
+                    rc = rows3_add(out, mname, vals.v[v].k, vals.v[v].v);
+            }
+        } else {
+            qry_series *ss;
+            size_t ns;
+            rc = match_series(c, txn, db, ms[i].mid, cond, &ss, &ns);
+            for (size_t s = 0; rc == STRATA_OK && s < ns; s++)
+                for (uint32_t k = 0; k < ss[s].ntags && rc == STRATA_OK; k++) {
+                    const stg_tag *t = &ss[s].tags[k];
+                    if (!key_selected(c, sh, re, t->key, t->key_len)) continue;
+                    rc = rows3_add(out, mname, (qry_str){t->key, t->key_len},
+                                   (qry_str){t->val, t->val_len});
+                }
+        }
+    }
+    stg_engine_read_end(c->e, txn);
+    return rc;
+}
+
 int qry__show_tag_values(qry_ctx *c, const qry_show *sh, int cardinality)
 {
-    uint32_t db;
+    nsset nss;
     int skip;
-    int rc = show_db(c, sh, &db, &skip);
+    int rc = show_nss(c, sh, !cardinality, &nss, &skip);
     if (rc != STRATA_OK || skip) return rc;
     const qry_expr *cond;
     if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
@@ -478,76 +639,41 @@ int qry__show_tag_values(qry_ctx *c, const qry_show *sh, int cardinality)
     if ((sh->key_op == QRY_KEY_EQREGEX || sh->key_op == QRY_KEY_NEQREGEX) && sh->nkeys &&
         (rc = qry__re_compile(c, sh->keys[0].ptr, sh->keys[0].len, &re)) != STRATA_OK)
         return rc;
-    MDB_txn *txn;
-    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
-    qry_mref *ms = NULL;
-    size_t nm = 0;
-    rc = qry__meta_measurements(c, txn, db, sh->sources, sh->nsources, &ms, &nm);
-    stg_index *idx = stg_engine_index(c->e);
-    for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
-        strset ks;
-        if ((rc = tag_keys_of(c, txn, db, ms[i].mid, NULL, &ks)) != STRATA_OK) break;
-        kvset out;
-        memset(&out, 0, sizeof out);
-        out.c = c;
-        if (cond == NULL) {
-            for (size_t k = 0; k < ks.n && rc == STRATA_OK; k++) {
-                if (!key_selected(c, sh, re, ks.v[k].ptr, ks.v[k].len)) continue;
-                out.key = ks.v[k];
-                rc = stg_index_tag_values(idx, txn, db, ms[i].mid, ks.v[k].ptr, ks.v[k].len,
-                                          vals_cb, &out);
-                if (out.err)
-                    rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
-                else if (rc < 0)
-                    rc = qry__fail(c, rc, "reading tag values failed");
-            }
-        } else {
-            qry_series *ss;
-            size_t ns;
-            rc = match_series(c, txn, db, ms[i].mid, cond, &ss, &ns);
-            for (size_t s = 0; rc == STRATA_OK && s < ns; s++)
-                for (uint32_t k = 0; k < ss[s].ntags; k++) {
-                    const stg_tag *t = &ss[s].tags[k];
-                    if (!key_selected(c, sh, re, t->key, t->key_len)) continue;
-                    if (kv_add(&out, (qry_str){t->key, t->key_len}, t->val, t->val_len, 0)) {
-                        rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
-                        break;
-                    }
-                }
-            if (out.n > 1) qsort(out.v, out.n, sizeof *out.v, kv_cmp);
-            size_t u = 0;
-            for (size_t k = 0; k < out.n; k++)
-                if (u == 0 || kv_cmp(&out.v[k], &out.v[u - 1]) != 0) out.v[u++] = out.v[k];
-            out.n = u;
-        }
-        if (rc != STRATA_OK) break;
+    rows3 r = {c, NULL, 0, 0};
+    for (size_t n = 0; n < nss.n && rc == STRATA_OK; n++)
+        rc = tag_value_rows(c, sh, nss.v[n], cond, re, &r);
+    if (rc != STRATA_OK) return rc;
+    rows3_sort_unique(&r);
+    for (size_t i = 0; i < r.n && rc == STRATA_OK;) {
+        size_t run = rows3_run(&r, i);
         if (cardinality) {
-            if (out.n == 0) continue;
             static const char *const ccols[] = {"count"};
-            if ((rc = qry__meta_series(c, ms[i].name, ms[i].len, ccols, 1)) != STRATA_OK) break;
-            qry_val v = qry_val_i((int64_t)out.n);
+            if ((rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, ccols, 1)) != STRATA_OK)
+                break;
+            qry_val v = qry_val_i((int64_t)run);
             rc = qry__meta_row(c, &v);
             qry_writer_series_end(c->w);
+            i += run;
             continue;
         }
         size_t from, to;
-        window(sh, out.n, &from, &to);
-        if (from == to) continue;
-        static const char *const cols[] = {"key", "value"};
-        if ((rc = qry__meta_series(c, ms[i].name, ms[i].len, cols, 2)) != STRATA_OK) break;
-        for (size_t k = from; k < to && rc == STRATA_OK; k++) {
-            qry_val row[2] = {qry_val_s(out.v[k].k.ptr, out.v[k].k.len),
-                              qry_val_s(out.v[k].v.ptr, out.v[k].v.len)};
-            rc = qry__meta_row(c, row);
+        window(sh, run, &from, &to);
+        if (from < to) {
+            static const char *const cols[] = {"key", "value"};
+            rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, cols, 2);
+            for (size_t k = i + from; k < i + to && rc == STRATA_OK; k++) {
+                qry_val row[2] = {qry_val_s(r.v[k].k.ptr, r.v[k].k.len),
+                                  qry_val_s(r.v[k].v.ptr, r.v[k].v.len)};
+                rc = qry__meta_row(c, row);
+            }
+            qry_writer_series_end(c->w);
         }
-        qry_writer_series_end(c->w);
+        i += run;
     }
-    stg_engine_read_end(c->e, txn);
     return rc;
 }
 
-/* ---- SHOW FIELD KEYS ----------------------------------------------------------------------------
- */
+/* ---- SHOW FIELD KEYS ------------------------------------------------------------------------- */
 
 typedef struct fl {
     qry_ctx *c;
@@ -585,10 +711,11 @@ static int fields_cb(void *ctx, const char *f, size_t flen, uint32_t fid, stg_ty
 
 int qry__show_field_keys(qry_ctx *c, const qry_show *sh, int cardinality)
 {
-    uint32_t db;
+    nsset nss;
     int skip;
-    int rc = show_db(c, sh, &db, &skip);
+    int rc = show_nss(c, sh, 0, &nss, &skip);
     if (rc != STRATA_OK || skip) return rc;
+    uint32_t db = nss.v[0];
     MDB_txn *txn;
     if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
     qry_mref *ms = NULL;
@@ -629,41 +756,24 @@ int qry__show_field_keys(qry_ctx *c, const qry_show *sh, int cardinality)
     return rc;
 }
 
-/* ---- SHOW SERIES ------------------------------------------------------------------------------
- */
+/* ---- SHOW SERIES ----------------------------------------------------------------------------- */
 
-int qry__show_series(qry_ctx *c, const qry_show *sh, int cardinality)
+/* Series keys of the statement in namespace db into keys (and per-measurement counts). */
+static int series_keys(qry_ctx *c, const qry_show *sh, uint32_t db, const qry_expr *cond,
+                       int per_meas, strset *keys)
 {
-    uint32_t db;
-    int skip;
-    int rc = show_db(c, sh, &db, &skip);
-    if (rc != STRATA_OK || skip) return rc;
-    const qry_expr *cond;
-    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
     MDB_txn *txn;
-    if ((rc = stg_engine_read_begin(c->e, &txn, c->err)) != STRATA_OK) return rc;
-    if (cardinality && !sh->exact && sh->nsources == 0 && cond == NULL) {
-        uint64_t n = stg_index_series_count(stg_engine_index(c->e), txn, db);
-        stg_engine_read_end(c->e, txn);
-        static const char *const ecols[] = {"cardinality estimation"};
-        if ((rc = qry__meta_series(c, "", 0, ecols, 1)) != STRATA_OK) return rc;
-        qry_val v = qry_val_i((int64_t)n);
-        rc = qry__meta_row(c, &v);
-        qry_writer_series_end(c->w);
-        return rc;
-    }
+    int rc = stg_engine_read_begin(c->e, &txn, c->err);
+    if (rc != STRATA_OK) return rc;
     qry_mref *ms = NULL;
     size_t nm = 0;
     rc = qry__meta_measurements(c, txn, db, sh->sources, sh->nsources, &ms, &nm);
-    strset keys;
-    memset(&keys, 0, sizeof keys);
-    keys.c = c;
     for (size_t i = 0; rc == STRATA_OK && i < nm; i++) {
         qry_series *ss;
         size_t ns;
         rc = match_series(c, txn, db, ms[i].mid, cond, &ss, &ns);
         if (rc != STRATA_OK) break;
-        if (cardinality) {
+        if (per_meas) {
             if (ns == 0) continue;
             static const char *const ccols[] = {"count"};
             if ((rc = qry__meta_series(c, ms[i].name, ms[i].len, ccols, 1)) != STRATA_OK) break;
@@ -673,14 +783,71 @@ int qry__show_series(qry_ctx *c, const qry_show *sh, int cardinality)
             continue;
         }
         for (size_t s = 0; s < ns; s++)
-            if (strset_add(&keys, ss[s].key, ss[s].klen, 0)) {
+            if (strset_add(keys, ss[s].key, ss[s].klen, 0)) {
                 rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
                 break;
             }
     }
     stg_engine_read_end(c->e, txn);
+    return rc;
+}
+
+/* Series in the namespaces that hold any: *only receives the one if there is one. */
+static int namespaces_with_series(qry_ctx *c, const nsset *nss, uint64_t *total, size_t *with,
+                                  uint32_t *only)
+{
+    MDB_txn *txn;
+    int rc = stg_engine_read_begin(c->e, &txn, c->err);
+    if (rc != STRATA_OK) return rc;
+    *total = 0;
+    *with = 0;
+    for (size_t i = 0; i < nss->n; i++) {
+        uint64_t n = stg_index_series_count(stg_engine_index(c->e), txn, nss->v[i]);
+        if (n == 0) continue;
+        *total += n;
+        (*with)++;
+        *only = nss->v[i];
+    }
+    stg_engine_read_end(c->e, txn);
+    return STRATA_OK;
+}
+
+int qry__show_series(qry_ctx *c, const qry_show *sh, int cardinality)
+{
+    nsset nss;
+    int skip;
+    int estimate = cardinality && !sh->exact && sh->nsources == 0 && sh->cond == NULL;
+    int rc = show_nss(c, sh, !cardinality || estimate, &nss, &skip);
+    if (rc != STRATA_OK || skip) return rc;
+    const qry_expr *cond;
+    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
+    strset keys;
+    memset(&keys, 0, sizeof keys);
+    keys.c = c;
+    if (estimate) {
+        /* Distinct series over the policies: the stored counter when one holds them all. */
+        uint64_t total;
+        size_t with;
+        uint32_t only = 0;
+        if ((rc = namespaces_with_series(c, &nss, &total, &with, &only)) != STRATA_OK) return rc;
+        for (size_t i = 0; with > 1 && i < nss.n && rc == STRATA_OK; i++)
+            rc = series_keys(c, sh, nss.v[i], NULL, 0, &keys);
+        if (rc != STRATA_OK) return rc;
+        if (with > 1) {
+            strset_sort_unique(&keys);
+            total = keys.n;
+        }
+        static const char *const ecols[] = {"cardinality estimation"};
+        if ((rc = qry__meta_series(c, "", 0, ecols, 1)) != STRATA_OK) return rc;
+        qry_val v = qry_val_i((int64_t)total);
+        rc = qry__meta_row(c, &v);
+        qry_writer_series_end(c->w);
+        return rc;
+    }
+    for (size_t i = 0; i < nss.n && rc == STRATA_OK; i++)
+        rc = series_keys(c, sh, nss.v[i], cond, cardinality, &keys);
     if (rc != STRATA_OK || cardinality) return rc;
-    if (keys.n > 1) qsort(keys.v, keys.n, sizeof *keys.v, qs_cmp);
+    strset_sort_unique(&keys);
     size_t from, to;
     window(sh, keys.n, &from, &to);
     if (from == to) return STRATA_OK;
