@@ -30,6 +30,10 @@ int qry__capture_flush(qry_capture *cp)
     if (cp->into && res.points_rejected)
         return qry__fail(c, STRATA_ETYPE, "partial write: %s dropped=%llu", res.first_error,
                          (unsigned long long)res.points_rejected);
+    if (cp->into && res.points_expired)
+        return qry__fail(c, STRATA_EINVAL,
+                         "partial write: points beyond retention policy dropped=%llu",
+                         (unsigned long long)res.points_expired);
     return STRATA_OK;
 }
 

@@ -20,10 +20,20 @@
 
 #include "query/exec_int.h"
 #include "query/meta_int.h"
+#include "storage/retention.h"
 
-static int is_autogen(qry_str rp)
+/* The name of the default retention policy of database db (arena memory). */
+static qry_str default_rp(qry_ctx *c, qry_str db)
 {
-    return rp.len == 7 && memcmp(rp.ptr, "autogen", 7) == 0;
+    stg_rp_info info;
+    strata_error err;
+    char name[1024];
+    if (db.len >= sizeof name) return (qry_str){"autogen", 7};
+    memcpy(name, db.ptr, db.len);
+    name[db.len] = 0;
+    if (stg_rp_resolve(c->e, name, NULL, &info, &err) != STRATA_OK) return (qry_str){"autogen", 7};
+    char *d = qry__strndup(c, info.name, strlen(info.name));
+    return d ? (qry_str){d, strlen(d)} : (qry_str){"autogen", 7};
 }
 
 /* A copy of s with every source's database and retention policy filled in (arena memory). */
@@ -41,7 +51,7 @@ static qry_select *normalized(qry_ctx *c, const qry_select *s, qry_str db)
             continue;
         }
         if (srcs[i].m.db.len == 0) srcs[i].m.db = db;
-        if (srcs[i].m.rp.len == 0) srcs[i].m.rp = (qry_str){"autogen", 7};
+        if (srcs[i].m.rp.len == 0) srcs[i].m.rp = default_rp(c, srcs[i].m.db);
     }
     return n;
 }
@@ -55,7 +65,7 @@ static void read_only_warning(qry_ctx *c, const qry_stmt *st, const char *dbn)
     if (n == NULL || t == NULL) return;
     *t = *s->target;
     t->db = (qry_str){dbn, strlen(dbn)};
-    if (t->rp.len == 0) t->rp = (qry_str){"autogen", 7};
+    if (t->rp.len == 0) t->rp = default_rp(c, t->db);
     n->target = t;
     qry_stmt ns = *st;
     ns.u.sel.select = n;
@@ -79,6 +89,21 @@ int qry__exec_into(qry_ctx *c, const qry_stmt *st)
     uint32_t db;
     if (stg_db_lookup(c->e, dbn, &db) != STRATA_OK)
         return qry__fail(c, STRATA_ENOTFOUND, "database not found: %s", dbn);
+    /* The target's retention policy (or the default one); a missing one fails
+     * only when there is something to write, as in InfluxDB. */
+    char rpn[STG_RP_NAME_MAX + 1] = "";
+    const char *bad_rp = NULL;
+    stg_rp_info info;
+    strata_error rerr;
+    if (t->rp.len && t->rp.len <= STG_RP_NAME_MAX) {
+        memcpy(rpn, t->rp.ptr, t->rp.len);
+        rpn[t->rp.len] = 0;
+    }
+    if (t->rp.len > STG_RP_NAME_MAX || stg_rp_resolve(c->e, dbn, rpn, &info, &rerr) != STRATA_OK) {
+        if ((bad_rp = qry__strndup(c, t->rp.ptr, t->rp.len)) == NULL) return STRATA_ENOMEM;
+    } else {
+        db = info.ns;
+    }
 
     qry_capture cp;
     int rc = qry__capture_begin(c, &cp, c->e, db);
@@ -88,13 +113,7 @@ int qry__exec_into(qry_ctx *c, const qry_stmt *st)
         cp.target = t->name.ptr;
         cp.target_len = t->name.len;
     }
-    if (t->rp.len && !is_autogen(t->rp)) {
-        cp.bad_rp = qry__strndup(c, t->rp.ptr, t->rp.len);
-        if (cp.bad_rp == NULL) {
-            qry__capture_end(&cp);
-            return STRATA_ENOMEM;
-        }
-    }
+    cp.bad_rp = bad_rp;
     qry_select sel = *s;
     sel.target = NULL;
     {

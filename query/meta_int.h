@@ -52,7 +52,7 @@ int qry__meta_measurements(qry_ctx *c, MDB_txn *txn, uint32_t db, const qry_sour
 int qry__meta_check_cond(qry_ctx *c, const qry_expr *cond);
 
 /* ---- meta_rp.c: retention policies ---- */
-/* Go's time.Duration.String() of d into buf; returns the length. */
+/* Go's time.Duration.String() of d >= 0 into buf; returns the length (meta_queries.c). */
 size_t qry__go_duration(int64_t d, char *buf, size_t cap);
 int qry__create_database(qry_ctx *c, const qry_db_stmt *d);
 int qry__create_rp(qry_ctx *c, const qry_rp_stmt *r);

@@ -75,8 +75,7 @@ int qry__task_killed(const qry_task *t)
     return t && __atomic_load_n(&t->killed, __ATOMIC_RELAXED);
 }
 
-/* d as Go's time.Duration.String() (d >= 0). */
-static size_t go_duration(int64_t d, char *buf, size_t cap)
+size_t qry__go_duration(int64_t d, char *buf, size_t cap)
 {
     if (d == 0) return (size_t)snprintf(buf, cap, "0s");
     if (d < 1000) return (size_t)snprintf(buf, cap, "%lldns", (long long)d);
@@ -169,7 +168,7 @@ int qry__show_queries(qry_ctx *c)
         else if (d >= 1000)
             d -= d % 1000;
         char dur[64];
-        size_t dl = go_duration(d, dur, sizeof dur);
+        size_t dl = qry__go_duration(d, dur, sizeof dur);
         const char *st = rows[i].killed ? "killed" : "running";
         qry_val v[5] = {qry_val_i((int64_t)rows[i].qid),
                         qry_val_s(rows[i].text, strlen(rows[i].text)),

@@ -24,51 +24,6 @@ static int cname(qry_str s, char *buf, size_t cap)
     return 1;
 }
 
-/* Go's time.Duration.String() for the durations SHOW prints. */
-size_t qry__go_duration(int64_t d, char *buf, size_t cap)
-{
-    if (d == 0) return (size_t)snprintf(buf, cap, "0s");
-    const char *sign = d < 0 ? "-" : "";
-    uint64_t u = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
-    if (u < 1000000000ull) {
-        /* below a second: the largest unit of ns, µs, ms, with a fraction */
-        const char *unit = "ns";
-        uint64_t div = 1;
-        if (u >= 1000000ull) {
-            unit = "ms";
-            div = 1000000ull;
-        } else if (u >= 1000ull) {
-            unit = "\xc2\xb5s";
-            div = 1000ull;
-        }
-        char frac[16] = "";
-        uint64_t f = u % div;
-        if (f) {
-            int w = div == 1000000ull ? 6 : 3;
-            int l = snprintf(frac, sizeof frac, ".%0*llu", w, (unsigned long long)f);
-            while (l > 1 && frac[l - 1] == '0')
-                frac[--l] = 0;
-        }
-        return (size_t)snprintf(buf, cap, "%s%llu%s%s", sign, (unsigned long long)(u / div), frac,
-                                unit);
-    }
-    uint64_t s = u / 1000000000ull, ns = u % 1000000000ull;
-    char frac[16] = "";
-    if (ns) {
-        int l = snprintf(frac, sizeof frac, ".%09llu", (unsigned long long)ns);
-        while (l > 1 && frac[l - 1] == '0')
-            frac[--l] = 0;
-    }
-    uint64_t h = s / 3600, m = s / 60 % 60, sec = s % 60;
-    if (h)
-        return (size_t)snprintf(buf, cap, "%s%lluh%llum%llu%ss", sign, (unsigned long long)h,
-                                (unsigned long long)m, (unsigned long long)sec, frac);
-    if (m)
-        return (size_t)snprintf(buf, cap, "%s%llum%llu%ss", sign, (unsigned long long)m,
-                                (unsigned long long)sec, frac);
-    return (size_t)snprintf(buf, cap, "%s%llu%ss", sign, (unsigned long long)sec, frac);
-}
-
 int qry__create_database(qry_ctx *c, const qry_db_stmt *d)
 {
     char name[NAME_CAP], rp[NAME_CAP];

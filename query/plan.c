@@ -601,7 +601,9 @@ int qry__plan_select(qry_ctx *c, const qry_select *s, qry_plan *p)
         }
     }
 
-    /* validateFields */
+    /* validateFields: a wildcard counts as a field before it is expanded, so a
+     * wildcard over measurements that do not exist is an empty answer. */
+    if (ncols == 0 && k.has_aux && p->nsrcs == 0) return STRATA_OK;
     if (ncols == 0) return qry__pl_fail(&k, "at least 1 non-time field must be queried");
     if (k.ncalls > 1 && k.topbottom)
         return qry__pl_fail(&k, "selector function %s() cannot be combined with other functions",
