@@ -657,14 +657,16 @@ typedef struct expiry {
     char name[STG_RP_NAME_MAX + 1];
 } expiry;
 
-int stg_retention_enforce(stg_engine *e, int64_t now_ns, uint32_t *moved, strata_error *err)
+int stg_retention_enforce(stg_engine *e, int64_t now_ns, stg_retention_stats *st, strata_error *err)
 {
     expiry *todo = NULL;
     size_t n = 0, cap = 0;
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     int rc, ret = STRATA_OK;
-    if (moved) *moved = 0;
+    stg_retention_stats local;
+    if (st == NULL) st = &local;
+    memset(st, 0, sizeof *st);
 
     /* Move the watermarks in one transaction. */
     if ((rc = mdb_txn_begin(e->env, NULL, 0, &txn))) return stg__mdb_err(rc, err, "retention");
@@ -678,7 +680,7 @@ int stg_retention_enforce(stg_engine *e, int64_t now_ns, uint32_t *moved, strata
         rp_rec r;
         const uint8_t *kp = k.mv_data;
         if (kp[5] == STG_CAT_RP && rec_decode(d.mv_data, d.mv_size, &r) == STRATA_OK &&
-            r.duration_ns > 0 && now_ns - INT64_MIN > r.duration_ns) {
+            r.duration_ns > 0 && now_ns > INT64_MIN + r.duration_ns) {
             /* Shard groups whose end is before now - duration are gone. */
             int64_t cutoff = stg_rp_group_start(now_ns - r.duration_ns - 1, r.shard_ns);
             if (cutoff > r.expired_before_ns) {
@@ -727,13 +729,14 @@ int stg_retention_enforce(stg_engine *e, int64_t now_ns, uint32_t *moved, strata
     ret = commit(e, txn, err);
     txn = NULL;
     if (ret != STRATA_OK) goto out;
-    if (moved) *moved = (uint32_t)n;
+    st->moved = (uint32_t)n;
 
     /* Then delete whole chunks below them; readers already skip what is left. */
     for (size_t i = 0; i < n && ret == STRATA_OK; i++) {
         uint64_t dropped = 0;
         char when[40];
         ret = stg__delete_whole(e, todo[i].ns, todo[i].cutoff, &dropped, err);
+        st->chunks_deleted += dropped;
         strata_log(e->log, STRATA_LOG_INFO, "retention",
                    "retention policy \"%s\" of database %u: points before %s expired, %llu "
                    "chunks deleted",
@@ -756,9 +759,8 @@ int stg__retention_due(stg_engine *e)
 void stg__retention_run(stg_engine *e)
 {
     strata_error err;
-    uint32_t moved;
     e->last_retention_mono_ns = strata_mono_ns();
-    if (stg_retention_enforce(e, strata_now_ns(), &moved, &err) != STRATA_OK)
+    if (stg_retention_enforce(e, strata_now_ns(), NULL, &err) != STRATA_OK)
         strata_log(e->log, STRATA_LOG_ERROR, "retention",
                    "expiring old data failed (retried at the next check): %s", err.msg);
 }

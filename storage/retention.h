@@ -136,12 +136,18 @@ int stg_rp_list(stg_engine *e, const char *db, int (*fn)(void *ctx, const stg_rp
 int stg_rp_resolve(stg_engine *e, const char *db, const char *rp, stg_rp_info *out,
                    strata_error *err);
 
+/* What one expiry pass did. */
+typedef struct stg_retention_stats {
+    uint32_t moved;          /* policies whose watermark moved */
+    uint64_t chunks_deleted; /* chunks wholly below a watermark, deleted */
+} stg_retention_stats;
+
 /*
  * Expire what every RP's duration says is gone as of now_ns: move the
- * watermarks, then delete whole chunks below them. *deleted (may be NULL)
- * receives the number of RPs whose watermark moved.
+ * watermarks, then delete whole chunks below them. st may be NULL.
  * @return STRATA_OK; LMDB failures (the watermarks that were moved stay).
  */
-int stg_retention_enforce(stg_engine *e, int64_t now_ns, uint32_t *moved, strata_error *err);
+int stg_retention_enforce(stg_engine *e, int64_t now_ns, stg_retention_stats *st,
+                          strata_error *err);
 
 #endif
