@@ -71,6 +71,10 @@ static const opt_def opts[] = {
     {"compact-interval", "storage", "compact-interval", T_DUR, OFF(compact_interval_ms), "0", "DUR",
      "compact the chunk table this often in the background (merge, re-encode, pack pages); "
      "0 = never (run strata compact on a stopped directory instead)"},
+    {"retention-check-interval", "retention", "check-interval", T_DUR, OFF(retention_check_ms),
+     "30m", "DUR",
+     "expire the data retention policies no longer keep this often (InfluxDB's "
+     "[retention] check-interval); 0 = never"},
     {"db", "storage", "databases", T_LIST, OFF(databases), NULL, "NAME",
      "database to create at start (repeatable; env and file: a list)"},
     {"auto-create-db", "storage", "auto-create-db", T_FLAG, OFF(auto_create_db), "off", "",
