@@ -253,7 +253,71 @@ static int parts_in_range(stg_engine *e, uint32_t db, int64_t tmin, int64_t tmax
     return oom ? strata_error_set(err, STRATA_ENOMEM, "out of memory") : STRATA_OK;
 }
 
-enum del_kind { DEL_RANGE, DEL_SERIES, DEL_MEAS, DEL_DB };
+enum del_kind { DEL_RANGE, DEL_SERIES, DEL_MEAS, DEL_DB, DEL_EXPIRED };
+
+typedef struct mid_list {
+    uint32_t *v;
+    size_t n, cap;
+} mid_list;
+
+static int mid_cb(void *ctx, const char *name, size_t len, uint32_t mid)
+{
+    (void)name;
+    (void)len;
+    mid_list *l = ctx;
+    if (grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v) != STRATA_OK) return 1;
+    l->v[l->n++] = mid;
+    return 0;
+}
+
+/* Does series id of db hold a chunk with a point at or after wm? */
+static int series_live(del_ctx *d, uint32_t db, uint64_t id, int64_t wm, const uint32_t *parts,
+                       size_t nparts, strata_error *err)
+{
+    uint8_t prefix[16];
+    strata_put_be32(prefix, db);
+    strata_put_be64(prefix + 8, id);
+    for (size_t pi = nparts; pi-- > 0;) { /* newest partitions first */
+        strata_put_be32(prefix + 4, parts[pi]);
+        MDB_val key = {sizeof prefix, prefix}, val;
+        int rc = mdb_cursor_get(d->cur, &key, &val, MDB_SET_RANGE);
+        while (rc == 0 && key.mv_size == STG__CKEY_LEN &&
+               memcmp(key.mv_data, prefix, sizeof prefix) == 0) {
+            stg_chunk_info info;
+            if (stg_chunk_info_peek(val.mv_data, val.mv_size, &info, err) != STRATA_OK)
+                return 1; /* unreadable: keep the series (verify reports the chunk) */
+            if (info.t_last >= wm) return 1;
+            rc = mdb_cursor_get(d->cur, &key, &val, MDB_NEXT);
+        }
+        if (rc && rc != MDB_NOTFOUND) return -stg__mdb_err(rc, err, "reading chunks");
+    }
+    return 0;
+}
+
+/* The series of db that hold no point at or after wm, into out. */
+static int dead_series(del_ctx *d, uint32_t db, int64_t wm, const uint32_t *parts, size_t nparts,
+                       stg_idset *out, strata_error *err)
+{
+    stg_engine *e = d->e;
+    mid_list l = {0};
+    stg_idset ids = {0};
+    int rc = stg_index_meas_list(e->idx, d->txn, db, mid_cb, &l);
+    if (rc > 0) rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+    for (size_t m = 0; m < l.n && rc == STRATA_OK; m++) {
+        if ((rc = stg_index_meas_series(e->idx, d->txn, db, l.v[m], &ids)) != STRATA_OK) break;
+        for (size_t i = 0; i < ids.n && rc == STRATA_OK; i++) {
+            int live = series_live(d, db, ids.ids[i], wm, parts, nparts, err);
+            if (live < 0)
+                rc = -live;
+            else if (!live && stg_idset_add(out, ids.ids[i]) != STRATA_OK)
+                rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        }
+    }
+    stg_idset_fini(&ids);
+    free(l.v);
+    stg_idset_sort_unique(out);
+    return rc;
+}
 
 typedef struct del_req {
     enum del_kind kind;
@@ -302,11 +366,17 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
     }
     if ((rc = parts_in_range(e, r->db, d.tmin, d.tmax, &parts, &nparts, err)) != STRATA_OK)
         goto out;
+    if (r->kind == DEL_EXPIRED) {
+        /* Series whose every point is below the watermark go, with what is left of them. */
+        if ((rc = dead_series(&d, r->db, r->tmin, parts, nparts, &dropped, err)) != STRATA_OK)
+            goto out;
+        series = &dropped;
+    }
     if (series == NULL || series->n > 0) {
         rc = lmdb_delete(&d, r->db, r->kind == DEL_DB ? NULL : series, parts, nparts, err);
         if (rc != STRATA_OK) goto out;
     }
-    if (r->kind == DEL_SERIES) {
+    if (r->kind == DEL_SERIES || r->kind == DEL_EXPIRED) {
         for (size_t i = 0; i < series->n && rc == STRATA_OK; i++) {
             rc = stg_index_series_delete(e->idx, d.txn, r->db, series->ids[i], err);
             if (rc == STRATA_ENOTFOUND) rc = STRATA_OK;
@@ -332,9 +402,14 @@ static int run_delete(stg_engine *e, const del_req *r, strata_error *err)
     pthread_rwlock_unlock(&e->heads_rw);
     if (r->kind != DEL_RANGE) stg__caches_clear(e);
     if (rc != STRATA_OK) strata_error_set(err, rc, "out of memory");
-    strata_log(e->log, STRATA_LOG_INFO, "engine",
-               "delete in database %u: %llu chunks dropped, %llu rewritten", r->db,
-               (unsigned long long)d.chunks_deleted, (unsigned long long)d.chunks_rewritten);
+    if (r->kind == DEL_EXPIRED)
+        strata_log(e->log, STRATA_LOG_INFO, "retention",
+                   "namespace %u: %zu series without points left dropped from the index", r->db,
+                   dropped.n);
+    else
+        strata_log(e->log, STRATA_LOG_INFO, "engine",
+                   "delete in database %u: %llu chunks dropped, %llu rewritten", r->db,
+                   (unsigned long long)d.chunks_deleted, (unsigned long long)d.chunks_rewritten);
 out:
     if (d.cur) mdb_cursor_close(d.cur);
     if (d.txn) mdb_txn_abort(d.txn);
@@ -375,6 +450,12 @@ int stg_measurement_drop(stg_engine *e, uint32_t db, const char *name, size_t le
 int stg__ns_drop(stg_engine *e, uint32_t ns, strata_error *err)
 {
     del_req r = {DEL_DB, ns, NULL, INT64_MIN, INT64_MAX, NULL, 0};
+    return run_delete(e, &r, err);
+}
+
+int stg__series_expire(stg_engine *e, uint32_t ns, int64_t wm, strata_error *err)
+{
+    del_req r = {DEL_EXPIRED, ns, NULL, wm, INT64_MAX, NULL, 0};
     return run_delete(e, &r, err);
 }
 

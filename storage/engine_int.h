@@ -214,6 +214,8 @@ int stg__rp_namespaces(stg_engine *e, uint32_t db, uint32_t **out, size_t *n, st
 /* ---- delete.c ---- */
 /* Drop namespace ns: its chunks, its index, its catalog records. */
 int stg__ns_drop(stg_engine *e, uint32_t ns, strata_error *err);
+/* Drop the series of ns left without a point at or after wm (index and chunks). */
+int stg__series_expire(stg_engine *e, uint32_t ns, int64_t wm, strata_error *err);
 /* Delete the chunks of ns wholly before before_ns, without decoding any. */
 int stg__delete_whole(stg_engine *e, uint32_t ns, int64_t before_ns, uint64_t *chunks,
                       strata_error *err);

@@ -737,6 +737,7 @@ int stg_retention_enforce(stg_engine *e, int64_t now_ns, stg_retention_stats *st
         char when[40];
         ret = stg__delete_whole(e, todo[i].ns, todo[i].cutoff, &dropped, err);
         st->chunks_deleted += dropped;
+        if (ret == STRATA_OK) ret = stg__series_expire(e, todo[i].ns, todo[i].cutoff, err);
         strata_log(e->log, STRATA_LOG_INFO, "retention",
                    "retention policy \"%s\" of database %u: points before %s expired, %llu "
                    "chunks deleted",

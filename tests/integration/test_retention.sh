@@ -23,7 +23,12 @@ http POST "$H/write?db=db&rp=rp" --data-binary @"$T/pts.lp"
 expect_eq "write to rp" "204 " "$STATUS $BODY"
 http POST "$H/write?db=db" --data-binary @"$T/pts.lp"
 expect_eq "write to autogen" 204 "$STATUS"
-q 'SELECT count(v) FROM rp.m'
+http POST "$H/write?db=db&rp=rp" --data-binary "m,host=old v=1 $(((now - 40 * 3600) * 1000000000))"
+expect_eq "write of a series only in the past" 204 "$STATUS"
+q 'SHOW TAG VALUES WITH KEY = host'
+expect_eq "tag values before expiry" \
+    '{"results":[{"statement_id":0,"series":[{"name":"m","columns":["key","value"],"values":[["host","h0"],["host","h1"],["host","old"]]}]}]}' "$BODY"
+q 'SELECT count(v) FROM rp.m WHERE host != '"'"'old'"'"''
 expect_eq "all points in rp" \
     '{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","count"],"values":[["1970-01-01T00:00:00Z",578]]}]}]}' "$BODY"
 
@@ -45,6 +50,13 @@ keep=$(awk -v s="$start" -v c="$cutoff" 'BEGIN { n = 0; for (i = 0; i <= 288; i+
 expected='{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","count"],"values":[["1970-01-01T00:00:00Z",'$keep']]}]}]}'
 q 'SELECT count(v) FROM rp.m'
 expect_eq "points at or after the cutoff" "$expected" "$BODY"
+for _ in $(seq 1 50); do
+    grep -q 'series without points left dropped' "$T/server.log" && break
+    sleep 0.1
+done
+q 'SHOW TAG VALUES WITH KEY = host'
+expect_eq "the expired series left the index" \
+    '{"results":[{"statement_id":0,"series":[{"name":"m","columns":["key","value"],"values":[["host","h0"],["host","h1"]]}]}]}' "$BODY"
 q 'SELECT count(v) FROM autogen.m'
 expect_eq "autogen untouched" \
     '{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","count"],"values":[["1970-01-01T00:00:00Z",578]]}]}]}' "$BODY"
