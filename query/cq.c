@@ -304,6 +304,7 @@ typedef struct cq_state {
     char *name;
     size_t nlen;
     uint64_t seq;
+    char *text; /* the definition the timing was read from */
     int has_run;
     int restored; /* has_run/last_run come from the catalog: the next run may catch up */
     int64_t last_run;
@@ -342,8 +343,10 @@ int qry_cq_runner_new(stg_engine *e, const qry_cq_config *cfg, qry_cq_runner **o
 void qry_cq_runner_free(qry_cq_runner *r)
 {
     if (r == NULL) return;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->v[i].name);
+        free(r->v[i].text);
+    }
     free(r->v);
     pthread_mutex_destroy(&r->mu);
     free(r);
@@ -459,7 +462,7 @@ static cq_state *state_of(qry_cq_runner *r, uint32_t db, const cq_item *it)
         if (r->v[i].db == db && r->v[i].nlen == it->nlen &&
             memcmp(r->v[i].name, it->name, it->nlen) == 0)
             s = &r->v[i];
-    if (s != NULL && s->seq == it->seq) return s;
+    if (s != NULL && s->seq == it->seq && strcmp(s->text, it->text) == 0) return s;
     if (s == NULL) {
         if (r->n == r->cap) {
             size_t nc = r->cap ? r->cap * 2 : 8;
@@ -472,16 +475,21 @@ static cq_state *state_of(qry_cq_runner *r, uint32_t db, const cq_item *it)
         if (name == NULL) return NULL;
         memcpy(name, it->name, it->nlen + 1);
         s = &r->v[r->n++];
-        memset(s, 0, sizeof *s);
+        memset(s, 0, sizeof *s); /* text NULL: filled below */
         s->name = name;
         s->nlen = it->nlen;
         s->db = db;
     }
+    char *text = malloc(it->tlen + 1);
+    if (text == NULL) return NULL;
+    memcpy(text, it->text, it->tlen + 1);
+    free(s->text);
     char *name = s->name;
     size_t nlen = s->nlen;
     memset(s, 0, sizeof *s);
     s->name = name;
     s->nlen = nlen;
+    s->text = text;
     s->db = db;
     s->seq = it->seq;
     s->resume = INT64_MIN;
@@ -648,10 +656,12 @@ int qry_cq_runner_tick(qry_cq_runner *r, int64_t now_ns, qry_cq_stats *st, strat
         /* forget dropped queries (and those of dropped databases) */
         size_t k = 0;
         for (size_t i = 0; i < r->n; i++) {
-            if (r->v[i].seen)
+            if (r->v[i].seen) {
                 r->v[k++] = r->v[i];
-            else
+            } else {
                 free(r->v[i].name);
+                free(r->v[i].text);
+            }
         }
         r->n = k;
     }

@@ -99,11 +99,12 @@ int64_t qry_cq_catchup_floor(const qry_cq_timing *t, int64_t now, int64_t max_ca
  * its SELECT with every time condition of its WHERE replaced by
  * time >= start AND time < end (as InfluxDB's SetTimeRange), executed as a
  * SELECT INTO with db as the default database. *written receives the
- * number of points written (also on a partial failure: what was written
- * stays). lim may be NULL (no limits).
+ * number of points written (0 after a failure, although what was written
+ * before it stays). lim may be NULL (no limits).
  *
  * Threads: any thread; several at once on one engine.
- * @return STRATA_OK; STRATA_EINVAL (text is not a CREATE CONTINUOUS QUERY,
+ * @return STRATA_OK; STRATA_EPARSE (text does not parse); STRATA_EINVAL (text is
+ *         not a CREATE CONTINUOUS QUERY,
  *         a raw (non-aggregate) query: "continuous queries must be aggregate
  *         queries", or the SELECT fails to plan); STRATA_ENOTFOUND
  *         (database or retention policy not found); STRATA_ETYPE (partial

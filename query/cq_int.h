@@ -9,7 +9,8 @@
  *                    (SHOW CONTINUOUS QUERIES, the "already exists" check)
  *                  | rest: the same statement in canonical InfluxQL (what runs:
  *                    InfluxDB's String() rounds float literals to 3 decimals)
- *                  seq orders a database's CQs by creation, as InfluxDB lists them.
+ *                  seq orders a database's CQs by creation, as InfluxDB lists them:
+ *                  max(the database's highest seq + 1, the creation time in ns).
  *   STG_CAT_CQRUN  u8 version (1) | u64 seq of the CQ it belongs to | i64 last run
  *                  | i64 resume (end of the last finished slice of the run in
  *                    progress, INT64_MIN when none) — all big-endian.

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/bytes.h"
+#include "common/clock.h"
 #include "query/cq_int.h"
 #include "query/meta_int.h"
 #include "storage/catalog.h"
@@ -233,8 +234,12 @@ static int store_cq(qry_ctx *c, uint32_t db, qry_str name, const char *shown, si
         return qry__fail(c, STRATA_EINVAL, "continuous query too long");
     uint8_t *val = qry__alloc(c, vlen);
     if (val == NULL) return STRATA_ENOMEM;
+    /* creation order, and never the seq of a dropped query of the same name: the runner tells
+     * a re-created query from the old one by it */
+    uint64_t seq = sc.max + 1, t = (uint64_t)strata_now_ns();
+    if (t > seq) seq = t;
     val[0] = QRY_CQ_REC_VERSION;
-    strata_put_be64(val + 1, sc.max + 1);
+    strata_put_be64(val + 1, seq);
     strata_put_be32(val + 9, (uint32_t)shown_len);
     memcpy(val + QRY_CQ_REC_HEAD, shown, shown_len);
     memcpy(val + QRY_CQ_REC_HEAD + shown_len, text, text_len);
