@@ -87,6 +87,9 @@ int net__cq_open(net_server *s, strata_error *err)
     qry_cq_config rc_cfg;
     memset(&rc_cfg, 0, sizeof rc_cfg);
     rc_cfg.max_catchup_ns = cfg->cq_max_catchup_ms * 1000000;
+    /* a catch-up slice must fit in max-select-buckets */
+    if (cfg->query_max_buckets > 0 && cfg->query_max_buckets < 10000)
+        rc_cfg.slice_windows = (uint32_t)cfg->query_max_buckets;
     rc_cfg.lim = &q->lim;
     rc_cfg.log = s->log;
     rc_cfg.run_level = cfg->cq_log_enabled ? STRATA_LOG_INFO : STRATA_LOG_DEBUG;

@@ -455,8 +455,9 @@ static int db_by_id(const void *a, const void *b)
 }
 
 /* The state of CQ (db, name), created when new or when seq changed (dropped and re-created). */
-static cq_state *state_of(qry_cq_runner *r, uint32_t db, const cq_item *it)
+static cq_state *state_of(qry_cq_runner *r, const db_ent *dbe, const cq_item *it)
 {
+    uint32_t db = dbe->id;
     cq_state *s = NULL;
     for (size_t i = 0; i < r->n; i++)
         if (r->v[i].db == db && r->v[i].nlen == it->nlen &&
@@ -504,8 +505,8 @@ static cq_state *state_of(qry_cq_runner *r, uint32_t db, const cq_item *it)
         qry_cq_timing_of(&q->stmts[0]->u.cq, &s->timing, &perr) != STRATA_OK) {
         s->bad = 1;
         strata_log(r->cfg.log, STRATA_LOG_WARN, "cq",
-                   "continuous query %s on database %u cannot be run: %s (drop and re-create it)",
-                   s->name, db, perr.msg);
+                   "continuous query %s on %s cannot be run: %s (drop and re-create it)",
+                   s->name, dbe->name, perr.msg);
     }
     strata_arena_fini(&a);
 
@@ -640,7 +641,7 @@ int qry_cq_runner_tick(qry_cq_runner *r, int64_t now_ns, qry_cq_stats *st, strat
         if (rc == STRATA_OK && items.oom) rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         if (rc == STRATA_OK && items.n > 1) qsort(items.v, items.n, sizeof *items.v, item_by_seq);
         for (size_t k = 0; k < items.n && rc == STRATA_OK; k++) {
-            cq_state *s = state_of(r, dbs.v[i].id, &items.v[k]);
+            cq_state *s = state_of(r, &dbs.v[i], &items.v[k]);
             if (s == NULL) {
                 rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
                 break;
