@@ -59,9 +59,10 @@ int qry_cq_timing_of(const qry_cq_stmt *cq, qry_cq_timing *out, strata_error *er
     memset(out, 0, sizeof *out);
     const char *why = NULL;
     int64_t iv = 0, off = 0;
-    if (cq->select == NULL ||
-        qry_select_group_by_time(cq->select, &iv, &off, &why) != STRATA_OK || iv <= 0)
-        return strata_error_set(err, STRATA_EINVAL, "continuous query without a GROUP BY time() "
+    if (cq->select == NULL || qry_select_group_by_time(cq->select, &iv, &off, &why) != STRATA_OK ||
+        iv <= 0)
+        return strata_error_set(err, STRATA_EINVAL,
+                                "continuous query without a GROUP BY time() "
                                 "interval%s%s",
                                 why ? ": " : "", why ? why : "");
     /* InfluxDB's GroupByOffset(): a duration modulo the interval (Go's %, the sign is kept);
@@ -165,7 +166,8 @@ static int strip_time(qry_ctx *c, const qry_expr *e, const qry_expr **out)
         return STRATA_OK;
     }
     const qry_expr *l, *r;
-    if (strip_time(c, e->u.bin.lhs, &l) != STRATA_OK || strip_time(c, e->u.bin.rhs, &r) != STRATA_OK)
+    if (strip_time(c, e->u.bin.lhs, &l) != STRATA_OK ||
+        strip_time(c, e->u.bin.rhs, &r) != STRATA_OK)
         return STRATA_ENOMEM;
     if (op == QRY_OP_OR && (l == NULL || r == NULL)) {
         *out = NULL; /* true OR x */
@@ -289,7 +291,8 @@ int qry_cq_exec(stg_engine *e, const char *db, const char *text, size_t len, int
     qry__re_free_all(c.res);
     qry__tz_free(c.stmt_tz);
     if (rc == STRATA_OK) *written = wc.n;
-    if (rc != STRATA_OK && err && err->msg[0] == 0) strata_error_set(err, rc, "%s", strata_strerror(rc));
+    if (rc != STRATA_OK && err && err->msg[0] == 0)
+        strata_error_set(err, rc, "%s", strata_strerror(rc));
 done:
     qry__rematch_free(rm);
     strata_arena_fini(&arena);
@@ -505,8 +508,8 @@ static cq_state *state_of(qry_cq_runner *r, const db_ent *dbe, const cq_item *it
         qry_cq_timing_of(&q->stmts[0]->u.cq, &s->timing, &perr) != STRATA_OK) {
         s->bad = 1;
         strata_log(r->cfg.log, STRATA_LOG_WARN, "cq",
-                   "continuous query %s on %s cannot be run: %s (drop and re-create it)",
-                   s->name, dbe->name, perr.msg);
+                   "continuous query %s on %s cannot be run: %s (drop and re-create it)", s->name,
+                   dbe->name, perr.msg);
     }
     strata_arena_fini(&a);
 
@@ -608,8 +611,8 @@ static int run_one(qry_cq_runner *r, const db_ent *db, cq_state *s, const cq_ite
                    s->name, db->name, a, b, dur / 1e6, (unsigned long long)written, err.msg);
     } else {
         strata_log(r->cfg.log, r->cfg.run_level, "cq",
-                   "continuous query %s on %s: [%s, %s) %llu points written in %.3f ms",
-                   s->name, db->name, a, b, (unsigned long long)written, dur / 1e6);
+                   "continuous query %s on %s: [%s, %s) %llu points written in %.3f ms", s->name,
+                   db->name, a, b, (unsigned long long)written, dur / 1e6);
     }
     /* as InfluxDB: a failed run is not retried (its windows come again only through FOR) */
     s->has_run = 1;
@@ -638,7 +641,8 @@ int qry_cq_runner_tick(qry_cq_runner *r, int64_t now_ns, qry_cq_stats *st, strat
     for (size_t i = 0; i < dbs.n && rc == STRATA_OK; i++) {
         cq_items items = {0};
         rc = stg_catalog_list(r->e, dbs.v[i].id, STG_CAT_CQ, items_cb, &items, err);
-        if (rc == STRATA_OK && items.oom) rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        if (rc == STRATA_OK && items.oom)
+            rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         if (rc == STRATA_OK && items.n > 1) qsort(items.v, items.n, sizeof *items.v, item_by_seq);
         for (size_t k = 0; k < items.n && rc == STRATA_OK; k++) {
             cq_state *s = state_of(r, &dbs.v[i], &items.v[k]);
@@ -648,8 +652,7 @@ int qry_cq_runner_tick(qry_cq_runner *r, int64_t now_ns, qry_cq_stats *st, strat
             }
             s->seen = 1;
             rc = run_one(r, &dbs.v[i], s, &items.v[k], now_ns, st);
-            if (rc == STRATA_ECLOSED)
-                strata_error_set(err, rc, "continuous queries are stopping");
+            if (rc == STRATA_ECLOSED) strata_error_set(err, rc, "continuous queries are stopping");
         }
         items_free(&items);
     }

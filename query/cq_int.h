@@ -25,7 +25,7 @@
 #include "query/exec_int.h"
 
 #define QRY_CQ_REC_VERSION 1
-#define QRY_CQ_REC_HEAD 13   /* version, seq, n */
+#define QRY_CQ_REC_HEAD 13    /* version, seq, n */
 #define QRY_CQRUN_REC_SIZE 25 /* version, seq, last run, resume */
 
 /* A decoded STG_CAT_CQ record; pointers into the record's bytes. */

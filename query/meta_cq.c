@@ -222,8 +222,7 @@ static int store_cq(qry_ctx *c, uint32_t db, qry_str name, const char *shown, si
         int same = qry__cq_rec_decode(old, olen, &r) == STRATA_OK && r.shown_len == shown_len &&
                    memcmp(r.shown, shown, shown_len) == 0;
         free(old);
-        return same ? STRATA_OK
-                    : qry__fail(c, STRATA_EEXIST, "continuous query already exists");
+        return same ? STRATA_OK : qry__fail(c, STRATA_EEXIST, "continuous query already exists");
     }
     if (rc != STRATA_ENOTFOUND) return rc;
     seq_scan sc = {0};

@@ -63,8 +63,8 @@ static qry_cq_timing timing(const char *text)
 }
 
 #define CQ(resample, groupby)                                                                      \
-    "CREATE CONTINUOUS QUERY c ON d " resample " BEGIN SELECT mean(v) INTO m2 FROM m GROUP BY " \
-    groupby " END"
+    "CREATE CONTINUOUS QUERY c ON d " resample                                                     \
+    " BEGIN SELECT mean(v) INTO m2 FROM m GROUP BY " groupby " END"
 
 /* A day at 00:00 UTC, far from the epoch (2020-01-01). */
 #define DAY0 (1577836800LL * SEC)
@@ -349,9 +349,8 @@ static void drop_names(char *s)
 static void expect_same(const char *out_meas, int64_t a, int64_t b)
 {
     char q1[512], q2[512];
-    snprintf(q1, sizeof q1,
-             "SELECT mv, n FROM %s WHERE time >= %lld AND time < %lld GROUP BY host", out_meas,
-             (long long)a, (long long)b);
+    snprintf(q1, sizeof q1, "SELECT mv, n FROM %s WHERE time >= %lld AND time < %lld GROUP BY host",
+             out_meas, (long long)a, (long long)b);
     snprintf(q2, sizeof q2,
              "SELECT mean(v) AS mv, count(v) AS n FROM m WHERE time >= %lld AND time < %lld "
              "GROUP BY time(1s), host fill(none)",
@@ -400,9 +399,9 @@ static void exec_matches_hand_select_and_ignores_where_time(void **state)
     assert_int_equal(qry_cq_exec(eng, "d", raw, strlen(raw), T0, T0 + SEC, NULL, &written, &err),
                      STRATA_EINVAL);
     assert_string_equal(err.msg, "continuous queries must be aggregate queries");
-    assert_int_equal(qry_cq_exec(eng, "d", "SHOW DATABASES", 14, T0, T0 + SEC, NULL, &written,
-                                 &err),
-                     STRATA_EINVAL);
+    assert_int_equal(
+        qry_cq_exec(eng, "d", "SHOW DATABASES", 14, T0, T0 + SEC, NULL, &written, &err),
+        STRATA_EINVAL);
     assert_int_equal(qry_cq_exec(eng, "d", "SELECT", 6, T0, T0 + SEC, NULL, &written, &err),
                      STRATA_EPARSE);
 }
@@ -430,7 +429,7 @@ static qry_cq_stats tick(qry_cq_runner *r, int64_t now)
 }
 
 #define CQ_OUT                                                                                     \
-    "CREATE CONTINUOUS QUERY c ON d BEGIN SELECT mean(v) AS mv, count(v) AS n INTO out FROM m "   \
+    "CREATE CONTINUOUS QUERY c ON d BEGIN SELECT mean(v) AS mv, count(v) AS n INTO out FROM m "    \
     "GROUP BY time(1s), host END"
 
 static void runner_runs_due_windows_and_catches_up_after_restart(void **state)
@@ -512,8 +511,7 @@ static void runner_slices_long_ranges_and_resumes(void **state)
     void *val = NULL;
     size_t vlen = 0;
     strata_error err = {0};
-    assert_int_equal(stg_catalog_get(eng, id, STG_CAT_CQRUN, "c", 1, &val, &vlen, &err),
-                     STRATA_OK);
+    assert_int_equal(stg_catalog_get(eng, id, STG_CAT_CQRUN, "c", 1, &val, &vlen, &err), STRATA_OK);
     assert_int_equal(vlen, 25);
     uint8_t *p = val;
     /* last run 25 s, resume at 27 s: the next run (at 29 s) computes [27 s, 29 s) only */
@@ -581,8 +579,8 @@ int main(void)
         cmocka_unit_test(catchup_floor),
         cmocka_unit_test_setup_teardown(exec_matches_hand_select_and_ignores_where_time, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(runner_runs_due_windows_and_catches_up_after_restart,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(runner_runs_due_windows_and_catches_up_after_restart, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(runner_slices_long_ranges_and_resumes, setup, teardown),
         cmocka_unit_test_setup_teardown(runner_cancel_and_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_run_is_counted_and_not_retried, setup, teardown),
