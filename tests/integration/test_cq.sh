@@ -63,18 +63,21 @@ start_server --wal-sync off
 expect_eq "create db" '{"results":[{"statement_id":0}]}' "$(q 'CREATE DATABASE d')"
 expect_eq "show empty" '{"results":[{"statement_id":0,"series":[{"name":"d","columns":["name","query"]}]}]}' \
     "$(q 'SHOW CONTINUOUS QUERIES')"
-CQ='CREATE CONTINUOUS QUERY c ON d BEGIN SELECT mean(v) AS mv, count(v) AS n INTO agg FROM m GROUP BY time(1s), host END'
+# RESAMPLE FOR 2s: each window is computed twice (a point committed late, on a loaded
+# machine, is still counted), which also shows that recomputing replaces, not adds.
+CQ='CREATE CONTINUOUS QUERY c ON d RESAMPLE FOR 2s BEGIN SELECT mean(v) AS mv, count(v) AS n INTO agg FROM m GROUP BY time(1s), host END'
 expect_eq "create cq" '{"results":[{"statement_id":0}]}' "$(q "$CQ")"
 expect_eq "create again, same text" '{"results":[{"statement_id":0}]}' "$(q "$CQ")"
 expect_eq "create other text" '{"results":[{"statement_id":0,"error":"continuous query already exists"}]}' \
     "$(q 'CREATE CONTINUOUS QUERY c ON d BEGIN SELECT max(v) INTO agg FROM m GROUP BY time(1s) END')"
 expect_eq "create on missing db" '{"results":[{"statement_id":0,"error":"database not found: nodb"}]}' \
     "$(q 'CREATE CONTINUOUS QUERY x ON nodb BEGIN SELECT max(v) INTO nodb.autogen.a FROM nodb.autogen.m GROUP BY time(1s) END')"
-expect_eq "show" '{"results":[{"statement_id":0,"series":[{"name":"d","columns":["name","query"],"values":[["c","CREATE CONTINUOUS QUERY c ON d BEGIN SELECT mean(v) AS mv, count(v) AS n INTO d.autogen.agg FROM d.autogen.m GROUP BY time(1s), host END"]]}]}]}' \
+expect_eq "show" '{"results":[{"statement_id":0,"series":[{"name":"d","columns":["name","query"],"values":[["c","CREATE CONTINUOUS QUERY c ON d RESAMPLE FOR 2s BEGIN SELECT mean(v) AS mv, count(v) AS n INTO d.autogen.agg FROM d.autogen.m GROUP BY time(1s), host END"]]}]}]}' \
     "$(q 'SHOW CONTINUOUS QUERIES')"
 
 # ---- 2. live writes for ~4 s; points are written early in their second (before 800 ms), so
-# that each is stored before the CQ computes its window (5 ms after the second ends).
+# that each is stored before the CQ computes its window (5 ms after the second ends) or at
+# the latest before it computes it again a second later.
 first_ts=""
 last_ts=0
 end=$(($(now_ns) + 4 * SEC))
@@ -92,7 +95,7 @@ m,host=b v=$((i * 3)) $t" | grep -q 204 || fail "write failed"
     fi
     sleep 0.05
 done
-sleep 1.5 # the last second's window is computed
+sleep 2.5 # the last second's window is computed (twice)
 # The first run only records its time (as InfluxDB): the first window computed is the
 # one that starts after the second the CQ first ran in; compare from the first output row.
 A=$(q 'SELECT n FROM agg ORDER BY time ASC LIMIT 1' | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["series"][0]["values"][0][0])')
