@@ -132,6 +132,18 @@ static const opt_def opts[] = {
      OFF(max_concurrent_queries), "0", "N", "queries running at once; 0 = workers"},
     {"workers", "limits", "workers", T_U32, OFF(workers), "0", "N",
      "worker threads that parse and commit; 0 = max(4, 2 x CPUs)"},
+
+    /* continuous queries (net/cq_sched.c) */
+    {"cq-enabled", "continuous_queries", "enabled", T_BOOL, OFF(cq_enabled), "on", "on|off",
+     "run continuous queries (off: they are kept and listed but never run)"},
+    {"cq-log-enabled", "continuous_queries", "log-enabled", T_BOOL, OFF(cq_log_enabled), "on",
+     "on|off", "log each continuous query run at info level (off: at debug level)"},
+    {"cq-run-interval", "continuous_queries", "run-interval", T_DUR, OFF(cq_run_interval_ms), "1s",
+     "DUR", "how often to look for continuous queries that are due"},
+    {"cq-max-catchup", "continuous_queries", "max-catchup", T_DUR, OFF(cq_max_catchup_ms), "24h",
+     "DUR",
+     "after a restart, compute the windows missed while the server was down, at most this far "
+     "back; 0 = none (as InfluxDB)"},
 };
 
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -736,6 +748,8 @@ static int check(net_config *cfg, strata_error *err)
     for (size_t i = 0; i < cfg->databases.n; i++)
         if (cfg->databases.v[i][0] == '\0')
             return strata_error_set(err, STRATA_EINVAL, "--db: empty database name");
+    if (cfg->cq_enabled && cfg->cq_run_interval_ms <= 0) /* continuous queries */
+        return strata_error_set(err, STRATA_EINVAL, "--cq-run-interval must be at least 1ms");
     return STRATA_OK;
 }
 

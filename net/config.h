@@ -91,6 +91,12 @@ typedef struct net_config {
     int64_t query_timeout_ms;        /* 0: no limit */
     uint32_t workers;                /* worker threads; 0: max(4, 2 x CPUs) */
 
+    /* [continuous_queries] (net/cq_sched.c) */
+    int cq_enabled;             /* run continuous queries */
+    int cq_log_enabled;         /* a log line per run at info (else debug) */
+    int64_t cq_run_interval_ms; /* how often due queries are looked for */
+    int64_t cq_max_catchup_ms;  /* windows missed while down, at most this far back; 0: none */
+
     /* Set by net_config_load() when --help / --version was given. */
     int show_help, show_version;
     char *config_path; /* the file that was read, or NULL */

@@ -241,6 +241,7 @@ struct net_server {
     int http_on, tcp_on;
     int http_port, tcp_port, udp_port;
     net_udp *udp;
+    struct net_cq_sched *cq; /* continuous queries (net/cq_sched.c), NULL when disabled */
     uint32_t tcp_db_id, udp_db_id;
     net_link http_conns, tcp_conns;
     uint32_t nconns;

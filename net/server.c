@@ -17,6 +17,8 @@
  */
 #include "net/net_int.h"
 
+#include "net/cq_sched.h"
+
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -171,6 +173,7 @@ static void begin_shutdown(net_server *s, const char *why)
     }
     s->stopping = 1;
     s->stop_deadline_ms = net__now_ms(s) + s->cfg->shutdown_timeout_ms;
+    net__cq_shutdown(s); /* continuous queries: no new run, the current one stops early */
     strata_log(s->log, STRATA_LOG_INFO, "server",
                "%s: shutting down (no new connections; finishing %u requests in progress, "
                "%u connections open)",
@@ -298,6 +301,7 @@ int net_server_open(const net_config *cfg, const strata_logger *log, net_server 
     if ((rc = net__pool_start(&s->pool, s, cfg->workers ? cfg->workers : 4, &s->done_async, err)) !=
         STRATA_OK)
         goto fail;
+    if ((rc = net__cq_open(s, err)) != STRATA_OK) goto fail; /* continuous queries */
 
     if (net__bind_enabled(cfg->http_bind)) {
         rc = listen_tcp(s, &s->http_listener, cfg->http_bind, "--http-bind",
@@ -397,6 +401,7 @@ void net_server_close(net_server *s)
     if (uv_loop_close(&s->loop) != 0)
         strata_log(s->log, STRATA_LOG_WARN, "server", "event loop closed with handles open");
     net__udp_free(s);
+    net__cq_free(s); /* continuous queries: after the pool and the loop */
     if (s->eng != NULL) {
         strata_log(s->log, STRATA_LOG_INFO, "server", "closing the engine (checkpoint)");
         stg_engine_close(s->eng);

@@ -5,8 +5,9 @@
  * KEYS, SHOW SERIES, the cardinality statements, SHOW CONTINUOUS QUERIES
  * and SHOW USERS (always empty), and the deletes (meta_delete.c). Each
  * answers with InfluxDB 1.6.7's series names, columns, order and errors.
- * Statements Strata does not implement (users, retention policies other
- * than autogen, continuous queries, subscriptions, shards)
+ * CREATE/DROP CONTINUOUS QUERY are handed to meta_cq.c. Statements Strata
+ * does not implement (users, retention policies other than autogen,
+ * subscriptions, shards)
  * answer an InfluxDB-shaped error saying so.
  */
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "query/exec_int.h"
 #include "query/meta_int.h"
+#include "query/cq_int.h" /* continuous queries (meta_cq.c) */
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
@@ -109,19 +111,6 @@ static int show_databases(qry_ctx *c)
     return rc;
 }
 
-static int show_cqs(qry_ctx *c)
-{
-    dblist l;
-    int rc = list_dbs(c, &l);
-    if (rc != STRATA_OK) return rc;
-    static const char *const cols[] = {"name", "query"};
-    for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
-        rc = qry__meta_series(c, l.v[i].name, l.v[i].len, cols, 2);
-        qry_writer_series_end(c->w);
-    }
-    return rc;
-}
-
 static int drop_database(qry_ctx *c, qry_str n)
 {
     char name[1024];
@@ -158,6 +147,10 @@ static int unsupported(qry_ctx *c, const char *what)
 int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
 {
     int rc;
+    /* ---- continuous queries (meta_cq.c): they write their own result ---- */
+    if (s->kind == QRY_STMT_CREATE_CONTINUOUS_QUERY || s->kind == QRY_STMT_DROP_CONTINUOUS_QUERY)
+        return qry__exec_cq_stmt(c, s);
+    /* ---- end of continuous queries ---- */
     int mode = QRY_STMT_MODE_ONE;
     switch (s->kind) {
     case QRY_STMT_SHOW_TAG_KEYS:
@@ -231,7 +224,7 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         rc = qry__show_field_keys(c, &s->u.show, 1);
         break;
     case QRY_STMT_SHOW_CONTINUOUS_QUERIES:
-        rc = show_cqs(c);
+        rc = qry__show_cqs(c); /* continuous queries (meta_cq.c) */
         break;
     case QRY_STMT_SHOW_USERS: {
         static const char *const cols[] = {"user", "admin"};
@@ -283,10 +276,6 @@ int qry__exec_meta(qry_ctx *c, const qry_stmt *s)
         break;
     case QRY_STMT_DROP_RETENTION_POLICY:
         rc = qry__drop_rp(c, &s->u.rp);
-        break;
-    case QRY_STMT_CREATE_CONTINUOUS_QUERY:
-    case QRY_STMT_DROP_CONTINUOUS_QUERY:
-        rc = unsupported(c, "continuous queries");
         break;
     case QRY_STMT_KILL_QUERY:
         rc = qry__kill_query(c, s->u.kill.id);
