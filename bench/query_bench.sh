@@ -6,9 +6,11 @@
 #      100 hosts x 1 day by default (--quick: 10 hosts x 2 h);
 #   2. starts a Release stratad (its own temp data directory, a free loopback port) and a
 #      private influxd (bench/influxdb.sh), loads the same file into both over HTTP /write
-#      (tests/integration/it_load, 2 writers, 5,000-line batches), restarts stratad so that
-#      everything is checkpointed into LMDB, and waits until both answer count(*) with
-#      every point;
+#      (tests/integration/it_load, one writer, 5,000-line batches in file order, so that each
+#      series arrives in time order as from a collector: concurrent writers would interleave
+#      batches and leave overlapping chunks that every read must merge until a compaction),
+#      restarts stratad so that everything is checkpointed into LMDB, and waits until both
+#      answer count(*) with every point;
 #   3. generates the 13 TSBS devops query types with bench/query_bench.py (seeded; InfluxQL
 #      exactly as TSBS's influx generator writes it), runs them through bench/query_driver
 #      (one keep-alive HTTP connection per server, one request at a time, the servers
@@ -146,7 +148,7 @@ start_stratad() {
 SPORT=$(free_port)
 start_stratad
 echo "== loading $LINES lines into stratad (port $SPORT)" >&2
-"$B/tests/integration/it_load" file "$SPORT" "$DB" 2 5000 "$T/data.lp" >&2
+"$B/tests/integration/it_load" file "$SPORT" "$DB" 1 5000 "$T/data.lp" >&2
 # A clean stop checkpoints everything into LMDB; queries then read chunks, not the WAL replay.
 kill "$SPID"
 wait "$SPID" || true
@@ -162,7 +164,7 @@ if [ "$ONLY_STRATA" = 0 ]; then
     STRATA_INFLUX_LOG_LEVEL=warn bash "$SRC/bench/influxdb.sh" start "$IPORT" "$T/influx" >/dev/null
     curl -s -XPOST "http://127.0.0.1:$IPORT/query" --data-urlencode "q=CREATE DATABASE $DB" >/dev/null
     echo "== loading $LINES lines into influxd 1.6.7 (port $IPORT)" >&2
-    "$B/tests/integration/it_load" file "$IPORT" "$DB" 2 5000 "$T/data.lp" >&2
+    "$B/tests/integration/it_load" file "$IPORT" "$DB" 1 5000 "$T/data.lp" >&2
     wait_count influxd "$IPORT" "$LINES"
     SERVERS+=(--server "influxdb=127.0.0.1:$IPORT")
 fi
