@@ -218,6 +218,98 @@ static int tie_desc(void *ctx, size_t a, size_t b)
     return 0;
 }
 
+/*
+ * The last `keep` times of one column within [tmin, tmax]: *start is set to
+ * the keep-th largest time, or left alone when the column has fewer points.
+ * A first pass reads only chunk headers (whole chunks come back undecoded
+ * with their counts) to find the chunk that holds that time; a second pass
+ * decodes from there on.
+ */
+static int column_tail_start(qry_ctx *c, uint32_t db, uint64_t series, uint32_t fid, size_t keep,
+                             int64_t tmin, int64_t tmax, int64_t *start)
+{
+    int64_t hi = tmax == INT64_MAX ? INT64_MAX : tmax + 1;
+    stg_iter *it = NULL;
+    int64_t *firsts = NULL, *ring = NULL;
+    uint32_t *counts = NULL;
+    size_t nb = 0, cap = 0;
+    int rc = stg_iter_open(c->e, db, series, fid, tmin, hi, &it, c->err);
+    if (rc != STRATA_OK) goto done;
+    stg_block b;
+    while ((rc = stg_iter_next(it, 1, &b, c->err)) > 0) {
+        if (b.n == 0) continue;
+        if (nb == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            int64_t *nf = realloc(firsts, nc * sizeof *nf);
+            if (nf) firsts = nf;
+            uint32_t *ncn = nf ? realloc(counts, nc * sizeof *ncn) : NULL;
+            if (ncn) counts = ncn;
+            if (nf == NULL || ncn == NULL) {
+                rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+                goto done;
+            }
+            cap = nc;
+        }
+        firsts[nb] = b.decoded ? b.ts[0] : b.info.t_first;
+        counts[nb] = b.n;
+        nb++;
+    }
+    stg_iter_close(it);
+    it = NULL;
+    if (rc < 0) goto done;
+    rc = STRATA_OK;
+    /* the chunk holding the keep-th last point */
+    size_t sum = 0, j = nb;
+    while (j > 0 && sum < keep)
+        sum += counts[--j];
+    if (sum < keep) goto done; /* fewer than keep points: no bound from this column */
+    /* decode from that chunk on, keeping the last keep times */
+    ring = malloc(keep * sizeof *ring);
+    if (ring == NULL) {
+        rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = stg_iter_open(c->e, db, series, fid, firsts[j], hi, &it, c->err);
+    if (rc != STRATA_OK) goto done;
+    size_t seen = 0;
+    while ((rc = stg_iter_next(it, 0, &b, c->err)) > 0) {
+        c->points += b.n;
+        for (uint32_t k = 0; k < b.n; k++)
+            ring[seen++ % keep] = b.ts[k];
+    }
+    if (rc < 0) goto done;
+    rc = STRATA_OK;
+    if (seen >= keep && ring[seen % keep] > *start) *start = ring[seen % keep];
+done:
+    stg_iter_close(it);
+    free(firsts);
+    free(counts);
+    free(ring);
+    return rc;
+}
+
+/*
+ * With ORDER BY time DESC LIMIT n, a series only contributes its last
+ * OFFSET+LIMIT rows. A row exists at each time one driver field has a value,
+ * so when some driver column has k >= keep points in [t, tmax], the last keep
+ * rows all lie in [t, tmax]: the latest such t over the driver columns is a
+ * safe lower bound that saves reading the rest of the series. Not for series
+ * with a row filter (rows may be dropped).
+ */
+static int desc_tmin(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_series *s,
+                     size_t keep, int64_t *tmin)
+{
+    if (keep == 0 || s->filter != NULL || p->tmin > p->tmax) return STRATA_OK;
+    int64_t start = p->tmin;
+    for (size_t i = 0; i < p->nfnames; i++) {
+        if (!p->fdriver[i] || mc->refs[i].kind != 1) continue;
+        int rc = column_tail_start(c, p->db, s->id, mc->refs[i].fid, keep, start, p->tmax, &start);
+        if (rc != STRATA_OK) return rc;
+    }
+    *tmin = start;
+    return qry__check_budget(c);
+}
+
 static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g,
                     qry_srow *rows, emitter *em)
 {
@@ -239,7 +331,9 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
     for (size_t i = 0; i < g->nseries; i++) {
         rstore *sti = &st[g->nseries - 1 - i];
         sti->keep = keep;
-        rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, 0, &rows[i]);
+        int64_t tmin = p->tmin;
+        if ((rc = desc_tmin(c, p, mc, g->series[i], keep, &tmin)) != STRATA_OK) goto done;
+        rc = qry__srow_open(c, p, mc, g->series[i], NULL, tmin, p->tmax, 0, &rows[i]);
         if (rc != STRATA_OK) goto done;
         for (;;) {
             if ((rc = qry__srow_next(c, p, mc, &rows[i])) != STRATA_OK) goto done;
