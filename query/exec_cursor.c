@@ -207,6 +207,61 @@ int qry__srow_open(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
         if (r->driver[i]) any = 1;
     }
     if (!any) r->done = 1;
+    if (s->filter && qry__cond_gate(p, mc->refs, s->filter, &r->gate) && r->open[r->gate.slot])
+        r->has_gate = 1;
+    return STRATA_OK;
+}
+
+/* Does the gate's comparison hold for this value of its field? (As the row filter computes it.) */
+static int gate_pass(const qry_cond_gate *g, qry_val v)
+{
+    qry_val b = g->lit_left ? qry__binop(g->op, g->lit, v) : qry__binop(g->op, v, g->lit);
+    return b.t == QRY_V_BOOL && b.v.b;
+}
+
+/*
+ * Move the gate's cursor to its next point that passes the gate, and every
+ * driver cursor to that time: no row before it can pass the filter.
+ * Sets r->done when the gate field has no passing point left.
+ */
+static int gate_skip(qry_ctx *c, qry_srow *r)
+{
+    qry_fcur *gc = &r->cur[r->gate.slot];
+    for (;;) {
+        int rc = qry__fcur_fill(c, gc);
+        if (rc != STRATA_OK) return rc;
+        if (!gc->valid) {
+            r->done = 1;
+            return STRATA_OK;
+        }
+        while (gc->pos < gc->n && !gate_pass(&r->gate, qry__fcur_val(gc)))
+            gc->pos++;
+        if (gc->pos < gc->n) break;
+    }
+    int64_t tg = qry__fcur_time(gc);
+    for (size_t i = 0; i < r->nf; i++) {
+        if (!r->driver[i] || (int)i == r->gate.slot) continue;
+        qry_fcur *fc = &r->cur[i];
+        for (;;) {
+            int rc = qry__fcur_fill(c, fc);
+            if (rc != STRATA_OK) return rc;
+            if (!fc->valid) break;
+            if (fc->ts[fc->n - 1] < tg) {
+                fc->pos = fc->n; /* the whole block is before tg */
+                continue;
+            }
+            uint32_t lo = fc->pos, hi = fc->n;
+            while (lo < hi) {
+                uint32_t mid = (lo + hi) / 2;
+                if (fc->ts[mid] < tg)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            fc->pos = lo;
+            break;
+        }
+    }
     return STRATA_OK;
 }
 
@@ -214,6 +269,11 @@ int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *
 {
     r->has = 0;
     while (!r->done) {
+        if (r->has_gate) {
+            int rc = gate_skip(c, r);
+            if (rc != STRATA_OK) return rc;
+            if (r->done) return STRATA_OK;
+        }
         int64_t t = INT64_MAX;
         int found = 0;
         for (size_t i = 0; i < r->nf; i++) {
