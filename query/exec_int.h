@@ -463,6 +463,11 @@ typedef struct qry_srow {
     int done;
     int has_gate;    /* gate: rows before its field's next passing point are skipped */
     qry_cond_gate gate;
+    int gate_mode;   /* how to compare raw slots with the literal (exec_cursor.c) */
+    stg_type gate_type;
+    int64_t gate_i;
+    uint64_t gate_u;
+    double gate_d;
 } qry_srow;
 
 /*
