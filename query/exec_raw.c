@@ -341,9 +341,11 @@ done:
  * With ORDER BY time DESC LIMIT n, a series only contributes its last
  * OFFSET+LIMIT rows. A row exists at each time one driver field has a value,
  * so when some driver column has k >= keep points in [t, tmax], the last keep
- * rows all lie in [t, tmax]: the latest such t over the driver columns is a
- * safe lower bound that saves reading the rest of the series. Not for series
- * with a row filter (rows may be dropped).
+ * rows all lie in [t, tmax]: t from any one driver column is a safe lower
+ * bound that saves reading the rest of the series. The first column that
+ * has keep points gives it (columns of a series mostly share their times, so
+ * more columns would rarely raise it). Not for series with a row filter
+ * (rows may be dropped).
  */
 static int desc_tmin(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_series *s,
                      size_t keep, int64_t *tmin)
@@ -354,6 +356,7 @@ static int desc_tmin(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qr
         if (!p->fdriver[i] || mc->refs[i].kind != 1) continue;
         int rc = column_tail_start(c, p->db, s->id, mc->refs[i].fid, keep, start, p->tmax, &start);
         if (rc != STRATA_OK) return rc;
+        if (start > p->tmin) break;
     }
     *tmin = start;
     return qry__check_budget(c);
