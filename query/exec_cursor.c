@@ -15,6 +15,7 @@
  * operations are reproduced exactly, including the restart at each 7-day
  * shard group boundary.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,53 @@ void qry__fcur_close(qry_fcur *fc)
 
 /* ---- rows of a series -------------------------------------------------------------- */
 
+/*
+ * Gate comparisons on raw slots, exactly as qry__binop() compares the
+ * values: int with int and uint with uint as integers, any other numeric
+ * pair as doubles (NaN: only != holds); anything else through qry__binop().
+ */
+enum { GATE_GENERIC = 0, GATE_INT, GATE_UINT, GATE_DOUBLE };
+
+static inline int cmp_holds(qry_op op, int c)
+{
+    switch (op) {
+    case QRY_OP_EQ:
+        return c == 0;
+    case QRY_OP_NEQ:
+        return c != 0;
+    case QRY_OP_LT:
+        return c < 0;
+    case QRY_OP_LTE:
+        return c <= 0;
+    case QRY_OP_GT:
+        return c > 0;
+    case QRY_OP_GTE:
+        return c >= 0;
+    default:
+        return 0;
+    }
+}
+
+static void gate_setup(qry_srow *r, stg_type t)
+{
+    const qry_val *l = &r->gate.lit;
+    int lnum = l->t == QRY_V_INT || l->t == QRY_V_UINT || l->t == QRY_V_FLOAT;
+    int fnum = t == STG_INT || t == STG_UINT || t == STG_FLOAT;
+    r->gate_type = t;
+    r->gate_mode = GATE_GENERIC;
+    if (!lnum || !fnum) return;
+    if (t == STG_INT && l->t == QRY_V_INT) {
+        r->gate_mode = GATE_INT;
+        r->gate_i = l->v.i;
+    } else if (t == STG_UINT && l->t == QRY_V_UINT) {
+        r->gate_mode = GATE_UINT;
+        r->gate_u = l->v.u;
+    } else {
+        r->gate_mode = GATE_DOUBLE;
+        r->gate_d = l->t == QRY_V_FLOAT ? l->v.f : l->t == QRY_V_INT ? (double)l->v.i : (double)l->v.u;
+    }
+}
+
 int qry__srow_open(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_series *s,
                    const uint8_t *drivers, int64_t tmin, int64_t tmax, size_t max_pts, qry_srow *r)
 {
@@ -207,6 +255,98 @@ int qry__srow_open(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_
         if (r->driver[i]) any = 1;
     }
     if (!any) r->done = 1;
+    if (s->filter && qry__cond_gate(p, mc->refs, s->filter, &r->gate) && r->open[r->gate.slot]) {
+        r->has_gate = 1;
+        gate_setup(r, mc->refs[r->gate.slot].type);
+    }
+    return STRATA_OK;
+}
+
+/* Does the gate's comparison hold for this slot of its field? (As qry__binop computes it.) */
+static inline int gate_pass(const qry_srow *r, const qry_fcur *fc)
+{
+    const qry_cond_gate *g = &r->gate;
+    uint64_t v = fc->vals[fc->pos];
+    int c;
+    switch (r->gate_mode) {
+    case GATE_INT: {
+        int64_t x = (int64_t)v, y = r->gate_i;
+        if (g->lit_left) c = y < x ? -1 : y > x;
+        else c = x < y ? -1 : x > y;
+        return cmp_holds(g->op, c);
+    }
+    case GATE_UINT: {
+        uint64_t x = v, y = r->gate_u;
+        if (g->lit_left) c = y < x ? -1 : y > x;
+        else c = x < y ? -1 : x > y;
+        return cmp_holds(g->op, c);
+    }
+    case GATE_DOUBLE: {
+        double x = r->gate_type == STG_FLOAT ? stg_val_to_f64(v)
+                   : r->gate_type == STG_INT ? (double)(int64_t)v
+                                             : (double)v;
+        double y = r->gate_d;
+        if (isnan(x) || isnan(y)) return g->op == QRY_OP_NEQ;
+        if (g->lit_left) c = y < x ? -1 : y > x;
+        else c = x < y ? -1 : x > y;
+        return cmp_holds(g->op, c);
+    }
+    default: {
+        qry_val fv = qry__fcur_val(fc);
+        qry_val b = g->lit_left ? qry__binop(g->op, g->lit, fv) : qry__binop(g->op, fv, g->lit);
+        return b.t == QRY_V_BOOL && b.v.b;
+    }
+    }
+}
+
+/*
+ * Move the gate's cursor to its next point that passes the gate, and every
+ * driver cursor to that time: no row before it can pass the filter.
+ * Sets r->done when the gate field has no passing point left.
+ */
+static int gate_skip(qry_ctx *c, qry_srow *r)
+{
+    qry_fcur *gc = &r->cur[r->gate.slot];
+    for (;;) {
+        int rc = qry__fcur_fill(c, gc);
+        if (rc != STRATA_OK) return rc;
+        if (!gc->valid) {
+            r->done = 1;
+            return STRATA_OK;
+        }
+        while (gc->pos < gc->n && !gate_pass(r, gc))
+            gc->pos++;
+        if (gc->pos < gc->n) break;
+    }
+    int64_t tg = qry__fcur_time(gc);
+    for (size_t i = 0; i < r->nf; i++) {
+        if (!r->driver[i] || (int)i == r->gate.slot) continue;
+        qry_fcur *fc = &r->cur[i];
+        for (;;) {
+            int rc = qry__fcur_fill(c, fc);
+            if (rc != STRATA_OK) return rc;
+            if (!fc->valid) break;
+            if (fc->ts[fc->n - 1] < tg) {
+                fc->pos = fc->n; /* the whole block is before tg */
+                continue;
+            }
+            /* columns of a series mostly share their times: probe a few, then search */
+            uint32_t lo = fc->pos, hi = fc->n;
+            while (lo < hi && lo < fc->pos + 4 && fc->ts[lo] < tg)
+                lo++;
+            if (lo < hi && fc->ts[lo] < tg) {
+                while (lo < hi) {
+                    uint32_t mid = (lo + hi) / 2;
+                    if (fc->ts[mid] < tg)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+            }
+            fc->pos = lo;
+            break;
+        }
+    }
     return STRATA_OK;
 }
 
@@ -214,6 +354,11 @@ int qry__srow_next(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, qry_srow *
 {
     r->has = 0;
     while (!r->done) {
+        if (r->has_gate) {
+            int rc = gate_skip(c, r);
+            if (rc != STRATA_OK) return rc;
+            if (r->done) return STRATA_OK;
+        }
         int64_t t = INT64_MAX;
         int found = 0;
         for (size_t i = 0; i < r->nf; i++) {

@@ -345,6 +345,24 @@ int qry__cond_prepare(qry_ctx *c, qry_plan *p);
 int qry__cond_eval_row(const qry_plan *p, const struct qry_fref *refs, const qry_expr *cond,
                        const qry_val *vals, const qry_series *s, qry_rematch *rm);
 
+/*
+ * A "gate" of a row condition: a conjunct `field op literal` (or `literal op
+ * field`) that the whole condition needs to be true, so that a row can only
+ * pass at a time where that field has a value v with
+ * qry__binop(op, v, lit) (operands swapped when lit_left) true. Readers use
+ * it to skip the points that fail it without building rows.
+ */
+typedef struct qry_cond_gate {
+    int slot; /* plan field slot (a field of the measurement) */
+    qry_op op;
+    qry_val lit;
+    int lit_left;
+} qry_cond_gate;
+
+/* Find a gate of cond (tags already bound). @return 1 (filled *g) or 0 (none). */
+int qry__cond_gate(const qry_plan *p, const struct qry_fref *refs, const qry_expr *cond,
+                   qry_cond_gate *g);
+
 /* A group of series answered together (the tag set of the GROUP BY keys). */
 typedef struct qry_group {
     const qry_msrc *m;
@@ -443,6 +461,13 @@ typedef struct qry_srow {
     int64_t t;       /* the current row's time */
     int has;         /* a current row */
     int done;
+    int has_gate;    /* gate: rows before its field's next passing point are skipped */
+    qry_cond_gate gate;
+    int gate_mode;   /* how to compare raw slots with the literal (exec_cursor.c) */
+    stg_type gate_type;
+    int64_t gate_i;
+    uint64_t gate_u;
+    double gate_d;
 } qry_srow;
 
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "query/exec_int.h"
+#include "storage/chunk.h"
 
 typedef struct raw_ctx {
     qry_ctx *c;
@@ -218,6 +219,149 @@ static int tie_desc(void *ctx, size_t a, size_t b)
     return 0;
 }
 
+/* What column_tail_start() remembers of a block. */
+typedef struct tail_blk {
+    int64_t first, last;
+    uint32_t n;
+    int regular;  /* an undecoded chunk with evenly spaced times (computable) */
+    size_t ts_at; /* decoded: where its times are in the copy, else SIZE_MAX */
+} tail_blk;
+
+/*
+ * The last `keep` times of one column within [tmin, tmax]: *start is raised
+ * to the keep-th largest time, or left alone when the column has fewer
+ * points. One pass reads the column's blocks with chunk statistics allowed:
+ * whole chunks come back undecoded with their count and first and last
+ * times, and a chunk whose times are evenly spaced (the regular timestamp
+ * codec) gives any of its times without decoding; the times of decoded
+ * blocks (heads, edges of the range) are copied. Only when the time sits in
+ * an undecoded irregular chunk is the column read again from that chunk on.
+ */
+static int column_tail_start(qry_ctx *c, uint32_t db, uint64_t series, uint32_t fid, size_t keep,
+                             int64_t tmin, int64_t tmax, int64_t *start)
+{
+    int64_t hi = tmax == INT64_MAX ? INT64_MAX : tmax + 1;
+    stg_iter *it = NULL;
+    tail_blk *blk = NULL;
+    int64_t *tsc = NULL, *ring = NULL;
+    size_t nb = 0, cap = 0, nts = 0, tscap = 0;
+    int rc = stg_iter_open(c->e, db, series, fid, tmin, hi, &it, c->err);
+    if (rc != STRATA_OK) goto done;
+    stg_block b;
+    while ((rc = stg_iter_next(it, 1, &b, c->err)) > 0) {
+        if (b.n == 0) continue;
+        if (nb == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            tail_blk *nbk = realloc(blk, nc * sizeof *nbk);
+            if (nbk == NULL) {
+                rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+                goto done;
+            }
+            blk = nbk;
+            cap = nc;
+        }
+        tail_blk *t = &blk[nb++];
+        t->n = b.n;
+        t->ts_at = SIZE_MAX;
+        t->regular = 0;
+        if (b.decoded) {
+            t->first = b.ts[0];
+            t->last = b.ts[b.n - 1];
+            if (nts + b.n > tscap) {
+                size_t nc = tscap ? tscap * 2 : 1024;
+                while (nc < nts + b.n)
+                    nc *= 2;
+                int64_t *nt = realloc(tsc, nc * sizeof *nt);
+                if (nt == NULL) {
+                    rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+                    goto done;
+                }
+                tsc = nt;
+                tscap = nc;
+            }
+            memcpy(tsc + nts, b.ts, b.n * sizeof *tsc);
+            t->ts_at = nts;
+            nts += b.n;
+            c->points += b.n;
+        } else {
+            t->first = b.info.t_first;
+            t->last = b.info.t_last;
+            uint64_t span = (uint64_t)t->last - (uint64_t)t->first;
+            t->regular = b.info.ts_codec == STG_CODEC_TS_REGULAR && b.n >= 2 &&
+                         t->last > t->first && span % (b.n - 1) == 0;
+        }
+    }
+    stg_iter_close(it);
+    it = NULL;
+    if (rc < 0) goto done;
+    rc = STRATA_OK;
+    /* the block holding the keep-th last point, and that point's index in it */
+    size_t sum = 0, j = nb;
+    while (j > 0 && sum < keep)
+        sum += blk[--j].n;
+    if (sum < keep) goto done; /* fewer than keep points: no bound from this column */
+    size_t idx = sum - keep;
+    const tail_blk *t = &blk[j];
+    int64_t at;
+    if (t->ts_at != SIZE_MAX) {
+        at = tsc[t->ts_at + idx];
+    } else if (t->regular) {
+        uint64_t d = ((uint64_t)t->last - (uint64_t)t->first) / (t->n - 1);
+        at = (int64_t)((uint64_t)t->first + d * idx);
+    } else {
+        /* decode from that chunk on, keeping the last keep times */
+        ring = malloc(keep * sizeof *ring);
+        if (ring == NULL) {
+            rc = qry__fail(c, STRATA_ENOMEM, "out of memory");
+            goto done;
+        }
+        rc = stg_iter_open(c->e, db, series, fid, t->first, hi, &it, c->err);
+        if (rc != STRATA_OK) goto done;
+        size_t seen = 0;
+        while ((rc = stg_iter_next(it, 0, &b, c->err)) > 0) {
+            c->points += b.n;
+            for (uint32_t k = 0; k < b.n; k++)
+                ring[seen++ % keep] = b.ts[k];
+        }
+        if (rc < 0) goto done;
+        rc = STRATA_OK;
+        if (seen < keep) goto done;
+        at = ring[seen % keep];
+    }
+    if (at > *start) *start = at;
+done:
+    stg_iter_close(it);
+    free(blk);
+    free(tsc);
+    free(ring);
+    return rc;
+}
+
+/*
+ * With ORDER BY time DESC LIMIT n, a series only contributes its last
+ * OFFSET+LIMIT rows. A row exists at each time one driver field has a value,
+ * so when some driver column has k >= keep points in [t, tmax], the last keep
+ * rows all lie in [t, tmax]: t from any one driver column is a safe lower
+ * bound that saves reading the rest of the series. The first column that
+ * has keep points gives it (columns of a series mostly share their times, so
+ * more columns would rarely raise it). Not for series with a row filter
+ * (rows may be dropped).
+ */
+static int desc_tmin(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_series *s,
+                     size_t keep, int64_t *tmin)
+{
+    if (keep == 0 || s->filter != NULL || p->tmin > p->tmax) return STRATA_OK;
+    int64_t start = p->tmin;
+    for (size_t i = 0; i < p->nfnames; i++) {
+        if (!p->fdriver[i] || mc->refs[i].kind != 1) continue;
+        int rc = column_tail_start(c, p->db, s->id, mc->refs[i].fid, keep, start, p->tmax, &start);
+        if (rc != STRATA_OK) return rc;
+        if (start > p->tmin) break;
+    }
+    *tmin = start;
+    return qry__check_budget(c);
+}
+
 static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry_group *g,
                     qry_srow *rows, emitter *em)
 {
@@ -239,7 +383,9 @@ static int raw_desc(qry_ctx *c, const qry_plan *p, const qry_mctx *mc, const qry
     for (size_t i = 0; i < g->nseries; i++) {
         rstore *sti = &st[g->nseries - 1 - i];
         sti->keep = keep;
-        rc = qry__srow_open(c, p, mc, g->series[i], NULL, p->tmin, p->tmax, 0, &rows[i]);
+        int64_t tmin = p->tmin;
+        if ((rc = desc_tmin(c, p, mc, g->series[i], keep, &tmin)) != STRATA_OK) goto done;
+        rc = qry__srow_open(c, p, mc, g->series[i], NULL, tmin, p->tmax, 0, &rows[i]);
         if (rc != STRATA_OK) goto done;
         for (;;) {
             if ((rc = qry__srow_next(c, p, mc, &rows[i])) != STRATA_OK) goto done;

@@ -772,6 +772,51 @@ int qry__cond_eval_row(const qry_plan *p, const qry_fref *refs, const qry_expr *
     return v.t == QRY_V_BOOL && v.v.b;
 }
 
+static int is_literal(const qry_expr *e)
+{
+    switch (e->kind) {
+    case QRY_EXPR_INTEGER:
+    case QRY_EXPR_UNSIGNED:
+    case QRY_EXPR_NUMBER:
+    case QRY_EXPR_STRING:
+    case QRY_EXPR_BOOL:
+    case QRY_EXPR_DURATION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int qry__cond_gate(const qry_plan *p, const qry_fref *refs, const qry_expr *cond, qry_cond_gate *g)
+{
+    const qry_expr *e = unparen(cond);
+    if (e == NULL || e->kind != QRY_EXPR_BINARY) return 0;
+    qry_op op = e->u.bin.op;
+    if (op == QRY_OP_AND)
+        return qry__cond_gate(p, refs, e->u.bin.lhs, g) ||
+               qry__cond_gate(p, refs, e->u.bin.rhs, g);
+    if (op != QRY_OP_EQ && op != QRY_OP_NEQ && op != QRY_OP_LT && op != QRY_OP_LTE &&
+        op != QRY_OP_GT && op != QRY_OP_GTE)
+        return 0;
+    const qry_expr *l = unparen(e->u.bin.lhs), *r = unparen(e->u.bin.rhs);
+    int lit_left;
+    if (l->kind == QRY_EXPR_VARREF && is_literal(r))
+        lit_left = 0;
+    else if (r->kind == QRY_EXPR_VARREF && is_literal(l))
+        lit_left = 1;
+    else
+        return 0;
+    const qry_expr *ref = lit_left ? r : l;
+    int slot = plan_slot(p, ref);
+    /* Only a field of the measurement: a missing value then makes the comparison null. */
+    if (slot < 0 || refs == NULL || refs[slot].kind != 1) return 0;
+    g->slot = slot;
+    g->op = op;
+    g->lit = eval_expr(p, refs, lit_left ? l : r, NULL, NULL, NULL);
+    g->lit_left = lit_left;
+    return 1;
+}
+
 /* ---- preparing a residual condition for row evaluation ------------------------------ */
 
 static int prep_walk(qry_ctx *c, qry_plan *p, const qry_expr *e)
