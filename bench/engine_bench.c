@@ -29,7 +29,7 @@ typedef struct bench_opts {
     gen_opts g;
     const char *dir;
     uint32_t batch;
-    int sync, keep;
+    int sync, keep, pregen;
     uint32_t chunk_points, head_bytes, compact_points, threads;
 } bench_opts;
 
@@ -49,6 +49,8 @@ static void usage(void)
             "                    [--batch POINTS] [--sync 0|1] [--dir DIR] [--keep]\n"
             "                    [--chunk-points N] [--head-bytes N] [--compact-points N]\n"
             "                    [--threads N]  (writer threads, each taking every Nth host)\n"
+            "                    [--pregen 0|1] (1, default: generate all points in memory\n"
+            "                    first and time the writes alone; 0: each thread generates)\n"
             "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
             "and prints values/s, bytes per value on disk, memory, and the lz4 baseline.\n");
 }
@@ -62,6 +64,7 @@ static int parse(int argc, char **argv, bench_opts *o)
     o->batch = 5000;
     o->sync = 1;
     o->keep = 0;
+    o->pregen = 1;
     o->chunk_points = 0;
     o->head_bytes = 0;
     o->compact_points = 0;
@@ -97,6 +100,9 @@ static int parse(int argc, char **argv, bench_opts *o)
             i++;
         } else if (!strcmp(a, "--dir") && v) {
             o->dir = v;
+            i++;
+        } else if (!strcmp(a, "--pregen") && v) {
+            o->pregen = atoi(v) != 0;
             i++;
         } else if (!strcmp(a, "--keep")) {
             o->keep = 1;
@@ -234,41 +240,56 @@ typedef struct writer {
     uint64_t values, points;
     int failed;
     strata_error err;
+    const gen_point *pre; /* --pregen: every point, generated before the clock starts */
+    size_t npre;
 } writer;
+
+/* Add one point to the batch; commit a full batch. @return 0, or -1 (w->err set). */
+static int write_point(writer *w, stg_batch *b, const gen_point *gp)
+{
+    stg_tag tags[GEN_MAX_TAGS];
+    stg_field_in fields[GEN_MAX_FIELDS];
+    stg_point_in p;
+    to_input(gp, &p, tags, fields);
+    if (stg_batch_add(b, &p, &w->err) != STRATA_OK) return -1;
+    w->values += gp->n_fields;
+    w->points++;
+    if (stg_batch_count(b) >= w->o->batch / w->o->threads) {
+        stg_write_result res;
+        if (stg_batch_commit(b, &res, &w->err) != STRATA_OK || res.points_rejected) return -1;
+    }
+    return 0;
+}
 
 static void *writer_main(void *arg)
 {
     writer *w = arg;
     gen *g = NULL;
     stg_batch *b = NULL;
-    gen_point *pts = malloc(w->o->batch * sizeof *pts);
+    gen_point *pts = NULL;
     int n;
-    if (pts == NULL || gen_open(&w->o->g, &g, &w->err) != STRATA_OK ||
-        stg_batch_new(w->e, w->db, &b) != STRATA_OK) {
+    if (stg_batch_new(w->e, w->db, &b) != STRATA_OK) {
         w->failed = 1;
         goto done;
     }
-    while ((n = gen_next_points(g, pts, w->o->batch)) > 0) {
-        for (int i = 0; i < n; i++) {
-            if (pts[i].host % w->o->threads != w->k) continue;
-            stg_tag tags[GEN_MAX_TAGS];
-            stg_field_in fields[GEN_MAX_FIELDS];
-            stg_point_in p;
-            to_input(&pts[i], &p, tags, fields);
-            if (stg_batch_add(b, &p, &w->err) != STRATA_OK) {
+    if (w->pre) {
+        for (size_t i = 0; i < w->npre; i++)
+            if (w->pre[i].host % w->o->threads == w->k && write_point(w, b, &w->pre[i]) != 0) {
                 w->failed = 1;
                 goto done;
             }
-            w->values += pts[i].n_fields;
-            w->points++;
+    } else {
+        if ((pts = malloc(w->o->batch * sizeof *pts)) == NULL ||
+            gen_open(&w->o->g, &g, &w->err) != STRATA_OK) {
+            w->failed = 1;
+            goto done;
         }
-        if (stg_batch_count(b) >= w->o->batch / w->o->threads) {
-            stg_write_result res;
-            if (stg_batch_commit(b, &res, &w->err) != STRATA_OK || res.points_rejected) {
-                w->failed = 1;
-                goto done;
-            }
-        }
+        while ((n = gen_next_points(g, pts, w->o->batch)) > 0)
+            for (int i = 0; i < n; i++)
+                if (pts[i].host % w->o->threads == w->k && write_point(w, b, &pts[i]) != 0) {
+                    w->failed = 1;
+                    goto done;
+                }
     }
     stg_write_result res;
     if (stg_batch_commit(b, &res, &w->err) != STRATA_OK) w->failed = 1;
@@ -277,6 +298,33 @@ done:
     gen_close(g);
     free(pts);
     return NULL;
+}
+
+/* --pregen: every point of the run in memory (the generator stays open: tags point into it). */
+static gen_point *pregenerate(const gen_opts *go, gen **gp, size_t *n)
+{
+    size_t cap = 1 << 16, len = 0;
+    gen_point *v = malloc(cap * sizeof *v);
+    if (v == NULL || gen_open(go, gp, NULL) != STRATA_OK) {
+        free(v);
+        return NULL;
+    }
+    int got;
+    for (;;) {
+        if (len + 4096 > cap) {
+            gen_point *nv = realloc(v, 2 * cap * sizeof *nv);
+            if (nv == NULL) {
+                free(v);
+                return NULL;
+            }
+            v = nv;
+            cap *= 2;
+        }
+        if ((got = gen_next_points(*gp, v + len, 4096)) <= 0) break;
+        len += (size_t)got;
+    }
+    *n = len;
+    return v;
 }
 
 int main(int argc, char **argv)
@@ -297,7 +345,14 @@ int main(int argc, char **argv)
     }
     gen_point *pts = malloc(o.batch * sizeof *pts);
     if (pts == NULL) return 1;
-    double gen_s = time_generation(&o.g, pts, o.batch);
+    double gen_s = o.pregen ? 0 : time_generation(&o.g, pts, o.batch);
+    gen *pre_g = NULL;
+    size_t npre = 0;
+    gen_point *pre = NULL;
+    if (o.pregen && (pre = pregenerate(&o.g, &pre_g, &npre)) == NULL) {
+        fprintf(stderr, "engine_bench: out of memory generating the input (try --pregen 0)\n");
+        return 1;
+    }
 
     stg_options so;
     stg_options_default(&so);
@@ -316,7 +371,7 @@ int main(int argc, char **argv)
     int64_t t0 = strata_mono_ns();
     double c0 = cpu_seconds();
     for (uint32_t k = 0; k < o.threads; k++) {
-        w[k] = (writer){&o, e, db, k, 0, 0, 0, {0}};
+        w[k] = (writer){&o, e, db, k, 0, 0, 0, {0}, pre, npre};
         pthread_create(&th[k], NULL, writer_main, &w[k]);
     }
     for (uint32_t k = 0; k < o.threads; k++) {
@@ -330,6 +385,8 @@ int main(int argc, char **argv)
     }
     int64_t t1 = strata_mono_ns();
     double c1 = cpu_seconds();
+    free(pre);
+    gen_close(pre_g);
     stg_engine_stats st;
     stg_engine_stats_get(e, &st);
     int64_t t2 = strata_mono_ns();
@@ -358,13 +415,17 @@ int main(int argc, char **argv)
            gen_use_case_name(o.g.use_case), o.g.scale, (double)(o.g.end_ns - o.g.start_ns) / 3600e9,
            (long long)(o.g.interval_ns / 1000000000), (unsigned long long)points,
            (unsigned long long)values);
-    printf("write (wal_sync=%d, batches of %u points): %.2f s, %.2f M values/s "
-           "(engine alone, generator time %.2f s removed: %.2f M values/s)\n",
-           o.sync, o.batch, write_s, (double)values / write_s / 1e6, gen_s,
-           engine_s > 0 ? (double)values / engine_s / 1e6 : 0.0);
-    printf("write CPU time (all threads, generator included): %.2f s, %.2f M values per "
-           "CPU-second\n",
-           c1 - c0, (double)values / (c1 - c0) / 1e6);
+    if (o.pregen)
+        printf("write (wal_sync=%d, batches of %u points, %u threads, input generated "
+               "beforehand): %.2f s, %.2f M values/s\n",
+               o.sync, o.batch, o.threads, write_s, (double)values / write_s / 1e6);
+    else
+        printf("write (wal_sync=%d, batches of %u points, %u threads): %.2f s, %.2f M values/s "
+               "(engine alone, generator time %.2f s removed: %.2f M values/s)\n",
+               o.sync, o.batch, o.threads, write_s, (double)values / write_s / 1e6, gen_s,
+               engine_s > 0 ? (double)values / engine_s / 1e6 : 0.0);
+    printf("write CPU time (all threads%s): %.2f s, %.2f M values per CPU-second\n",
+           o.pregen ? "" : ", generator included", c1 - c0, (double)values / (c1 - c0) / 1e6);
     printf("final checkpoint: %.2f s; compaction %.2f s: %llu chunks (%.3f B/value) -> %llu "
            "chunks (%.3f B/value)\n",
            (double)(t3 - t2) / 1e9, (double)(t4 - t3) / 1e9, (unsigned long long)cs.chunks_before,
