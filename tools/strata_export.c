@@ -87,7 +87,8 @@ const tl_cmd tl_export_cmd = {
     .min_pos = 0,
     .max_pos = 0,
     .exits = "  0  every point of the selection was written\n"
-             "  1  failure (also: no such database or retention policy), or some values could not be written as line protocol (see stderr)\n"
+             "  1  failure (also: no such database or retention policy), or some values could not "
+             "be written as line protocol (see stderr)\n"
              "  2  bad command line",
     .examples =
         "  strata export --data-dir /var/lib/strata --db telegraf --gzip --out telegraf.lp.gz\n"
@@ -709,9 +710,8 @@ static int find_db(exporter *x, const char *name, const char *rp, strata_error *
         if (rc != STRATA_OK) return strata_error_set(err, rc, "looking up database \"%s\"", name);
         rc = stg_rp_resolve(x->eng, name, rp, &info, err);
         if (rc == STRATA_ENOTFOUND && rp)
-            return strata_error_set(err, rc,
-                                    "retention policy \"%s\" does not exist in database \"%s\"",
-                                    rp, name);
+            return strata_error_set(
+                err, rc, "retention policy \"%s\" does not exist in database \"%s\"", rp, name);
         if (rc == STRATA_ENOTFOUND)
             return strata_error_set(err, rc,
                                     "database \"%s\" has no default retention policy (it was "
@@ -749,8 +749,8 @@ static int find_db(exporter *x, const char *name, const char *rp, strata_error *
     if (r == NULL) {
         if (rp)
             rc = strata_error_set(err, STRATA_ENOTFOUND,
-                                  "retention policy \"%s\" does not exist in database \"%s\"",
-                                  rp, name);
+                                  "retention policy \"%s\" does not exist in database \"%s\"", rp,
+                                  name);
         else
             rc = strata_error_set(err, STRATA_ENOTFOUND,
                                   "database \"%s\" has no default retention policy (it was "

@@ -40,7 +40,8 @@
 static const tl_flag import_flags[] = {
     {"data-dir", "DIR", "the data directory (required; created if missing)"},
     {"db", "NAME", "the database to write into (required; created if missing)"},
-    {"rp", "RP", "the retention policy to write into (must exist; default: the database's default)"},
+    {"rp", "RP",
+     "the retention policy to write into (must exist; default: the database's default)"},
     {"precision", "P", "timestamp unit of the input: ns (default), u, ms, s, m or h"},
     {"batch-size", "N", "points per engine batch (default 5000)"},
 };

@@ -84,10 +84,10 @@ typedef struct in_meas {
 
 typedef struct in_db {
     tl_dbent ent;
-    int internal;        /* the namespace of a retention policy (not a database) */
-    int referenced;      /* internal, and an RP record names it */
-    uint32_t owner;      /* internal: the database id in its name */
-    const char *rp;      /* internal: the RP name in its name (points into ent.name) */
+    int internal;   /* the namespace of a retention policy (not a database) */
+    int referenced; /* internal, and an RP record names it */
+    uint32_t owner; /* internal: the database id in its name */
+    const char *rp; /* internal: the RP name in its name (points into ent.name) */
     size_t rplen;
     uint64_t series; /* the index's counter */
     in_meas *meas;   /* sorted by name */
@@ -667,18 +667,16 @@ static void json_ns(inspect *in, tl_json *j, size_t di)
     tl_json_obj(j, "partitions");
     tl_json_u64(j, "count", d->nparts);
     if (d->chunks) {
-        tl_json_cstr(
-            j, "first_start",
-            tl_time_fmt(tl_part_start(d->part_min, in->meta.partition_ns), t1, sizeof t1));
-        tl_json_cstr(
-            j, "last_start",
-            tl_time_fmt(tl_part_start(d->part_max, in->meta.partition_ns), t2, sizeof t2));
+        tl_json_cstr(j, "first_start",
+                     tl_time_fmt(tl_part_start(d->part_min, in->meta.partition_ns), t1, sizeof t1));
+        tl_json_cstr(j, "last_start",
+                     tl_time_fmt(tl_part_start(d->part_max, in->meta.partition_ns), t2, sizeof t2));
     }
     tl_json_obj_end(j);
     json_hist(j, "chunks_per_column", d->col_hist, d->col_min, d->col_max, d->columns,
               d->chunks - d->orphan_chunks, "columns");
-    json_hist(j, "values_per_chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks,
-              d->points, hist_unit);
+    json_hist(j, "values_per_chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks, d->points,
+              hist_unit);
     tl_json_obj(j, "codecs");
     tl_json_arr(j, "timestamps");
     for (int c = 0; c < 32; c++) {
@@ -749,8 +747,8 @@ static void json_ns(inspect *in, tl_json *j, size_t di)
             const char *key = "";
             size_t klen = 0;
             tl_json_obj(j, NULL);
-            if (tl_series_get(&in->st, in->txn, d->ent.id, s->id, &mid, &key, &klen,
-                              NULL) == STRATA_OK)
+            if (tl_series_get(&in->st, in->txn, d->ent.id, s->id, &mid, &key, &klen, NULL) ==
+                STRATA_OK)
                 tl_json_str(j, "key", key, klen);
             else
                 tl_json_cstr(j, "key", "");
@@ -773,16 +771,15 @@ static void text_ns(inspect *in, FILE *o, size_t di)
     fprintf(o, "  %llu series (%llu with chunks), %zu measurements, %llu columns\n",
             (unsigned long long)d->series, (unsigned long long)d->series_with_data, d->nmeas,
             (unsigned long long)d->columns);
-    fprintf(o, "  %llu chunks, %llu values, %s, %.2f bytes/value\n",
-            (unsigned long long)d->chunks, (unsigned long long)d->points,
-            tl_bytes_fmt(d->bytes, b1, sizeof b1), per_value(d->bytes, d->points));
+    fprintf(o, "  %llu chunks, %llu values, %s, %.2f bytes/value\n", (unsigned long long)d->chunks,
+            (unsigned long long)d->points, tl_bytes_fmt(d->bytes, b1, sizeof b1),
+            per_value(d->bytes, d->points));
     if (d->chunks)
         fprintf(o, "  time %s .. %s in %llu partitions\n", tl_time_fmt(d->t_min, t1, sizeof t1),
                 tl_time_fmt(d->t_max, t2, sizeof t2), (unsigned long long)d->nparts);
     if (d->orphan_chunks)
         fprintf(o, "  %llu chunks (%s) of unknown series or fields (run strata verify)\n",
-                (unsigned long long)d->orphan_chunks,
-                tl_bytes_fmt(d->orphan_bytes, b1, sizeof b1));
+                (unsigned long long)d->orphan_chunks, tl_bytes_fmt(d->orphan_bytes, b1, sizeof b1));
     text_hist(o, "chunks per column", d->col_hist, d->col_min, d->col_max, d->columns,
               d->chunks - d->orphan_chunks);
     text_hist(o, "values per chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks, d->points);
@@ -797,8 +794,7 @@ static void text_ns(inspect *in, FILE *o, size_t di)
             for (int c = 0; c < 32; c++)
                 if (d->val_codec[t][c][0])
                     fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", stg_type_name((stg_type)t),
-                            stg_codec_name((unsigned)c),
-                            (unsigned long long)d->val_codec[t][c][0],
+                            stg_codec_name((unsigned)c), (unsigned long long)d->val_codec[t][c][0],
                             100.0 * (double)d->val_codec[t][c][1] / (double)d->points);
     }
     for (size_t mi = 0; mi < d->nmeas; mi++) {
@@ -816,8 +812,8 @@ static void text_ns(inspect *in, FILE *o, size_t di)
                         (unsigned long long)m->tagks[t].values);
             fputc('\n', o);
         }
-        fprintf(o, "    %-24s %-9s %9s %10s %12s %10s %9s\n", "field", "type", "columns",
-                "chunks", "values", "bytes", "B/value");
+        fprintf(o, "    %-24s %-9s %9s %10s %12s %10s %9s\n", "field", "type", "columns", "chunks",
+                "values", "bytes", "B/value");
         for (size_t f = 0; f < m->nfields; f++) {
             in_field *fl = &m->fields[f];
             fprintf(o, "    %-24s %-9s %9llu %10llu %12llu %10s %9.2f\n", fl->name,

@@ -729,8 +729,7 @@ int tl_rpcat_read(tl_store *s, MDB_txn *txn, tl_rpcat *c, strata_error *err)
         tl_rpdb *d = &c->dbs[i];
         if (d->nrps > 1) qsort(d->rps, d->nrps, sizeof *d->rps, cmp_rpent);
         for (size_t r = 0; r < d->nrps; r++)
-            d->rps[r].is_default = d->defname && !d->rps[r].bad &&
-                                   d->rps[r].len == d->deflen &&
+            d->rps[r].is_default = d->defname && !d->rps[r].bad && d->rps[r].len == d->deflen &&
                                    memcmp(d->rps[r].name, d->defname, d->deflen) == 0;
     }
     return STRATA_OK;

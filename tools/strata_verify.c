@@ -538,8 +538,7 @@ static uint64_t ns_series(vf *v, uint32_t id)
     strata_put_be32(ck, id);
     ck[4] = 'C';
     MDB_val k = {5, ck}, val;
-    if (v->st.has[TL_IDB] && mdb_get(v->txn, v->st.dbi[TL_IDB], &k, &val) == 0 &&
-        val.mv_size == 8)
+    if (v->st.has[TL_IDB] && mdb_get(v->txn, v->st.dbi[TL_IDB], &k, &val) == 0 && val.mv_size == 8)
         return strata_get_le64(val.mv_data);
     return 0;
 }
@@ -594,8 +593,9 @@ static int check_rps(vf *v, strata_error *err)
                     finding(v, 1, kind, &w,
                             "its namespace id %u is not one of this database's: it belongs to "
                             "%s",
-                            e->ns, is_internal(ns) ? "another database's retention policy"
-                                                   : "another database");
+                            e->ns,
+                            is_internal(ns) ? "another database's retention policy"
+                                            : "another database");
                 else if (nsrplen != e->len || memcmp(nsrp, e->name, e->len) != 0)
                     finding(v, 0, kind, &w,
                             "its namespace id %u was made for retention policy \"%.*s\"", e->ns,
@@ -1269,15 +1269,16 @@ long tl_verify_run(const char *dir, const tl_verify_opts *o, FILE *out, strata_e
         if (hidden)
             fprintf(out, "(%llu more findings not shown; see --max-problems)\n",
                     (unsigned long long)hidden);
-        fprintf(out,
-                "verify %s: %zu databases (%llu retention policy records, %llu internal namespaces), "
-                "%zu measurements, %llu series, %llu posting entries, %llu chunks (%llu values): "
-                "%llu problems, %llu warnings\n",
-                dir, v.ndbs - (size_t)v.n_internal, (unsigned long long)v.n_rps,
-                (unsigned long long)v.n_internal, v.nms, (unsigned long long)v.n_series,
-                (unsigned long long)v.n_postings, (unsigned long long)v.n_chunks,
-                (unsigned long long)v.n_values, (unsigned long long)v.problems,
-                (unsigned long long)v.warnings);
+        fprintf(
+            out,
+            "verify %s: %zu databases (%llu retention policy records, %llu internal namespaces), "
+            "%zu measurements, %llu series, %llu posting entries, %llu chunks (%llu values): "
+            "%llu problems, %llu warnings\n",
+            dir, v.ndbs - (size_t)v.n_internal, (unsigned long long)v.n_rps,
+            (unsigned long long)v.n_internal, v.nms, (unsigned long long)v.n_series,
+            (unsigned long long)v.n_postings, (unsigned long long)v.n_chunks,
+            (unsigned long long)v.n_values, (unsigned long long)v.problems,
+            (unsigned long long)v.warnings);
     }
     result = (long)v.problems;
     vf_fini(&v);
