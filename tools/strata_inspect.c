@@ -11,6 +11,13 @@
  * checksums, no decoding: that is verify's job); per-series and per-column
  * tallies live in hash maps so that millions of series cost memory, not
  * lookups.
+ *
+ * Figures are gathered per namespace (index database): a database's own id
+ * and the internal namespaces of its other retention policies
+ * (storage/retention.h). The report groups them by database and retention
+ * policy, read from the raw catalog records (tl_rpcat_read); internal
+ * namespaces never appear as databases, and one that no RP record names is
+ * reported apart as left over.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +37,13 @@ const tl_cmd tl_inspect_cmd = {
     .synopsis = "--data-dir DIR [--json] [--top N]",
     .summary = "report databases, series, fields, chunks, codecs and sizes",
     .about =
-        "Reports what a data directory holds: its databases, measurements, series, the number of\n"
-        "values of each tag key (cardinality), fields with their types, columns (one field of\n"
-        "one series), chunks per column, bytes per stored value per measurement and per field,\n"
-        "the codecs the chunks use, the largest series, the size of every LMDB table (index and\n"
-        "chunks) and of the write-ahead log.\n"
+        "Reports what a data directory holds: its databases with their retention policies\n"
+        "(duration, shard group duration, replication, default, expiry watermark), and per\n"
+        "retention policy its measurements, series, the number of values of each tag key\n"
+        "(cardinality), fields with their types, columns (one field of one series), chunks per\n"
+        "column, bytes per stored value per measurement and per field, the codecs the chunks\n"
+        "use, the largest series; the size of every LMDB table (index and chunks) and of the\n"
+        "write-ahead log.\n"
         "\n"
         "Only LMDB is read, read-only, in one snapshot: inspect works on a stopped directory and\n"
         "on the directory of a running server without disturbing it. Points written since the\n"
@@ -49,7 +58,9 @@ const tl_cmd tl_inspect_cmd = {
              "  1  the directory could not be read (not a data directory, damaged LMDB file)\n"
              "  2  bad command line",
     .examples = "  strata inspect --data-dir /var/lib/strata\n"
-                "  strata inspect --data-dir /var/lib/strata --json | jq '.databases[].series'",
+                "  strata inspect --data-dir /var/lib/strata --json | jq '.databases[].series'\n"
+                "  strata inspect --data-dir /var/lib/strata --json |\n"
+                "      jq '.databases[].retention_policies[] | {name, duration, values}'",
 };
 
 /* ------------------------------------------------------------- model */
