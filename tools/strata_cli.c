@@ -212,6 +212,35 @@ const char *tl_time_fmt(int64_t ns, char *buf, size_t cap)
     return buf;
 }
 
+const char *tl_go_duration(int64_t ns, char *buf, size_t cap)
+{
+    /* Go prints sub-second durations in ms/us/ns; RPs and shard groups are
+     * at least an hour, so those are written as fractional seconds here. */
+    uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+    const char *sign = ns < 0 ? "-" : "";
+    if (u == 0) {
+        snprintf(buf, cap, "0s");
+        return buf;
+    }
+    uint64_t s = u / 1000000000, frac = u % 1000000000;
+    uint64_t h = s / 3600, m = s / 60 % 60, sec = s % 60;
+    char fb[16] = "";
+    if (frac) {
+        int l = snprintf(fb, sizeof fb, ".%09llu", (unsigned long long)frac);
+        while (l > 1 && fb[l - 1] == '0')
+            fb[--l] = '\0';
+    }
+    if (h)
+        snprintf(buf, cap, "%s%lluh%llum%llu%ss", sign, (unsigned long long)h,
+                 (unsigned long long)m, (unsigned long long)sec, fb);
+    else if (m)
+        snprintf(buf, cap, "%s%llum%llu%ss", sign, (unsigned long long)m, (unsigned long long)sec,
+                 fb);
+    else
+        snprintf(buf, cap, "%s%llu%ss", sign, (unsigned long long)sec, fb);
+    return buf;
+}
+
 const char *tl_bytes_fmt(uint64_t n, char *buf, size_t cap)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};

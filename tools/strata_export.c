@@ -17,6 +17,11 @@
  * LMDB is read read-only instead (strata_store.c, strata_colread.c), which
  * sees everything up to the server's last checkpoint; stderr says so.
  *
+ * One export reads one retention policy's namespace (storage/retention.h):
+ * the engine resolves it (stg_rp_resolve); the LMDB-only path reads the
+ * catalog records itself (tl_rpcat_resolve) and starts reading at the RP's
+ * expiry watermark, which the engine's iterators apply on their own.
+ *
  * Values line protocol cannot carry (NaN and infinite floats, timestamps
  * outside InfluxDB's range, names with a newline or a trailing backslash)
  * are skipped with a message, and the run exits 1; so is the rest of a
@@ -33,12 +38,14 @@
 #include "common/log.h"
 #include "lineproto/lp.h"
 #include "storage/engine.h"
+#include "storage/retention.h"
 #include "storage/serieskey.h"
 #include "tools/strata_int.h"
 
 static const tl_flag export_flags[] = {
     {"data-dir", "DIR", "the data directory (required)"},
     {"db", "NAME", "the database to export (required)"},
+    {"rp", "RP", "the retention policy to export (default: the database's default one)"},
     {"measurement", "NAME", "export only this measurement"},
     {"start", "TIME", "first timestamp to export, RFC3339 or nanoseconds (inclusive)"},
     {"end", "TIME", "end of the range, RFC3339 or nanoseconds (exclusive)"},
@@ -48,9 +55,9 @@ static const tl_flag export_flags[] = {
 
 const tl_cmd tl_export_cmd = {
     .name = "export",
-    .synopsis = "--data-dir DIR --db NAME [--measurement M] [--start T] [--end T] [--out FILE] "
-                "[--gzip]",
-    .summary = "write a database as line protocol (every type exact)",
+    .synopsis = "--data-dir DIR --db NAME [--rp RP] [--measurement M] [--start T] [--end T] "
+                "[--out FILE] [--gzip]",
+    .summary = "write a database's retention policy as line protocol (every type exact)",
     .about =
         "Writes the points of a database as InfluxDB line protocol with nanosecond timestamps,\n"
         "one line per series and timestamp, measurements and series sorted, fields sorted by\n"
@@ -58,6 +65,12 @@ const tl_cmd tl_export_cmd = {
         "integers with 'i', unsigned integers with 'u', booleans, strings, tags and names\n"
         "escaped as line protocol requires. `strata import` of the output and a new export\n"
         "give the same bytes.\n"
+        "\n"
+        "Each retention policy of a database keeps its own points: one export writes one of\n"
+        "them, the one --rp names or else the database's default (as influx_inspect export\n"
+        "-retention). Points its retention has already expired are not written, even while\n"
+        "the chunks holding them wait to be deleted. The output names no retention policy;\n"
+        "give the same --rp to `strata import` (or rp= to /write) to load it back there.\n"
         "\n"
         "On a stopped directory the engine is opened as the server would open it (the WAL is\n"
         "replayed, so every acknowledged point is included; closing writes a checkpoint). On\n"
@@ -70,14 +83,16 @@ const tl_cmd tl_export_cmd = {
         "reported on stderr, and the exit status is 1. So is the rest of a column from a\n"
         "damaged chunk on (the other columns are still exported: export salvages).",
     .flags = export_flags,
-    .nflags = 7,
+    .nflags = 8,
     .min_pos = 0,
     .max_pos = 0,
     .exits = "  0  every point of the selection was written\n"
-             "  1  failure, or some values could not be written as line protocol (see stderr)\n"
+             "  1  failure (also: no such database or retention policy), or some values could not "
+             "be written as line protocol (see stderr)\n"
              "  2  bad command line",
     .examples =
         "  strata export --data-dir /var/lib/strata --db telegraf --gzip --out telegraf.lp.gz\n"
+        "  strata export --data-dir /var/lib/strata --db telegraf --rp one_year > year.lp\n"
         "  strata export --data-dir /var/lib/strata --db telegraf --measurement cpu \\\n"
         "      --start 2016-01-01T00:00:00Z --end 2016-01-02T00:00:00Z > cpu.lp",
 };
@@ -139,7 +154,7 @@ typedef struct exporter {
     stg_engine *eng; /* engine path */
     tl_store st;     /* LMDB-only path */
     int live;
-    uint32_t db;
+    uint32_t db; /* the namespace of the retention policy exported */
     int64_t tmin, tmax;
     ex_out out;
     lp_parser *lp;
@@ -683,31 +698,71 @@ out:
 
 /* ------------------------------------------------------------ driver */
 
-static int find_db(exporter *x, const char *name, strata_error *err)
+/* Resolve database name and retention policy rp (NULL: the default) to x->db. */
+static int find_db(exporter *x, const char *name, const char *rp, strata_error *err)
 {
     if (x->eng) {
-        int rc = stg_db_lookup(x->eng, name, &x->db);
+        stg_rp_info info;
+        uint32_t id;
+        int rc = stg_db_lookup(x->eng, name, &id);
         if (rc == STRATA_ENOTFOUND)
             return strata_error_set(err, rc, "database \"%s\" does not exist in %s", name, x->dir);
         if (rc != STRATA_OK) return strata_error_set(err, rc, "looking up database \"%s\"", name);
+        rc = stg_rp_resolve(x->eng, name, rp, &info, err);
+        if (rc == STRATA_ENOTFOUND && rp)
+            return strata_error_set(
+                err, rc, "retention policy \"%s\" does not exist in database \"%s\"", rp, name);
+        if (rc == STRATA_ENOTFOUND)
+            return strata_error_set(err, rc,
+                                    "database \"%s\" has no default retention policy (it was "
+                                    "dropped); name one with --rp",
+                                    name);
+        if (rc != STRATA_OK) return rc;
+        x->db = info.ns;
         return STRATA_OK;
     }
     MDB_txn *txn;
-    tl_dbent *d;
-    size_t n;
+    tl_dbent *d = NULL;
+    size_t n = 0;
+    tl_rpcat cat;
+    uint32_t id = 0;
+    int found = 0;
+    memset(&cat, 0, sizeof cat);
     int rc = tl_store_read(&x->st, &txn, err);
     if (rc != STRATA_OK) return rc;
     rc = tl_db_list(&x->st, txn, &d, &n, err);
+    if (rc == STRATA_OK) rc = tl_rpcat_read(&x->st, txn, &cat, err);
     mdb_txn_abort(txn);
-    if (rc != STRATA_OK) return rc;
-    rc = strata_error_set(err, STRATA_ENOTFOUND, "database \"%s\" does not exist in %s", name,
-                          x->dir);
+    if (rc != STRATA_OK) goto out;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(d[i].name, name) == 0 && d[i].len == strlen(name)) {
-            x->db = d[i].id;
-            strata_error_clear(err);
-            rc = STRATA_OK;
+        if (d[i].len == strlen(name) && memcmp(d[i].name, name, d[i].len) == 0 &&
+            name[0] != '\x01') {
+            id = d[i].id;
+            found = 1;
         }
+    if (!found) {
+        rc = strata_error_set(err, STRATA_ENOTFOUND, "database \"%s\" does not exist in %s", name,
+                              x->dir);
+        goto out;
+    }
+    const tl_rpent *r = tl_rpcat_resolve(&cat, id, rp);
+    if (r == NULL) {
+        if (rp)
+            rc = strata_error_set(err, STRATA_ENOTFOUND,
+                                  "retention policy \"%s\" does not exist in database \"%s\"", rp,
+                                  name);
+        else
+            rc = strata_error_set(err, STRATA_ENOTFOUND,
+                                  "database \"%s\" has no default retention policy (it was "
+                                  "dropped); name one with --rp",
+                                  name);
+        goto out;
+    }
+    x->db = r->ns;
+    /* The engine's iterators hide expired points; reading raw chunks, skip them here. */
+    if (r->expired_before_ns > x->tmin) x->tmin = r->expired_before_ns;
+out:
+    tl_rpcat_fini(&cat);
     tl_dbents_free(d, n);
     return rc;
 }
@@ -803,8 +858,10 @@ int tl_cmd_export(int argc, char **argv)
     memset(&x, 0, sizeof x);
     x.dir = tl_arg(cmd, &a, "data-dir");
     const char *dbname = tl_arg(cmd, &a, "db"), *only = tl_arg(cmd, &a, "measurement");
+    const char *rpname = tl_arg(cmd, &a, "rp");
     if (x.dir == NULL) return tl_usage_error(cmd, "--data-dir is required");
     if (dbname == NULL) return tl_usage_error(cmd, "--db is required");
+    if (rpname && rpname[0] == '\0') return tl_usage_error(cmd, "--rp needs a name");
     x.tmin = INT64_MIN;
     x.tmax = INT64_MAX;
     const char *ts = tl_arg(cmd, &a, "start"), *te = tl_arg(cmd, &a, "end");
@@ -855,7 +912,7 @@ int tl_cmd_export(int argc, char **argv)
                 "and are not exported\n",
                 x.dir);
     }
-    if (find_db(&x, dbname, &err) != STRATA_OK) goto done;
+    if (find_db(&x, dbname, rpname, &err) != STRATA_OK) goto done;
     if (list_meas(&x, &err) != STRATA_OK) goto done;
     if (open_out(&x, tl_arg(cmd, &a, "out"), tl_arg_set(cmd, &a, "gzip"), &err) != STRATA_OK)
         goto done;
@@ -864,6 +921,7 @@ int tl_cmd_export(int argc, char **argv)
         ex_meas *m = &x.meas[i];
         if (only && (strlen(only) != m->len || memcmp(only, m->name, m->len) != 0)) continue;
         found = 1;
+        if (x.tmin >= x.tmax) continue; /* the whole range has expired */
         if (load_meas(&x, m, &err) != STRATA_OK) goto done;
         x.pr.what = m->name;
         for (size_t s = 0; s < x.nseries; s++) {

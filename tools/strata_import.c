@@ -13,6 +13,11 @@
  * not read yet, so that cutting the input into bodies gives the same lines
  * as one body would.
  *
+ * Points go into one retention policy's namespace (storage/retention.h),
+ * resolved by the engine (stg_rp_resolve): the default RP unless --rp names
+ * another one, which must exist. Points older than that RP keeps are
+ * dropped by the engine and counted, as the server drops them.
+ *
  * A server holds its directory through the WAL lock; import refuses to run
  * then (two writers cannot share a WAL) and says how to write through the
  * server instead.
@@ -29,18 +34,21 @@
 #include "common/log.h"
 #include "lineproto/lp.h"
 #include "storage/engine.h"
+#include "storage/retention.h"
 #include "tools/strata_int.h"
 
 static const tl_flag import_flags[] = {
     {"data-dir", "DIR", "the data directory (required; created if missing)"},
     {"db", "NAME", "the database to write into (required; created if missing)"},
+    {"rp", "RP",
+     "the retention policy to write into (must exist; default: the database's default)"},
     {"precision", "P", "timestamp unit of the input: ns (default), u, ms, s, m or h"},
     {"batch-size", "N", "points per engine batch (default 5000)"},
 };
 
 const tl_cmd tl_import_cmd = {
     .name = "import",
-    .synopsis = "--data-dir DIR --db NAME [--precision P] [--batch-size N] FILE",
+    .synopsis = "--data-dir DIR --db NAME [--rp RP] [--precision P] [--batch-size N] FILE",
     .summary = "load line protocol (plain or gzip, - for stdin) into a stopped directory",
     .about =
         "Parses InfluxDB line protocol from FILE (gzip-compressed or plain, detected by its\n"
@@ -50,18 +58,26 @@ const tl_cmd tl_import_cmd = {
         "the time of the import. Bad lines are reported with their line number and skipped;\n"
         "the rest is written.\n"
         "\n"
+        "Points go into the database's default retention policy, or into the one --rp names,\n"
+        "which must exist (create it through the server: CREATE RETENTION POLICY). A database\n"
+        "that does not exist is created with the default policy \"autogen\" (infinite), so\n"
+        "with --rp only when that is the one named. Points older than the policy keeps are\n"
+        "dropped and counted, as the server drops them (\"points beyond retention policy\").\n"
+        "\n"
         "The directory must not be in use: a running server holds it (its WAL lock). Stop the\n"
         "server first, or send the file to the server's HTTP API instead:\n"
         "  curl -XPOST 'http://HOST:8086/write?db=NAME' --data-binary @FILE",
     .flags = import_flags,
-    .nflags = 4,
+    .nflags = 5,
     .min_pos = 1,
     .max_pos = 1,
     .exits = "  0  every line was written\n"
-             "  1  some lines or points were refused (see stderr), or the import failed\n"
+             "  1  some lines or points were refused or beyond the retention policy (see\n"
+             "     stderr), no such retention policy, or the import failed\n"
              "     (nothing after the last committed batch was written)\n"
              "  2  bad command line",
     .examples = "  strata import --data-dir /var/lib/strata --db telegraf telegraf.lp.gz\n"
+                "  strata import --data-dir /var/lib/strata --db telegraf --rp one_year year.lp\n"
                 "  strata export --data-dir old --db db | strata import --data-dir new --db db -",
 };
 
@@ -120,7 +136,7 @@ typedef struct importer {
     stg_field_in *fields;
     size_t fields_cap;
     uint64_t lineno_base; /* line number of the first line of the current body, minus 1 */
-    uint64_t points, parse_errors, refused, messages, bytes_in;
+    uint64_t points, parse_errors, refused, expired, messages, bytes_in;
     tl_progress pr;
 } importer;
 
@@ -149,6 +165,7 @@ static int commit(importer *im, strata_error *err)
     int rc = stg_batch_commit(im->batch, &res, err);
     if (rc != STRATA_OK) return rc;
     im->points += res.points_written;
+    im->expired += res.points_expired;
     if (res.points_rejected) {
         im->refused += res.points_rejected;
         report_line(im, "%llu points of a batch refused, the first: %s",
@@ -273,7 +290,8 @@ int tl_cmd_import(int argc, char **argv)
         return TL_EXIT_OK;
     }
     const char *dir = tl_arg(cmd, &a, "data-dir"), *dbname = tl_arg(cmd, &a, "db");
-    const char *file = a.pos[0];
+    const char *file = a.pos[0], *rpname = tl_arg(cmd, &a, "rp");
+    if (rpname && rpname[0] == '\0') return tl_usage_error(cmd, "--rp needs a name");
     if (dir == NULL) return tl_usage_error(cmd, "--data-dir is required");
     if (dbname == NULL || dbname[0] == '\0') return tl_usage_error(cmd, "--db is required");
     memset(&im, 0, sizeof im);
@@ -329,7 +347,34 @@ int tl_cmd_import(int argc, char **argv)
         goto done;
     }
     if (rc != STRATA_OK) goto done;
-    if (stg_db_create(im.eng, dbname, &im.db, &err) != STRATA_OK) goto done;
+    uint32_t dbid;
+    if (stg_db_lookup(im.eng, dbname, &dbid) == STRATA_ENOTFOUND) {
+        /* A new database gets "autogen" only: another --rp cannot exist in it. */
+        if (rpname && strcmp(rpname, "autogen") != 0) {
+            strata_error_set(&err, STRATA_ENOTFOUND,
+                             "database \"%s\" does not exist, so it has no retention policy "
+                             "\"%s\"; create both through the server first (CREATE DATABASE, "
+                             "CREATE RETENTION POLICY)",
+                             dbname, rpname);
+            goto done;
+        }
+        if (stg_db_create(im.eng, dbname, &dbid, &err) != STRATA_OK) goto done;
+    }
+    stg_rp_info rpi;
+    if ((rc = stg_rp_resolve(im.eng, dbname, rpname, &rpi, &err)) != STRATA_OK) {
+        if (rc == STRATA_ENOTFOUND && rpname)
+            strata_error_set(&err, rc,
+                             "retention policy \"%s\" does not exist in database \"%s\"; "
+                             "create it through the server first (CREATE RETENTION POLICY)",
+                             rpname, dbname);
+        else if (rc == STRATA_ENOTFOUND)
+            strata_error_set(&err, rc,
+                             "database \"%s\" has no default retention policy (it was dropped); "
+                             "name one with --rp",
+                             dbname);
+        goto done;
+    }
+    im.db = rpi.ns;
     if (stg_batch_new(im.eng, im.db, &im.batch) != STRATA_OK) {
         strata_error_set(&err, STRATA_ENOMEM, "out of memory");
         goto done;
@@ -375,11 +420,15 @@ int tl_cmd_import(int argc, char **argv)
     if (commit(&im, &err) != STRATA_OK) goto done;
     tl_progress_end(&im.pr);
     fprintf(stderr,
-            "strata import: %llu points written to database %s; %llu lines not parsed, %llu "
-            "points refused\n",
-            (unsigned long long)im.points, dbname, (unsigned long long)im.parse_errors,
+            "strata import: %llu points written to database %s, retention policy %s; %llu lines "
+            "not parsed, %llu points refused",
+            (unsigned long long)im.points, dbname, rpi.name, (unsigned long long)im.parse_errors,
             (unsigned long long)im.refused);
-    status = im.parse_errors || im.refused ? TL_EXIT_FAIL : TL_EXIT_OK;
+    if (im.expired)
+        fprintf(stderr, ", %llu points beyond retention policy dropped",
+                (unsigned long long)im.expired);
+    fputc('\n', stderr);
+    status = im.parse_errors || im.refused || im.expired ? TL_EXIT_FAIL : TL_EXIT_OK;
 done:
     tl_progress_end(&im.pr);
     if (status == TL_EXIT_FAIL && err.msg[0]) {

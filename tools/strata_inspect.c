@@ -11,6 +11,13 @@
  * checksums, no decoding: that is verify's job); per-series and per-column
  * tallies live in hash maps so that millions of series cost memory, not
  * lookups.
+ *
+ * Figures are gathered per namespace (index database): a database's own id
+ * and the internal namespaces of its other retention policies
+ * (storage/retention.h). The report groups them by database and retention
+ * policy, read from the raw catalog records (tl_rpcat_read); internal
+ * namespaces never appear as databases, and one that no RP record names is
+ * reported apart as left over.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +37,13 @@ const tl_cmd tl_inspect_cmd = {
     .synopsis = "--data-dir DIR [--json] [--top N]",
     .summary = "report databases, series, fields, chunks, codecs and sizes",
     .about =
-        "Reports what a data directory holds: its databases, measurements, series, the number of\n"
-        "values of each tag key (cardinality), fields with their types, columns (one field of\n"
-        "one series), chunks per column, bytes per stored value per measurement and per field,\n"
-        "the codecs the chunks use, the largest series, the size of every LMDB table (index and\n"
-        "chunks) and of the write-ahead log.\n"
+        "Reports what a data directory holds: its databases with their retention policies\n"
+        "(duration, shard group duration, replication, default, expiry watermark), and per\n"
+        "retention policy its measurements, series, the number of values of each tag key\n"
+        "(cardinality), fields with their types, columns (one field of one series), chunks per\n"
+        "column, bytes per stored value per measurement and per field, the codecs the chunks\n"
+        "use, the largest series; the size of every LMDB table (index and chunks) and of the\n"
+        "write-ahead log.\n"
         "\n"
         "Only LMDB is read, read-only, in one snapshot: inspect works on a stopped directory and\n"
         "on the directory of a running server without disturbing it. Points written since the\n"
@@ -49,7 +58,9 @@ const tl_cmd tl_inspect_cmd = {
              "  1  the directory could not be read (not a data directory, damaged LMDB file)\n"
              "  2  bad command line",
     .examples = "  strata inspect --data-dir /var/lib/strata\n"
-                "  strata inspect --data-dir /var/lib/strata --json | jq '.databases[].series'",
+                "  strata inspect --data-dir /var/lib/strata --json | jq '.databases[].series'\n"
+                "  strata inspect --data-dir /var/lib/strata --json |\n"
+                "      jq '.databases[].retention_policies[] | {name, duration, values}'",
 };
 
 /* ------------------------------------------------------------- model */
@@ -84,6 +95,11 @@ typedef struct in_meas {
 
 typedef struct in_db {
     tl_dbent ent;
+    int internal;   /* the namespace of a retention policy (not a database) */
+    int referenced; /* internal, and an RP record names it */
+    uint32_t owner; /* internal: the database id in its name */
+    const char *rp; /* internal: the RP name in its name (points into ent.name) */
+    size_t rplen;
     uint64_t series; /* the index's counter */
     in_meas *meas;   /* sorted by name */
     size_t nmeas;
@@ -114,6 +130,7 @@ typedef struct inspect {
     tl_store st;
     MDB_txn *txn;
     tl_meta meta;
+    tl_rpcat rpcat;
     in_db *dbs;
     size_t ndbs;
     in_series *series;
@@ -260,8 +277,15 @@ static int load_catalog(inspect *in, strata_error *err)
         in->dbs[i].ent = ents[i];
     free(ents); /* the names moved into dbs */
     in->ndbs = n;
+    if ((rc = tl_rpcat_read(&in->st, in->txn, &in->rpcat, err)) != STRATA_OK) return rc;
     for (size_t i = 0; i < n; i++) {
         in_db *d = &in->dbs[i];
+        d->internal = tl_ns_internal(d->ent.name, d->ent.len, &d->owner, &d->rp, &d->rplen);
+        for (size_t c = 0; d->internal && c < in->rpcat.ndbs; c++) {
+            const tl_rpdb *rd = &in->rpcat.dbs[c];
+            for (size_t r = 0; rd->db == d->owner && r < rd->nrps; r++)
+                if (!rd->rps[r].bad && rd->rps[r].ns == d->ent.id) d->referenced = 1;
+        }
         d->t_min = INT64_MAX;
         d->t_max = INT64_MIN;
         d->part_min = UINT32_MAX;
@@ -631,12 +655,324 @@ static void json_hist(tl_json *j, const char *key, const uint64_t *h, uint64_t m
     tl_json_obj_end(j);
 }
 
+/* The figures of namespace dbs[di] (a database or a retention policy) as JSON keys. */
+static void json_ns(inspect *in, tl_json *j, size_t di)
+{
+    in_db *d = &in->dbs[di];
+    char t1[48], t2[48];
+    tl_json_u64(j, "series", d->series);
+    tl_json_u64(j, "series_with_chunks", d->series_with_data);
+    tl_json_u64(j, "measurements", d->nmeas);
+    tl_json_u64(j, "columns", d->columns);
+    tl_json_u64(j, "chunks", d->chunks);
+    tl_json_u64(j, "values", d->points);
+    tl_json_u64(j, "chunk_bytes", d->bytes);
+    tl_json_f64(j, "bytes_per_value", per_value(d->bytes, d->points));
+    tl_json_u64(j, "orphan_chunks", d->orphan_chunks);
+    tl_json_obj(j, "time");
+    if (d->chunks) {
+        tl_json_cstr(j, "first", tl_time_fmt(d->t_min, t1, sizeof t1));
+        tl_json_cstr(j, "last", tl_time_fmt(d->t_max, t2, sizeof t2));
+    }
+    tl_json_obj_end(j);
+    tl_json_obj(j, "partitions");
+    tl_json_u64(j, "count", d->nparts);
+    if (d->chunks) {
+        tl_json_cstr(j, "first_start",
+                     tl_time_fmt(tl_part_start(d->part_min, in->meta.partition_ns), t1, sizeof t1));
+        tl_json_cstr(j, "last_start",
+                     tl_time_fmt(tl_part_start(d->part_max, in->meta.partition_ns), t2, sizeof t2));
+    }
+    tl_json_obj_end(j);
+    json_hist(j, "chunks_per_column", d->col_hist, d->col_min, d->col_max, d->columns,
+              d->chunks - d->orphan_chunks, "columns");
+    json_hist(j, "values_per_chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks, d->points,
+              hist_unit);
+    tl_json_obj(j, "codecs");
+    tl_json_arr(j, "timestamps");
+    for (int c = 0; c < 32; c++) {
+        if (!d->ts_codec[c][0]) continue;
+        tl_json_obj(j, NULL);
+        tl_json_cstr(j, "codec", stg_codec_name((unsigned)c));
+        tl_json_u64(j, "chunks", d->ts_codec[c][0]);
+        tl_json_u64(j, "values", d->ts_codec[c][1]);
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
+    tl_json_arr(j, "values");
+    for (int t = 1; t <= 5; t++)
+        for (int c = 0; c < 32; c++) {
+            if (!d->val_codec[t][c][0]) continue;
+            tl_json_obj(j, NULL);
+            tl_json_cstr(j, "type", stg_type_name((stg_type)t));
+            tl_json_cstr(j, "codec", stg_codec_name((unsigned)c));
+            tl_json_u64(j, "chunks", d->val_codec[t][c][0]);
+            tl_json_u64(j, "values", d->val_codec[t][c][1]);
+            tl_json_obj_end(j);
+        }
+    tl_json_arr_end(j);
+    tl_json_obj_end(j);
+    tl_json_arr(j, "measurements");
+    for (size_t mi = 0; mi < d->nmeas; mi++) {
+        in_meas *m = &d->meas[mi];
+        tl_json_obj(j, NULL);
+        tl_json_str(j, "name", m->name, m->len);
+        tl_json_u64(j, "series", m->series);
+        tl_json_u64(j, "series_with_chunks", m->series_with_data);
+        tl_json_u64(j, "chunks", m->chunks);
+        tl_json_u64(j, "values", m->points);
+        tl_json_u64(j, "chunk_bytes", m->bytes);
+        tl_json_f64(j, "bytes_per_value", per_value(m->bytes, m->points));
+        tl_json_arr(j, "tag_keys");
+        for (size_t t = 0; t < m->ntagks; t++) {
+            tl_json_obj(j, NULL);
+            tl_json_str(j, "key", m->tagks[t].name, m->tagks[t].len);
+            tl_json_u64(j, "values", m->tagks[t].values);
+            tl_json_obj_end(j);
+        }
+        tl_json_arr_end(j);
+        tl_json_arr(j, "fields");
+        for (size_t f = 0; f < m->nfields; f++) {
+            in_field *fl = &m->fields[f];
+            tl_json_obj(j, NULL);
+            tl_json_str(j, "name", fl->name, fl->len);
+            tl_json_cstr(j, "type", stg_type_name(fl->type));
+            tl_json_u64(j, "columns", fl->columns);
+            tl_json_u64(j, "chunks", fl->chunks);
+            tl_json_u64(j, "values", fl->points);
+            tl_json_u64(j, "chunk_bytes", fl->bytes);
+            tl_json_f64(j, "bytes_per_value", per_value(fl->bytes, fl->points));
+            tl_json_obj_end(j);
+        }
+        tl_json_arr_end(j);
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
+    tl_json_arr(j, "largest_series");
+    if (in->top > 0) {
+        uint32_t *top = malloc((size_t)in->top * sizeof *top);
+        size_t nt = top ? top_series(in, di, top, (size_t)in->top) : 0;
+        for (size_t t = 0; t < nt; t++) {
+            in_series *s = &in->series[top[t]];
+            uint32_t mid;
+            const char *key = "";
+            size_t klen = 0;
+            tl_json_obj(j, NULL);
+            if (tl_series_get(&in->st, in->txn, d->ent.id, s->id, &mid, &key, &klen, NULL) ==
+                STRATA_OK)
+                tl_json_str(j, "key", key, klen);
+            else
+                tl_json_cstr(j, "key", "");
+            tl_json_u64(j, "id", s->id);
+            tl_json_u64(j, "chunks", s->chunks);
+            tl_json_u64(j, "values", s->points);
+            tl_json_u64(j, "chunk_bytes", s->bytes);
+            tl_json_obj_end(j);
+        }
+        free(top);
+    }
+    tl_json_arr_end(j);
+}
+
+/* The figures of namespace dbs[di] as text lines indented by two blanks. */
+static void text_ns(inspect *in, FILE *o, size_t di)
+{
+    in_db *d = &in->dbs[di];
+    char b1[32], t1[48], t2[48];
+    fprintf(o, "  %llu series (%llu with chunks), %zu measurements, %llu columns\n",
+            (unsigned long long)d->series, (unsigned long long)d->series_with_data, d->nmeas,
+            (unsigned long long)d->columns);
+    fprintf(o, "  %llu chunks, %llu values, %s, %.2f bytes/value\n", (unsigned long long)d->chunks,
+            (unsigned long long)d->points, tl_bytes_fmt(d->bytes, b1, sizeof b1),
+            per_value(d->bytes, d->points));
+    if (d->chunks)
+        fprintf(o, "  time %s .. %s in %llu partitions\n", tl_time_fmt(d->t_min, t1, sizeof t1),
+                tl_time_fmt(d->t_max, t2, sizeof t2), (unsigned long long)d->nparts);
+    if (d->orphan_chunks)
+        fprintf(o, "  %llu chunks (%s) of unknown series or fields (run strata verify)\n",
+                (unsigned long long)d->orphan_chunks, tl_bytes_fmt(d->orphan_bytes, b1, sizeof b1));
+    text_hist(o, "chunks per column", d->col_hist, d->col_min, d->col_max, d->columns,
+              d->chunks - d->orphan_chunks);
+    text_hist(o, "values per chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks, d->points);
+    if (d->chunks) {
+        fprintf(o, "    codecs (chunks, share of values):\n");
+        for (int c = 0; c < 32; c++)
+            if (d->ts_codec[c][0])
+                fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", "time",
+                        stg_codec_name((unsigned)c), (unsigned long long)d->ts_codec[c][0],
+                        100.0 * (double)d->ts_codec[c][1] / (double)d->points);
+        for (int t = 1; t <= 5; t++)
+            for (int c = 0; c < 32; c++)
+                if (d->val_codec[t][c][0])
+                    fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", stg_type_name((stg_type)t),
+                            stg_codec_name((unsigned)c), (unsigned long long)d->val_codec[t][c][0],
+                            100.0 * (double)d->val_codec[t][c][1] / (double)d->points);
+    }
+    for (size_t mi = 0; mi < d->nmeas; mi++) {
+        in_meas *m = &d->meas[mi];
+        fprintf(o,
+                "  measurement %s: %llu series, %llu chunks, %llu values, %s, "
+                "%.2f bytes/value\n",
+                m->name, (unsigned long long)m->series, (unsigned long long)m->chunks,
+                (unsigned long long)m->points, tl_bytes_fmt(m->bytes, b1, sizeof b1),
+                per_value(m->bytes, m->points));
+        if (m->ntagks) {
+            fprintf(o, "    tag keys (distinct values):");
+            for (size_t t = 0; t < m->ntagks; t++)
+                fprintf(o, "%s %s %llu", t ? "," : "", m->tagks[t].name,
+                        (unsigned long long)m->tagks[t].values);
+            fputc('\n', o);
+        }
+        fprintf(o, "    %-24s %-9s %9s %10s %12s %10s %9s\n", "field", "type", "columns", "chunks",
+                "values", "bytes", "B/value");
+        for (size_t f = 0; f < m->nfields; f++) {
+            in_field *fl = &m->fields[f];
+            fprintf(o, "    %-24s %-9s %9llu %10llu %12llu %10s %9.2f\n", fl->name,
+                    stg_type_name(fl->type), (unsigned long long)fl->columns,
+                    (unsigned long long)fl->chunks, (unsigned long long)fl->points,
+                    tl_bytes_fmt(fl->bytes, b1, sizeof b1), per_value(fl->bytes, fl->points));
+        }
+    }
+    if (in->top > 0 && d->series_with_data) {
+        uint32_t *top = malloc((size_t)in->top * sizeof *top);
+        size_t nt = top ? top_series(in, di, top, (size_t)in->top) : 0;
+        fprintf(o, "  largest series:\n");
+        for (size_t t = 0; t < nt; t++) {
+            in_series *s = &in->series[top[t]];
+            uint32_t mid;
+            const char *key = "?";
+            size_t klen = 1;
+            tl_series_get(&in->st, in->txn, d->ent.id, s->id, &mid, &key, &klen, NULL);
+            fprintf(o, "    %10s %8llu chunks %12llu values  %.*s\n",
+                    tl_bytes_fmt(s->bytes, b1, sizeof b1), (unsigned long long)s->chunks,
+                    (unsigned long long)s->points, (int)klen, key);
+        }
+        free(top);
+    }
+}
+
+/* Index into dbs of namespace id, or SIZE_MAX. */
+static size_t ns_index(const inspect *in, uint32_t id)
+{
+    for (size_t i = 0; i < in->ndbs; i++)
+        if (in->dbs[i].ent.id == id) return i;
+    return SIZE_MAX;
+}
+
+/* The name of database dbs[di]'s default retention policy (may name a dropped one). */
+static void default_rp(inspect *in, size_t di, const char **name, size_t *len)
+{
+    const tl_rpdb *rd = tl_rpcat_db(&in->rpcat, in->dbs[di].ent.id);
+    if (rd && rd->has_default) {
+        *name = rd->defname;
+        *len = rd->deflen;
+    } else {
+        *name = "autogen";
+        *len = 7;
+    }
+}
+
+/* The retention policies of database dbs[di], each with the figures of its namespace. */
+static void json_rps(inspect *in, tl_json *j, size_t di)
+{
+    const tl_rpent *v;
+    size_t n;
+    const char *dn;
+    size_t dl;
+    char b[48];
+    uint64_t series = 0, chunks = 0, values = 0, bytes = 0;
+
+    default_rp(in, di, &dn, &dl);
+    tl_json_str(j, "default_retention_policy", dn, dl);
+    tl_rpcat_effective(&in->rpcat, in->dbs[di].ent.id, &v, &n);
+    for (size_t i = 0; i < n; i++) {
+        size_t ni = v[i].bad ? SIZE_MAX : ns_index(in, v[i].ns);
+        int dup = 0;
+        for (size_t k = 0; k < i; k++)
+            dup |= !v[k].bad && v[k].ns == v[i].ns;
+        if (ni == SIZE_MAX || dup) continue;
+        series += in->dbs[ni].series;
+        chunks += in->dbs[ni].chunks;
+        values += in->dbs[ni].points;
+        bytes += in->dbs[ni].bytes;
+    }
+    tl_json_obj(j, "all_retention_policies");
+    tl_json_u64(j, "series", series);
+    tl_json_u64(j, "chunks", chunks);
+    tl_json_u64(j, "values", values);
+    tl_json_u64(j, "chunk_bytes", bytes);
+    tl_json_obj_end(j);
+    tl_json_arr(j, "retention_policies");
+    for (size_t i = 0; i < n; i++) {
+        const tl_rpent *r = &v[i];
+        tl_json_obj(j, NULL);
+        tl_json_str(j, "name", r->name, r->len);
+        if (r->bad) {
+            tl_json_bool(j, "damaged", 1);
+            tl_json_obj_end(j);
+            continue;
+        }
+        tl_json_bool(j, "default", r->is_default);
+        tl_json_cstr(j, "duration", tl_go_duration(r->duration_ns, b, sizeof b));
+        tl_json_i64(j, "duration_ns", r->duration_ns);
+        tl_json_cstr(j, "shard_duration", tl_go_duration(r->shard_ns, b, sizeof b));
+        tl_json_i64(j, "shard_duration_ns", r->shard_ns);
+        tl_json_u64(j, "replication", r->replication);
+        tl_json_bool(j, "implicit", r->implicit);
+        if (r->expired_before_ns != INT64_MIN)
+            tl_json_cstr(j, "expired_before", tl_time_fmt(r->expired_before_ns, b, sizeof b));
+        tl_json_u64(j, "namespace", r->ns);
+        size_t ni = ns_index(in, r->ns);
+        tl_json_bool(j, "namespace_exists", ni != SIZE_MAX);
+        if (ni != SIZE_MAX) json_ns(in, j, ni);
+        tl_json_obj_end(j);
+    }
+    tl_json_arr_end(j);
+}
+
+static void text_rps(inspect *in, FILE *o, size_t di)
+{
+    const tl_rpent *v;
+    size_t n;
+    const char *dn;
+    size_t dl;
+    char b1[48], b2[48], t1[48];
+
+    default_rp(in, di, &dn, &dl);
+    tl_rpcat_effective(&in->rpcat, in->dbs[di].ent.id, &v, &n);
+    fprintf(o, "  default retention policy %.*s%s\n", (int)dl, dn,
+            tl_rpcat_resolve(&in->rpcat, in->dbs[di].ent.id, NULL) ? "" : " (dropped)");
+    fprintf(o, "  %-20s %-9s %12s %12s %11s %9s  %s\n", "retention policy", "default", "duration",
+            "shard group", "replication", "namespace", "expired before");
+    for (size_t i = 0; i < n; i++) {
+        const tl_rpent *r = &v[i];
+        if (r->bad) {
+            fprintf(o, "  %-20s (damaged record: run strata verify)\n", r->name);
+            continue;
+        }
+        fprintf(o, "  %-20s %-9s %12s %12s %11u %9u  %s\n", r->name, r->is_default ? "yes" : "",
+                tl_go_duration(r->duration_ns, b1, sizeof b1),
+                tl_go_duration(r->shard_ns, b2, sizeof b2), r->replication, r->ns,
+                r->expired_before_ns == INT64_MIN
+                    ? "-"
+                    : tl_time_fmt(r->expired_before_ns, t1, sizeof t1));
+    }
+    for (size_t i = 0; i < n; i++) {
+        const tl_rpent *r = &v[i];
+        if (r->bad) continue;
+        size_t ni = ns_index(in, r->ns);
+        fprintf(o, "\n  retention policy %s (namespace %u)%s\n", r->name, r->ns,
+                ni == SIZE_MAX ? ": the namespace does not exist (run strata verify)" : "");
+        if (ni != SIZE_MAX) text_ns(in, o, ni);
+    }
+}
+
 static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE *o)
 {
     MDB_envinfo ei;
     MDB_stat est, fst, mst;
     struct stat fs;
-    char path[4200], b1[32], b2[32], t1[48], t2[48];
+    char path[4200], b1[32], b2[32], t1[48];
     tbl_stat tbl[NTBL];
     uint64_t idx_bytes = 0, chunk_bytes = 0;
 
@@ -708,123 +1044,25 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
         tl_json_arr(&j, "databases");
         for (size_t di = 0; di < in->ndbs; di++) {
             in_db *d = &in->dbs[di];
+            if (d->internal) continue;
             tl_json_obj(&j, NULL);
             tl_json_str(&j, "name", d->ent.name, d->ent.len);
             tl_json_u64(&j, "id", d->ent.id);
-            tl_json_u64(&j, "series", d->series);
-            tl_json_u64(&j, "series_with_chunks", d->series_with_data);
-            tl_json_u64(&j, "measurements", d->nmeas);
-            tl_json_u64(&j, "columns", d->columns);
-            tl_json_u64(&j, "chunks", d->chunks);
-            tl_json_u64(&j, "values", d->points);
-            tl_json_u64(&j, "chunk_bytes", d->bytes);
-            tl_json_f64(&j, "bytes_per_value", per_value(d->bytes, d->points));
-            tl_json_u64(&j, "orphan_chunks", d->orphan_chunks);
-            tl_json_obj(&j, "time");
-            if (d->chunks) {
-                tl_json_cstr(&j, "first", tl_time_fmt(d->t_min, t1, sizeof t1));
-                tl_json_cstr(&j, "last", tl_time_fmt(d->t_max, t2, sizeof t2));
-            }
+            json_ns(in, &j, di);
+            json_rps(in, &j, di);
             tl_json_obj_end(&j);
-            tl_json_obj(&j, "partitions");
-            tl_json_u64(&j, "count", d->nparts);
-            if (d->chunks) {
-                tl_json_cstr(
-                    &j, "first_start",
-                    tl_time_fmt(tl_part_start(d->part_min, in->meta.partition_ns), t1, sizeof t1));
-                tl_json_cstr(
-                    &j, "last_start",
-                    tl_time_fmt(tl_part_start(d->part_max, in->meta.partition_ns), t2, sizeof t2));
-            }
-            tl_json_obj_end(&j);
-            json_hist(&j, "chunks_per_column", d->col_hist, d->col_min, d->col_max, d->columns,
-                      d->chunks - d->orphan_chunks, "columns");
-            json_hist(&j, "values_per_chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks,
-                      d->points, hist_unit);
-            tl_json_obj(&j, "codecs");
-            tl_json_arr(&j, "timestamps");
-            for (int c = 0; c < 32; c++) {
-                if (!d->ts_codec[c][0]) continue;
-                tl_json_obj(&j, NULL);
-                tl_json_cstr(&j, "codec", stg_codec_name((unsigned)c));
-                tl_json_u64(&j, "chunks", d->ts_codec[c][0]);
-                tl_json_u64(&j, "values", d->ts_codec[c][1]);
-                tl_json_obj_end(&j);
-            }
-            tl_json_arr_end(&j);
-            tl_json_arr(&j, "values");
-            for (int t = 1; t <= 5; t++)
-                for (int c = 0; c < 32; c++) {
-                    if (!d->val_codec[t][c][0]) continue;
-                    tl_json_obj(&j, NULL);
-                    tl_json_cstr(&j, "type", stg_type_name((stg_type)t));
-                    tl_json_cstr(&j, "codec", stg_codec_name((unsigned)c));
-                    tl_json_u64(&j, "chunks", d->val_codec[t][c][0]);
-                    tl_json_u64(&j, "values", d->val_codec[t][c][1]);
-                    tl_json_obj_end(&j);
-                }
-            tl_json_arr_end(&j);
-            tl_json_obj_end(&j);
-            tl_json_arr(&j, "measurements");
-            for (size_t mi = 0; mi < d->nmeas; mi++) {
-                in_meas *m = &d->meas[mi];
-                tl_json_obj(&j, NULL);
-                tl_json_str(&j, "name", m->name, m->len);
-                tl_json_u64(&j, "series", m->series);
-                tl_json_u64(&j, "series_with_chunks", m->series_with_data);
-                tl_json_u64(&j, "chunks", m->chunks);
-                tl_json_u64(&j, "values", m->points);
-                tl_json_u64(&j, "chunk_bytes", m->bytes);
-                tl_json_f64(&j, "bytes_per_value", per_value(m->bytes, m->points));
-                tl_json_arr(&j, "tag_keys");
-                for (size_t t = 0; t < m->ntagks; t++) {
-                    tl_json_obj(&j, NULL);
-                    tl_json_str(&j, "key", m->tagks[t].name, m->tagks[t].len);
-                    tl_json_u64(&j, "values", m->tagks[t].values);
-                    tl_json_obj_end(&j);
-                }
-                tl_json_arr_end(&j);
-                tl_json_arr(&j, "fields");
-                for (size_t f = 0; f < m->nfields; f++) {
-                    in_field *fl = &m->fields[f];
-                    tl_json_obj(&j, NULL);
-                    tl_json_str(&j, "name", fl->name, fl->len);
-                    tl_json_cstr(&j, "type", stg_type_name(fl->type));
-                    tl_json_u64(&j, "columns", fl->columns);
-                    tl_json_u64(&j, "chunks", fl->chunks);
-                    tl_json_u64(&j, "values", fl->points);
-                    tl_json_u64(&j, "chunk_bytes", fl->bytes);
-                    tl_json_f64(&j, "bytes_per_value", per_value(fl->bytes, fl->points));
-                    tl_json_obj_end(&j);
-                }
-                tl_json_arr_end(&j);
-                tl_json_obj_end(&j);
-            }
-            tl_json_arr_end(&j);
-            tl_json_arr(&j, "largest_series");
-            if (in->top > 0) {
-                uint32_t *top = malloc((size_t)in->top * sizeof *top);
-                size_t nt = top ? top_series(in, di, top, (size_t)in->top) : 0;
-                for (size_t t = 0; t < nt; t++) {
-                    in_series *s = &in->series[top[t]];
-                    uint32_t mid;
-                    const char *key = "";
-                    size_t klen = 0;
-                    tl_json_obj(&j, NULL);
-                    if (tl_series_get(&in->st, in->txn, d->ent.id, s->id, &mid, &key, &klen,
-                                      NULL) == STRATA_OK)
-                        tl_json_str(&j, "key", key, klen);
-                    else
-                        tl_json_cstr(&j, "key", "");
-                    tl_json_u64(&j, "id", s->id);
-                    tl_json_u64(&j, "chunks", s->chunks);
-                    tl_json_u64(&j, "values", s->points);
-                    tl_json_u64(&j, "chunk_bytes", s->bytes);
-                    tl_json_obj_end(&j);
-                }
-                free(top);
-            }
-            tl_json_arr_end(&j);
+        }
+        tl_json_arr_end(&j);
+        tl_json_arr(&j, "unreferenced_namespaces");
+        for (size_t di = 0; di < in->ndbs; di++) {
+            in_db *d = &in->dbs[di];
+            if (!d->internal || d->referenced) continue;
+            tl_json_obj(&j, NULL);
+            tl_json_str(&j, "name", d->ent.name, d->ent.len);
+            tl_json_u64(&j, "id", d->ent.id);
+            tl_json_u64(&j, "database_id", d->owner);
+            tl_json_str(&j, "retention_policy", d->rp, d->rplen);
+            json_ns(in, &j, di);
             tl_json_obj_end(&j);
         }
         tl_json_arr_end(&j);
@@ -878,79 +1116,18 @@ static void report(inspect *in, int json, int in_use, const tl_walinfo *w, FILE 
 
     for (size_t di = 0; di < in->ndbs; di++) {
         in_db *d = &in->dbs[di];
+        if (d->internal) continue;
         fprintf(o, "\ndatabase %s (id %u)\n", d->ent.name, d->ent.id);
-        fprintf(o, "  %llu series (%llu with chunks), %zu measurements, %llu columns\n",
-                (unsigned long long)d->series, (unsigned long long)d->series_with_data, d->nmeas,
-                (unsigned long long)d->columns);
-        fprintf(o, "  %llu chunks, %llu values, %s, %.2f bytes/value\n",
-                (unsigned long long)d->chunks, (unsigned long long)d->points,
-                tl_bytes_fmt(d->bytes, b1, sizeof b1), per_value(d->bytes, d->points));
-        if (d->chunks)
-            fprintf(o, "  time %s .. %s in %llu partitions\n", tl_time_fmt(d->t_min, t1, sizeof t1),
-                    tl_time_fmt(d->t_max, t2, sizeof t2), (unsigned long long)d->nparts);
-        if (d->orphan_chunks)
-            fprintf(o, "  %llu chunks (%s) of unknown series or fields (run strata verify)\n",
-                    (unsigned long long)d->orphan_chunks,
-                    tl_bytes_fmt(d->orphan_bytes, b1, sizeof b1));
-        text_hist(o, "chunks per column", d->col_hist, d->col_min, d->col_max, d->columns,
-                  d->chunks - d->orphan_chunks);
-        text_hist(o, "values per chunk", d->pts_hist, d->pts_min, d->pts_max, d->chunks, d->points);
-        if (d->chunks) {
-            fprintf(o, "    codecs (chunks, share of values):\n");
-            for (int c = 0; c < 32; c++)
-                if (d->ts_codec[c][0])
-                    fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", "time",
-                            stg_codec_name((unsigned)c), (unsigned long long)d->ts_codec[c][0],
-                            100.0 * (double)d->ts_codec[c][1] / (double)d->points);
-            for (int t = 1; t <= 5; t++)
-                for (int c = 0; c < 32; c++)
-                    if (d->val_codec[t][c][0])
-                        fprintf(o, "      %-9s %-12s %10llu  %5.1f%%\n", stg_type_name((stg_type)t),
-                                stg_codec_name((unsigned)c),
-                                (unsigned long long)d->val_codec[t][c][0],
-                                100.0 * (double)d->val_codec[t][c][1] / (double)d->points);
-        }
-        for (size_t mi = 0; mi < d->nmeas; mi++) {
-            in_meas *m = &d->meas[mi];
-            fprintf(o,
-                    "  measurement %s: %llu series, %llu chunks, %llu values, %s, "
-                    "%.2f bytes/value\n",
-                    m->name, (unsigned long long)m->series, (unsigned long long)m->chunks,
-                    (unsigned long long)m->points, tl_bytes_fmt(m->bytes, b1, sizeof b1),
-                    per_value(m->bytes, m->points));
-            if (m->ntagks) {
-                fprintf(o, "    tag keys (distinct values):");
-                for (size_t t = 0; t < m->ntagks; t++)
-                    fprintf(o, "%s %s %llu", t ? "," : "", m->tagks[t].name,
-                            (unsigned long long)m->tagks[t].values);
-                fputc('\n', o);
-            }
-            fprintf(o, "    %-24s %-9s %9s %10s %12s %10s %9s\n", "field", "type", "columns",
-                    "chunks", "values", "bytes", "B/value");
-            for (size_t f = 0; f < m->nfields; f++) {
-                in_field *fl = &m->fields[f];
-                fprintf(o, "    %-24s %-9s %9llu %10llu %12llu %10s %9.2f\n", fl->name,
-                        stg_type_name(fl->type), (unsigned long long)fl->columns,
-                        (unsigned long long)fl->chunks, (unsigned long long)fl->points,
-                        tl_bytes_fmt(fl->bytes, b1, sizeof b1), per_value(fl->bytes, fl->points));
-            }
-        }
-        if (in->top > 0 && d->series_with_data) {
-            uint32_t *top = malloc((size_t)in->top * sizeof *top);
-            size_t nt = top ? top_series(in, di, top, (size_t)in->top) : 0;
-            fprintf(o, "  largest series:\n");
-            for (size_t t = 0; t < nt; t++) {
-                in_series *s = &in->series[top[t]];
-                uint32_t mid;
-                const char *key = "?";
-                size_t klen = 1;
-                tl_series_get(&in->st, in->txn, d->ent.id, s->id, &mid, &key, &klen, NULL);
-                fprintf(o, "    %10s %8llu chunks %12llu values  %.*s\n",
-                        tl_bytes_fmt(s->bytes, b1, sizeof b1), (unsigned long long)s->chunks,
-                        (unsigned long long)s->points, (int)klen, key);
-            }
-            free(top);
-        }
+        text_rps(in, o, di);
+    }
+    for (size_t di = 0; di < in->ndbs; di++) {
+        in_db *d = &in->dbs[di];
+        if (!d->internal || d->referenced) continue;
+        fprintf(o,
+                "\nnamespace id %u: left over from retention policy \"%.*s\" of database id %u, "
+                "which no retention policy record names (run strata verify)\n",
+                d->ent.id, (int)d->rplen, d->rp, d->owner);
+        text_ns(in, o, di);
     }
 }
 
@@ -978,6 +1155,7 @@ static void inspect_fini(inspect *in)
     tl_map_fini(&in->cmap);
     tl_map_fini(&in->mmap);
     tl_meta_fini(&in->meta);
+    tl_rpcat_fini(&in->rpcat);
     if (in->txn) mdb_txn_abort(in->txn);
     tl_store_close(&in->st);
 }

@@ -292,6 +292,79 @@ typedef struct tl_dbent {
 int tl_db_list(tl_store *s, MDB_txn *txn, tl_dbent **out, size_t *n, strata_error *err);
 void tl_dbents_free(tl_dbent *d, size_t n);
 
+/*
+ * Retention policies, read from the raw catalog records of meta (key 'C' |
+ * db u32 BE | kind | name; storage/retention.c's file comment has the 48-byte
+ * RP record). A database's retention policy keeps its points in a
+ * namespace: the database's own id for the RP created with the database,
+ * else an internal index database named "\x01<db id>\x01<rp name>" that
+ * tl_db_list lists like any other.
+ */
+#define TL_RP_REC_LEN 48
+
+typedef struct tl_rpent {
+    char *name; /* NUL-terminated copy */
+    size_t len;
+    uint32_t db;          /* the owning database */
+    int bad;              /* the record does not decode (size or version); fields below 0 */
+    uint32_t replication; /* as stored */
+    uint32_t ns;          /* the namespace (index database id) holding its points */
+    int64_t duration_ns;  /* 0: infinite */
+    int64_t shard_ns;
+    int64_t expired_before_ns; /* points before this are expired; INT64_MIN if none */
+    uint64_t order;            /* creation order */
+    int is_default;            /* named by the database's default record */
+    int implicit;              /* not a record: the "autogen" of a database without records */
+} tl_rpent;
+
+/* The RP records of one database. */
+typedef struct tl_rpdb {
+    uint32_t db;
+    int has_default; /* the 'd' "default" record exists: the engine uses these records */
+    char *defname;   /* its value (may name no RP, as InfluxDB allows); NULL if absent */
+    size_t deflen;
+    tl_rpent *rps; /* in creation order (then by name) */
+    size_t nrps;
+} tl_rpdb;
+
+/* Every database's RP records, sorted by database id. */
+typedef struct tl_rpcat {
+    tl_rpdb *dbs;
+    size_t ndbs;
+    tl_rpent implicit; /* scratch for tl_rpcat_effective */
+} tl_rpcat;
+
+/*
+ * Read every RP and default-RP record of meta into c (copied out of LMDB;
+ * free with tl_rpcat_fini). A record that does not decode is kept with
+ * bad = 1 (verify reports it).
+ * @return STRATA_OK, STRATA_ENOMEM, LMDB errors.
+ */
+int tl_rpcat_read(tl_store *s, MDB_txn *txn, tl_rpcat *c, strata_error *err);
+void tl_rpcat_fini(tl_rpcat *c);
+/* The records of database db, or NULL when it has none. */
+const tl_rpdb *tl_rpcat_db(const tl_rpcat *c, uint32_t db);
+/*
+ * The RPs of db as the engine sees them: its records when it has a default
+ * record, else one implicit "autogen" (infinite, 7-day shard groups,
+ * default) on the database's own id, held in c->implicit (valid until the
+ * next call). *n may be 0 (every RP dropped).
+ */
+void tl_rpcat_effective(tl_rpcat *c, uint32_t db, const tl_rpent **v, size_t *n);
+/*
+ * The RP of db named rp (NULL or "": the default), as the engine resolves
+ * it. @return the entry (valid as tl_rpcat_effective's), or NULL.
+ */
+const tl_rpent *tl_rpcat_resolve(tl_rpcat *c, uint32_t db, const char *rp);
+/*
+ * 1 if name[0..len) is an internal namespace's name "\x01<db id>\x01<rp>"
+ * (*db and *rp, *rplen pointing into name set), else 0.
+ */
+int tl_ns_internal(const char *name, size_t len, uint32_t *db, const char **rp, size_t *rplen);
+
+/* Go's time.Duration.String() of ns ("168h0m0s", "1h30m0s", "0s") into buf (>= 40). */
+const char *tl_go_duration(int64_t ns, char *buf, size_t cap);
+
 /* Callbacks get pointers into LMDB pages: valid during the call only. */
 typedef int (*tl_name_fn)(void *ctx, const char *name, size_t len, uint32_t id);
 typedef int (*tl_field_fn)(void *ctx, const char *name, size_t len, uint32_t fid, stg_type t);

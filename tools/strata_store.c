@@ -621,3 +621,181 @@ int tl_dir_in_use(const char *dir)
     close(fd);
     return in_use;
 }
+
+/* ------------------------------------------------ retention policies */
+
+void tl_rpcat_fini(tl_rpcat *c)
+{
+    for (size_t i = 0; i < c->ndbs; i++) {
+        tl_rpdb *d = &c->dbs[i];
+        for (size_t r = 0; r < d->nrps; r++)
+            free(d->rps[r].name);
+        free(d->rps);
+        free(d->defname);
+    }
+    free(c->dbs);
+    memset(c, 0, sizeof *c);
+}
+
+static char *dup_bytes(const void *p, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d == NULL) return NULL;
+    memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* The entry of db in c, appended if new (keys arrive sorted by db id). */
+static tl_rpdb *rpcat_at(tl_rpcat *c, uint32_t db, size_t *cap)
+{
+    if (c->ndbs && c->dbs[c->ndbs - 1].db == db) return &c->dbs[c->ndbs - 1];
+    if (c->ndbs == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        tl_rpdb *nd = realloc(c->dbs, nc * sizeof *nd);
+        if (nd == NULL) return NULL;
+        c->dbs = nd;
+        *cap = nc;
+    }
+    tl_rpdb *d = &c->dbs[c->ndbs++];
+    memset(d, 0, sizeof *d);
+    d->db = db;
+    return d;
+}
+
+static int cmp_rpent(const void *a, const void *b)
+{
+    const tl_rpent *x = a, *y = b;
+    if (x->order != y->order) return x->order < y->order ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+int tl_rpcat_read(tl_store *s, MDB_txn *txn, tl_rpcat *c, strata_error *err)
+{
+    MDB_cursor *cur = NULL;
+    size_t cap = 0;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    if (!s->has[TL_META]) return STRATA_OK;
+    if ((rc = mdb_cursor_open(txn, s->dbi[TL_META], &cur))) return tl_mdb_err(rc, err, "meta");
+    MDB_val k = {1, "C"}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *kp = k.mv_data;
+        if (k.mv_size < 1 || kp[0] != 'C') break;
+        if (k.mv_size <= 6 || (kp[5] != 'r' && kp[5] != 'd')) continue;
+        uint32_t db = strata_get_be32(kp + 1);
+        const char *name = (const char *)kp + 6;
+        size_t nl = k.mv_size - 6;
+        if (kp[5] == 'd' && !(nl == 7 && memcmp(name, "default", 7) == 0)) continue;
+        tl_rpdb *d = rpcat_at(c, db, &cap);
+        if (d == NULL) goto nomem;
+        if (kp[5] == 'd') {
+            free(d->defname);
+            if ((d->defname = dup_bytes(v.mv_data, v.mv_size)) == NULL) goto nomem;
+            d->deflen = v.mv_size;
+            d->has_default = 1;
+            continue;
+        }
+        tl_rpent *nr = realloc(d->rps, (d->nrps + 1) * sizeof *nr);
+        if (nr == NULL) goto nomem;
+        d->rps = nr;
+        tl_rpent *e = &d->rps[d->nrps];
+        memset(e, 0, sizeof *e);
+        if ((e->name = dup_bytes(name, nl)) == NULL) goto nomem;
+        d->nrps++;
+        e->len = nl;
+        e->db = db;
+        const uint8_t *b = v.mv_data;
+        if (v.mv_size != TL_RP_REC_LEN || b[0] != 1) {
+            e->bad = 1;
+            e->order = UINT64_MAX;
+            continue;
+        }
+        e->replication = strata_get_le32(b + 4);
+        e->duration_ns = (int64_t)strata_get_le64(b + 8);
+        e->shard_ns = (int64_t)strata_get_le64(b + 16);
+        e->ns = strata_get_le32(b + 24);
+        e->order = strata_get_le64(b + 32);
+        e->expired_before_ns = (int64_t)strata_get_le64(b + 40);
+    }
+    if (rc && rc != MDB_NOTFOUND) {
+        rc = tl_mdb_err(rc, err, "reading the catalog records of meta");
+        goto fail;
+    }
+    mdb_cursor_close(cur);
+    for (size_t i = 0; i < c->ndbs; i++) {
+        tl_rpdb *d = &c->dbs[i];
+        if (d->nrps > 1) qsort(d->rps, d->nrps, sizeof *d->rps, cmp_rpent);
+        for (size_t r = 0; r < d->nrps; r++)
+            d->rps[r].is_default = d->defname && !d->rps[r].bad && d->rps[r].len == d->deflen &&
+                                   memcmp(d->rps[r].name, d->defname, d->deflen) == 0;
+    }
+    return STRATA_OK;
+nomem:
+    rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
+fail:
+    mdb_cursor_close(cur);
+    tl_rpcat_fini(c);
+    return rc;
+}
+
+const tl_rpdb *tl_rpcat_db(const tl_rpcat *c, uint32_t db)
+{
+    for (size_t i = 0; i < c->ndbs; i++)
+        if (c->dbs[i].db == db) return &c->dbs[i];
+    return NULL;
+}
+
+void tl_rpcat_effective(tl_rpcat *c, uint32_t db, const tl_rpent **v, size_t *n)
+{
+    const tl_rpdb *d = tl_rpcat_db(c, db);
+    if (d && d->has_default) {
+        *v = d->rps;
+        *n = d->nrps;
+        return;
+    }
+    /* A database from before retention policies (storage/retention.h). */
+    tl_rpent *e = &c->implicit;
+    memset(e, 0, sizeof *e);
+    e->name = (char *)"autogen";
+    e->len = 7;
+    e->db = db;
+    e->replication = 1;
+    e->ns = db;
+    e->shard_ns = 7 * 86400LL * 1000000000LL;
+    e->expired_before_ns = INT64_MIN;
+    e->order = 1;
+    e->is_default = 1;
+    e->implicit = 1;
+    *v = e;
+    *n = 1;
+}
+
+const tl_rpent *tl_rpcat_resolve(tl_rpcat *c, uint32_t db, const char *rp)
+{
+    const tl_rpent *v;
+    size_t n;
+    tl_rpcat_effective(c, db, &v, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].bad) continue;
+        if (rp && rp[0] ? strcmp(v[i].name, rp) == 0 && v[i].len == strlen(rp) : v[i].is_default)
+            return &v[i];
+    }
+    return NULL;
+}
+
+int tl_ns_internal(const char *name, size_t len, uint32_t *db, const char **rp, size_t *rplen)
+{
+    if (len < 4 || name[0] != '\x01') return 0;
+    uint64_t id = 0;
+    size_t i = 1;
+    while (i < len && name[i] >= '0' && name[i] <= '9' && id <= UINT32_MAX)
+        id = id * 10 + (uint64_t)(name[i++] - '0');
+    if (i == 1 || i >= len || name[i] != '\x01' || id > UINT32_MAX || i + 1 >= len) return 0;
+    *db = (uint32_t)id;
+    *rp = name + i + 1;
+    *rplen = len - i - 1;
+    return 1;
+}

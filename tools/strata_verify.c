@@ -8,7 +8,10 @@
  *   1. meta: the four keys, their sizes, the format version, the partition
  *      length; the index version record and every sub-database;
  *   2. catalog: database name/id records both ways, measurement records both
- *      ways, field records (ids, types), tag keys;
+ *      ways, field records (ids, types), tag keys; retention policies: each
+ *      RP record decodes and names a namespace that exists and belongs to its
+ *      database, no two share one, and every internal namespace
+ *      ("\x01<db id>\x01<rp>", storage/retention.c) is named by a record;
  *   3. series: every record parses as a canonical key of its measurement,
  *      sits in its measurement posting and in one tag posting per tag, has
  *      its idx.sovf entry when displaced, and the per-database counter
@@ -21,6 +24,8 @@
  *   6. partitions: every partition holding chunks is listed in meta;
  *   7. WAL (only when no server holds it): segment headers, and that the log
  *      reaches back to the checkpoint position.
+ * Internal namespaces are checked like databases; findings in one name the
+ * database and the retention policy, not the internal name.
  * Nothing read from the file is trusted: sizes are checked before fields
  * are read, and LMDB faults on a damaged file end the run with a message
  * (tl_guard_signals) rather than a crash report.
@@ -58,7 +63,17 @@ const tl_cmd tl_verify_cmd = {
         "\n"
         "Each problem is one line naming the database, the series key, the field and the time\n"
         "range (RFC3339) concerned. Warnings (such as a listed partition without chunks) do not\n"
-        "change the exit status. Only LMDB is read, read-only, in one snapshot: verify works on\n"
+        "change the exit status.\n"
+        "\n"
+        "Retention policies: a policy record that is damaged, names a namespace that does not\n"
+        "exist or belongs to another database, or shares its namespace with another policy, is\n"
+        "a problem (its points cannot be written or read as intended); so are policy records of\n"
+        "a database without its default-policy record (the engine ignores them). The namespace\n"
+        "of a policy that no record names (left by an interrupted DROP RETENTION POLICY or DROP\n"
+        "DATABASE: unreachable data that a new policy of the same name would take over) and\n"
+        "policy records of a database that does not exist are warnings.\n"
+        "\n"
+        "Only LMDB is read, read-only, in one snapshot: verify works on\n"
         "the directory of a running server without disturbing it (its read transaction keeps\n"
         "old pages from being reused while it runs, so the file may grow meanwhile).",
     .flags = verify_flags,
@@ -107,6 +122,7 @@ typedef struct vf {
     tl_map parts;  /* (db, part) -> 1: partitions holding chunks */
 
     uint64_t n_series, n_postings, n_chunks, n_values, n_tables;
+    uint64_t n_rps, n_internal; /* RP records of existing databases; internal namespaces */
 
     /* scratch */
     char *kbuf;
@@ -124,7 +140,8 @@ typedef struct vf {
 /* ---------------------------------------------------------- findings */
 
 typedef struct vf_where {
-    const char *db;   /* database name or NULL */
+    const char *db;   /* database (or internal namespace) name or NULL */
+    const char *rp;   /* retention policy name or NULL */
     const char *meas; /* measurement name or NULL (when no series is named) */
     size_t meas_len;
     const char *series; /* series key or NULL */
@@ -137,6 +154,7 @@ typedef struct vf_where {
 
 static void finding(vf *v, int is_problem, const char *kind, const vf_where *w, const char *fmt,
                     ...) __attribute__((format(printf, 5, 6)));
+static const char *db_name(vf *v, uint32_t id, char *buf, size_t cap);
 
 static void finding(vf *v, int is_problem, const char *kind, const vf_where *w, const char *fmt,
                     ...)
@@ -156,12 +174,20 @@ static void finding(vf *v, int is_problem, const char *kind, const vf_where *w, 
         tl_time_fmt(w->t0, t0, sizeof t0);
         tl_time_fmt(w->t1, t1, sizeof t1);
     }
+    /* An internal namespace is named by its database and retention policy. */
+    const char *dbn = w ? w->db : NULL, *rp = w ? w->rp : NULL;
+    size_t rplen = rp ? strlen(rp) : 0;
+    char ob[32];
+    uint32_t owner;
+    if (dbn && tl_ns_internal(dbn, strlen(dbn), &owner, &rp, &rplen))
+        dbn = db_name(v, owner, ob, sizeof ob);
     if (v->o->json) {
         tl_json *j = &v->j;
         tl_json_obj(j, NULL);
         tl_json_cstr(j, "severity", is_problem ? "problem" : "warning");
         tl_json_cstr(j, "kind", kind);
-        if (w && w->db) tl_json_cstr(j, "database", w->db);
+        if (dbn) tl_json_cstr(j, "database", dbn);
+        if (rp) tl_json_str(j, "retention_policy", rp, rplen);
         if (w && w->meas) tl_json_str(j, "measurement", w->meas, w->meas_len);
         if (w && w->series) tl_json_str(j, "series", w->series, w->series_len);
         if (w && w->field) tl_json_cstr(j, "field", w->field);
@@ -175,7 +201,8 @@ static void finding(vf *v, int is_problem, const char *kind, const vf_where *w, 
         return;
     }
     fprintf(v->out, "%s [%s]:", is_problem ? "problem" : "warning", kind);
-    if (w && w->db) fprintf(v->out, " database \"%s\",", w->db);
+    if (dbn) fprintf(v->out, " database \"%s\",", dbn);
+    if (rp) fprintf(v->out, " retention policy \"%.*s\",", (int)rplen, rp);
     if (w && w->meas) fprintf(v->out, " measurement %.*s,", (int)w->meas_len, w->meas);
     if (w && w->series) fprintf(v->out, " series %.*s,", (int)w->series_len, w->series);
     if (w && w->field) {
@@ -484,6 +511,133 @@ static int check_catalog(vf *v, strata_error *err)
             }
         }
     }
+    return STRATA_OK;
+}
+
+/* --------------------------------------------- 2b. retention policies */
+
+static const tl_dbent *dbent_by_id(vf *v, uint32_t id)
+{
+    for (size_t i = 0; i < v->ndbs; i++)
+        if (v->dbs[i].id == id) return &v->dbs[i];
+    return NULL;
+}
+
+static int is_internal(const tl_dbent *d)
+{
+    uint32_t owner;
+    const char *rp;
+    size_t rplen;
+    return tl_ns_internal(d->name, d->len, &owner, &rp, &rplen);
+}
+
+/* The index's series counter of namespace id (0 when absent). */
+static uint64_t ns_series(vf *v, uint32_t id)
+{
+    uint8_t ck[5];
+    strata_put_be32(ck, id);
+    ck[4] = 'C';
+    MDB_val k = {5, ck}, val;
+    if (v->st.has[TL_IDB] && mdb_get(v->txn, v->st.dbi[TL_IDB], &k, &val) == 0 && val.mv_size == 8)
+        return strata_get_le64(val.mv_data);
+    return 0;
+}
+
+static int check_rps(vf *v, strata_error *err)
+{
+    static const char *const kind = "retention-policy";
+    tl_rpcat cat;
+    int rc = tl_rpcat_read(&v->st, v->txn, &cat, err);
+    if (rc != STRATA_OK) return rc;
+    for (size_t c = 0; c < cat.ndbs; c++) {
+        const tl_rpdb *rd = &cat.dbs[c];
+        const tl_dbent *owner = dbent_by_id(v, rd->db);
+        char idb[32];
+        if (owner == NULL || is_internal(owner)) {
+            snprintf(idb, sizeof idb, "id %u (unknown)", rd->db);
+            vf_where w = {.db = idb};
+            finding(v, 0, kind, &w,
+                    "%zu retention policy records of a database that does not exist (left over "
+                    "from an interrupted DROP DATABASE)",
+                    rd->nrps + (rd->has_default ? 1 : 0));
+            continue;
+        }
+        v->n_rps += rd->nrps;
+        if (!rd->has_default && rd->nrps)
+            finding(v, 1, kind, &(vf_where){.db = owner->name},
+                    "%zu retention policy records but no default-policy record: the engine "
+                    "ignores them and uses an implicit \"autogen\" on the database's own id",
+                    rd->nrps);
+        for (size_t r = 0; r < rd->nrps; r++) {
+            const tl_rpent *e = &rd->rps[r];
+            vf_where w = {.db = owner->name, .rp = e->name};
+            if (e->bad) {
+                finding(v, 1, kind, &w,
+                        "the retention policy record is damaged (not %d bytes of version 1)",
+                        TL_RP_REC_LEN);
+                continue;
+            }
+            const tl_dbent *ns = dbent_by_id(v, e->ns);
+            uint32_t nsowner = 0;
+            const char *nsrp = NULL;
+            size_t nsrplen = 0;
+            if (ns == NULL) {
+                finding(v, 1, kind, &w,
+                        "its points are kept in namespace id %u, which does not exist: they "
+                        "can be neither written nor read (DROP RETENTION POLICY and CREATE it "
+                        "again)",
+                        e->ns);
+            } else if (e->ns != rd->db) {
+                if (!tl_ns_internal(ns->name, ns->len, &nsowner, &nsrp, &nsrplen) ||
+                    nsowner != rd->db)
+                    finding(v, 1, kind, &w,
+                            "its namespace id %u is not one of this database's: it belongs to "
+                            "%s",
+                            e->ns,
+                            is_internal(ns) ? "another database's retention policy"
+                                            : "another database");
+                else if (nsrplen != e->len || memcmp(nsrp, e->name, e->len) != 0)
+                    finding(v, 0, kind, &w,
+                            "its namespace id %u was made for retention policy \"%.*s\"", e->ns,
+                            (int)nsrplen, nsrp);
+            }
+            for (size_t k = 0; k < r; k++)
+                if (!rd->rps[k].bad && rd->rps[k].ns == e->ns)
+                    finding(v, 1, kind, &w,
+                            "shares namespace id %u with retention policy \"%s\": their points "
+                            "are mixed",
+                            e->ns, rd->rps[k].name);
+        }
+    }
+    /* Every internal namespace must be some retention policy's. */
+    for (size_t i = 0; i < v->ndbs; i++) {
+        const tl_dbent *d = &v->dbs[i];
+        uint32_t owner;
+        const char *rp;
+        size_t rplen;
+        if (!tl_ns_internal(d->name, d->len, &owner, &rp, &rplen)) continue;
+        v->n_internal++;
+        const tl_rpdb *rd = tl_rpcat_db(&cat, owner);
+        int named = 0;
+        for (size_t r = 0; rd && r < rd->nrps; r++)
+            named |= !rd->rps[r].bad && rd->rps[r].ns == d->id;
+        if (named) continue;
+        const tl_dbent *od = dbent_by_id(v, owner);
+        char ob[32];
+        snprintf(ob, sizeof ob, "id %u (unknown)", owner);
+        vf_where w = {.db = od && !is_internal(od) ? od->name : ob};
+        char rpb[256];
+        size_t l = rplen < sizeof rpb - 1 ? rplen : sizeof rpb - 1;
+        memcpy(rpb, rp, l);
+        rpb[l] = '\0';
+        w.rp = rpb;
+        finding(v, 0, kind, &w,
+                "namespace id %u (%llu series) is named by no retention policy record: left "
+                "over from an interrupted DROP RETENTION POLICY or DROP DATABASE; its data "
+                "are unreachable, and CREATE RETENTION POLICY \"%s\" would take them over",
+                d->id, (unsigned long long)ns_series(v, d->id), rpb);
+    }
+    tl_rpcat_fini(&cat);
     return STRATA_OK;
 }
 
@@ -1085,6 +1239,7 @@ long tl_verify_run(const char *dir, const tl_verify_opts *o, FILE *out, strata_e
     }
     check_meta(&v);
     if ((rc = check_catalog(&v, err)) != STRATA_OK) goto fail;
+    if ((rc = check_rps(&v, err)) != STRATA_OK) goto fail;
     if ((rc = check_series(&v, err)) != STRATA_OK) goto fail;
     if ((rc = check_postings(&v, err)) != STRATA_OK) goto fail;
     if ((rc = check_chunks(&v, err)) != STRATA_OK) goto fail;
@@ -1095,7 +1250,9 @@ long tl_verify_run(const char *dir, const tl_verify_opts *o, FILE *out, strata_e
     if (o->json) {
         tl_json_arr_end(&v.j);
         tl_json_obj(&v.j, "checked");
-        tl_json_u64(&v.j, "databases", v.ndbs);
+        tl_json_u64(&v.j, "databases", v.ndbs - v.n_internal);
+        tl_json_u64(&v.j, "retention_policy_records", v.n_rps);
+        tl_json_u64(&v.j, "retention_policy_namespaces", v.n_internal);
         tl_json_u64(&v.j, "measurements", v.nms);
         tl_json_u64(&v.j, "series", v.n_series);
         tl_json_u64(&v.j, "posting_entries", v.n_postings);
@@ -1112,13 +1269,16 @@ long tl_verify_run(const char *dir, const tl_verify_opts *o, FILE *out, strata_e
         if (hidden)
             fprintf(out, "(%llu more findings not shown; see --max-problems)\n",
                     (unsigned long long)hidden);
-        fprintf(out,
-                "verify %s: %zu databases, %zu measurements, %llu series, %llu posting entries, "
-                "%llu chunks (%llu values): %llu problems, %llu warnings\n",
-                dir, v.ndbs, v.nms, (unsigned long long)v.n_series,
-                (unsigned long long)v.n_postings, (unsigned long long)v.n_chunks,
-                (unsigned long long)v.n_values, (unsigned long long)v.problems,
-                (unsigned long long)v.warnings);
+        fprintf(
+            out,
+            "verify %s: %zu databases (%llu retention policy records, %llu internal namespaces), "
+            "%zu measurements, %llu series, %llu posting entries, %llu chunks (%llu values): "
+            "%llu problems, %llu warnings\n",
+            dir, v.ndbs - (size_t)v.n_internal, (unsigned long long)v.n_rps,
+            (unsigned long long)v.n_internal, v.nms, (unsigned long long)v.n_series,
+            (unsigned long long)v.n_postings, (unsigned long long)v.n_chunks,
+            (unsigned long long)v.n_values, (unsigned long long)v.problems,
+            (unsigned long long)v.warnings);
     }
     result = (long)v.problems;
     vf_fini(&v);

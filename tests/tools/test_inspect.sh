@@ -58,7 +58,11 @@ expect_in "$T/out" '"type": "integer"'
 expect_in "$T/out" '"largest_series"'
 expect_in "$T/out" '"chunks_per_column"'
 expect_in "$T/out" '"name": "idx.series"'
-expect_eq "top series listed" 2 "$(grep -c '"key": "cpu,' "$T/out")"
+# Twice 2: the database's own figures and those of its retention policy
+# "autogen" (which keeps its points in the database's own namespace).
+expect_eq "top series listed" 4 "$(grep -c '"key": "cpu,' "$T/out")"
+expect_in "$T/out" '"default_retention_policy": "autogen"'
+expect_in "$T/out" '"implicit": false'
 # Every value of the file is in the chunks (one value per field per line).
 grep -q "\"values\": $((lines * fields))," "$T/out" || fail "values in chunks != $((lines * fields))"
 

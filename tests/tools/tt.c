@@ -24,6 +24,10 @@
  *                           "<series key>\t<tag key>=<tag value>"
  *   tt json FILE            exit 0 if FILE is one valid JSON document
  *   tt flip-bytes FILE SEED N   flip N bytes at offsets chosen by SEED (printed)
+ *   tt rp-set DIR DB RP ns|expired|delete [VALUE]
+ *                           rewrite the catalog record of retention policy RP of
+ *                           database DB (storage/retention.c's layout): its
+ *                           namespace id, its expiry watermark (ns), or delete it
  *
  * Exit status 0, or 1 with a message on stderr (2: usage).
  */
@@ -43,6 +47,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "storage/catalog.h"
 #include "storage/engine.h"
 
 static int cmd_port(void)
@@ -598,6 +603,51 @@ static int cmd_flip_bytes(const char *path, unsigned long long seed, long n)
     return 0;
 }
 
+static int cmd_rp_set(const char *dir, const char *db, const char *rp, const char *what,
+                      const char *value)
+{
+    stg_options o;
+    stg_engine *e = NULL;
+    strata_error err;
+    uint32_t id;
+    void *val = NULL;
+    size_t vlen = 0;
+    int rc = 1;
+    stg_options_default(&o);
+    o.dir = dir;
+    o.background = 0;
+    strata_error_clear(&err);
+    if (stg_engine_open(&o, &e, &err) != STRATA_OK) goto out;
+    if (stg_db_lookup(e, db, &id) != STRATA_OK) {
+        strata_error_set(&err, STRATA_ENOTFOUND, "no database %s", db);
+        goto out;
+    }
+    if (strcmp(what, "delete") == 0) {
+        if (stg_catalog_del(e, id, STG_CAT_RP, rp, strlen(rp), &err) == STRATA_OK) rc = 0;
+        goto out;
+    }
+    if (value == NULL ||
+        stg_catalog_get(e, id, STG_CAT_RP, rp, strlen(rp), &val, &vlen, &err) != STRATA_OK ||
+        vlen != 48) {
+        if (!err.msg[0]) strata_error_set(&err, STRATA_EINVAL, "no 48-byte record of %s", rp);
+        goto out;
+    }
+    if (strcmp(what, "ns") == 0)
+        strata_put_le32((uint8_t *)val + 24, (uint32_t)strtoul(value, NULL, 10));
+    else if (strcmp(what, "expired") == 0)
+        strata_put_le64((uint8_t *)val + 40, (uint64_t)strtoll(value, NULL, 10));
+    else {
+        strata_error_set(&err, STRATA_EINVAL, "unknown field %s", what);
+        goto out;
+    }
+    if (stg_catalog_put(e, id, STG_CAT_RP, rp, strlen(rp), val, vlen, &err) == STRATA_OK) rc = 0;
+out:
+    if (rc) fprintf(stderr, "tt rp-set: %s\n", err.msg);
+    free(val);
+    if (e) stg_engine_close(e);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "port") == 0) return cmd_port();
@@ -609,7 +659,10 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "json") == 0) return cmd_json(argv[2]);
     if (argc == 5 && strcmp(argv[1], "flip-bytes") == 0)
         return cmd_flip_bytes(argv[2], strtoull(argv[3], NULL, 10), strtol(argv[4], NULL, 10));
+    if ((argc == 6 || argc == 7) && strcmp(argv[1], "rp-set") == 0)
+        return cmd_rp_set(argv[2], argv[3], argv[4], argv[5], argc == 7 ? argv[6] : NULL);
     fprintf(stderr, "usage: tt port | mkdata DIR | mkbad DIR | flip-chunk DIR N | "
-                    "drop-posting DIR | json FILE | flip-bytes FILE SEED N\n");
+                    "drop-posting DIR | json FILE | flip-bytes FILE SEED N | "
+                    "rp-set DIR DB RP ns|expired|delete [VALUE]\n");
     return 2;
 }
