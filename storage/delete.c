@@ -511,14 +511,16 @@ int stg_db_drop(stg_engine *e, const char *name, strata_error *err)
     uint32_t db;
     int rc = stg_db_lookup(e, name, &db);
     if (rc != STRATA_OK) return strata_error_set(err, rc, "database not found: %s", name);
-    /* The namespaces of its other retention policies first. */
+    /* The database (and its catalog) first, then the namespaces of its other
+     * retention policies: an interruption leaves only unnamed namespaces,
+     * which nothing reaches (strata verify reports them). */
     uint32_t *extra = NULL;
     size_t n = 0;
     if ((rc = stg__rp_namespaces(e, db, &extra, &n, err)) != STRATA_OK) return rc;
+    del_req r = {DEL_DB, db, NULL, INT64_MIN, INT64_MAX, NULL, 0};
+    rc = run_delete(e, &r, err);
     for (size_t i = 0; i < n && rc == STRATA_OK; i++)
         if (extra[i] != db) rc = stg__ns_drop(e, extra[i], err);
     free(extra);
-    if (rc != STRATA_OK) return rc;
-    del_req r = {DEL_DB, db, NULL, INT64_MIN, INT64_MAX, NULL, 0};
-    return run_delete(e, &r, err);
+    return rc;
 }

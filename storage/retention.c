@@ -14,7 +14,8 @@
  * Record (kind STG_CAT_RPDEF, name "default"): the default RP's name (may
  * be empty or name a dropped RP, as in InfluxDB).
  *
- * Internal namespaces are index databases named "\x01<db id>\x01<rp>":
+ * Internal namespaces are index databases named "\x01<db id>\x01<rp>" (with
+ * "\x01<k>" appended when a namespace of that name was left over):
  * stg_db_create refuses control characters in names and stg_db_list skips
  * them, so users never see or reach them by name.
  */
@@ -175,7 +176,7 @@ static int set_load(stg_engine *e, MDB_txn *txn, uint32_t db, rp_set *s, strata_
     if (ret != STRATA_OK)
         return ret == STRATA_ENOMEM ? strata_error_set(err, ret, "out of memory") : ret;
     if (rc && rc != MDB_NOTFOUND) return stg__mdb_err(rc, err, "reading RPs");
-    qsort(s->v, s->n, sizeof *s->v, ent_order_cmp);
+    if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, ent_order_cmp);
     return STRATA_OK;
 }
 
@@ -350,10 +351,18 @@ static int add_rp(stg_engine *e, MDB_txn *txn, rp_set *s, const char *name, int6
     if (!own_used) {
         r.ns = s->db;
     } else {
-        char iname[STG_RP_NAME_MAX + 32];
-        int l = snprintf(iname, sizeof iname, "\x01%u\x01%s", s->db, name);
-        int rc = stg_index_db_create(e->idx, txn, iname, (size_t)l, &r.ns, err);
-        if (rc == STRATA_EEXIST) rc = STRATA_OK; /* left over: reuse */
+        /* A namespace of that name left over by an interrupted drop keeps its
+         * data out of the new policy: take the next free suffix instead. */
+        char iname[STG_RP_NAME_MAX + 48];
+        int rc = STRATA_EEXIST;
+        for (uint32_t k = 0; rc == STRATA_EEXIST && k < 1000; k++) {
+            int l = k ? snprintf(iname, sizeof iname, "\x01%u\x01%s\x01%u", s->db, name, k)
+                      : snprintf(iname, sizeof iname, "\x01%u\x01%s", s->db, name);
+            rc = stg_index_db_create(e->idx, txn, iname, (size_t)l, &r.ns, err);
+        }
+        if (rc == STRATA_EEXIST)
+            rc = strata_error_set(err, STRATA_ELIMIT, "too many left-over namespaces of policy %s",
+                                  name);
         if (rc != STRATA_OK) return rc;
     }
     if (set_push(s, name, strlen(name), &r) != STRATA_OK)

@@ -797,5 +797,9 @@ int tl_ns_internal(const char *name, size_t len, uint32_t *db, const char **rp, 
     *db = (uint32_t)id;
     *rp = name + i + 1;
     *rplen = len - i - 1;
+    /* "\x01<k>" after the policy's name marks a namespace made when one of
+     * the same name was left over (storage/retention.c) */
+    const char *sep = memchr(*rp, '\x01', *rplen);
+    if (sep) *rplen = (size_t)(sep - *rp);
     return 1;
 }
