@@ -71,6 +71,9 @@ static const opt_def opts[] = {
     {"compact-interval", "storage", "compact-interval", T_DUR, OFF(compact_interval_ms), "0", "DUR",
      "compact the chunk table this often in the background (merge, re-encode, pack pages); "
      "0 = never (run strata compact on a stopped directory instead)"},
+    {"compact-rate", "storage", "compact-rate", T_SIZE, OFF(compact_rate_bytes), "32MiB", "BYTES",
+     "background compaction reads and writes at most this many chunk bytes per second, "
+     "pausing between slices (checkpoints run in the pauses); 0 = no limit"},
     {"db", "storage", "databases", T_LIST, OFF(databases), NULL, "NAME",
      "database to create at start (repeatable; env and file: a list)"},
     {"auto-create-db", "storage", "auto-create-db", T_FLAG, OFF(auto_create_db), "off", "",
