@@ -69,7 +69,8 @@ static const opt_def opts[] = {
     {"checkpoint-interval", "storage", "checkpoint-interval", T_DUR, OFF(checkpoint_interval_ms),
      "0", "DUR", "checkpoint when the last one is older than this; 0 = engine default (5m)"},
     {"compact-interval", "storage", "compact-interval", T_DUR, OFF(compact_interval_ms), "0", "DUR",
-     "compact the chunk table this often in the background (merge, re-encode, pack pages); "
+     "compact the chunk table this often in the background (merge and re-encode chunks, in "
+     "slices at --compact-rate); "
      "0 = never (run strata compact on a stopped directory instead)"},
     {"compact-rate", "storage", "compact-rate", T_SIZE, OFF(compact_rate_bytes), "32MiB", "BYTES",
      "background compaction reads and writes at most this many chunk bytes per second, "
