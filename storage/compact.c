@@ -8,23 +8,32 @@
  * key order and, per column (db | partition | series | field), merges its
  * small chunks into chunks of target_points, drops points overwritten by
  * later writes, re-encodes each chunk with its best encoding and cuts it so
- * that two chunks share a leaf page. The new chunks replace the old ones in
- * the same table: the old keys are deleted and the new ones inserted in
- * ascending order, which LMDB's page split packs well (a page that takes a
- * key at its end splits so that the new page is the emptier one).
+ * that two chunks share a leaf page.
  *
- * Slices. The walk is cut into slices of about slice_bytes of chunk data
- * (always whole columns): each slice is one LMDB write transaction under
- * ckpt_mu, so a reader sees a column either as it was or as it is after,
- * never half of it, and checkpoints, deletes and the creation of new series
- * wait for one slice at most. Between slices the locks and the LMDB writer
- * are free, and the caller's pause function runs: it sleeps so that the
- * chunk bytes read and written stay under rate_bytes per second, and the
- * background thread uses the pause to run the checkpoints that fall due. A
- * failure aborts the current slice only; slices already committed stay,
- * and each of them kept every point. The walk resumes after a slice at the
- * first key of the next column, so chunks that checkpoints add behind it
- * wait for the next compaction.
+ * Two forms. In place (the server's background job), the walk is cut into
+ * slices of about slice_bytes of chunk data, always whole columns. Each
+ * slice is one LMDB write transaction under ckpt_mu: if some column of it
+ * changes, every key the slice read is deleted and every chunk of the slice
+ * (new ones and ones left as they were) is put back in ascending order; if
+ * nothing changes, nothing is written. A reader sees a column either as it
+ * was or as it is after, never half of it, and checkpoints, deletes and the
+ * creation of new series wait for one slice at most. Between slices the
+ * locks and the LMDB writer are free, and the caller's pause function runs:
+ * it sleeps so that the chunk bytes read and written stay under rate_bytes
+ * per second, and the background thread uses the pause to run the
+ * checkpoints that fall due. A failure aborts the current slice only;
+ * slices already committed stay, and each of them kept every point. The
+ * walk resumes at the start of the column where the last slice stopped, so
+ * a chunk that a checkpoint adds in between to a column not yet done is
+ * seen with the rest of its column; chunks added behind the walk wait for
+ * the next run. LMDB packs pages only when keys are appended at the end of a
+ * table: putting a slice back in order fills pages no better than random
+ * inserts (about 70-75 %), so the repack form exists too.
+ *
+ * Repack (stg_engine_compact, for a stopped store) is one slice over the
+ * whole table that appends every chunk, in key order, to the other chunk
+ * table with MDB_APPEND (every page full), drops the old table and switches
+ * meta "chunks_table", in one transaction.
  *
  * What is safe to merge. Chunks of a column that overlap in time (a
  * cluster) are decided together. A cluster that reaches into the time range
@@ -575,7 +584,11 @@ static int slice(compactor *c, uint8_t next[STG__CKEY_LEN], int *at_end)
         if (c->have_prefix && memcmp(key.mv_data, c->prefix, 20) != 0) {
             if ((rc = finish_col(c)) != STRATA_OK) goto out;
             if (c->slice_read >= c->slice_bytes) {
-                memcpy(next, key.mv_data, STG__CKEY_LEN);
+                /* Resume at the start of this column, not at this key: a checkpoint
+                 * between the slices may add a chunk of the column before it, and a
+                 * column is only merged with every chunk it has in view. */
+                memcpy(next, key.mv_data, 20);
+                memset(next + 20, 0, STG__CKEY_LEN - 20);
                 break;
             }
         }
