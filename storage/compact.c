@@ -83,9 +83,9 @@ typedef struct pbuf {
 typedef struct compactor {
     stg_engine *e;
     MDB_txn *txn;
-    MDB_dbi dbi;     /* the table read (and written in place) */
-    MDB_dbi dst;     /* repack: the other table, written with MDB_APPEND */
-    int repack;      /* one transaction into the other table, then switch */
+    MDB_dbi dbi;                     /* the table read (and written in place) */
+    MDB_dbi dst;                     /* repack: the other table, written with MDB_APPEND */
+    int repack;                      /* one transaction into the other table, then switch */
     uint8_t last_key[STG__CKEY_LEN]; /* repack: the last key appended */
     int have_last;
     uint32_t target;
