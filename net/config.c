@@ -69,12 +69,16 @@ static const opt_def opts[] = {
     {"checkpoint-interval", "storage", "checkpoint-interval", T_DUR, OFF(checkpoint_interval_ms),
      "0", "DUR", "checkpoint when the last one is older than this; 0 = engine default (5m)"},
     {"compact-interval", "storage", "compact-interval", T_DUR, OFF(compact_interval_ms), "0", "DUR",
-     "compact the chunk table this often in the background (merge, re-encode, pack pages); "
+     "compact the chunk table this often in the background (merge and re-encode chunks, in "
+     "slices at --compact-rate); "
      "0 = never (run strata compact on a stopped directory instead)"},
     {"retention-check-interval", "retention", "check-interval", T_DUR, OFF(retention_check_ms),
      "30m", "DUR",
      "expire the data retention policies no longer keep this often (InfluxDB's "
      "[retention] check-interval); 0 = never"},
+    {"compact-rate", "storage", "compact-rate", T_SIZE, OFF(compact_rate_bytes), "32MiB", "BYTES",
+     "background compaction reads and writes at most this many chunk bytes per second, "
+     "pausing between slices (checkpoints run in the pauses); 0 = no limit"},
     {"db", "storage", "databases", T_LIST, OFF(databases), NULL, "NAME",
      "database to create at start (repeatable; env and file: a list)"},
     {"auto-create-db", "storage", "auto-create-db", T_FLAG, OFF(auto_create_db), "off", "",

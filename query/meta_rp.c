@@ -18,8 +18,8 @@
 /* Copy a name into buf as a C string; 0 if it does not fit or holds a NUL. */
 static int cname(qry_str s, char *buf, size_t cap)
 {
-    if (s.len >= cap || memchr(s.ptr, 0, s.len)) return 0;
-    memcpy(buf, s.ptr, s.len);
+    if (s.len >= cap || (s.len && memchr(s.ptr, 0, s.len))) return 0;
+    if (s.len) memcpy(buf, s.ptr, s.len);
     buf[s.len] = 0;
     return 1;
 }

@@ -326,22 +326,81 @@ static int compact_due(stg_engine *e)
     return __atomic_load_n(&e->stats.checkpoints, __ATOMIC_RELAXED) != e->ckpts_at_compact;
 }
 
+/* Between two slices of a background compaction: the thread is the checkpoint thread. */
+typedef struct bg_pace {
+    stg_engine *e;
+    int failed; /* a checkpoint failed during this pause: the next pause tries again */
+} bg_pace;
+
+/*
+ * Sleep until until_mono_ns, running the checkpoints that fall due meanwhile
+ * (writers waiting for room signal e->wake); non-zero when the engine stops.
+ */
+static int bg_pause(void *arg, int64_t until_mono_ns)
+{
+    bg_pace *p = arg;
+    stg_engine *e = p->e;
+    int failed = 0;
+
+    pthread_mutex_lock(&e->stats_mu);
+    while (!e->stopping) {
+        if (!failed && due(e)) {
+            pthread_mutex_unlock(&e->stats_mu);
+            strata_error err;
+            if (stg_engine_checkpoint(e, &err) != STRATA_OK) {
+                failed = 1;
+                if (p->failed++ < 5 || p->failed % 100 == 0)
+                    strata_log(e->log, STRATA_LOG_ERROR, "engine",
+                               "checkpoint during compaction failed (data stays in the WAL): %s",
+                               err.msg);
+                e->last_ckpt_mono_ns = strata_mono_ns();
+            }
+            pthread_mutex_lock(&e->stats_mu);
+            continue;
+        }
+        int64_t now = strata_mono_ns();
+        if (now >= until_mono_ns) break;
+        int64_t d = until_mono_ns - now < 200000000 ? until_mono_ns - now : 200000000;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)(d / 1000000000);
+        ts.tv_nsec += (long)(d % 1000000000);
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&e->wake, &e->stats_mu, &ts);
+    }
+    int stop = e->stopping;
+    pthread_mutex_unlock(&e->stats_mu);
+    return stop;
+}
+
 static void run_compaction(stg_engine *e)
 {
     stg_compact_stats cs;
     strata_error err;
-    int64_t t0 = strata_mono_ns();
-    int rc = stg_engine_compact(e, 0, &cs, &err);
-    e->last_compact_mono_ns = strata_mono_ns();
+    bg_pace pace = {e, 0};
+    stg_compact_opts o = {0, e->opt.compact_rate_bytes, e->opt.compact_slice_bytes, 0};
+    /* Checkpoints run between slices: what they write from now on is for the next run. */
     e->ckpts_at_compact = __atomic_load_n(&e->stats.checkpoints, __ATOMIC_RELAXED);
-    if (rc != STRATA_OK)
+    int rc = stg__compact_run(e, &o, bg_pause, &pace, &cs, &err);
+    e->last_compact_mono_ns = strata_mono_ns();
+    if (rc == STRATA_ECLOSED)
+        strata_log(e->log, STRATA_LOG_INFO, "engine", "background %s", err.msg);
+    else if (rc != STRATA_OK)
         strata_log(e->log, STRATA_LOG_ERROR, "engine",
-                   "background compaction failed (nothing was changed): %s", err.msg);
+                   "background compaction failed (no point was lost; it runs again at its next "
+                   "interval): %s",
+                   err.msg);
     else
         strata_log(e->log, STRATA_LOG_INFO, "engine",
-                   "background compaction: %llu -> %llu chunks in %.1f s",
+                   "background compaction: %llu -> %llu chunks, %.1f MiB read and %.1f MiB "
+                   "written in %.1f s (%llu slices, %.1f s paused; rate limit %.1f MiB/s)",
                    (unsigned long long)cs.chunks_before, (unsigned long long)cs.chunks_after,
-                   (double)(e->last_compact_mono_ns - t0) / 1e9);
+                   (double)cs.bytes_before / 1048576.0, (double)cs.bytes_written / 1048576.0,
+                   (double)cs.elapsed_ns / 1e9, (unsigned long long)cs.slices,
+                   (double)cs.paused_ns / 1e9, (double)o.rate_bytes / 1048576.0);
 }
 
 void *stg__bg_main(void *arg)

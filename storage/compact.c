@@ -1,42 +1,74 @@
 /*
- * storage/compact.c: rewriting the chunk table into full chunks on packed
- * pages.
+ * storage/compact.c: merging each column's chunks into full chunks, in
+ * place, in bounded slices, at a limited rate.
  *
  * Checkpoints insert chunks in the middle of the key space, so LMDB pages
  * split half full, and heads are sealed early (by their size in memory), so
- * chunks are smaller than they could be. Compaction reads the current chunk
- * table in key order and writes the other one (tables "chunks" and
- * "chunks.b" alternate) in the same order, which lets LMDB fill every page;
- * along the way it merges the chunks of each column into chunks of
- * target_points, drops points overwritten by later writes and re-encodes
- * each chunk with its best encoding. One transaction switches the tables, so
- * a reader sees either the old table or the new one.
+ * chunks are smaller than they could be. Compaction walks the chunk table in
+ * key order and, per column (db | partition | series | field), merges its
+ * small chunks into chunks of target_points, drops points overwritten by
+ * later writes, re-encodes each chunk with its best encoding and cuts it so
+ * that two chunks share a leaf page.
+ *
+ * Two forms. In place (the server's background job), the walk is cut into
+ * slices of about slice_bytes of chunk data, always whole columns. Each
+ * slice is one LMDB write transaction under ckpt_mu: if some column of it
+ * changes, every key the slice read is deleted and every chunk of the slice
+ * (new ones and ones left as they were) is put back in ascending order; if
+ * nothing changes, nothing is written. A reader sees a column either as it
+ * was or as it is after, never half of it, and checkpoints, deletes and the
+ * creation of new series wait for one slice at most. Between slices the
+ * locks and the LMDB writer are free, and the caller's pause function runs:
+ * it sleeps so that the chunk bytes read and written stay under rate_bytes
+ * per second, and the background thread uses the pause to run the
+ * checkpoints that fall due. A failure aborts the current slice only;
+ * slices already committed stay, and each of them kept every point. The
+ * walk resumes at the start of the column where the last slice stopped, so
+ * a chunk that a checkpoint adds in between to a column not yet done is
+ * seen with the rest of its column; chunks added behind the walk wait for
+ * the next run. LMDB packs pages only when keys are appended at the end of a
+ * table: putting a slice back in order fills pages no better than random
+ * inserts (about 70-75 %), so the repack form exists too.
+ *
+ * Repack (stg_engine_compact, for a stopped store) is one slice over the
+ * whole table that appends every chunk, in key order, to the other chunk
+ * table with MDB_APPEND (every page full), drops the old table and switches
+ * meta "chunks_table", in one transaction.
  *
  * What is safe to merge. Chunks of a column that overlap in time (a
  * cluster) are decided together. A cluster that reaches into the time range
  * still held in memory (a head, sealed chunks not yet written, late points)
- * is copied unchanged: the sequence numbers that decide which write wins
- * must stay as they are there. Other clusters are merged, the newest write
+ * is left as it is: the sequence numbers that decide which write wins must
+ * stay as they are there. Ingest only adds to memory points with sequence
+ * numbers above every chunk on disk, and only a checkpoint or a delete
+ * (both under ckpt_mu, which a slice holds) moves points from memory to
+ * disk, so the bound taken for a column when the slice reaches it holds
+ * until the slice commits. Other clusters are merged, the newest write
  * winning each timestamp; a merged chunk takes the highest sequence number
  * of what it replaces, which is safe because merged runs overlap nothing
  * else on disk and every write to come gets a higher number.
  *
- * Ingest goes on during a compaction (into memory and the WAL); checkpoints,
- * deletes and the creation of new series wait for it (the LMDB write lock).
+ * Work that would change nothing is skipped: a cluster of one full chunk
+ * (at least 3/4 of the page share, or half the target points) is left in
+ * place without being decoded, and a column whose new chunks come out
+ * byte for byte equal to the old ones is not written, so compacting a
+ * compacted table reads it and writes nothing.
  */
 #include "storage/engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/bytes.h"
+#include "common/clock.h"
 
-/* Where the in-memory data of one column starts. */
-typedef struct mem_bound {
-    uint32_t db, field;
-    uint64_t series;
-    int64_t tmin;
-} mem_bound;
+/* Chunk bytes read per slice when the caller gives 0. */
+#define SLICE_BYTES_DEFAULT ((size_t)1 << 20)
+/* Chunk bytes a slice holds before it writes mid-column: at least this, 4 slices. */
+#define REC_MAX_MIN ((size_t)4 << 20)
+/* A record of a chunk in the cluster and output buffers: key, u32 LE length, blob. */
+#define REC_HDR (STG__CKEY_LEN + 4)
 
 /* Decoded points with the sequence number of the chunk each came from. */
 typedef struct pbuf {
@@ -51,24 +83,44 @@ typedef struct pbuf {
 typedef struct compactor {
     stg_engine *e;
     MDB_txn *txn;
-    MDB_dbi dst;
+    MDB_dbi dbi;                     /* the table read (and written in place) */
+    MDB_dbi dst;                     /* repack: the other table, written with MDB_APPEND */
+    int repack;                      /* one transaction into the other table, then switch */
+    uint8_t last_key[STG__CKEY_LEN]; /* repack: the last key appended */
+    int have_last;
     uint32_t target;
     size_t fit; /* largest chunk that still shares a leaf page with another */
-    mem_bound *mem;
-    size_t nmem;
+    size_t slice_bytes;
     stg_compact_stats *st;
     strata_error *err;
-    uint8_t last_key[STG__CKEY_LEN];
-    int have_last;
 
-    /* the cluster being gathered: copies of its chunks as key(36) u32 len blob */
-    uint8_t *cl;
-    size_t cl_len, cl_cap;
-    int64_t cl_tlast;
-    int cl_keep;
-    uint8_t prefix[20]; /* db | part | series | field of the cluster and the run */
+    /* the column being compacted */
+    uint8_t prefix[20]; /* db | part | series | field */
     int have_prefix;
-    int64_t col_tmin;
+    int64_t col_tmin; /* where its data in memory starts; INT64_MAX: none */
+    int col_flushed;  /* the slice was written or dropped in the middle of the column */
+
+    /* the cluster being gathered: copies of its chunks as records */
+    uint8_t *cl;
+    size_t cl_len, cl_cap, cl_n;
+    int64_t cl_tlast;
+    int cl_keep; /* reaches into memory: leave it */
+    int cl_full; /* one chunk that is full already: leave it */
+
+    /* the slice since its last write: keys of every decided old chunk (all are deleted) and
+     * records of every chunk to put back (old ones left as they were, and new ones) */
+    uint8_t *keys;
+    size_t nkeys, keys_cap;
+    uint8_t *recs;
+    size_t rec_len, rec_cap;
+    size_t rec_max; /* write (or drop) mid-slice beyond this: one column may be large */
+    int changed;    /* some column of the slice changed: the slice must be written */
+
+    /* the column's merged old chunks and new chunks, to tell whether it changed */
+    uint8_t *col_in; /* keys */
+    size_t nin, in_cap;
+    size_t *col_out; /* offsets of the new chunks in recs */
+    size_t nout, out_cap;
 
     /* the run being merged */
     pbuf run;
@@ -77,8 +129,11 @@ typedef struct compactor {
 
     /* decode and encode scratch */
     pbuf dec;
-    uint8_t *out;
-    size_t out_cap;
+    uint8_t *enc;
+    size_t enc_cap;
+
+    /* chunk bytes of the current slice */
+    uint64_t slice_read, slice_written;
 } compactor;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -124,57 +179,51 @@ static void pbuf_free(pbuf *b)
     free(b->str);
 }
 
-static int cmp_bound(const void *a, const void *b)
+/* Where the column's data in memory starts: its head, sealed chunks, late points. */
+static int64_t mem_start(stg_engine *e, uint32_t db, uint64_t series, uint32_t field)
 {
-    const mem_bound *x = a, *y = b;
-    if (x->db != y->db) return x->db < y->db ? -1 : 1;
-    if (x->series != y->series) return x->series < y->series ? -1 : 1;
-    return x->field < y->field ? -1 : (x->field > y->field);
-}
-
-static int64_t bound_of(const compactor *c, uint32_t db, uint64_t series, uint32_t field)
-{
-    mem_bound k = {db, field, series, 0};
-    const mem_bound *m = c->nmem ? bsearch(&k, c->mem, c->nmem, sizeof *c->mem, cmp_bound) : NULL;
-    return m ? m->tmin : INT64_MAX;
-}
-
-/* Where memory starts, per column (heads_rw read-held). */
-static int snapshot_bounds(compactor *c)
-{
-    stg_engine *e = c->e;
-    size_t cap = 0;
-    for (size_t i = 0; i < e->cols.cap; i++) {
-        stg__column *col = e->cols.slots[i];
-        if (col == NULL) continue;
-        int64_t t = INT64_MAX;
+    int64_t t = INT64_MAX;
+    pthread_rwlock_rdlock(&e->heads_rw);
+    stg__column *col = stg__colmap_get(&e->cols, db, series, field);
+    if (col != NULL) {
         if (stg_stream_count(&col->head) > 0) t = col->head_first;
         for (stg__sealed *s = col->sealed; s; s = s->next)
             t = s->t_first < t ? s->t_first : t;
         for (uint32_t j = 0; col->ooo && j < col->ooo->n; j++)
             t = col->ooo->ts[j] < t ? col->ooo->ts[j] : t;
-        if (t == INT64_MAX) continue;
-        if (grow((void **)&c->mem, &cap, c->nmem + 1, sizeof *c->mem) != STRATA_OK)
-            return STRATA_ENOMEM;
-        c->mem[c->nmem++] = (mem_bound){col->db, col->field, col->series, t};
     }
-    if (c->nmem > 1) qsort(c->mem, c->nmem, sizeof *c->mem, cmp_bound);
+    pthread_rwlock_unlock(&e->heads_rw);
+    return t;
+}
+
+/* Append a chunk to put back when the slice is written; fresh: a new chunk of the column. */
+static int emit(compactor *c, const uint8_t *key, const void *blob, size_t len, uint32_t points,
+                int fresh)
+{
+    if (grow((void **)&c->recs, &c->rec_cap, c->rec_len + REC_HDR + len, 1) != STRATA_OK ||
+        (fresh && grow((void **)&c->col_out, &c->out_cap, c->nout + 1, sizeof *c->col_out)))
+        return strata_error_set(c->err, STRATA_ENOMEM, "out of memory");
+    if (fresh) {
+        c->col_out[c->nout++] = c->rec_len;
+        c->st->points += points;
+    }
+    memcpy(c->recs + c->rec_len, key, STG__CKEY_LEN);
+    strata_put_le32(c->recs + c->rec_len + STG__CKEY_LEN, (uint32_t)len);
+    memcpy(c->recs + c->rec_len + REC_HDR, blob, len);
+    c->rec_len += REC_HDR + len;
+    c->st->chunks_after++;
+    c->st->bytes_after += len;
     return STRATA_OK;
 }
 
-/* Write one chunk into the new table; keys come in ascending order. */
-static int put_chunk(compactor *c, const uint8_t *key, const void *blob, size_t len)
+/* Note an old chunk that the slice's write deletes (merged=1: merged into the run). */
+static int note_old(compactor *c, const uint8_t *key, int merged)
 {
-    MDB_val k = {STG__CKEY_LEN, (void *)key}, v = {len, (void *)blob};
-    int append = !c->have_last || memcmp(key, c->last_key, STG__CKEY_LEN) > 0;
-    int rc = mdb_put(c->txn, c->dst, &k, &v, append ? MDB_APPEND : 0);
-    if (rc) return stg__mdb_err(rc, c->err, "compaction: writing a chunk");
-    if (append) {
-        memcpy(c->last_key, key, STG__CKEY_LEN);
-        c->have_last = 1;
-    }
-    c->st->chunks_after++;
-    c->st->bytes_after += len;
+    if (grow((void **)&c->keys, &c->keys_cap, (c->nkeys + 1) * STG__CKEY_LEN, 1) ||
+        (merged && grow((void **)&c->col_in, &c->in_cap, (c->nin + 1) * STG__CKEY_LEN, 1)))
+        return strata_error_set(c->err, STRATA_ENOMEM, "out of memory");
+    memcpy(c->keys + c->nkeys++ * STG__CKEY_LEN, key, STG__CKEY_LEN);
+    if (merged) memcpy(c->col_in + c->nin++ * STG__CKEY_LEN, key, STG__CKEY_LEN);
     return STRATA_OK;
 }
 
@@ -197,8 +246,8 @@ static int decode_into(compactor *c, const uint8_t *key, const uint8_t *blob, si
     }
     if (rc != STRATA_OK)
         return strata_error_prefix(c->err,
-                                   "compaction stopped, nothing changed: chunk of series %016llx "
-                                   "field %u (database %u): ",
+                                   "compaction stopped (slices done before are kept, this one was "
+                                   "not changed): chunk of series %016llx field %u (database %u): ",
                                    (unsigned long long)k.series, k.field, k.db);
     *type = info.type;
     for (uint32_t i = 0; i < n; i++) {
@@ -227,7 +276,7 @@ static int cmp_merge(const void *a, const void *b, void *arg)
 }
 
 /*
- * Write the run as chunks of target points, the newest write of each
+ * Turn the run into new chunks of target points, the newest write of each
  * timestamp winning. Unless final, a last partial chunk stays in the run to
  * be completed by the next cluster (which overlaps nothing in it).
  */
@@ -265,11 +314,11 @@ static int flush_run(compactor *c, int final)
             c->dec.vals[j] = v;
         }
         size_t bound = stg_chunk_bound(c->run_type, n, c->dec.str_len), used = 0;
-        if (grow((void **)&c->out, &c->out_cap, bound, 1) != STRATA_OK)
+        if (grow((void **)&c->enc, &c->enc_cap, bound, 1) != STRATA_OK)
             return strata_error_set(c->err, STRATA_ENOMEM, "out of memory");
         for (;;) {
-            rc = stg_chunk_encode(c->run_type, c->dec.ts, c->dec.vals, c->dec.str, n, c->out,
-                                  c->out_cap, &used, c->err);
+            rc = stg_chunk_encode(c->run_type, c->dec.ts, c->dec.vals, c->dec.str, n, c->enc,
+                                  c->enc_cap, &used, c->err);
             if (rc != STRATA_OK) return rc;
             /* A chunk a little larger than half a page would take a whole
              * overflow page: cut it so that two chunks fill a leaf page. */
@@ -281,8 +330,7 @@ static int flush_run(compactor *c, int final)
         memcpy(key, c->prefix, 20);
         strata_put_be64s(key + 20, c->dec.ts[0]);
         strata_put_be64(key + 28, c->run_seq);
-        if ((rc = put_chunk(c, key, c->out, used)) != STRATA_OK) return rc;
-        c->st->points += n;
+        if ((rc = emit(c, key, c->enc, used, n, 1)) != STRATA_OK) return rc;
         at += n;
     }
     /* Keep the rest (already deduplicated) for the next cluster. */
@@ -317,164 +365,389 @@ static int flush_run(compactor *c, int final)
     return STRATA_OK;
 }
 
-/* Decide the gathered cluster: copy it unchanged or merge it into the run. */
+/* Decide the gathered cluster: leave it as it is or merge it into the run. */
 static int end_cluster(compactor *c)
 {
     size_t off = 0;
     int rc;
-    if (c->cl_len == 0) return STRATA_OK;
-    if (c->cl_keep) {
-        /* The run comes first in key order: write it out whole. */
+    if (c->cl_n == 0) return STRATA_OK;
+    if (c->cl_keep || c->cl_full) {
+        /* The run lies before it in time: finish the run's chunks first. */
         if ((rc = flush_run(c, 1)) != STRATA_OK) return rc;
         while (off < c->cl_len) {
             uint32_t len = strata_get_le32(c->cl + off + STG__CKEY_LEN);
-            if ((rc = put_chunk(c, c->cl + off, c->cl + off + STG__CKEY_LEN + 4, len))) return rc;
+            if ((rc = note_old(c, c->cl + off, 0)) != STRATA_OK ||
+                (rc = emit(c, c->cl + off, c->cl + off + REC_HDR, len, 0, 0)) != STRATA_OK)
+                return rc;
             c->st->chunks_kept++;
-            off += STG__CKEY_LEN + 4 + len;
+            off += REC_HDR + len;
         }
     } else {
         while (off < c->cl_len) {
             uint32_t len = strata_get_le32(c->cl + off + STG__CKEY_LEN);
             stg__ckey k;
             stg__ckey_decode(c->cl + off, &k);
-            rc = decode_into(c, c->cl + off, c->cl + off + STG__CKEY_LEN + 4, len, &c->run,
-                             &c->run_type);
+            rc = decode_into(c, c->cl + off, c->cl + off + REC_HDR, len, &c->run, &c->run_type);
             if (rc != STRATA_OK) return rc;
             if (k.seq > c->run_seq) c->run_seq = k.seq;
-            off += STG__CKEY_LEN + 4 + len;
+            if ((rc = note_old(c, c->cl + off, 1)) != STRATA_OK) return rc;
+            off += REC_HDR + len;
         }
         if (c->run.n >= c->target && (rc = flush_run(c, 0)) != STRATA_OK) return rc;
     }
-    c->cl_len = 0;
-    c->cl_keep = 0;
+    c->cl_len = c->cl_n = 0;
+    c->cl_keep = c->cl_full = 0;
     return STRATA_OK;
 }
 
-/* Take one chunk of the old table, in key order. */
+/* Repack: append the slice's chunks to the other table (the old one is dropped at the end). */
+static int append_slice(compactor *c)
+{
+    size_t off = 0;
+    while (off < c->rec_len) {
+        const uint8_t *key = c->recs + off;
+        uint32_t len = strata_get_le32(c->recs + off + STG__CKEY_LEN);
+        MDB_val k = {STG__CKEY_LEN, (void *)key}, v = {len, c->recs + off + REC_HDR};
+        int append = !c->have_last || memcmp(key, c->last_key, STG__CKEY_LEN) > 0;
+        int rc = mdb_put(c->txn, c->dst, &k, &v, append ? MDB_APPEND : 0);
+        if (rc) return stg__mdb_err(rc, c->err, "compaction: writing a chunk");
+        if (append) {
+            memcpy(c->last_key, key, STG__CKEY_LEN);
+            c->have_last = 1;
+        }
+        c->st->bytes_written += len;
+        c->slice_written += len;
+        off += REC_HDR + len;
+    }
+    c->nkeys = c->rec_len = 0;
+    c->changed = 0;
+    return STRATA_OK;
+}
+
+/*
+ * Write the slice so far: delete every old chunk it decided, then put every
+ * chunk back in ascending key order. The keys form one contiguous range of
+ * the table, so the inserts land at the end of a page each time, and LMDB
+ * packs such sequential inserts into full pages.
+ */
+static int write_slice(compactor *c)
+{
+    int rc;
+    if (c->repack) return append_slice(c);
+    for (size_t i = 0; i < c->nkeys; i++) {
+        MDB_val k = {STG__CKEY_LEN, c->keys + i * STG__CKEY_LEN};
+        if ((rc = mdb_del(c->txn, c->dbi, &k, NULL)))
+            return stg__mdb_err(rc, c->err, "compaction: deleting a chunk");
+    }
+    size_t off = 0;
+    while (off < c->rec_len) {
+        uint32_t len = strata_get_le32(c->recs + off + STG__CKEY_LEN);
+        MDB_val k = {STG__CKEY_LEN, c->recs + off}, v = {len, c->recs + off + REC_HDR};
+        if ((rc = mdb_put(c->txn, c->dbi, &k, &v, 0)))
+            return stg__mdb_err(rc, c->err, "compaction: writing a chunk");
+        c->st->bytes_written += len;
+        c->slice_written += len;
+        off += REC_HDR + len;
+    }
+    c->nkeys = c->rec_len = 0;
+    c->changed = 0;
+    return STRATA_OK;
+}
+
+/* Forget the slice so far without writing it: nothing in it changed. */
+static void drop_slice(compactor *c)
+{
+    c->nkeys = c->rec_len = 0;
+}
+
+/* Are the column's new chunks its merged old ones, byte for byte? */
+static int unchanged(compactor *c)
+{
+    if (c->nin == 0 && c->nout == 0) return 1;
+    if (c->col_flushed || c->nin != c->nout) return 0;
+    for (size_t i = 0; i < c->nin; i++) {
+        const uint8_t *key = c->col_in + i * STG__CKEY_LEN, *rec = c->recs + c->col_out[i];
+        uint32_t len = strata_get_le32(rec + STG__CKEY_LEN);
+        MDB_val k = {STG__CKEY_LEN, (void *)key}, v;
+        if (memcmp(key, rec, STG__CKEY_LEN) != 0) return 0;
+        if (mdb_get(c->txn, c->dbi, &k, &v) || v.mv_size != len ||
+            memcmp(v.mv_data, rec + REC_HDR, len) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* The column is complete: decide its last cluster and finish its run. */
+static int finish_col(compactor *c)
+{
+    int rc;
+    if (!c->have_prefix) return STRATA_OK;
+    if ((rc = end_cluster(c)) != STRATA_OK || (rc = flush_run(c, 1)) != STRATA_OK) return rc;
+    if (unchanged(c))
+        c->st->chunks_kept += c->nin;
+    else
+        c->changed = 1;
+    if (c->repack) c->changed = 1; /* every chunk moves to the other table */
+    c->have_prefix = 0;
+    c->col_flushed = 0;
+    c->run_seq = 0;
+    c->nin = c->nout = 0;
+    return STRATA_OK;
+}
+
+/* Take the next chunk of the column, in key order. */
 static int take(compactor *c, const MDB_val *key, const MDB_val *val)
 {
     stg__ckey k;
     stg_chunk_info info;
     int rc;
 
-    if (key->mv_size != STG__CKEY_LEN)
-        return strata_error_set(c->err, STRATA_ECORRUPT,
-                                "compaction stopped, nothing changed: a chunk key of %zu bytes",
-                                key->mv_size);
     stg__ckey_decode(key->mv_data, &k);
     if (stg_chunk_info_peek(val->mv_data, val->mv_size, &info, c->err) != STRATA_OK)
         return strata_error_prefix(c->err,
-                                   "compaction stopped, nothing changed: chunk of series %016llx "
-                                   "field %u: ",
-                                   (unsigned long long)k.series, k.field);
+                                   "compaction stopped (slices done before are kept, this one was "
+                                   "not changed): chunk of series %016llx field %u (database %u): ",
+                                   (unsigned long long)k.series, k.field, k.db);
     c->st->chunks_before++;
     c->st->bytes_before += val->mv_size;
-    int same_col = c->have_prefix && memcmp(key->mv_data, c->prefix, 20) == 0;
-    if (!same_col || k.t_first > c->cl_tlast) {
-        if ((rc = end_cluster(c)) != STRATA_OK) return rc;
-    }
-    if (!same_col) {
-        /* A new column (or partition): finish the run of the previous one. */
-        if ((rc = flush_run(c, 1)) != STRATA_OK) return rc;
+    c->slice_read += val->mv_size;
+    if (!c->have_prefix) {
         memcpy(c->prefix, key->mv_data, 20);
         c->have_prefix = 1;
-        c->col_tmin = bound_of(c, k.db, k.series, k.field);
+        c->col_tmin = mem_start(c->e, k.db, k.series, k.field);
         c->cl_tlast = INT64_MIN;
+    } else if (c->cl_n > 0 && k.t_first > c->cl_tlast) {
+        if ((rc = end_cluster(c)) != STRATA_OK) return rc;
     }
-    if (grow((void **)&c->cl, &c->cl_cap, c->cl_len + STG__CKEY_LEN + 4 + val->mv_size, 1))
+    if (grow((void **)&c->cl, &c->cl_cap, c->cl_len + REC_HDR + val->mv_size, 1))
         return strata_error_set(c->err, STRATA_ENOMEM, "out of memory");
     memcpy(c->cl + c->cl_len, key->mv_data, STG__CKEY_LEN);
     strata_put_le32(c->cl + c->cl_len + STG__CKEY_LEN, (uint32_t)val->mv_size);
-    memcpy(c->cl + c->cl_len + STG__CKEY_LEN + 4, val->mv_data, val->mv_size);
-    c->cl_len += STG__CKEY_LEN + 4 + val->mv_size;
+    memcpy(c->cl + c->cl_len + REC_HDR, val->mv_data, val->mv_size);
+    c->cl_len += REC_HDR + val->mv_size;
+    c->cl_n++;
+    c->cl_full = c->cl_n == 1 && (val->mv_size >= c->fit * 3 / 4 || info.count >= c->target / 2);
     if (info.t_last > c->cl_tlast) c->cl_tlast = info.t_last;
     if (info.t_last >= c->col_tmin) c->cl_keep = 1;
     return STRATA_OK;
 }
 
-int stg_engine_compact(stg_engine *e, uint32_t target_points, stg_compact_stats *st,
-                       strata_error *err)
+/*
+ * One slice: from key next, whole columns until slice_bytes of chunks were
+ * read, in one transaction (ckpt_mu held by the caller). On return next is
+ * the first key of the following slice, or *at_end is set.
+ */
+static int slice(compactor *c, uint8_t next[STG__CKEY_LEN], int *at_end)
 {
-    compactor c;
+    stg_engine *e = c->e;
     MDB_cursor *cur = NULL;
     MDB_val key, val;
+    uint8_t here[STG__CKEY_LEN];
+    int rc = STRATA_OK, mrc;
+
+    c->slice_read = c->slice_written = 0;
+    if ((mrc = mdb_txn_begin(e->env, NULL, 0, &c->txn))) {
+        rc = stg__mdb_err(mrc, c->err, "compaction: beginning a transaction");
+        goto out;
+    }
+    c->dbi = e->dbi_chunks;
+    if (c->repack) {
+        c->dst = e->dbi_tables[1 - e->table];
+        if ((mrc = mdb_drop(c->txn, c->dst, 0))) {
+            rc = stg__mdb_err(mrc, c->err, "compaction: emptying the other chunk table");
+            goto out;
+        }
+    }
+    if ((mrc = mdb_cursor_open(c->txn, c->dbi, &cur))) {
+        rc = stg__mdb_err(mrc, c->err, "compaction: opening the chunk table");
+        goto out;
+    }
+    key = (MDB_val){STG__CKEY_LEN, next};
+    mrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    for (;;) {
+        if (mrc == MDB_NOTFOUND) {
+            if ((rc = finish_col(c)) != STRATA_OK) goto out;
+            *at_end = 1;
+            break;
+        }
+        if (mrc) {
+            rc = stg__mdb_err(mrc, c->err, "compaction: reading chunks");
+            goto out;
+        }
+        if (key.mv_size != STG__CKEY_LEN) {
+            rc = strata_error_set(c->err, STRATA_ECORRUPT,
+                                  "compaction stopped (slices done before are kept): a chunk key "
+                                  "of %zu bytes",
+                                  key.mv_size);
+            goto out;
+        }
+        if (c->have_prefix && memcmp(key.mv_data, c->prefix, 20) != 0) {
+            if ((rc = finish_col(c)) != STRATA_OK) goto out;
+            if (c->slice_read >= c->slice_bytes) {
+                /* Resume at the start of this column, not at this key: a checkpoint
+                 * between the slices may add a chunk of the column before it, and a
+                 * column is only merged with every chunk it has in view. */
+                memcpy(next, key.mv_data, 20);
+                memset(next + 20, 0, STG__CKEY_LEN - 20);
+                break;
+            }
+        }
+        if (c->rec_len > c->rec_max) {
+            /* A large column: write what the slice holds so far (or drop it if nothing
+             * changed and the run holds no merged point), then find this key again. */
+            memcpy(here, key.mv_data, STG__CKEY_LEN);
+            if (c->repack || c->changed || c->run.n > 0 || c->nin > 0) {
+                if ((rc = write_slice(c)) != STRATA_OK) goto out;
+            } else {
+                drop_slice(c);
+            }
+            c->col_flushed = 1;
+            /* Not a key that was deleted or written: those all come before it. */
+            key = (MDB_val){STG__CKEY_LEN, here};
+            mrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+            continue;
+        }
+        if ((rc = take(c, &key, &val)) != STRATA_OK) goto out;
+        mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    cur = NULL;
+    if (c->changed) {
+        if ((rc = write_slice(c)) != STRATA_OK) goto out;
+    } else {
+        drop_slice(c);
+    }
+    if (c->repack) {
+        /* Switch tables: a reader's snapshot names the table it reads. */
+        uint8_t tb[8];
+        strata_put_le64(tb, 1 - e->table);
+        MDB_val tk = {strlen(STG__META_TABLE), STG__META_TABLE}, tv = {8, tb};
+        if ((mrc = mdb_drop(c->txn, c->dbi, 0)) ||
+            (mrc = mdb_put(c->txn, e->dbi_meta, &tk, &tv, 0))) {
+            rc = stg__mdb_err(mrc, c->err, "compaction: switching tables");
+            goto out;
+        }
+    }
+    mrc = mdb_txn_commit(c->txn);
+    c->txn = NULL;
+    if (mrc) {
+        rc = stg__mdb_err(mrc, c->err, "compaction: committing a slice");
+        goto out;
+    }
+    if (c->repack) {
+        pthread_rwlock_wrlock(&e->heads_rw);
+        e->table = 1 - e->table;
+        e->dbi_chunks = e->dbi_tables[e->table];
+        pthread_rwlock_unlock(&e->heads_rw);
+    }
+out:
+    if (cur) mdb_cursor_close(cur);
+    if (c->txn) mdb_txn_abort(c->txn);
+    c->txn = NULL;
+    if (rc != STRATA_OK) {
+        /* The slice is undone: forget what it gathered. */
+        c->have_prefix = c->changed = c->col_flushed = 0;
+        c->cl_len = c->cl_n = c->nin = c->nout = c->nkeys = c->rec_len = 0;
+        c->run.n = c->run.str_len = 0;
+    }
+    return rc;
+}
+
+/* The pause of a caller that has nothing else to do: sleep. */
+static int sleep_until(void *ctx, int64_t until_mono_ns)
+{
+    (void)ctx;
+    for (int64_t now = strata_mono_ns(); now < until_mono_ns; now = strata_mono_ns()) {
+        int64_t d = until_mono_ns - now;
+        struct timespec ts = {(time_t)(d / 1000000000), (long)(d % 1000000000)};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+int stg__compact_run(stg_engine *e, const stg_compact_opts *o, stg__compact_pause_fn pause,
+                     void *pause_ctx, stg_compact_stats *st, strata_error *err)
+{
+    compactor c;
     stg_compact_stats local;
-    int rc, mrc;
+    uint8_t next[STG__CKEY_LEN];
+    int at_end = 0, rc = STRATA_OK;
+    int64_t t0 = strata_mono_ns();
 
     if (st == NULL) st = &local;
     memset(st, 0, sizeof *st);
     memset(&c, 0, sizeof c);
+    memset(next, 0, sizeof next);
     c.e = e;
     c.st = st;
     c.err = err;
-    c.target = target_points ? target_points : 8192;
+    c.target = o && o->target_points ? o->target_points : 8192;
     if (c.target > STG_CHUNK_MAX_POINTS) c.target = STG_CHUNK_MAX_POINTS;
-
-    pthread_mutex_lock(&e->ckpt_mu);
-    pthread_rwlock_rdlock(&e->heads_rw);
-    rc = snapshot_bounds(&c);
-    pthread_rwlock_unlock(&e->heads_rw);
-    if (rc != STRATA_OK) {
-        strata_error_set(err, rc, "out of memory");
-        goto out;
-    }
-    if ((mrc = mdb_txn_begin(e->env, NULL, 0, &c.txn))) {
-        rc = stg__mdb_err(mrc, err, "compaction: beginning the transaction");
-        goto out;
-    }
+    c.slice_bytes = o && o->slice_bytes ? o->slice_bytes : SLICE_BYTES_DEFAULT;
+    c.rec_max = c.slice_bytes * 4 > REC_MAX_MIN ? c.slice_bytes * 4 : REC_MAX_MIN;
+    c.repack = o && o->repack;
+    if (c.repack) c.slice_bytes = SIZE_MAX; /* one transaction */
+    uint64_t rate = o ? o->rate_bytes : 0;
+    if (pause == NULL) pause = sleep_until;
     MDB_stat ms;
     mdb_env_stat(e->env, &ms);
     c.fit = (ms.ms_psize - 16) / 2 - STG__CKEY_LEN - 8 - 64;
-    MDB_dbi src = e->dbi_chunks;
-    c.dst = e->dbi_tables[1 - e->table];
-    if ((mrc = mdb_drop(c.txn, c.dst, 0)) || (mrc = mdb_cursor_open(c.txn, src, &cur))) {
-        rc = stg__mdb_err(mrc, err, "compaction: opening the tables");
-        goto out;
+
+    while (!at_end) {
+        int64_t s0 = strata_mono_ns();
+        pthread_mutex_lock(&e->ckpt_mu);
+        rc = slice(&c, next, &at_end);
+        pthread_mutex_unlock(&e->ckpt_mu);
+        if (rc != STRATA_OK) break;
+        st->slices++;
+        if (at_end) break;
+        /* The slice may take no less than its bytes at the rate. */
+        int64_t until = strata_mono_ns();
+        if (rate > 0) {
+            double ns = (double)(c.slice_read + c.slice_written) * 1e9 / (double)rate;
+            if (s0 + ns > (double)until) until = s0 + (int64_t)ns;
+        }
+        int64_t p0 = strata_mono_ns();
+        int stop = pause(pause_ctx, until);
+        st->paused_ns += (uint64_t)(strata_mono_ns() - p0);
+        if (stop) {
+            rc = strata_error_set(err, STRATA_ECLOSED,
+                                  "compaction stopped at shutdown after %llu slices (what they "
+                                  "did is kept)",
+                                  (unsigned long long)st->slices);
+            break;
+        }
     }
-    mrc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
-    while (mrc == 0) {
-        if ((rc = take(&c, &key, &val)) != STRATA_OK) goto out;
-        mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
-    }
-    if (mrc != MDB_NOTFOUND) {
-        rc = stg__mdb_err(mrc, err, "compaction: reading chunks");
-        goto out;
-    }
-    if ((rc = end_cluster(&c)) != STRATA_OK || (rc = flush_run(&c, 1)) != STRATA_OK) goto out;
-    mdb_cursor_close(cur);
-    cur = NULL;
-    uint8_t tb[8];
-    strata_put_le64(tb, 1 - e->table);
-    MDB_val tk = {strlen(STG__META_TABLE), STG__META_TABLE}, tv = {8, tb};
-    if ((mrc = mdb_drop(c.txn, src, 0)) || (mrc = mdb_put(c.txn, e->dbi_meta, &tk, &tv, 0))) {
-        rc = stg__mdb_err(mrc, err, "compaction: switching tables");
-        goto out;
-    }
-    mrc = mdb_txn_commit(c.txn);
-    c.txn = NULL;
-    if (mrc) {
-        rc = stg__mdb_err(mrc, err, "compaction: committing");
-        goto out;
-    }
-    pthread_rwlock_wrlock(&e->heads_rw);
-    e->table = 1 - e->table;
-    e->dbi_chunks = e->dbi_tables[e->table];
-    pthread_rwlock_unlock(&e->heads_rw);
-    strata_log(e->log, STRATA_LOG_INFO, "engine",
-               "compaction: %llu chunks (%llu bytes) -> %llu chunks (%llu bytes), %llu kept "
-               "as they were",
-               (unsigned long long)st->chunks_before, (unsigned long long)st->bytes_before,
-               (unsigned long long)st->chunks_after, (unsigned long long)st->bytes_after,
-               (unsigned long long)st->chunks_kept);
-    rc = STRATA_OK;
-out:
-    if (cur) mdb_cursor_close(cur);
-    if (c.txn) mdb_txn_abort(c.txn);
-    pthread_mutex_unlock(&e->ckpt_mu);
-    free(c.mem);
+    st->elapsed_ns = (uint64_t)(strata_mono_ns() - t0);
+    if (rc == STRATA_OK)
+        strata_log(e->log, STRATA_LOG_INFO, "engine",
+                   "compaction: %llu chunks (%llu bytes) -> %llu chunks (%llu bytes), %llu kept "
+                   "as they were, %llu bytes written in %llu slices, %.1f s (%.1f s paused)",
+                   (unsigned long long)st->chunks_before, (unsigned long long)st->bytes_before,
+                   (unsigned long long)st->chunks_after, (unsigned long long)st->bytes_after,
+                   (unsigned long long)st->chunks_kept, (unsigned long long)st->bytes_written,
+                   (unsigned long long)st->slices, (double)st->elapsed_ns / 1e9,
+                   (double)st->paused_ns / 1e9);
     free(c.cl);
-    free(c.out);
+    free(c.keys);
+    free(c.recs);
+    free(c.col_in);
+    free(c.col_out);
+    free(c.enc);
     pbuf_free(&c.run);
     pbuf_free(&c.dec);
     return rc;
+}
+
+int stg_engine_compact_opts(stg_engine *e, const stg_compact_opts *o, stg_compact_stats *st,
+                            strata_error *err)
+{
+    return stg__compact_run(e, o, NULL, NULL, st, err);
+}
+
+int stg_engine_compact(stg_engine *e, uint32_t target_points, stg_compact_stats *st,
+                       strata_error *err)
+{
+    stg_compact_opts o = {target_points, 0, 0, 1};
+    return stg__compact_run(e, &o, NULL, NULL, st, err);
 }

@@ -28,6 +28,7 @@ void stg_options_default(stg_options *o)
     memset(o, 0, sizeof *o);
     o->wal_sync = 1;
     o->background = 1;
+    o->compact_rate_bytes = STG_COMPACT_RATE_DEFAULT;
 }
 
 int stg__mdb_err(int rc, strata_error *err, const char *what)

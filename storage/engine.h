@@ -59,7 +59,15 @@ typedef struct stg_options {
     const strata_logger *log;       /* may be NULL */
     int64_t retention_check_ns;     /* expire retention policies this often; 0 = 30 min,
                                        negative = never (storage/retention.h) */
+    /* Background compaction (compact_interval_ns) reads and writes at most this many bytes of
+     * chunk data per second, pausing between slices; 0 = no limit. stg_options_default sets
+     * STG_COMPACT_RATE_DEFAULT. */
+    uint64_t compact_rate_bytes;
+    size_t compact_slice_bytes; /* chunk bytes one compaction transaction reads; 0 = 1 MiB */
 } stg_options;
+
+/* Default compaction rate of the background job (stg_options_default). */
+#define STG_COMPACT_RATE_DEFAULT ((uint64_t)32 << 20)
 
 /* Fill opts with the defaults (wal_sync = 1, background = 1, dir = NULL). */
 void stg_options_default(stg_options *opts);
@@ -89,22 +97,60 @@ int stg_engine_checkpoint(stg_engine *e, strata_error *err);
 
 /* What a compaction did. Bytes are chunk payload bytes. */
 typedef struct stg_compact_stats {
-    uint64_t chunks_before, chunks_after, chunks_kept;
-    uint64_t bytes_before, bytes_after;
-    uint64_t points; /* points written by merging */
+    uint64_t chunks_before, chunks_after, chunks_kept; /* kept: left as they were */
+    uint64_t bytes_before, bytes_after;                /* of every chunk the walk met */
+    uint64_t points;                                   /* points in the chunks written */
+    uint64_t bytes_written; /* chunk bytes written (bytes_before are the bytes read) */
+    uint64_t slices;        /* transactions committed */
+    uint64_t elapsed_ns;    /* wall time of the whole compaction */
+    uint64_t paused_ns;     /* of which spent between slices (rate limit, checkpoints) */
 } stg_compact_stats;
 
+/* How to compact. Zero fields take the defaults. */
+typedef struct stg_compact_opts {
+    uint32_t target_points; /* points per merged chunk before page fitting; 0 = 8192 */
+    uint64_t rate_bytes;    /* chunk bytes read + written per second at most; 0 = no limit */
+    size_t slice_bytes;     /* chunk bytes read per transaction (whole columns); 0 = 1 MiB */
+    int repack; /* 1 = rewrite the whole table into the other chunk table with MDB_APPEND in
+                   one transaction and switch (full LMDB pages, for a stopped store: blocks
+                   checkpoints, deletes and new series throughout, needs room for a second
+                   copy; rate_bytes and slice_bytes are ignored); 0 = in place, in slices */
+} stg_compact_opts;
+
 /*
- * Rewrite the chunk table: merge each column's chunks into chunks of
- * target_points (0 = 8192), drop overwritten points, re-encode, and pack
- * LMDB pages full. Chunks overlapping data still in memory are copied
- * unchanged. Ingest and reads go on; checkpoints, deletes and new series
- * wait until it is done. Needs free space for a second copy of the chunks.
- * st may be NULL.
+ * Compact the chunk table: merge each column's chunks into chunks of
+ * target_points, drop overwritten points, re-encode, and cut chunks so that
+ * two fill an LMDB leaf page. Chunks overlapping data still in memory, and
+ * (in place) chunks that are full already, are left as they are.
+ *
+ * In place (repack = 0), the table is walked in slices of about slice_bytes
+ * of chunk data, whole columns each, one LMDB write transaction per slice
+ * that deletes the slice's chunks and puts them back merged: a reader sees
+ * each column either before or after, and checkpoints, deletes and the
+ * creation of new series wait for one slice at most. A slice in which
+ * nothing would change is not written. Between slices this function sleeps
+ * so that the chunk bytes read and written stay under rate_bytes per second
+ * (the last slice is not followed by a pause). Ingest and reads go on
+ * throughout. LMDB pages end up about as full as after random inserts
+ * (LMDB packs pages only when it appends at the end of a table).
+ *
+ * With repack = 1, the whole table is written into the other chunk table
+ * with MDB_APPEND in one transaction that then switches tables: every page
+ * full, but checkpoints, deletes and new series wait for the whole run and
+ * the store needs room for a second copy of the chunks. For a stopped
+ * store (strata compact).
+ *
+ * Threads: any thread; one compaction at a time per engine is the caller's
+ *          business (the background job is one).
+ * st may be NULL; it is filled also on failure (what was done until then).
  * @return STRATA_OK, STRATA_EFULL, STRATA_EIO, STRATA_ENOMEM,
- *         STRATA_ECORRUPT (a bad chunk: nothing was changed; the message
- *         names it)
+ *         STRATA_ECORRUPT (a bad chunk: the slices before it are compacted,
+ *         its own slice is unchanged; the message names the chunk)
  */
+int stg_engine_compact_opts(stg_engine *e, const stg_compact_opts *o, stg_compact_stats *st,
+                            strata_error *err);
+
+/* stg_engine_compact_opts() with repack = 1 (the whole table, one transaction, no rate limit). */
 int stg_engine_compact(stg_engine *e, uint32_t target_points, stg_compact_stats *st,
                        strata_error *err);
 

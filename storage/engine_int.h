@@ -147,8 +147,8 @@ struct stg_engine {
 
     MDB_env *env;
     MDB_dbi dbi_meta;
-    MDB_dbi dbi_chunks;    /* the current chunk table (changed by compaction under heads_rw) */
-    MDB_dbi dbi_tables[2]; /* "chunks" and "chunks.b": compaction writes into the other */
+    MDB_dbi dbi_chunks;    /* the chunk table in use (meta "chunks_table"; fixed once open) */
+    MDB_dbi dbi_tables[2]; /* "chunks" and "chunks.b" (older versions compacted into the other) */
     unsigned table;        /* index of dbi_chunks in dbi_tables */
     stg_index *idx;
     stg_wal *wal;
@@ -264,6 +264,15 @@ void stg__caches_clear(stg_engine *e);
 /* Checkpoint with ckpt_mu held by the caller, and ingest_mu too if ingest_held. */
 int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err);
 void *stg__bg_main(void *arg);
+
+/* ---- compact.c ---- */
+/* Called between two slices; sleeps until until_mono_ns (or does other work
+ * meanwhile); returns non-zero to stop the compaction. */
+typedef int (*stg__compact_pause_fn)(void *ctx, int64_t until_mono_ns);
+/* stg_engine_compact_opts() with the caller's pause (NULL: sleep). Stopped by
+ * the pause: STRATA_ECLOSED, the slices done are kept. */
+int stg__compact_run(stg_engine *e, const stg_compact_opts *o, stg__compact_pause_fn pause,
+                     void *pause_ctx, stg_compact_stats *st, strata_error *err);
 
 /* ---- engine.c ---- */
 int stg__mdb_err(int rc, strata_error *err, const char *what);
