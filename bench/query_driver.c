@@ -82,8 +82,7 @@ static void qd_connect(qd_conn *c)
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
     if (c->fd < 0) qd_die("socket failed");
     if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        fprintf(stderr, "query_driver: connect to %s:%d: %s\n", c->host, c->port,
-                strerror(errno));
+        fprintf(stderr, "query_driver: connect to %s:%d: %s\n", c->host, c->port, strerror(errno));
         exit(1);
     }
     int one = 1;
@@ -104,7 +103,8 @@ static int qd_fill(qd_conn *c, size_t need)
             }
             if (c->in_cap - c->in_len < 65536) {
                 size_t cap = c->in_cap ? c->in_cap * 2 : 1 << 20;
-                while (cap - c->in_len < 65536) cap *= 2;
+                while (cap - c->in_len < 65536)
+                    cap *= 2;
                 char *p = realloc(c->in, cap);
                 if (p == NULL) qd_die("out of memory");
                 c->in = p;
@@ -140,7 +140,8 @@ static void qd_body_append(qd_conn *c, const char *p, size_t n)
 {
     if (c->body_len + n + 1 > c->body_cap) {
         size_t cap = c->body_cap ? c->body_cap : 1 << 16;
-        while (cap < c->body_len + n + 1) cap *= 2;
+        while (cap < c->body_len + n + 1)
+            cap *= 2;
         char *b = realloc(c->body, cap);
         if (b == NULL) qd_die("out of memory");
         c->body = b;
@@ -254,7 +255,8 @@ static void qd_str_put(qd_str *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1) cap *= 2;
+        while (cap < b->len + n + 1)
+            cap *= 2;
         char *p = realloc(b->p, cap);
         if (p == NULL) qd_die("out of memory");
         b->p = p;
@@ -350,7 +352,8 @@ int main(int argc, char **argv)
     size_t lcap = 0;
     ssize_t ll;
     while ((ll = getline(&line, &lcap, f)) > 0) {
-        while (ll > 0 && (line[ll - 1] == '\n' || line[ll - 1] == '\r')) line[--ll] = '\0';
+        while (ll > 0 && (line[ll - 1] == '\n' || line[ll - 1] == '\r'))
+            line[--ll] = '\0';
         char *tab = strchr(line, '\t');
         if (tab == NULL) qd_die("query line without TAB");
         *tab = '\0';
@@ -392,7 +395,8 @@ int main(int argc, char **argv)
             /* Warm-up: the first queries of this type, unmeasured. */
             for (size_t w = i; w < nq && w < i + (size_t)warmup; w++) {
                 if (strcmp(qs[w].type, qs[i].type) != 0) break;
-                for (int s = 0; s < nsrv; s++) qd_request(&srv[s], qs[w].req, qs[w].req_len);
+                for (int s = 0; s < nsrv; s++)
+                    qd_request(&srv[s], qs[w].req, qs[w].req_len);
             }
         }
         for (int k = 0; k < nsrv; k++) {

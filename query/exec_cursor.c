@@ -223,7 +223,9 @@ static void gate_setup(qry_srow *r, stg_type t)
         r->gate_u = l->v.u;
     } else {
         r->gate_mode = GATE_DOUBLE;
-        r->gate_d = l->t == QRY_V_FLOAT ? l->v.f : l->t == QRY_V_INT ? (double)l->v.i : (double)l->v.u;
+        r->gate_d = l->t == QRY_V_FLOAT ? l->v.f
+                    : l->t == QRY_V_INT ? (double)l->v.i
+                                        : (double)l->v.u;
     }
 }
 
@@ -271,14 +273,18 @@ static inline int gate_pass(const qry_srow *r, const qry_fcur *fc)
     switch (r->gate_mode) {
     case GATE_INT: {
         int64_t x = (int64_t)v, y = r->gate_i;
-        if (g->lit_left) c = y < x ? -1 : y > x;
-        else c = x < y ? -1 : x > y;
+        if (g->lit_left)
+            c = y < x ? -1 : y > x;
+        else
+            c = x < y ? -1 : x > y;
         return cmp_holds(g->op, c);
     }
     case GATE_UINT: {
         uint64_t x = v, y = r->gate_u;
-        if (g->lit_left) c = y < x ? -1 : y > x;
-        else c = x < y ? -1 : x > y;
+        if (g->lit_left)
+            c = y < x ? -1 : y > x;
+        else
+            c = x < y ? -1 : x > y;
         return cmp_holds(g->op, c);
     }
     case GATE_DOUBLE: {
@@ -287,8 +293,10 @@ static inline int gate_pass(const qry_srow *r, const qry_fcur *fc)
                                              : (double)v;
         double y = r->gate_d;
         if (isnan(x) || isnan(y)) return g->op == QRY_OP_NEQ;
-        if (g->lit_left) c = y < x ? -1 : y > x;
-        else c = x < y ? -1 : x > y;
+        if (g->lit_left)
+            c = y < x ? -1 : y > x;
+        else
+            c = x < y ? -1 : x > y;
         return cmp_holds(g->op, c);
     }
     default: {

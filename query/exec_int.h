@@ -461,9 +461,9 @@ typedef struct qry_srow {
     int64_t t;       /* the current row's time */
     int has;         /* a current row */
     int done;
-    int has_gate;    /* gate: rows before its field's next passing point are skipped */
+    int has_gate; /* gate: rows before its field's next passing point are skipped */
     qry_cond_gate gate;
-    int gate_mode;   /* how to compare raw slots with the literal (exec_cursor.c) */
+    int gate_mode; /* how to compare raw slots with the literal (exec_cursor.c) */
     stg_type gate_type;
     int64_t gate_i;
     uint64_t gate_u;

@@ -793,8 +793,7 @@ int qry__cond_gate(const qry_plan *p, const qry_fref *refs, const qry_expr *cond
     if (e == NULL || e->kind != QRY_EXPR_BINARY) return 0;
     qry_op op = e->u.bin.op;
     if (op == QRY_OP_AND)
-        return qry__cond_gate(p, refs, e->u.bin.lhs, g) ||
-               qry__cond_gate(p, refs, e->u.bin.rhs, g);
+        return qry__cond_gate(p, refs, e->u.bin.lhs, g) || qry__cond_gate(p, refs, e->u.bin.rhs, g);
     if (op != QRY_OP_EQ && op != QRY_OP_NEQ && op != QRY_OP_LT && op != QRY_OP_LTE &&
         op != QRY_OP_GT && op != QRY_OP_GTE)
         return 0;
