@@ -29,7 +29,7 @@ typedef struct bench_opts {
     gen_opts g;
     const char *dir;
     uint32_t batch;
-    int sync, keep, pregen;
+    int sync, keep, pregen, write_only;
     uint32_t chunk_points, head_bytes, compact_points, threads;
 } bench_opts;
 
@@ -49,6 +49,7 @@ static void usage(void)
             "                    [--batch POINTS] [--sync 0|1] [--dir DIR] [--keep]\n"
             "                    [--chunk-points N] [--head-bytes N] [--compact-points N]\n"
             "                    [--threads N]  (writer threads, each taking every Nth host)\n"
+            "                    [--write-only] (stop after the writes: for profiling)\n"
             "                    [--pregen 0|1] (1, default: generate all points in memory\n"
             "                    first and time the writes alone; 0: each thread generates)\n"
             "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
@@ -104,6 +105,8 @@ static int parse(int argc, char **argv, bench_opts *o)
         } else if (!strcmp(a, "--pregen") && v) {
             o->pregen = atoi(v) != 0;
             i++;
+        } else if (!strcmp(a, "--write-only")) {
+            o->write_only = 1;
         } else if (!strcmp(a, "--keep")) {
             o->keep = 1;
         } else {
@@ -389,6 +392,14 @@ int main(int argc, char **argv)
     gen_close(pre_g);
     stg_engine_stats st;
     stg_engine_stats_get(e, &st);
+    if (o.write_only) {
+        printf("write: %.2f s, %.2f M values/s, %.2f M values per CPU-second\n",
+               (double)(t1 - t0) / 1e9, (double)values / ((double)(t1 - t0) / 1e9) / 1e6,
+               (double)values / (c1 - c0) / 1e6);
+        stg_engine_close(e);
+        free(pts);
+        return 0;
+    }
     int64_t t2 = strata_mono_ns();
     if (stg_engine_checkpoint(e, &err) != STRATA_OK) {
         fprintf(stderr, "engine_bench: checkpoint: %s\n", err.msg);
