@@ -15,7 +15,9 @@
  * loop): missing or unknown database, precision, consistency, retention
  * policy, Content-Length over the limit. Then the request asks for a
  * slot (net__http_admit) and only then is its body read. Writes, queries
- * and /metrics run on workers; /ping and /health are answered on the loop.
+ * and /metrics run on workers; /ping and /health are answered on the loop,
+ * and so is a /query that is one plain SELECT finishing within a short
+ * budget (query_try_inline(); see http_int.h).
  *
  * Authentication is not implemented: u, p and Authorization are accepted
  * and ignored, as InfluxDB does with auth-enabled = false.
