@@ -275,6 +275,12 @@ void net__http_submit(net_http_conn *c, void (*work)(net_job *, net_worker *))
     net__pool_submit(&c->srv->pool, &c->job);
 }
 
+void net__http_answer(net_http_conn *c)
+{
+    release_gate(c);
+    net__http_send(c);
+}
+
 /* -------------------------------------------------------------- admission */
 
 static void on_granted(net_waiter *w)

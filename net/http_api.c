@@ -15,7 +15,9 @@
  * loop): missing or unknown database, precision, consistency, retention
  * policy, Content-Length over the limit. Then the request asks for a
  * slot (net__http_admit) and only then is its body read. Writes, queries
- * and /metrics run on workers; /ping and /health are answered on the loop.
+ * and /metrics run on workers; /ping and /health are answered on the loop,
+ * and so is a /query that is one plain SELECT finishing within a short
+ * budget (query_try_inline(); see http_int.h).
  *
  * Authentication is not implemented: u, p and Authorization are accepted
  * and ignored, as InfluxDB does with auth-enabled = false.
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/clock.h"
 #include "net/query_handler.h"
 #include "storage/retention.h"
 
@@ -425,12 +428,15 @@ static void metrics_work(net_job *j, net_worker *w)
     c->resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-static void query_work(net_job *j, net_worker *w)
+/*
+ * A POST form body adds parameters that win over the URL's (Go's FormValue).
+ * Once per request. @return STRATA_OK, or STRATA_ENOMEM with resp the 500.
+ */
+static int query_params(net_http_conn *c)
 {
-    net_http_conn *c = NET_CONTAINER_OF(j, net_http_conn, job);
     net_request *r = &c->req;
-    (void)w;
-    /* A POST form body adds parameters that win over the URL's (Go's FormValue). */
+    if (c->query_params_done) return STRATA_OK;
+    c->query_params_done = 1;
     const char *ct = net_request_header(r, "Content-Type");
     if (c->parser.method == HTTP_POST && ct != NULL &&
         strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0 && r->body_len > 0) {
@@ -438,20 +444,86 @@ static void query_work(net_job *j, net_worker *w)
         size_t nform;
         if (net__params_parse(&c->arena, r->body, r->body_len, &form, &nform) != STRATA_OK) {
             net_response_error(&c->resp, 500, "%s", "out of memory");
-            return;
+            return STRATA_ENOMEM;
         }
         net_kv *all = strata_arena_alloc(&c->arena, (nform + r->nparams + 1) * sizeof *all);
         if (all == NULL) {
             net_response_error(&c->resp, 500, "%s", "out of memory");
-            return;
+            return STRATA_ENOMEM;
         }
         memcpy(all, form, nform * sizeof *all);
         if (r->nparams) memcpy(all + nform, r->params, r->nparams * sizeof *all);
         r->params = all;
         r->nparams += nform;
     }
-    net_query_ctx ctx = {.engine = c->srv->eng, .cfg = c->srv->cfg, .log = c->srv->log};
-    net_query_handle(&ctx, r, &c->resp);
+    return STRATA_OK;
+}
+
+static void query_run(net_http_conn *c, int64_t timeout_ns)
+{
+    net_query_ctx ctx = {
+        .engine = c->srv->eng, .cfg = c->srv->cfg, .log = c->srv->log, .timeout_ns = timeout_ns};
+    net_query_handle(&ctx, &c->req, &c->resp);
+}
+
+static void query_work(net_job *j, net_worker *w)
+{
+    net_http_conn *c = NET_CONTAINER_OF(j, net_http_conn, job);
+    (void)w;
+    if (query_params(c) != STRATA_OK) return;
+    query_run(c, 0);
+}
+
+static int is_ident(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+}
+
+/*
+ * Is q one SELECT that only reads? Lexical and conservative: it starts with
+ * the keyword SELECT, holds no ';' (one statement) and no INTO anywhere
+ * (even quoted: such a query just goes to a worker).
+ */
+static int read_only_select(const char *q)
+{
+    if (q == NULL || strlen(q) > NET_QUERY_INLINE_MAX_Q) return 0;
+    while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+        q++;
+    if (strncasecmp(q, "select", 6) != 0 || is_ident(q[6])) return 0;
+    for (const char *p = q; *p; p++) {
+        if (*p == ';') return 0;
+        if ((*p == 'i' || *p == 'I') && !is_ident(p[-1]) && strncasecmp(p, "into", 4) == 0 &&
+            !is_ident(p[4]))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * Answer a /query on the loop thread when it is a plain SELECT that finishes
+ * within NET_QUERY_INLINE_NS (see http_int.h). @return 1 when resp holds the
+ * answer, 0 when the request must go to a worker (resp untouched).
+ */
+static int query_try_inline(net_http_conn *c)
+{
+    net_server *s = c->srv;
+    if (c->inline_skip > 0) {
+        c->inline_skip--;
+        return 0;
+    }
+    if (atomic_load_explicit(&s->m.writes_in_progress, memory_order_relaxed) > 0) return 0;
+    if (query_params(c) != STRATA_OK) return 1; /* the 500 */
+    if (!read_only_select(net_request_param(&c->req, "q"))) return 0;
+    int64_t budget = NET_QUERY_INLINE_NS, cfg_ns = s->cfg->query_timeout_ms * 1000000;
+    int capped = cfg_ns <= 0 || budget < cfg_ns;
+    int64_t t0 = strata_mono_ns();
+    query_run(c, capped ? budget : cfg_ns);
+    /* Within the budget the engine's deadline (set after t0) cannot have passed. */
+    if (!capped || strata_mono_ns() - t0 <= budget) return 1;
+    net_response_reset(&c->resp);
+    c->inline_skip = NET_QUERY_INLINE_SKIP;
+    return 0;
 }
 
 void net__http_dispatch(net_http_conn *c)
@@ -489,6 +561,11 @@ void net__http_dispatch(net_http_conn *c)
         net__http_submit(c, write_work);
         return;
     case NET_R_QUERY:
+        c->query_params_done = 0;
+        if (query_try_inline(c)) {
+            net__http_answer(c);
+            return;
+        }
         net__http_submit(c, query_work);
         return;
     case NET_R_METRICS:

@@ -60,7 +60,7 @@ void net_query_handle(const net_query_ctx *ctx, const net_request *req, net_resp
     lim.max_series = ctx->cfg->query_max_series;
     lim.max_points = ctx->cfg->query_max_points;
     lim.max_buckets = ctx->cfg->query_max_buckets;
-    lim.timeout_ns = ctx->cfg->query_timeout_ms * 1000000;
+    lim.timeout_ns = ctx->timeout_ns > 0 ? ctx->timeout_ns : ctx->cfg->query_timeout_ms * 1000000;
 
     qry_output out = {sink, resp};
     int rc = qry_api_execute(ctx->engine, &lim, &r, &out, &status, &content_type, &err);

@@ -6,6 +6,9 @@
  *     database, its age (truncated to the second, millisecond or
  *     microsecond, written as Go writes a duration) and "running" (or
  *     "killed");
+ *   - the statement text is formatted only when SHOW QUERIES lists the
+ *     request (under the registry's lock, from the parsed query, which the
+ *     request keeps alive until qry__task_end()), not on every request;
  *   - KILL QUERY n marks query n: its statement fails with "query
  *     interrupted" at its next budget check; an unknown id is "no such
  *     query id: n". The ON host part is ignored (one server).
@@ -20,8 +23,8 @@
 
 struct qry_task {
     uint64_t qid;
-    char *text;
-    char *db;
+    const qry_query *q; /* borrowed until qry__task_end(); formatted by SHOW QUERIES */
+    const char *db;     /* borrowed likewise; never NULL */
     int64_t start_mono;
     int killed; /* atomic */
     struct qry_task *prev, *next;
@@ -35,16 +38,8 @@ qry_task *qry__task_begin(const qry_query *q, const char *db)
 {
     qry_task *t = calloc(1, sizeof *t);
     if (t == NULL) return NULL;
-    size_t n = qry_query_format(q, QRY_FMT_INFLUX, NULL, 0);
-    t->text = malloc(n + 1);
-    t->db = strdup(db ? db : "");
-    if (t->text == NULL || t->db == NULL) {
-        free(t->text);
-        free(t->db);
-        free(t);
-        return NULL;
-    }
-    qry_query_format(q, QRY_FMT_INFLUX, t->text, n + 1);
+    t->q = q;
+    t->db = db ? db : "";
     t->start_mono = strata_mono_ns();
     pthread_mutex_lock(&g_mu);
     t->qid = g_next_qid++;
@@ -65,8 +60,6 @@ void qry__task_end(qry_task *t)
         g_head = t->next;
     if (t->next) t->next->prev = t->prev;
     pthread_mutex_unlock(&g_mu);
-    free(t->text);
-    free(t->db);
     free(t);
 }
 
@@ -144,7 +137,10 @@ int qry__show_queries(qry_ctx *c)
         }
         task_row *r = &rows[n];
         r->qid = t->qid;
-        r->text = qry__strndup(c, t->text, strlen(t->text));
+        /* Formatted here, under the lock that keeps t and its query alive. */
+        size_t tn = qry_query_format(t->q, QRY_FMT_INFLUX, NULL, 0);
+        r->text = qry__alloc(c, tn + 1);
+        if (r->text != NULL) qry_query_format(t->q, QRY_FMT_INFLUX, r->text, tn + 1);
         r->db = qry__strndup(c, t->db, strlen(t->db));
         r->age = now - t->start_mono;
         r->killed = qry__task_killed(t);

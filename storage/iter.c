@@ -13,6 +13,8 @@
  * whole chunk may even be returned undecoded, for its header's statistics);
  * a cluster is decoded, merged by time and deduplicated, the source with the
  * higher sequence number winning a tie (the out-of-order buffer wins all).
+ * Every source is sorted by time with unique times, so the merge is one
+ * k-way pass over the decoded sources (a binary heap of their cursors).
  */
 #include "storage/engine_int.h"
 
@@ -59,16 +61,22 @@ struct stg_iter {
 
     int64_t *o_ts; /* output */
     uint64_t *o_vals;
-    uint64_t *o_seq;
-    uint32_t *o_idx;
     size_t o_cap;
     uint8_t *o_str;
     size_t o_str_cap;
-    int64_t *m_ts; /* merge output */
+    int64_t *m_ts; /* merge input: the cluster's sources, decoded one after another */
     uint64_t *m_vals;
-    uint8_t *m_str;
+    uint8_t *m_str; /* string bytes of m_vals (and of the merged block) */
     size_t m_cap, m_str_cap;
+    struct mcur *mc; /* merge cursors (heap), one per source of a cluster */
+    size_t mc_cap;
 };
+
+/* One source of a cluster being merged: its points [pos, end) of m_ts/m_vals. */
+typedef struct mcur {
+    size_t pos, end;
+    uint64_t seq;
+} mcur;
 
 static int grow_bytes(uint8_t **p, size_t *cap, size_t need)
 {
@@ -124,15 +132,11 @@ static int out_reserve(stg_iter *it, size_t n)
     if (a) it->o_ts = a;
     uint64_t *b = realloc(it->o_vals, c * sizeof *b);
     if (b) it->o_vals = b;
-    uint64_t *s = realloc(it->o_seq, c * sizeof *s);
-    if (s) it->o_seq = s;
-    uint32_t *x = realloc(it->o_idx, c * sizeof *x);
-    if (x) it->o_idx = x;
     int64_t *mt = realloc(it->m_ts, c * sizeof *mt);
     if (mt) it->m_ts = mt;
     uint64_t *mv = realloc(it->m_vals, c * sizeof *mv);
     if (mv) it->m_vals = mv;
-    if (!a || !b || !s || !x || !mt || !mv) return STRATA_ENOMEM;
+    if (!a || !b || !mt || !mv) return STRATA_ENOMEM;
     it->o_cap = c;
     return STRATA_OK;
 }
@@ -406,12 +410,11 @@ void stg_iter_close(stg_iter *it)
     free(it->p_str);
     free(it->o_ts);
     free(it->o_vals);
-    free(it->o_seq);
-    free(it->o_idx);
     free(it->o_str);
     free(it->m_ts);
     free(it->m_vals);
     free(it->m_str);
+    free(it->mc);
     free(it);
 }
 
@@ -455,19 +458,50 @@ static void set_points(stg_iter *it, stg_block *b, const int64_t *ts, const uint
     b->strbuf = str;
 }
 
-static int cmp_merge(const void *a, const void *b, void *arg)
+/* Does cursor x come before y: earlier time, or the same time and a higher sequence? */
+static int mcur_before(const stg_iter *it, const mcur *x, const mcur *y)
 {
-    const stg_iter *it = arg;
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    if (it->o_ts[x] != it->o_ts[y]) return it->o_ts[x] < it->o_ts[y] ? -1 : 1;
-    /* Higher sequence first: it wins the tie. */
-    return it->o_seq[x] > it->o_seq[y] ? -1 : (it->o_seq[x] < it->o_seq[y]);
+    int64_t tx = it->m_ts[x->pos], ty = it->m_ts[y->pos];
+    return tx < ty || (tx == ty && x->seq > y->seq);
 }
 
-/* Decode and merge srcs[from, to) into m_*; set b. */
+static void heap_down(const stg_iter *it, mcur *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && mcur_before(it, &h[l], &h[m])) m = l;
+        if (l + 1 < n && mcur_before(it, &h[l + 1], &h[m])) m = l + 1;
+        if (m == i) return;
+        mcur t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/*
+ * Copy the string bytes of vals[0..n) from str into m_str at *soff and
+ * rewrite the slots to point there.
+ */
+static void rebase_strings(stg_iter *it, uint64_t *vals, size_t n, const uint8_t *str, size_t *soff)
+{
+    for (size_t j = 0; j < n; j++) {
+        uint32_t len = stg_val_str_len(vals[j]);
+        memcpy(it->m_str + *soff, str + stg_val_str_off(vals[j]), len);
+        vals[j] = stg_val_str((uint32_t)*soff, len);
+        *soff += len;
+    }
+}
+
+/*
+ * Decode srcs[from, to) one after another into m_ts/m_vals (strings into
+ * m_str), each trimmed to [tmin, tmax), then merge them in one k-way pass
+ * into o_ts/o_vals: on equal times the source with the highest sequence
+ * wins and the others' points are dropped. Set b to the result.
+ */
 static int merge_cluster(stg_iter *it, size_t from, size_t to, stg_block *b, strata_error *err)
 {
-    size_t total = 0, str_total = 0, n = 0, soff = 0;
+    size_t total = 0, str_total = 0, n = 0, soff = 0, k = 0;
     for (size_t i = from; i < to; i++) {
         const src *s = &it->srcs[i];
         if (s->kind == SRC_POINTS) {
@@ -484,56 +518,58 @@ static int merge_cluster(stg_iter *it, size_t from, size_t to, stg_block *b, str
     if (out_reserve(it, total) != STRATA_OK ||
         grow_bytes(&it->m_str, &it->m_str_cap, str_total + 1) != STRATA_OK)
         return strata_error_set(err, STRATA_ENOMEM, "out of memory");
-    /* Gather everything into m_ts/m_vals/m_str with its sequence in o_seq. */
+    if (to - from > it->mc_cap) {
+        mcur *nc = realloc(it->mc, (to - from) * sizeof *nc);
+        if (nc == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+        it->mc = nc;
+        it->mc_cap = to - from;
+    }
     for (size_t i = from; i < to; i++) {
         const src *s = &it->srcs[i];
-        const int64_t *ts;
-        const uint64_t *vals;
+        int64_t *ts = it->m_ts + n;
+        uint64_t *vals = it->m_vals + n;
         const uint8_t *str;
         uint32_t cnt;
         if (s->kind == SRC_POINTS) {
-            ts = it->p_ts + s->off;
-            vals = it->p_vals + s->off;
+            memcpy(ts, it->p_ts + s->off, s->n * sizeof *ts);
+            memcpy(vals, it->p_vals + s->off, s->n * sizeof *vals);
             str = it->p_str + s->str_off;
             cnt = s->n;
         } else {
             stg_chunk_info info;
-            int rc = decode_blob(it, s, &info, &cnt, err);
-            if (rc != STRATA_OK) return rc;
-            ts = it->o_ts;
-            vals = it->o_vals;
+            int rc = stg_chunk_info_peek(s->blob, s->len, &info, err);
+            if (rc == STRATA_OK &&
+                grow_bytes(&it->o_str, &it->o_str_cap, (size_t)info.str_bytes + 1) != STRATA_OK)
+                return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+            if (rc == STRATA_OK)
+                rc = stg_chunk_decode(s->blob, s->len, ts, vals, it->o_str, it->o_str_cap, &cnt,
+                                      err);
+            if (rc != STRATA_OK) return corrupt(it, s->t_first, s->t_last, err);
             str = it->o_str;
         }
-        for (uint32_t j = 0; j < cnt; j++) {
-            uint64_t v = vals[j];
-            if (it->type == STG_STRING) {
-                uint32_t len = stg_val_str_len(v);
-                memcpy(it->m_str + soff, str + stg_val_str_off(v), len);
-                v = stg_val_str((uint32_t)soff, len);
-                soff += len;
-            }
-            it->m_ts[n + j] = ts[j];
-            it->m_vals[n + j] = v;
-        }
-        for (uint32_t j = 0; j < cnt; j++)
-            it->o_seq[n + j] = s->seq;
+        /* Only the points in range take part (the merged block is trimmed anyway). */
+        size_t a = lower_bound(ts, cnt, it->tmin), z = lower_bound(ts, cnt, it->tmax);
+        if (a == z) continue;
+        if (it->type == STG_STRING) rebase_strings(it, vals + a, z - a, str, &soff);
+        it->mc[k++] = (mcur){n + a, n + z, s->seq};
         n += cnt;
     }
-    /* Sort indices by (time, sequence descending); keep the first of each time. */
-    memcpy(it->o_ts, it->m_ts, n * sizeof *it->o_ts);
-    for (size_t i = 0; i < n; i++)
-        it->o_idx[i] = (uint32_t)i;
-    qsort_r(it->o_idx, n, sizeof *it->o_idx, cmp_merge, it);
+    /* Heapify, then pop the first (time, highest sequence) and skip that time everywhere. */
+    mcur *h = it->mc;
+    for (size_t i = k / 2; i-- > 0;)
+        heap_down(it, h, k, i);
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t x = it->o_idx[i];
-        if (m > 0 && it->o_ts[x] == it->m_ts[m - 1]) continue;
-        it->m_ts[m] = it->o_ts[x];
-        it->o_vals[m] = it->m_vals[x];
+    while (k > 0) {
+        int64_t t = it->m_ts[h[0].pos];
+        it->o_ts[m] = t;
+        it->o_vals[m] = it->m_vals[h[0].pos];
         m++;
+        while (k > 0 && it->m_ts[h[0].pos] == t) {
+            if (++h[0].pos == h[0].end) h[0] = h[--k];
+            heap_down(it, h, k, 0);
+        }
     }
-    memcpy(it->m_vals, it->o_vals, m * sizeof *it->m_vals);
-    set_points(it, b, it->m_ts, it->m_vals, it->m_str, m);
+    set_points(it, b, it->o_ts, it->o_vals, it->m_str, m);
     return STRATA_OK;
 }
 

@@ -27,7 +27,8 @@ static inline void rm_rf(const char *path)
         while ((de = readdir(d)) != NULL) {
             if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
             char p[1024];
-            snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+            int n = snprintf(p, sizeof p, "%s/%s", path, de->d_name);
+            if (n < 0 || (size_t)n >= sizeof p) continue; /* cannot happen under tmpdir */
             struct stat st;
             if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
                 rm_rf(p);
