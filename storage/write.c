@@ -169,11 +169,16 @@ static uint32_t order_unique(const stg_point_in *p, uint32_t n, int fields, uint
     }
     if (sorted) return n;
     if (fields && n <= 32) {
-        /* Few fields: drop each one that a later one repeats, keep the order. */
+        /* Few fields: drop each one that a later one repeats, keep the order.
+         * Keys are compared by hash first: fields are many and rarely repeat. */
+        uint64_t hs[32];
+        for (uint32_t i = 0; i < n; i++)
+            hs[i] = XXH3_64bits(p->fields[i].key, p->fields[i].key_len);
         for (uint32_t i = 0; i < n; i++) {
             const char *ka = order_key(p, 1, i, &la);
             uint32_t j = i + 1;
             for (; j < n; j++) {
+                if (hs[j] != hs[i]) continue;
                 const char *kb = order_key(p, 1, j, &lb);
                 /* A repeat of another type stays: the commit refuses the conflict. */
                 if (la == lb && memcmp(ka, kb, la) == 0 && p->fields[i].type == p->fields[j].type)
@@ -571,13 +576,25 @@ static int series_resolve(stg_batch *b, resolver *r, const raw_point *rp, stg__s
     return STRATA_OK;
 }
 
-/* Find or create a field of m. @return the field, NULL on error (err set). */
+/*
+ * Find or create a field of m. *hint is where to look first (the point's
+ * previous field plus one: points of a measurement usually list their fields
+ * in the same order), updated on a hit. @return the field, NULL on error
+ * (err set).
+ */
 static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, const char *key,
-                                  uint32_t klen, stg_type type, strata_error *err)
+                                  uint32_t klen, stg_type type, uint32_t *hint, strata_error *err)
 {
+    uint32_t h = *hint;
+    if (h < m->nfields && m->fields[h].len == klen && memcmp(m->fields[h].name, key, klen) == 0) {
+        *hint = h + 1;
+        return &m->fields[h];
+    }
     for (uint32_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].len == klen && memcmp(m->fields[i].name, key, klen) == 0)
+        if (m->fields[i].len == klen && memcmp(m->fields[i].name, key, klen) == 0) {
+            *hint = i + 1;
             return &m->fields[i];
+        }
     MDB_txn *txn = NULL;
     uint32_t fid;
     int rc = resolver_txn(r, 1, &txn, err);
@@ -588,6 +605,7 @@ static stg__mfield *field_resolve(stg_engine *e, resolver *r, stg__meas *m, cons
         strata_error_set(err, STRATA_ENOMEM, "out of memory");
         return NULL;
     }
+    *hint = m->nfields;
     return &m->fields[m->nfields - 1];
 }
 
@@ -863,6 +881,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
         }
         const uint8_t *fp = rp.fields;
         int ok = 1;
+        uint32_t hint = 0;
         for (uint32_t i = 0; i < rp.nfields && ok; i++) {
             uint32_t kl = get_u32(&fp);
             const char *key = (const char *)fp;
@@ -872,7 +891,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
                 fp += get_u32(&fp);
             else
                 fp += 8;
-            stg__mfield *f = field_resolve(e, &r, s->meas, key, kl, (stg_type)t, err);
+            stg__mfield *f = field_resolve(e, &r, s->meas, key, kl, (stg_type)t, &hint, err);
             if (f == NULL) {
                 rc = err ? err->code : STRATA_EIO;
                 goto fail;
