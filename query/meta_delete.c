@@ -18,24 +18,11 @@
 #include "query/meta_int.h"
 #include "storage/retention.h"
 
-typedef struct ns_list {
-    uint32_t v[64];
-    size_t n;
-} ns_list;
-
-static int ns_add(void *ctx, const stg_rp_info *rp)
-{
-    ns_list *l = ctx;
-    if (l->n == sizeof l->v / sizeof l->v[0]) return 1;
-    l->v[l->n++] = rp->ns;
-    return 0;
-}
-
 /*
  * The namespaces of every retention policy of the statement's database
  * (dbname empty: the request's). An unknown database gives none.
  */
-static int namespaces(qry_ctx *c, qry_str dbname, ns_list *l)
+static int namespaces(qry_ctx *c, qry_str dbname, qry_nsset *l)
 {
     char name[1024];
     const char *db = c->db;
@@ -47,20 +34,17 @@ static int namespaces(qry_ctx *c, qry_str dbname, ns_list *l)
         db = name;
     }
     if (db == NULL || db[0] == 0) return qry__fail(c, STRATA_EINVAL, "database name required");
-    int rc = stg_rp_list(c->e, db, ns_add, l, c->err);
+    int rc = qry__meta_namespaces(c, db, l);
     if (rc == STRATA_ENOTFOUND) {
         strata_error_clear(c->err);
         return STRATA_OK;
     }
-    if (rc > 0)
-        return qry__fail(c, STRATA_ELIMIT, "more than %zu retention policies in database %s",
-                         sizeof l->v / sizeof l->v[0], db);
     return rc;
 }
 
 int qry__drop_measurement(qry_ctx *c, qry_str name)
 {
-    ns_list l;
+    qry_nsset l;
     int rc = namespaces(c, (qry_str){NULL, 0}, &l);
     for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
         rc = stg_measurement_drop(c->e, l.v[i], name.ptr, name.len, c->err);
@@ -117,7 +101,7 @@ int qry__drop_series(qry_ctx *c, const qry_show *sh)
         return qry__fail(c, STRATA_EINVAL, "DROP SERIES doesn't support time in WHERE clause");
     int rc = qry__meta_check_cond(c, sh->cond);
     if (rc != STRATA_OK) return rc;
-    ns_list l;
+    qry_nsset l;
     rc = namespaces(c, sh->db, &l);
     for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
         stg_idset ids;
@@ -138,7 +122,7 @@ int qry__delete(qry_ctx *c, const qry_show *sh)
     if ((rc = qry__meta_check_cond(c, rest)) != STRATA_OK) return rc;
     int64_t end = hi == INT64_MAX ? INT64_MAX : hi + 1;
     if (lo >= end) return STRATA_OK;
-    ns_list l;
+    qry_nsset l;
     rc = namespaces(c, sh->db, &l);
     for (size_t i = 0; i < l.n && rc == STRATA_OK; i++) {
         if (sh->nsources == 0 && rest == NULL) {

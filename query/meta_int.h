@@ -52,6 +52,19 @@ int qry__meta_measurements(qry_ctx *c, MDB_txn *txn, uint32_t db, const qry_sour
 int qry__meta_check_cond(qry_ctx *c, const qry_expr *cond);
 
 /* ---- meta_rp.c: retention policies ---- */
+#define QRY_MAX_RPS 64
+/* Namespaces (storage/retention.h) of a database's retention policies. */
+typedef struct qry_nsset {
+    uint32_t v[QRY_MAX_RPS];
+    size_t n;
+} qry_nsset;
+/*
+ * The namespaces of every retention policy of database db (a C string), in
+ * creation order. @return STRATA_OK; STRATA_ENOTFOUND (no such database,
+ * c->err says so); STRATA_ELIMIT (more than QRY_MAX_RPS policies); LMDB
+ * failures.
+ */
+int qry__meta_namespaces(qry_ctx *c, const char *db, qry_nsset *out);
 /* Go's time.Duration.String() of d >= 0 into buf; returns the length (meta_queries.c). */
 size_t qry__go_duration(int64_t d, char *buf, size_t cap);
 int qry__create_database(qry_ctx *c, const qry_db_stmt *d);

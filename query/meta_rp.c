@@ -90,6 +90,24 @@ int qry__drop_rp(qry_ctx *c, const qry_rp_stmt *r)
     return stg_rp_drop(c->e, db, rp, c->err);
 }
 
+static int ns_add(void *ctx, const stg_rp_info *rp)
+{
+    qry_nsset *s = ctx;
+    if (s->n == QRY_MAX_RPS) return 1;
+    s->v[s->n++] = rp->ns;
+    return 0;
+}
+
+int qry__meta_namespaces(qry_ctx *c, const char *db, qry_nsset *out)
+{
+    out->n = 0;
+    int rc = stg_rp_list(c->e, db, ns_add, out, c->err);
+    if (rc > 0)
+        return qry__fail(c, STRATA_ELIMIT, "more than %d retention policies in database %s",
+                         QRY_MAX_RPS, db);
+    return rc;
+}
+
 static int rp_row(void *ctx, const stg_rp_info *rp)
 {
     qry_ctx *c = ctx;

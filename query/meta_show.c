@@ -139,20 +139,6 @@ int qry__meta_check_cond(qry_ctx *c, const qry_expr *e)
     }
 }
 
-/* The namespaces (retention policies) a SHOW reads. */
-typedef struct nsset {
-    uint32_t v[64];
-    size_t n;
-} nsset;
-
-static int ns_add(void *ctx, const stg_rp_info *rp)
-{
-    nsset *s = ctx;
-    if (s->n == sizeof s->v / sizeof s->v[0]) return 1;
-    s->v[s->n++] = rp->ns;
-    return 0;
-}
-
 /*
  * Resolve a SHOW's database into the namespaces it reads. InfluxDB 1.6
  * answers SHOW MEASUREMENTS, TAG KEYS, TAG VALUES and SERIES from every
@@ -162,7 +148,7 @@ static int ns_add(void *ctx, const stg_rp_info *rp)
  * the request's, or the default (all = 0). An unknown database is "nothing
  * to show" (*skip = 1), except that a missing name is an error.
  */
-static int show_nss(qry_ctx *c, const qry_show *sh, int all, nsset *out, int *skip)
+static int show_nss(qry_ctx *c, const qry_show *sh, int all, qry_nsset *out, int *skip)
 {
     qry_measurement m;
     memset(&m, 0, sizeof m);
@@ -193,10 +179,7 @@ static int show_nss(qry_ctx *c, const qry_show *sh, int all, nsset *out, int *sk
         out->v[out->n++] = ns;
         return STRATA_OK;
     }
-    rc = stg_rp_list(c->e, dbn, ns_add, out, c->err);
-    if (rc > 0)
-        return qry__fail(c, STRATA_ELIMIT, "more than %zu retention policies in database %s",
-                         sizeof out->v / sizeof out->v[0], dbn);
+    rc = qry__meta_namespaces(c, dbn, out);
     if (rc == STRATA_ENOTFOUND) {
         strata_error_clear(c->err);
         *skip = 1;
@@ -417,6 +400,41 @@ static size_t rows3_run(const rows3 *r, size_t i)
     return j - i;
 }
 
+/*
+ * Answer rows grouped by measurement, one series each: the rows (tag keys:
+ * column "tagKey"; tag values: "key", "value") windowed by LIMIT/OFFSET, or
+ * with cardinality their count (column "count").
+ */
+static int emit_groups(qry_ctx *c, const qry_show *sh, const rows3 *r, int cardinality, int values)
+{
+    static const char *const ccols[] = {"count"}, *const kcols[] = {"tagKey"},
+                             *const vcols[] = {"key", "value"};
+    int rc = STRATA_OK;
+    for (size_t i = 0; i < r->n && rc == STRATA_OK;) {
+        size_t run = rows3_run(r, i), from = 0, to = 0;
+        const qry_str *m = &r->v[i].m;
+        if (cardinality) {
+            if ((rc = qry__meta_series(c, m->ptr, m->len, ccols, 1)) != STRATA_OK) break;
+            qry_val v = qry_val_i((int64_t)run);
+            rc = qry__meta_row(c, &v);
+            qry_writer_series_end(c->w);
+        } else {
+            window(sh, run, &from, &to);
+            if (from < to) {
+                rc = qry__meta_series(c, m->ptr, m->len, values ? vcols : kcols, values ? 2 : 1);
+                for (size_t k = i + from; k < i + to && rc == STRATA_OK; k++) {
+                    qry_val row[2] = {qry_val_s(r->v[k].k.ptr, r->v[k].k.len),
+                                      qry_val_s(r->v[k].v.ptr, r->v[k].v.len)};
+                    rc = qry__meta_row(c, values ? row : &row[0]);
+                }
+                qry_writer_series_end(c->w);
+            }
+        }
+        i += run;
+    }
+    return rc;
+}
+
 /* ---- SHOW MEASUREMENTS ----------------------------------------------------------------------- */
 
 /* Names of the measurements of the statement (sources or WITH MEASUREMENT, and WHERE) in ns. */
@@ -454,7 +472,7 @@ static int meas_names(qry_ctx *c, const qry_show *sh, const qry_expr *cond, uint
 
 int qry__show_measurements(qry_ctx *c, const qry_show *sh)
 {
-    nsset nss;
+    qry_nsset nss;
     int skip;
     int rc = show_nss(c, sh, 1, &nss, &skip);
     if (rc != STRATA_OK || skip) return rc;
@@ -482,7 +500,7 @@ int qry__show_measurements(qry_ctx *c, const qry_show *sh)
 
 int qry__show_measurement_cardinality(qry_ctx *c, const qry_show *sh)
 {
-    nsset nss;
+    qry_nsset nss;
     int skip;
     int rc = show_nss(c, sh, !sh->exact, &nss, &skip);
     if (rc != STRATA_OK || skip) return rc;
@@ -506,7 +524,7 @@ int qry__show_measurement_cardinality(qry_ctx *c, const qry_show *sh)
 /* ---- SHOW TAG KEYS --------------------------------------------------------------------------- */
 
 /* (measurement, tag key) pairs of the statement's measurements in the namespaces. */
-static int tag_key_rows(qry_ctx *c, const qry_show *sh, const nsset *nss, const qry_expr *cond,
+static int tag_key_rows(qry_ctx *c, const qry_show *sh, const qry_nsset *nss, const qry_expr *cond,
                         rows3 *out)
 {
     int rc = STRATA_OK;
@@ -528,53 +546,28 @@ static int tag_key_rows(qry_ctx *c, const qry_show *sh, const nsset *nss, const 
     return rc;
 }
 
-int qry__show_tag_keys(qry_ctx *c, const qry_show *sh)
+/* SHOW TAG KEYS (every policy) and SHOW TAG KEY CARDINALITY (one policy). */
+static int show_tag_keys(qry_ctx *c, const qry_show *sh, int cardinality)
 {
-    nsset nss;
+    qry_nsset nss;
     int skip;
-    int rc = show_nss(c, sh, 1, &nss, &skip);
+    int rc = show_nss(c, sh, !cardinality, &nss, &skip);
     if (rc != STRATA_OK || skip) return rc;
     const qry_expr *cond;
     if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
     rows3 r = {c, NULL, 0, 0};
     if ((rc = tag_key_rows(c, sh, &nss, cond, &r)) != STRATA_OK) return rc;
-    static const char *const cols[] = {"tagKey"};
-    for (size_t i = 0; i < r.n && rc == STRATA_OK;) {
-        size_t run = rows3_run(&r, i), from, to;
-        window(sh, run, &from, &to);
-        if (from < to) {
-            rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, cols, 1);
-            for (size_t k = i + from; k < i + to && rc == STRATA_OK; k++) {
-                qry_val v = qry_val_s(r.v[k].k.ptr, r.v[k].k.len);
-                rc = qry__meta_row(c, &v);
-            }
-            qry_writer_series_end(c->w);
-        }
-        i += run;
-    }
-    return rc;
+    return emit_groups(c, sh, &r, cardinality, 0);
+}
+
+int qry__show_tag_keys(qry_ctx *c, const qry_show *sh)
+{
+    return show_tag_keys(c, sh, 0);
 }
 
 int qry__show_tag_key_cardinality(qry_ctx *c, const qry_show *sh)
 {
-    nsset nss;
-    int skip;
-    int rc = show_nss(c, sh, 0, &nss, &skip);
-    if (rc != STRATA_OK || skip) return rc;
-    const qry_expr *cond;
-    if ((rc = show_cond(c, sh, &cond)) != STRATA_OK) return rc;
-    rows3 r = {c, NULL, 0, 0};
-    if ((rc = tag_key_rows(c, sh, &nss, cond, &r)) != STRATA_OK) return rc;
-    static const char *const cols[] = {"count"};
-    for (size_t i = 0; i < r.n && rc == STRATA_OK;) {
-        size_t run = rows3_run(&r, i);
-        if ((rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, cols, 1)) != STRATA_OK) break;
-        qry_val v = qry_val_i((int64_t)run);
-        rc = qry__meta_row(c, &v);
-        qry_writer_series_end(c->w);
-        i += run;
-    }
-    return rc;
+    return show_tag_keys(c, sh, 1);
 }
 
 /* ---- SHOW TAG VALUES ------------------------------------------------------------------------- */
@@ -629,7 +622,7 @@ static int tag_value_rows(qry_ctx *c, const qry_show *sh, uint32_t db, const qry
 
 int qry__show_tag_values(qry_ctx *c, const qry_show *sh, int cardinality)
 {
-    nsset nss;
+    qry_nsset nss;
     int skip;
     int rc = show_nss(c, sh, !cardinality, &nss, &skip);
     if (rc != STRATA_OK || skip) return rc;
@@ -644,33 +637,7 @@ int qry__show_tag_values(qry_ctx *c, const qry_show *sh, int cardinality)
         rc = tag_value_rows(c, sh, nss.v[n], cond, re, &r);
     if (rc != STRATA_OK) return rc;
     rows3_sort_unique(&r);
-    for (size_t i = 0; i < r.n && rc == STRATA_OK;) {
-        size_t run = rows3_run(&r, i);
-        if (cardinality) {
-            static const char *const ccols[] = {"count"};
-            if ((rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, ccols, 1)) != STRATA_OK)
-                break;
-            qry_val v = qry_val_i((int64_t)run);
-            rc = qry__meta_row(c, &v);
-            qry_writer_series_end(c->w);
-            i += run;
-            continue;
-        }
-        size_t from, to;
-        window(sh, run, &from, &to);
-        if (from < to) {
-            static const char *const cols[] = {"key", "value"};
-            rc = qry__meta_series(c, r.v[i].m.ptr, r.v[i].m.len, cols, 2);
-            for (size_t k = i + from; k < i + to && rc == STRATA_OK; k++) {
-                qry_val row[2] = {qry_val_s(r.v[k].k.ptr, r.v[k].k.len),
-                                  qry_val_s(r.v[k].v.ptr, r.v[k].v.len)};
-                rc = qry__meta_row(c, row);
-            }
-            qry_writer_series_end(c->w);
-        }
-        i += run;
-    }
-    return rc;
+    return emit_groups(c, sh, &r, cardinality, 1);
 }
 
 /* ---- SHOW FIELD KEYS ------------------------------------------------------------------------- */
@@ -711,7 +678,7 @@ static int fields_cb(void *ctx, const char *f, size_t flen, uint32_t fid, stg_ty
 
 int qry__show_field_keys(qry_ctx *c, const qry_show *sh, int cardinality)
 {
-    nsset nss;
+    qry_nsset nss;
     int skip;
     int rc = show_nss(c, sh, 0, &nss, &skip);
     if (rc != STRATA_OK || skip) return rc;
@@ -793,7 +760,7 @@ static int series_keys(qry_ctx *c, const qry_show *sh, uint32_t db, const qry_ex
 }
 
 /* Series in the namespaces that hold any: *only receives the one if there is one. */
-static int namespaces_with_series(qry_ctx *c, const nsset *nss, uint64_t *total, size_t *with,
+static int namespaces_with_series(qry_ctx *c, const qry_nsset *nss, uint64_t *total, size_t *with,
                                   uint32_t *only)
 {
     MDB_txn *txn;
@@ -814,7 +781,7 @@ static int namespaces_with_series(qry_ctx *c, const nsset *nss, uint64_t *total,
 
 int qry__show_series(qry_ctx *c, const qry_show *sh, int cardinality)
 {
-    nsset nss;
+    qry_nsset nss;
     int skip;
     int estimate = cardinality && !sh->exact && sh->nsources == 0 && sh->cond == NULL;
     int rc = show_nss(c, sh, !cardinality || estimate, &nss, &skip);

@@ -593,18 +593,26 @@ static int truncate_ns(stg_engine *e, uint32_t ns, strata_error *err)
     return rc;
 }
 
-int stg_rp_list(stg_engine *e, const char *db, int (*fn)(void *ctx, const stg_rp_info *rp),
-                void *ctx, strata_error *err)
+/* Read the RPs of database db (by name) in a read transaction of their own. */
+static int load_by_name(stg_engine *e, const char *db, rp_set *s, strata_error *err)
 {
     MDB_txn *txn;
     uint32_t id;
-    rp_set s = {0};
+    memset(s, 0, sizeof *s);
     int rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
     if (rc) return stg__mdb_err(rc, err, "retention policies");
     rc = db[0] == 1 ? STRATA_ENOTFOUND : stg_index_db_lookup(e->idx, txn, db, strlen(db), &id);
     if (rc == STRATA_ENOTFOUND) rc = strata_error_set(err, rc, "database not found: %s", db);
-    if (rc == STRATA_OK) rc = set_load(e, txn, id, &s, err);
+    if (rc == STRATA_OK) rc = set_load(e, txn, id, s, err);
     mdb_txn_abort(txn);
+    return rc;
+}
+
+int stg_rp_list(stg_engine *e, const char *db, int (*fn)(void *ctx, const stg_rp_info *rp),
+                void *ctx, strata_error *err)
+{
+    rp_set s;
+    int rc = load_by_name(e, db, &s, err);
     for (size_t i = 0; i < s.n && rc == STRATA_OK; i++) {
         stg_rp_info info;
         info_fill(&s, &s.v[i], &info);
@@ -617,15 +625,8 @@ int stg_rp_list(stg_engine *e, const char *db, int (*fn)(void *ctx, const stg_rp
 int stg_rp_resolve(stg_engine *e, const char *db, const char *rp, stg_rp_info *out,
                    strata_error *err)
 {
-    MDB_txn *txn;
-    uint32_t id;
-    rp_set s = {0};
-    int rc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn);
-    if (rc) return stg__mdb_err(rc, err, "retention policies");
-    rc = db[0] == 1 ? STRATA_ENOTFOUND : stg_index_db_lookup(e->idx, txn, db, strlen(db), &id);
-    if (rc == STRATA_ENOTFOUND) rc = strata_error_set(err, rc, "database not found: %s", db);
-    if (rc == STRATA_OK) rc = set_load(e, txn, id, &s, err);
-    mdb_txn_abort(txn);
+    rp_set s;
+    int rc = load_by_name(e, db, &s, err);
     if (rc == STRATA_OK) {
         const char *want = rp && rp[0] ? rp : s.defname;
         struct rp_ent *en = set_find(&s, want);
