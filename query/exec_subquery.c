@@ -15,34 +15,14 @@
  * removed when the statement ends. Its directory comes from
  * STRATA_QUERY_TMP, else TMPDIR, else /tmp.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "query/exec_int.h"
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-            char p[1024];
-            snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-            struct stat st;
-            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                rm_rf(p);
-            else
-                unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 int qry__exec_subquery(qry_ctx *c, const qry_select *outer)
 {
@@ -146,6 +126,6 @@ int qry__exec_subquery(qry_ctx *c, const qry_select *outer)
 done:
     qry__capture_end(&cp);
     stg_engine_close(te);
-    rm_rf(dir);
+    strata_rm_tree(dir);
     return rc;
 }

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "query/parser.h"
 #include "storage/catalog.h"
 #include "storage/engine.h"
+#include "common/fs.h"
 
 #define SEC 1000000000LL
 #define MIN (60 * SEC)
@@ -209,26 +209,6 @@ static void catchup_floor(void **state)
 static char tmpdir[512];
 static stg_engine *eng;
 
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-            char p[1024];
-            snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-            struct stat st;
-            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                rm_rf(p);
-            else
-                unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -255,7 +235,7 @@ static int teardown(void **state)
     (void)state;
     stg_engine_close(eng);
     eng = NULL;
-    rm_rf(tmpdir);
+    strata_rm_tree(tmpdir);
     return 0;
 }
 

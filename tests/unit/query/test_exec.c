@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,31 +24,12 @@
 #include "query/exec_int.h"
 #include "query/parser.h"
 #include "storage/engine.h"
+#include "common/fs.h"
 
 #define SEC 1000000000LL
 
 static char tmpdir[512];
 static stg_engine *eng;
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-            char p[1024];
-            snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-            struct stat st;
-            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                rm_rf(p);
-            else
-                unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 static stg_engine *open_engine(uint32_t chunk_points)
 {
@@ -83,7 +63,7 @@ static int teardown(void **state)
     (void)state;
     stg_engine_close(eng);
     eng = NULL;
-    rm_rf(tmpdir);
+    strata_rm_tree(tmpdir);
     return 0;
 }
 

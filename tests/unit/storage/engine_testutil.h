@@ -6,39 +6,18 @@
 #ifndef STRATA_TESTS_ENGINE_TESTUTIL_H
 #define STRATA_TESTS_ENGINE_TESTUTIL_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "storage/engine.h"
 
 #define SEC 1000000000ll
 
 static char tmpdir[512];
-
-static inline void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-            char p[1024];
-            int n = snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-            if (n < 0 || (size_t)n >= sizeof p) continue; /* cannot happen under tmpdir */
-            struct stat st;
-            if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-                rm_rf(p);
-            else
-                unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 static inline int setup(void **state)
 {
@@ -54,7 +33,7 @@ static inline int setup(void **state)
 static inline int teardown(void **state)
 {
     (void)state;
-    rm_rf(tmpdir);
+    strata_rm_tree(tmpdir);
     return 0;
 }
 

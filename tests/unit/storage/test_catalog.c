@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fs.h"
 #include "storage/catalog.h"
 #include "storage/engine.h"
 
@@ -34,9 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return strata_rm_tree(tmpdir) == 0 ? 0 : -1;
 }
 
 static stg_engine *open_engine(void)

@@ -896,7 +896,7 @@ static void random_model(void **state)
     }
     for (unsigned seed = 1; seed <= 4; seed++) {
         random_model_seed(seed);
-        rm_rf(tmpdir);
+        strata_rm_tree(tmpdir);
         mkdir(tmpdir, 0700);
     }
 }
