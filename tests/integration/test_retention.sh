@@ -19,13 +19,21 @@ now=$(date +%s)
 start=$((now - 48 * 3600))
 awk -v s="$start" 'BEGIN { for (i = 0; i <= 288; i++) for (h = 0; h < 2; h++)
     printf "m,host=h%d v=%d %d000000000\n", h, i, s + i * 600 }' >"$T/pts.lp"
+http POST "$H/api/v2/write?bucket=db/rp&precision=ns" --data-binary "v2,host=x v=7 $((now * 1000000000))"
+expect_eq "v2 write to db/rp" 204 "$STATUS"
+http POST "$H/api/v2/write?bucket=db/nope" --data-binary "v2,host=x v=7"
+expect_eq "v2 write to a missing policy" '500 {"error":"retention policy not found: nope"}' "$STATUS $BODY"
+q 'SELECT v FROM rp.v2'
+expect_eq "read back from rp" '{"results":[{"statement_id":0,"series":[{"name":"v2","columns":["time","v"],"values":[["'"$(date -u -d @"$now" +%Y-%m-%dT%H:%M:%SZ)"'",7]]}]}]}' "$BODY"
+q 'SELECT v FROM autogen.v2'
+expect_eq "not in autogen" '{"results":[{"statement_id":0}]}' "$BODY"
 http POST "$H/write?db=db&rp=rp" --data-binary @"$T/pts.lp"
 expect_eq "write to rp" "204 " "$STATUS $BODY"
 http POST "$H/write?db=db" --data-binary @"$T/pts.lp"
 expect_eq "write to autogen" 204 "$STATUS"
 http POST "$H/write?db=db&rp=rp" --data-binary "m,host=old v=1 $(((now - 40 * 3600) * 1000000000))"
 expect_eq "write of a series only in the past" 204 "$STATUS"
-q 'SHOW TAG VALUES WITH KEY = host'
+q 'SHOW TAG VALUES FROM m WITH KEY = host'
 expect_eq "tag values before expiry" \
     '{"results":[{"statement_id":0,"series":[{"name":"m","columns":["key","value"],"values":[["host","h0"],["host","h1"],["host","old"]]}]}]}' "$BODY"
 q 'SELECT count(v) FROM rp.m WHERE host != '"'"'old'"'"''
@@ -56,7 +64,7 @@ q 'SELECT count(v) FROM rp.m'
 expect_eq "points at or after the cutoff" "$expected" "$BODY"
 tv='{"results":[{"statement_id":0,"series":[{"name":"m","columns":["key","value"],"values":[["host","h0"],["host","h1"]]}]}]}'
 for _ in $(seq 1 100); do
-    q 'SHOW TAG VALUES WITH KEY = host'
+    q 'SHOW TAG VALUES FROM m WITH KEY = host'
     [ "$BODY" == "$tv" ] && break
     sleep 0.1
 done
