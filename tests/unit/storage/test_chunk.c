@@ -293,7 +293,7 @@ static void float_decimal_walk(void **state)
         if (i < 400 || i > 600) m += range(-20, 20);
         c.v[i] = stg_val_from_f64((double)m / 10);
     }
-    roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
+    roundtrip(&c, 0, STG_CODEC_F_DEC_RICE); /* uniform +-20 steps, 200 repeats */
 
     /* integers stored as floats, bounded noise: FOR wins over deltas */
     for (uint32_t i = 0; i < c.n; i++)
