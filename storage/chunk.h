@@ -54,6 +54,7 @@ enum stg_codec {
     STG_CODEC_STR_LZ4 = 16,   /* lengths bit-packed, then LZ4 of the bytes */
     STG_CODEC_STR_DICT = 17,  /* up to 256 distinct strings and bit-packed indices */
     STG_CODEC_F_DEC_RICE = 18, /* m / 10^e as F_DECIMAL, m's deltas Rice-coded */
+    STG_CODEC_INT_RICE = 19,   /* zigzag deltas, Golomb-Rice coded (int, uint) */
 };
 
 /* Static name of a codec id ("ts-regular", "f-decimal", ...); "?" if unknown. */

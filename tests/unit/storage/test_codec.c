@@ -464,6 +464,48 @@ static void f64_dec_rice_roundtrip(void **state)
     free(buf);
 }
 
+/* Integer sections: a Gaussian walk picks int-rice; extremes still round-trip. */
+static void i64_rice_roundtrip(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    uint64_t *v = malloc(N * 8), *out = malloc(N * 8);
+    size_t cap = stg__i64_bound(N);
+    uint8_t *buf = malloc(cap);
+    for (int shape = 0; shape < 4; shape++) {
+        int64_t m = 50;
+        for (uint32_t i = 0; i < N; i++) {
+            m += (int64_t)(gauss() * (shape == 1 ? 1000.0 : 1.0));
+            v[i] = (uint64_t)m;
+            if (shape == 2 && i % 100 == 3) v[i] = (uint64_t)(i & 1 ? INT64_MIN : INT64_MAX);
+            if (shape == 3) v[i] = (uint64_t)m + (1ull << 63); /* uint near the top */
+        }
+        uint64_t mn = v[0], mx = v[0];
+        for (uint32_t i = 0; i < N; i++) {
+            if (shape == 3 ? v[i] < mn : (int64_t)v[i] < (int64_t)mn) mn = v[i];
+            if (shape == 3 ? v[i] > mx : (int64_t)v[i] > (int64_t)mx) mx = v[i];
+        }
+        size_t used = 0;
+        uint8_t codec = 0;
+        int sig = shape != 3;
+        assert_int_equal(stg__i64_encode(sig, v, N, mn, mx, buf, cap, &used, &codec), STRATA_OK);
+        if (shape == 0 || shape == 3) assert_int_equal(codec, 19); /* STG_CODEC_INT_RICE */
+        uint8_t *exact = malloc(used ? used : 1);
+        memcpy(exact, buf, used);
+        assert_int_equal(stg__i64_decode(sig, codec, exact, used, mn, N, out), STRATA_OK);
+        assert_memory_equal(out, v, (size_t)N * 8);
+        for (size_t cut = 0; cut < used; cut += 1 + cut / 8)
+            assert_int_not_equal(stg__i64_decode(sig, codec, exact, cut, mn, N, out), STRATA_OK);
+        if (shape == 0)
+            print_message("int walk sd 1: %s, %.2f bits/value\n", codec == 19 ? "int-rice" : "?",
+                          8.0 * (double)used / N);
+        free(exact);
+    }
+    free(v);
+    free(out);
+    free(buf);
+}
+
 /* Every section decoder on garbage, with exact-size outputs (ASan checks). */
 static void section_decoders_garbage(void **state)
 {
@@ -479,7 +521,7 @@ static void section_decoders_garbage(void **state)
         uint64_t *v = malloc((size_t)n * 8);
         uint32_t str_bytes = (uint32_t)(rnd() % 32);
         uint8_t *sb = malloc(str_bytes ? str_bytes : 1);
-        unsigned codec = 1 + (unsigned)(rnd() % 18);
+        unsigned codec = 1 + (unsigned)(rnd() % 19);
         int rc;
         switch (rnd() % 6) {
         case 0:
@@ -520,7 +562,7 @@ int main(void)
         cmocka_unit_test(pack_malformed),    cmocka_unit_test(bits_roundtrip),
         cmocka_unit_test(decimal_detection), cmocka_unit_test(section_decoders_garbage),
         cmocka_unit_test(rice_shapes),       cmocka_unit_test(rice_malformed),
-        cmocka_unit_test(f64_dec_rice_roundtrip),
+        cmocka_unit_test(f64_dec_rice_roundtrip), cmocka_unit_test(i64_rice_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
