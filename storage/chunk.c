@@ -53,7 +53,8 @@ const char *stg_codec_name(unsigned id)
         [STG_CODEC_F_DECIMAL] = "f-decimal",   [STG_CODEC_F_RAW] = "f-raw",
         [STG_CODEC_BOOL_BITS] = "bool-bits",   [STG_CODEC_BOOL_RLE] = "bool-rle",
         [STG_CODEC_STR_PLAIN] = "str-plain",   [STG_CODEC_STR_LZ4] = "str-lz4",
-        [STG_CODEC_STR_DICT] = "str-dict",
+        [STG_CODEC_STR_DICT] = "str-dict",     [STG_CODEC_F_DEC_RICE] = "f-dec-rice",
+        [STG_CODEC_INT_RICE] = "int-rice",
     };
     if (id >= sizeof names / sizeof names[0] || !names[id]) return "?";
     return names[id];
@@ -74,10 +75,11 @@ static int val_codec_ok(stg_type t, unsigned c)
     switch (t) {
     case STG_FLOAT:
         return c == STG_CODEC_CONST || (c >= STG_CODEC_F_GORILLA && c <= STG_CODEC_F_RAW) ||
-               c == STG_CODEC_INT_FOR || c == STG_CODEC_INT_DELTA || c == STG_CODEC_INT_DFOR;
+               c == STG_CODEC_INT_FOR || c == STG_CODEC_INT_DELTA || c == STG_CODEC_INT_DFOR ||
+               c == STG_CODEC_F_DEC_RICE;
     case STG_INT:
     case STG_UINT:
-        return c >= STG_CODEC_CONST && c <= STG_CODEC_INT_VARINT;
+        return (c >= STG_CODEC_CONST && c <= STG_CODEC_INT_VARINT) || c == STG_CODEC_INT_RICE;
     case STG_BOOL:
         return c == STG_CODEC_CONST || c == STG_CODEC_BOOL_BITS || c == STG_CODEC_BOOL_RLE;
     case STG_STRING:

@@ -36,23 +36,25 @@
  * Stored on disk: never renumber, only append.
  */
 enum stg_codec {
-    STG_CODEC_TS_REGULAR = 1, /* constant delta; derived from t_first, t_last, count */
-    STG_CODEC_TS_DELTA = 2,   /* deltas, frame-of-reference bit-packed blocks */
-    STG_CODEC_TS_DOD = 3,     /* zigzag delta-of-delta, bit-packed blocks */
-    STG_CODEC_CONST = 4,      /* every value equal (float: 8 bytes; others: header) */
-    STG_CODEC_INT_FOR = 5,    /* values (floats: bit patterns), frame-of-reference blocks */
-    STG_CODEC_INT_DELTA = 6,  /* zigzag deltas (floats: of the bit patterns), packed blocks */
-    STG_CODEC_INT_DFOR = 7,   /* deltas, frame-of-reference blocks (counters; floats too) */
-    STG_CODEC_INT_DOD = 8,    /* zigzag delta-of-delta, bit-packed blocks */
-    STG_CODEC_INT_VARINT = 9, /* zigzag (int) or plain (uint) LEB128 varints */
-    STG_CODEC_F_GORILLA = 10, /* Gorilla XOR */
-    STG_CODEC_F_DECIMAL = 11, /* m / 10^e with integer m, m transformed and bit-packed */
-    STG_CODEC_F_RAW = 12,     /* 8 bytes per value */
-    STG_CODEC_BOOL_BITS = 13, /* one bit per value */
-    STG_CODEC_BOOL_RLE = 14,  /* run lengths, bit-packed */
-    STG_CODEC_STR_PLAIN = 15, /* lengths bit-packed, then the bytes */
-    STG_CODEC_STR_LZ4 = 16,   /* lengths bit-packed, then LZ4 of the bytes */
-    STG_CODEC_STR_DICT = 17,  /* up to 256 distinct strings and bit-packed indices */
+    STG_CODEC_TS_REGULAR = 1,  /* constant delta; derived from t_first, t_last, count */
+    STG_CODEC_TS_DELTA = 2,    /* deltas, frame-of-reference bit-packed blocks */
+    STG_CODEC_TS_DOD = 3,      /* zigzag delta-of-delta, bit-packed blocks */
+    STG_CODEC_CONST = 4,       /* every value equal (float: 8 bytes; others: header) */
+    STG_CODEC_INT_FOR = 5,     /* values (floats: bit patterns), frame-of-reference blocks */
+    STG_CODEC_INT_DELTA = 6,   /* zigzag deltas (floats: of the bit patterns), packed blocks */
+    STG_CODEC_INT_DFOR = 7,    /* deltas, frame-of-reference blocks (counters; floats too) */
+    STG_CODEC_INT_DOD = 8,     /* zigzag delta-of-delta, bit-packed blocks */
+    STG_CODEC_INT_VARINT = 9,  /* zigzag (int) or plain (uint) LEB128 varints */
+    STG_CODEC_F_GORILLA = 10,  /* Gorilla XOR */
+    STG_CODEC_F_DECIMAL = 11,  /* m / 10^e with integer m, m transformed and bit-packed */
+    STG_CODEC_F_RAW = 12,      /* 8 bytes per value */
+    STG_CODEC_BOOL_BITS = 13,  /* one bit per value */
+    STG_CODEC_BOOL_RLE = 14,   /* run lengths, bit-packed */
+    STG_CODEC_STR_PLAIN = 15,  /* lengths bit-packed, then the bytes */
+    STG_CODEC_STR_LZ4 = 16,    /* lengths bit-packed, then LZ4 of the bytes */
+    STG_CODEC_STR_DICT = 17,   /* up to 256 distinct strings and bit-packed indices */
+    STG_CODEC_F_DEC_RICE = 18, /* m / 10^e as F_DECIMAL, m's deltas Rice-coded */
+    STG_CODEC_INT_RICE = 19,   /* zigzag deltas, Golomb-Rice coded (int, uint) */
 };
 
 /* Static name of a codec id ("ts-regular", "f-decimal", ...); "?" if unknown. */

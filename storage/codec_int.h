@@ -87,6 +87,24 @@ int stg__pack_read(const uint8_t **pp, const uint8_t *end, uint32_t n, stg__xst 
 int stg__pack_read_increasing(const uint8_t **pp, const uint8_t *end, uint32_t n, stg__xst seed,
                               int xf, uint64_t *out);
 
+/*
+ * Golomb-Rice blocks of zigzag deltas (codec_rice.c): x[i] - x[i-1] with
+ * x[-1] = seed, one Rice parameter per block of STG__BLK values.
+ * stg__rice_cost() is the exact size stg__rice_write() produces.
+ */
+size_t stg__rice_bound(uint32_t n);
+size_t stg__rice_cost(stg__fill_fn fill, void *ctx, uint32_t n, uint64_t seed);
+/* @return bytes written, or SIZE_MAX if cap is too small. */
+size_t stg__rice_write(stg__fill_fn fill, void *ctx, uint32_t n, uint64_t seed, uint8_t *out,
+                       size_t cap);
+/*
+ * Decode n values into out from *pp (advanced past the stream, which ends at
+ * a byte boundary with zero padding) without reading at or past end.
+ * @return STRATA_OK or STRATA_ECORRUPT.
+ */
+int stg__rice_read(const uint8_t **pp, const uint8_t *end, uint32_t n, uint64_t seed,
+                   uint64_t *out);
+
 /* Timestamp section. ts strictly increasing, n >= 1. *codec gets the chosen id. */
 size_t stg__ts_bound(uint32_t n);
 int stg__ts_encode(const int64_t *ts, uint32_t n, uint8_t *out, size_t cap, size_t *used,

@@ -5,7 +5,11 @@
  * types, its distributions (random walks driven by normal steps) and a
  * "derive" rule that turns distribution states into field values (mostly a
  * truncation to int64, as TSBS's ToPointAllInt64; disk and mem compute
- * several fields from one or three states). A host has its 10 tags,
+ * several fields from one or three states; the float variants keep the
+ * states, gauges round them to a field's decimals). A use case selects its
+ * measurements and, per measurement, the spec (cpu-float and devops-float
+ * swap in a float cpu spec that shares cpu's walks and PRNG stream). A host
+ * has its 10 tags,
  * pre-rendered once as ",hostname=host_0,...,service_environment=test";
  * each (host, measurement) series has its own PRNG, its extra tags (serial,
  * path, interface, port/server) pre-rendered the same way, and its
@@ -25,6 +29,7 @@
 #include "bench/gen/gen.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,9 +88,11 @@ static const gen_str gen__host_keys[GEN__HOST_TAGS] = {
 
 /* ---- static model: measurements --------------------------------------------- */
 
-enum { GEN__CLAMP, GEN__MONO, GEN__WALK };          /* walk kinds */
-enum { GEN__INIT_CONST, GEN__INIT_UNIFORM };        /* initial state: init or U[0,1)*init */
-enum { GEN__DER_INT, GEN__DER_DISK, GEN__DER_MEM }; /* derive rules */
+enum { GEN__CLAMP, GEN__MONO, GEN__WALK }; /* walk kinds */
+/* Initial state: init, U[0,1)*init, or lo + U[0,1)*(hi - lo). */
+enum { GEN__INIT_CONST, GEN__INIT_UNIFORM, GEN__INIT_SPAN };
+/* Derive rules; FLOAT: the states as they are; DEC: states rounded to decimals[i]. */
+enum { GEN__DER_INT, GEN__DER_DISK, GEN__DER_MEM, GEN__DER_FLOAT, GEN__DER_DEC };
 enum { GEN__LEAD_NONE, GEN__LEAD_K, GEN__LEAD_UPTIME };
 
 /*
@@ -124,6 +131,7 @@ typedef struct gen__spec {
     uint8_t lead;
     uint32_t n_tags; /* extra tags after the host tags */
     const gen_str *tag_keys;
+    const uint8_t *decimals; /* GEN__DER_DEC: decimals per field; else NULL */
 } gen__spec;
 
 static const gen_str gen__cpu_keys[] = {
@@ -318,6 +326,56 @@ static const gen__dist gen__redis_dist[] = {
 
 /* All-integer type table, long enough for any measurement. */
 static const uint8_t gen__all_int[GEN_MAX_FIELDS];
+/* All-float type table, long enough for any measurement. */
+static const uint8_t gen__all_float[GEN_MAX_FIELDS] = {
+    GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT,
+    GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT,
+    GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT,
+    GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT,
+    GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT, GEN_FT_FLOAT,
+    GEN_FT_FLOAT,
+};
+
+/*
+ * gauges (not TSBS): sensor-like readings. Steps (sd) differ per field by
+ * three orders of magnitude relative to the reporting resolution, from
+ * disk_percent (sd 1 hundredth) to fan_rpm (sd 1500 hundredths), so that a
+ * codec is measured on slow and on busy gauges alike. Initial states are
+ * uniform over [lo, hi]; energy_kwh is a counter (steps |N(0.02, 0.005)|).
+ */
+static const gen_str gen__gauge_keys[] = {
+    GEN__S("temperature"),  GEN__S("humidity"),     GEN__S("load1"),   GEN__S("cpu_percent"),
+    GEN__S("mem_percent"),  GEN__S("disk_percent"), GEN__S("fan_rpm"), GEN__S("power_watts"),
+    GEN__S("pressure_hpa"), GEN__S("energy_kwh"),
+};
+#define GEN__SPAND(s, l, h)                                                                        \
+    {                                                                                              \
+        GEN__CLAMP, GEN__INIT_SPAN, 0, 0, s, l, h, 0                                               \
+    }
+static const gen__dist gen__gauge_dist[] = {
+    GEN__SPAND(0.05, 15, 95),    GEN__SPAND(0.2, 0, 100),
+    GEN__SPAND(0.04, 0, 16),     GEN__SPAND(1.5, 0, 100),
+    GEN__SPAND(0.1, 0, 100),     GEN__SPAND(0.01, 0, 100),
+    GEN__SPAND(15, 600, 6000),   GEN__SPAND(2.5, 50, 2000),
+    GEN__SPAND(0.02, 950, 1050), {GEN__MONO, GEN__INIT_SPAN, 0, 0.02, 0.005, 1000, 100000, 0},
+};
+#undef GEN__SPAND
+static const uint8_t gen__gauge_decimals[] = {2, 2, 2, 2, 2, 2, 2, 3, 4, 4};
+
+/* cpu as TSBS wrote it before ToPointAllInt64: the float states themselves. */
+static const gen__spec gen__cpu_float_spec = {
+    GEN__S("cpu"),
+    GEN__N(gen__cpu_keys),
+    gen__cpu_keys,
+    gen__all_float,
+    GEN__N(gen__cpu_dist),
+    gen__cpu_dist,
+    GEN__DER_FLOAT,
+    GEN__LEAD_NONE,
+    0,
+    NULL,
+    NULL,
+};
 
 static const gen__spec gen__specs[GEN_N_MEAS] = {
     [GEN_M_CPU] = {GEN__S("cpu"), GEN__N(gen__cpu_keys), gen__cpu_keys, gen__all_int,
@@ -345,6 +403,9 @@ static const gen__spec gen__specs[GEN_N_MEAS] = {
     [GEN_M_REDIS] = {GEN__S("redis"), GEN__N(gen__redis_keys), gen__redis_keys, gen__all_int,
                      GEN__N(gen__redis_dist), gen__redis_dist, GEN__DER_INT, GEN__LEAD_UPTIME, 2,
                      gen__port_server_tags},
+    [GEN_M_GAUGES] = {GEN__S("gauges"), GEN__N(gen__gauge_keys), gen__gauge_keys, gen__all_float,
+                      GEN__N(gen__gauge_dist), gen__gauge_dist, GEN__DER_DEC, GEN__LEAD_NONE, 0,
+                      NULL, gen__gauge_decimals},
 };
 
 _Static_assert(GEN__N(gen__redis_keys) == GEN_MAX_FIELDS, "redis has the most fields");
@@ -357,8 +418,11 @@ _Static_assert(GEN__N(gen__nginx_dist) == GEN__N(gen__nginx_keys), "nginx");
 _Static_assert(GEN__N(gen__pg_dist) == GEN__N(gen__pg_keys), "postgresl");
 _Static_assert(GEN__N(gen__mem_types) == GEN__N(gen__mem_keys), "mem types");
 _Static_assert(GEN__HOST_TAGS + 2 <= GEN_MAX_TAGS, "tags fit a point");
+_Static_assert(GEN__N(gen__gauge_dist) == GEN__N(gen__gauge_keys), "gauges");
+_Static_assert(GEN__N(gen__gauge_decimals) == GEN__N(gen__gauge_keys), "gauges decimals");
 
 static const uint32_t gen__cpu_only_list[] = {GEN_M_CPU};
+static const uint32_t gen__gauges_list[] = {GEN_M_GAUGES};
 static const uint32_t gen__devops_list[] = {
     GEN_M_CPU, GEN_M_DISKIO, GEN_M_DISK,       GEN_M_KERNEL, GEN_M_MEM,
     GEN_M_NET, GEN_M_NGINX,  GEN_M_POSTGRESQL, GEN_M_REDIS,
@@ -386,6 +450,7 @@ struct gen {
     gen_opts o;
     const uint32_t *meas_list; /* measurements of the use case, in emit order */
     uint32_t n_meas;
+    const gen__spec *spec[GEN_N_MEAS]; /* per measurement: gen__specs[m] or a variant */
     uint64_t epochs;
     uint64_t total_lines; /* min(limit, epochs * scale * n_meas) */
 
@@ -487,7 +552,7 @@ static void gen__host_init(gen *g, uint32_t h)
 static void gen__series_init(gen *g, uint32_t h, uint32_t slot, uint64_t st_off)
 {
     uint32_t m = g->meas_list[slot];
-    const gen__spec *sp = &gen__specs[m];
+    const gen__spec *sp = g->spec[m];
     gen__series *se = &g->series[(uint64_t)h * g->n_meas + slot];
     double *st = g->states + st_off;
     gen__rng *r = &se->rng;
@@ -505,7 +570,10 @@ static void gen__series_init(gen *g, uint32_t h, uint32_t slot, uint64_t st_off)
     for (uint32_t i = 0; i < sp->n_dist; i++) {
         const gen__dist *d = &sp->dist[i];
         double init = d->scale_k ? d->init * (double)se->k : d->init;
-        st[i] = d->init_kind == GEN__INIT_UNIFORM ? gen__rng_unit(r) * init : init;
+        if (d->init_kind == GEN__INIT_SPAN)
+            st[i] = d->lo + gen__rng_unit(r) * (d->hi - d->lo);
+        else
+            st[i] = d->init_kind == GEN__INIT_UNIFORM ? gen__rng_unit(r) * init : init;
     }
 
     uint32_t len = 0;
@@ -558,7 +626,7 @@ int gen_open(const gen_opts *o, gen **out, strata_error *err)
     int rc;
 
     *out = NULL;
-    if (o->use_case != GEN_USE_CPU_ONLY && o->use_case != GEN_USE_DEVOPS)
+    if (gen_use_case_meas(o->use_case) == 0)
         return strata_error_set(err, STRATA_EINVAL, "gen: unknown use case %d", (int)o->use_case);
     if (o->scale == 0 || o->scale > GEN__MAX_SCALE)
         return strata_error_set(err, STRATA_EINVAL, "gen: scale %u is outside 1..%u", o->scale,
@@ -573,13 +641,20 @@ int gen_open(const gen_opts *o, gen **out, strata_error *err)
     g = calloc(1, sizeof *g);
     if (!g) return strata_error_set(err, STRATA_ENOMEM, "gen: out of memory");
     g->o = *o;
-    if (o->use_case == GEN_USE_CPU_ONLY) {
+    if (o->use_case == GEN_USE_CPU_ONLY || o->use_case == GEN_USE_CPU_FLOAT) {
         g->meas_list = gen__cpu_only_list;
         g->n_meas = GEN__N(gen__cpu_only_list);
+    } else if (o->use_case == GEN_USE_GAUGES) {
+        g->meas_list = gen__gauges_list;
+        g->n_meas = GEN__N(gen__gauges_list);
     } else {
         g->meas_list = gen__devops_list;
         g->n_meas = GEN__N(gen__devops_list);
     }
+    for (uint32_t m = 0; m < GEN_N_MEAS; m++)
+        g->spec[m] = &gen__specs[m];
+    if (o->use_case == GEN_USE_CPU_FLOAT || o->use_case == GEN_USE_DEVOPS_FLOAT)
+        g->spec[GEN_M_CPU] = &gen__cpu_float_spec;
     g->epochs = (uint64_t)((o->end_ns - o->start_ns) / o->interval_ns);
     uint64_t per_epoch = (uint64_t)o->scale * g->n_meas, total;
     if (__builtin_mul_overflow(g->epochs, per_epoch, &total)) {
@@ -589,7 +664,7 @@ int gen_open(const gen_opts *o, gen **out, strata_error *err)
     g->total_lines = o->limit_lines && o->limit_lines < total ? o->limit_lines : total;
 
     for (uint32_t s = 0; s < g->n_meas; s++)
-        g->dists_per_host += gen__specs[g->meas_list[s]].n_dist;
+        g->dists_per_host += g->spec[g->meas_list[s]]->n_dist;
     g->hosts = calloc(o->scale, sizeof *g->hosts);
     g->series = calloc((size_t)o->scale * g->n_meas, sizeof *g->series);
     g->states = calloc((size_t)o->scale * g->dists_per_host, sizeof *g->states);
@@ -618,7 +693,7 @@ int gen_open(const gen_opts *o, gen **out, strata_error *err)
         uint64_t off = (uint64_t)h * g->dists_per_host;
         for (uint32_t s = 0; s < g->n_meas; s++) {
             gen__series_init(g, h, s, off);
-            off += gen__specs[g->meas_list[s]].n_dist;
+            off += g->spec[g->meas_list[s]]->n_dist;
         }
     }
     gen__set_ts(g);
@@ -699,6 +774,19 @@ static void gen__derive(const gen *g, const gen__spec *sp, const gen__series *se
         v[8].f = 100.0 * (double)buffered / (double)total;
         break;
     }
+    case GEN__DER_FLOAT:
+        for (uint32_t i = 0; i < sp->n_dist; i++)
+            v[i].f = st[i];
+        break;
+    case GEN__DER_DEC:
+        /* round(x * 10^d) / 10^d: both operands exact, so the quotient is the
+         * double nearest the decimal, which prints with at most d decimals. */
+        for (uint32_t i = 0; i < sp->n_dist; i++) {
+            static const double p10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+            double p = p10[sp->decimals[i]];
+            v[i].f = round(st[i] * p) / p;
+        }
+        break;
     default: {
         uint32_t n = 0;
         if (sp->lead == GEN__LEAD_K)
@@ -716,7 +804,7 @@ static void gen__derive(const gen *g, const gen__spec *sp, const gen__series *se
 static uint32_t gen__produce(gen *g, gen_value *v)
 {
     uint32_t m = g->meas_list[g->slot];
-    const gen__spec *sp = &gen__specs[m];
+    const gen__spec *sp = g->spec[m];
     gen__series *se = &g->series[(uint64_t)g->host * g->n_meas + g->slot];
     double *st = g->states + se->st_off;
     if (g->epoch > 0) gen__tick(sp, se, st);
@@ -727,9 +815,9 @@ static uint32_t gen__produce(gen *g, gen_value *v)
 static void gen__advance(gen *g, uint32_t m)
 {
     g->done.lines++;
-    g->done.values += gen__specs[m].n_fields;
+    g->done.values += g->spec[m]->n_fields;
     g->done.lines_by_meas[m]++;
-    g->done.values_by_meas[m] += gen__specs[m].n_fields;
+    g->done.values_by_meas[m] += g->spec[m]->n_fields;
     if (++g->host < g->o.scale) return;
     g->host = 0;
     if (++g->slot < g->n_meas) return;
@@ -750,7 +838,7 @@ int gen_next_text(gen *g, char *buf, size_t cap, uint32_t max_lines, size_t *use
     while (g->done.lines < g->total_lines && p <= last && (max_lines == 0 || n < max_lines) &&
            n < (uint32_t)INT_MAX) {
         uint32_t m = gen__produce(g, v);
-        const gen__spec *sp = &gen__specs[m];
+        const gen__spec *sp = g->spec[m];
         const gen__host *ho = &g->hosts[g->host];
         const gen__series *se = &g->series[(uint64_t)g->host * g->n_meas + g->slot];
 
@@ -787,7 +875,7 @@ int gen_next_points(gen *g, gen_point *pts, uint32_t max)
     while (g->done.lines < g->total_lines && n < max && n < (uint32_t)INT_MAX) {
         gen_point *pt = &pts[n];
         uint32_t m = gen__produce(g, pt->values);
-        const gen__spec *sp = &gen__specs[m];
+        const gen__spec *sp = g->spec[m];
         const gen__host *ho = &g->hosts[g->host];
         const gen__series *se = &g->series[(uint64_t)g->host * g->n_meas + g->slot];
 
@@ -883,7 +971,7 @@ void gen_plan(const gen *g, gen_counts *out)
         uint64_t extra = rem > before ? rem - before : 0;
         if (extra > g->o.scale) extra = g->o.scale;
         out->lines_by_meas[m] = full * g->o.scale + extra;
-        out->values_by_meas[m] = out->lines_by_meas[m] * gen__specs[m].n_fields;
+        out->values_by_meas[m] = out->lines_by_meas[m] * g->spec[m]->n_fields;
         out->values += out->values_by_meas[m];
     }
 }
@@ -911,8 +999,28 @@ const char *gen_use_case_name(gen_use_case uc)
         return "cpu-only";
     case GEN_USE_DEVOPS:
         return "devops";
+    case GEN_USE_CPU_FLOAT:
+        return "cpu-float";
+    case GEN_USE_DEVOPS_FLOAT:
+        return "devops-float";
+    case GEN_USE_GAUGES:
+        return "gauges";
     }
     return "unknown";
+}
+
+uint32_t gen_use_case_meas(gen_use_case uc)
+{
+    switch (uc) {
+    case GEN_USE_CPU_ONLY:
+    case GEN_USE_CPU_FLOAT:
+    case GEN_USE_GAUGES:
+        return 1;
+    case GEN_USE_DEVOPS:
+    case GEN_USE_DEVOPS_FLOAT:
+        return (uint32_t)GEN__N(gen__devops_list);
+    }
+    return 0;
 }
 
 int gen_use_case_parse(const char *s, gen_use_case *out)
@@ -921,6 +1029,12 @@ int gen_use_case_parse(const char *s, gen_use_case *out)
         *out = GEN_USE_CPU_ONLY;
     else if (strcmp(s, "devops") == 0)
         *out = GEN_USE_DEVOPS;
+    else if (strcmp(s, "cpu-float") == 0)
+        *out = GEN_USE_CPU_FLOAT;
+    else if (strcmp(s, "devops-float") == 0)
+        *out = GEN_USE_DEVOPS_FLOAT;
+    else if (strcmp(s, "gauges") == 0)
+        *out = GEN_USE_GAUGES;
     else
         return STRATA_EINVAL;
     return STRATA_OK;

@@ -1,7 +1,9 @@
 /*
  * bench/gen/gen.h: a deterministic generator of TSBS-style metrics ("cpu-only"
- * and "devops" use cases), as InfluxDB line protocol text or as structured
- * points, for benchmarks and compatibility tests.
+ * and "devops" use cases, their older-TSBS float variants "cpu-float" and
+ * "devops-float", and "gauges", decimal sensor readings), as InfluxDB line
+ * protocol text or as structured points, for benchmarks and compatibility
+ * tests.
  *
  * Why: Strata is measured against InfluxDB 1.6.7 on the data shape that the
  * Time Series Benchmark Suite (TSBS) uses, so that bytes per value, ingest
@@ -30,6 +32,18 @@
  *  - epoch 0 shows each distribution's initial state; later epochs advance
  *    every distribution once (random walks with normal steps, clamped or
  *    monotonic).
+ *  - cpu-float and devops-float are cpu-only and devops as TSBS generated them
+ *    before its cpu fields became integers (TSBS's ToPointAllInt64): the 10
+ *    cpu fields are the walks' full-precision float64 states (17 significant
+ *    digits), everything else is unchanged. The integer cpu value is the
+ *    float one truncated.
+ *  - gauges is not TSBS: 1 measurement "gauges" of 10 float fields per host,
+ *    random walks with steps of different sizes per field, each value
+ *    rounded to a fixed number of decimals as a sensor would report it:
+ *    temperature, humidity, load1, cpu_percent, mem_percent, disk_percent
+ *    and fan_rpm with 2 decimals (percentages clamped to [0, 100]),
+ *    power_watts with 3, pressure_hpa and energy_kwh (a counter) with 4.
+ *    It measures storage of the common "two decimals" gauge.
  *
  * Determinism: each (host, measurement) pair has its own PRNG stream derived
  * from the seed, the host number and the measurement, so a host's data does
@@ -54,8 +68,8 @@
 #define GEN_MAX_TAGS 12
 /* Most fields on one point (redis). */
 #define GEN_MAX_FIELDS 31
-/* Number of measurements known (devops uses all; cpu-only uses GEN_M_CPU). */
-#define GEN_N_MEAS 9
+/* Number of measurements known (devops uses the first 9; cpu-only GEN_M_CPU). */
+#define GEN_N_MEAS 10
 
 /* Measurement numbers, in the order devops emits them within an epoch. */
 enum gen_meas {
@@ -68,11 +82,15 @@ enum gen_meas {
     GEN_M_NGINX = 6,
     GEN_M_POSTGRESQL = 7,
     GEN_M_REDIS = 8,
+    GEN_M_GAUGES = 9, /* the gauges use case only */
 };
 
 typedef enum gen_use_case {
     GEN_USE_CPU_ONLY = 0,
     GEN_USE_DEVOPS = 1,
+    GEN_USE_CPU_FLOAT = 2,    /* cpu-only with full-precision float cpu fields */
+    GEN_USE_DEVOPS_FLOAT = 3, /* devops with full-precision float cpu fields */
+    GEN_USE_GAUGES = 4,       /* decimal sensor gauges (see the data model) */
 } gen_use_case;
 
 typedef struct gen_opts {
@@ -185,6 +203,9 @@ int gen_next_points(gen *g, gen_point *pts, uint32_t max);
  */
 int gen_point_format(const gen_point *p, char *buf, size_t cap);
 
+/* Number of measurements a use case emits per host and epoch (9 for devops), 0 if unknown. */
+uint32_t gen_use_case_meas(gen_use_case uc);
+
 /* What the whole run produces (lines, values; bytes is 0): computed, not generated. */
 void gen_plan(const gen *g, gen_counts *out);
 
@@ -194,10 +215,13 @@ void gen_progress(const gen *g, gen_counts *out);
 /* The options g was opened with. */
 const gen_opts *gen_options(const gen *g);
 
-/* Name of a measurement ("cpu", ..., "postgresl", "redis"), or NULL if out of range. */
+/* Name of a measurement ("cpu", ..., "postgresl", "redis", "gauges"), or NULL if out of range. */
 const char *gen_meas_name(uint32_t meas);
 
-/* Name of a use case ("cpu-only", "devops"); parse back with gen_use_case_parse(). */
+/*
+ * Name of a use case ("cpu-only", "devops", "cpu-float", "devops-float",
+ * "gauges"); parse back with gen_use_case_parse().
+ */
 const char *gen_use_case_name(gen_use_case uc);
 
 /* @return STRATA_OK or STRATA_EINVAL for an unknown name. */

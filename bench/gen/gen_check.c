@@ -22,11 +22,12 @@
 #define GEN__CHK_PTS 64u
 #define GEN__CHK_RANDOM 100000
 
-enum { GEN__R_RANGE = 1, GEN__R_MONO = 2, GEN__R_CONST = 4 };
+enum { GEN__R_RANGE = 1, GEN__R_MONO = 2, GEN__R_CONST = 4, GEN__R_DEC = 8 };
 
 typedef struct gen__rule {
     uint8_t flags;
     double lo, hi;
+    uint8_t max_dec; /* GEN__R_DEC: most decimals the text may show */
 } gen__rule;
 
 /* Restated model: value ranges, counters that never decrease, constants. */
@@ -35,47 +36,55 @@ typedef struct gen__rule_def {
     const char *key; /* "*" = every field of meas */
     uint8_t flags;
     double lo, hi;
+    uint8_t max_dec;
 } gen__rule_def;
 
 #define GEN__GIB (1024.0 * 1024 * 1024)
 static const gen__rule_def gen__rule_defs[] = {
-    {"cpu", "*", GEN__R_RANGE, 0, 100},
-    {"diskio", "*", GEN__R_MONO | GEN__R_RANGE, 0, 1e18},
-    {"disk", "total", GEN__R_CONST | GEN__R_RANGE, 1099511627776.0, 1099511627776.0},
-    {"disk", "inodes_total", GEN__R_CONST, 0, 0},
-    {"disk", "used_percent", GEN__R_RANGE, 0, 100},
-    {"disk", "free", GEN__R_RANGE, 0, 1099511627776.0},
-    {"kernel", "boot_time", GEN__R_CONST | GEN__R_RANGE, 0, 239},
-    {"kernel", "*", GEN__R_MONO | GEN__R_RANGE, 0, 1e18},
-    {"mem", "total", GEN__R_CONST | GEN__R_RANGE, 8 * GEN__GIB, 16 * GEN__GIB},
-    {"mem", "used_percent", GEN__R_RANGE, 0, 100},
-    {"mem", "available_percent", GEN__R_RANGE, 0, 100},
-    {"mem", "buffered_percent", GEN__R_RANGE, 0, 100},
-    {"mem", "*", GEN__R_RANGE, 0, 16 * GEN__GIB},
-    {"net", "*", GEN__R_MONO | GEN__R_RANGE, 0, 1e18},
-    {"nginx", "accepts", GEN__R_MONO, 0, 0},
-    {"nginx", "handled", GEN__R_MONO, 0, 0},
-    {"nginx", "requests", GEN__R_MONO, 0, 0},
-    {"nginx", "*", GEN__R_RANGE, 0, 100},
-    {"postgresl", "temp_bytes", GEN__R_RANGE, 0, GEN__GIB},
-    {"postgresl", "*", GEN__R_RANGE, 0, 1000},
-    {"redis", "uptime_in_seconds", GEN__R_MONO, 0, 0},
-    {"redis", "total_connections_received", GEN__R_MONO, 0, 0},
-    {"redis", "expired_keys", GEN__R_MONO, 0, 0},
-    {"redis", "evicted_keys", GEN__R_MONO, 0, 0},
-    {"redis", "keyspace_hits", GEN__R_MONO, 0, 0},
-    {"redis", "keyspace_misses", GEN__R_MONO, 0, 0},
-    {"redis", "instantaneous_ops_per_sec", 0, 0, 0},
-    {"redis", "instantaneous_input_kbps", 0, 0, 0},
-    {"redis", "instantaneous_output_kbps", 0, 0, 0},
-    {"redis", "connected_clients", GEN__R_RANGE, 0, 10000},
-    {"redis", "rdb_changes_since_last_save", GEN__R_RANGE, 0, 10000},
-    {"redis", "used_memory", GEN__R_RANGE, 0, 16 * GEN__GIB},
-    {"redis", "used_memory_rss", GEN__R_RANGE, 0, 16 * GEN__GIB},
-    {"redis", "used_memory_peak", GEN__R_RANGE, 0, 16 * GEN__GIB},
-    {"redis", "used_memory_lua", GEN__R_RANGE, 0, 16 * GEN__GIB},
-    {"redis", "mem_fragmentation_ratio", GEN__R_RANGE, 0, 100},
-    {"redis", "*", GEN__R_RANGE, 0, 1000},
+    {"cpu", "*", GEN__R_RANGE, 0, 100, 0},
+    {"diskio", "*", GEN__R_MONO | GEN__R_RANGE, 0, 1e18, 0},
+    {"disk", "total", GEN__R_CONST | GEN__R_RANGE, 1099511627776.0, 1099511627776.0, 0},
+    {"disk", "inodes_total", GEN__R_CONST, 0, 0, 0},
+    {"disk", "used_percent", GEN__R_RANGE, 0, 100, 0},
+    {"disk", "free", GEN__R_RANGE, 0, 1099511627776.0, 0},
+    {"kernel", "boot_time", GEN__R_CONST | GEN__R_RANGE, 0, 239, 0},
+    {"kernel", "*", GEN__R_MONO | GEN__R_RANGE, 0, 1e18, 0},
+    {"mem", "total", GEN__R_CONST | GEN__R_RANGE, 8 * GEN__GIB, 16 * GEN__GIB, 0},
+    {"mem", "used_percent", GEN__R_RANGE, 0, 100, 0},
+    {"mem", "available_percent", GEN__R_RANGE, 0, 100, 0},
+    {"mem", "buffered_percent", GEN__R_RANGE, 0, 100, 0},
+    {"mem", "*", GEN__R_RANGE, 0, 16 * GEN__GIB, 0},
+    {"net", "*", GEN__R_MONO | GEN__R_RANGE, 0, 1e18, 0},
+    {"nginx", "accepts", GEN__R_MONO, 0, 0, 0},
+    {"nginx", "handled", GEN__R_MONO, 0, 0, 0},
+    {"nginx", "requests", GEN__R_MONO, 0, 0, 0},
+    {"nginx", "*", GEN__R_RANGE, 0, 100, 0},
+    {"postgresl", "temp_bytes", GEN__R_RANGE, 0, GEN__GIB, 0},
+    {"postgresl", "*", GEN__R_RANGE, 0, 1000, 0},
+    {"redis", "uptime_in_seconds", GEN__R_MONO, 0, 0, 0},
+    {"redis", "total_connections_received", GEN__R_MONO, 0, 0, 0},
+    {"redis", "expired_keys", GEN__R_MONO, 0, 0, 0},
+    {"redis", "evicted_keys", GEN__R_MONO, 0, 0, 0},
+    {"redis", "keyspace_hits", GEN__R_MONO, 0, 0, 0},
+    {"redis", "keyspace_misses", GEN__R_MONO, 0, 0, 0},
+    {"redis", "instantaneous_ops_per_sec", 0, 0, 0, 0},
+    {"redis", "instantaneous_input_kbps", 0, 0, 0, 0},
+    {"redis", "instantaneous_output_kbps", 0, 0, 0, 0},
+    {"redis", "connected_clients", GEN__R_RANGE, 0, 10000, 0},
+    {"redis", "rdb_changes_since_last_save", GEN__R_RANGE, 0, 10000, 0},
+    {"redis", "used_memory", GEN__R_RANGE, 0, 16 * GEN__GIB, 0},
+    {"redis", "used_memory_rss", GEN__R_RANGE, 0, 16 * GEN__GIB, 0},
+    {"redis", "used_memory_peak", GEN__R_RANGE, 0, 16 * GEN__GIB, 0},
+    {"redis", "used_memory_lua", GEN__R_RANGE, 0, 16 * GEN__GIB, 0},
+    {"redis", "mem_fragmentation_ratio", GEN__R_RANGE, 0, 100, 0},
+    {"redis", "*", GEN__R_RANGE, 0, 1000, 0},
+    {"gauges", "temperature", GEN__R_RANGE | GEN__R_DEC, 15, 95, 2},
+    {"gauges", "load1", GEN__R_RANGE | GEN__R_DEC, 0, 16, 2},
+    {"gauges", "fan_rpm", GEN__R_RANGE | GEN__R_DEC, 600, 6000, 2},
+    {"gauges", "power_watts", GEN__R_RANGE | GEN__R_DEC, 50, 2000, 3},
+    {"gauges", "pressure_hpa", GEN__R_RANGE | GEN__R_DEC, 950, 1050, 4},
+    {"gauges", "energy_kwh", GEN__R_RANGE | GEN__R_DEC, 1000, 1e9, 4},
+    {"gauges", "*", GEN__R_RANGE | GEN__R_DEC, 0, 100, 2},
 };
 
 typedef struct gen__chk {
@@ -265,6 +274,7 @@ static void gen__rules_build(gen__chk *c, const gen_point *pt)
             ru->flags = rd->flags;
             ru->lo = rd->lo;
             ru->hi = rd->hi;
+            ru->max_dec = rd->max_dec;
             break;
         }
     }
@@ -377,6 +387,15 @@ static int gen__check_model(gen__chk *c, const gen_point *pt)
         if ((ru->flags & GEN__R_RANGE) && !(v >= ru->lo && v <= ru->hi))
             return gen__fail(c, "%.*s.%.*s = %.17g outside [%g, %g]", (int)pt->name.len, pt->name.p,
                              (int)pt->field_keys[i].len, pt->field_keys[i].p, v, ru->lo, ru->hi);
+        if ((ru->flags & GEN__R_DEC) && pt->field_types[i] == GEN_FT_FLOAT) {
+            char num[GEN_FMT_F64_MAX + 1];
+            size_t nl = gen_fmt_f64(num, v);
+            const char *dot = memchr(num, '.', nl);
+            if (memchr(num, 'e', nl) || (dot && (size_t)(num + nl - dot - 1) > ru->max_dec))
+                return gen__fail(c, "%.*s = %.*s has more than %u decimals",
+                                 (int)pt->field_keys[i].len, pt->field_keys[i].p, (int)nl, num,
+                                 (unsigned)ru->max_dec);
+        }
     }
     const gen_value *v = pt->values;
     if (pt->meas == GEN_M_DISK && (v[0].i != v[1].i + v[2].i || v[4].i != v[5].i + v[6].i))
@@ -449,14 +468,14 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
     c.o = o;
     c.report = report;
     c.err = err;
-    c.n_meas = o->use_case == GEN_USE_DEVOPS ? GEN_N_MEAS : 1;
+    c.n_meas = gen_use_case_meas(o->use_case);
     if ((rc = gen__check_fmt(&c)) != STRATA_OK) goto fail;
 
     rc = gen_open(o, &ga, err);
     if (rc == STRATA_OK) rc = gen_open(o, &gb, err);
-    if (rc == STRATA_OK && o->use_case == GEN_USE_DEVOPS) {
+    if (rc == STRATA_OK && (o->use_case == GEN_USE_DEVOPS || o->use_case == GEN_USE_DEVOPS_FLOAT)) {
         gen_opts oc = *o;
-        oc.use_case = GEN_USE_CPU_ONLY;
+        oc.use_case = o->use_case == GEN_USE_DEVOPS ? GEN_USE_CPU_ONLY : GEN_USE_CPU_FLOAT;
         oc.limit_lines = 0;
         rc = gen_open(&oc, &gcpu, err);
     }
@@ -519,7 +538,8 @@ int gen_check_run(const gen_opts *o, FILE *report, FILE *data, strata_error *err
                 size_t cl;
                 if (gen_next_text(gcpu, cpu_line, sizeof cpu_line, 1, &cl) != 1 || cl != len ||
                     memcmp(cpu_line, p, len) != 0) {
-                    rc = gen__fail(&c, "devops cpu line differs from the cpu-only line");
+                    rc =
+                        gen__fail(&c, "devops cpu line differs from the cpu-only (cpu-float) line");
                     goto fail;
                 }
             }

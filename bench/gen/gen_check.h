@@ -19,7 +19,8 @@
  *  4. counts: produced lines and values equal gen_plan();
  *  5. determinism: a second run in odd-sized batches gives the same bytes,
  *     another seed gives different bytes, and devops's cpu lines equal
- *     cpu-only's.
+ *     cpu-only's (devops-float's equal cpu-float's); gauges show no more
+ *     decimals than their field reports.
  * Memory grows with the scale (monotonic tracking for the first 4096 hosts);
  * time is a few times that of generating the run. Meant for small runs.
  */

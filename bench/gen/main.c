@@ -27,7 +27,9 @@ static void usage(FILE *f)
     fputs("usage: strata-gen [flags]\n"
           "Generate TSBS-style metrics as InfluxDB line protocol (deterministic per seed).\n"
           "\n"
-          "  --use-case NAME         cpu-only (default) or devops\n"
+          "  --use-case NAME         cpu-only (default), devops, cpu-float, devops-float\n"
+          "                          (cpu fields as full-precision floats, as older TSBS),\n"
+          "                          or gauges (decimal sensor readings, not TSBS)\n"
           "  --scale N               number of hosts (default 1)\n"
           "  --timestamp-start T     RFC 3339 (default 2016-01-01T00:00:00Z)\n"
           "  --timestamp-end T       RFC 3339, exclusive (default 2016-01-02T06:00:00Z)\n"
@@ -43,7 +45,8 @@ static void usage(FILE *f)
           "  --help                  this text\n"
           "\n"
           "Lines per run = epochs * scale * measurements, epochs = (end - start) / interval;\n"
-          "cpu-only has 1 measurement of 10 fields, devops 9 measurements of 101 fields.\n",
+          "cpu-only has 1 measurement of 10 fields, devops 9 measurements of 101 fields,\n"
+          "gauges 1 measurement of 10 fields.\n",
           f);
 }
 
@@ -121,7 +124,11 @@ int main(int argc, char **argv)
         } else if ((r = flag_value(argc, argv, &i, "use-case", &val)) != 0) {
             if (r < 0) return 2;
             if (gen_use_case_parse(val, &o.use_case) != STRATA_OK) {
-                fprintf(stderr, "strata-gen: unknown use case '%s' (cpu-only, devops)\n", val);
+                fprintf(
+                    stderr,
+                    "strata-gen: unknown use case '%s' (cpu-only, devops, cpu-float, devops-float, "
+                    "gauges)\n",
+                    val);
                 return 2;
             }
         } else if ((r = flag_value(argc, argv, &i, "scale", &val)) != 0) {

@@ -61,6 +61,24 @@ run_check "devops scale 3, 2 h" --use-case devops --scale 3 --timestamp-end 2016
 run_check "devops limit 1001, 1m30s, seed 0" --use-case devops --scale 7 --limit 1001 \
     --log-interval 1m30s --seed 0
 run_check "empty run" --scale 2 --timestamp-end 2016-01-01T00:00:05Z
+run_check "gauges scale 10, 2 h" --use-case gauges --scale 10 --timestamp-end 2016-01-01T02:00:00Z
+run_check "cpu-float scale 5, 2 h" --use-case cpu-float --scale 5 --timestamp-end 2016-01-01T02:00:00Z
+run_check "devops-float scale 3, 1 h" --use-case devops-float --scale 3 \
+    --timestamp-end 2016-01-01T01:00:00Z
+
+# Golden bytes: cpu-only and devops must stay exactly what they were when Strata's published
+# measurements were taken (md5 of 7 hosts x 3 h, seeds 123 and 0). Update only on purpose.
+golden="857244198c5c1c77bf1985cf66c62721 59aad8a9afd0d6b51e2845cb470d2b54"
+golden="$golden 9fcb32150d81bfa7f0f78334304658f2 b3131dedb402155774d8b2a492f4fb94"
+got=
+for uc in cpu-only devops; do
+    for s in 123 0; do
+        h=$("$gen" --use-case $uc --scale 7 --timestamp-end 2016-01-01T03:00:00Z --seed $s | md5sum)
+        got="${got:+$got }${h%% *}"
+    done
+done
+[[ "$got" == "$golden" ]] && ok "cpu-only and devops bytes equal the golden hashes" ||
+    bad "cpu-only/devops bytes changed: [$got] != [$golden]"
 
 # ---- 2. command line: determinism, flags ------------------------------------------------------
 a=$("$gen" --use-case devops --scale 2 --timestamp-end 2016-01-01T00:10:00Z --seed 7 | md5sum)

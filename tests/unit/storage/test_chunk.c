@@ -293,7 +293,7 @@ static void float_decimal_walk(void **state)
         if (i < 400 || i > 600) m += range(-20, 20);
         c.v[i] = stg_val_from_f64((double)m / 10);
     }
-    roundtrip(&c, 0, STG_CODEC_F_DECIMAL);
+    roundtrip(&c, 0, STG_CODEC_F_DEC_RICE); /* uniform +-20 steps, 200 repeats */
 
     /* integers stored as floats, bounded noise: FOR wins over deltas */
     for (uint32_t i = 0; i < c.n; i++)
@@ -469,13 +469,13 @@ static void int_codecs(void **state)
         c.v[i] = (uint64_t)(int64_t)(-1000000 + range(0, 1000));
     roundtrip(&c, 0, STG_CODEC_INT_FOR);
 
-    /* random walk with steps of both signs: zigzag deltas */
+    /* random walk with steps of both signs: zigzag deltas (Rice-coded) */
     int64_t x = 0;
     for (uint32_t i = 0; i < c.n; i++) {
         x += range(-300, 300);
         c.v[i] = (uint64_t)x;
     }
-    roundtrip(&c, 0, STG_CODEC_INT_DELTA);
+    roundtrip(&c, 0, STG_CODEC_INT_RICE); /* Rice edges out packed deltas here */
 
     /* monotonic counter: deltas against the block minimum */
     x = 123456789012;

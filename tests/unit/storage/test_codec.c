@@ -256,6 +256,255 @@ static void decimal_detection(void **state)
     }
 }
 
+/* Rice-code x from seed, check cost == size, decode, compare; returns the size. */
+static size_t rice_rt(const uint64_t *x, uint32_t n, uint64_t seed)
+{
+    void *src = (void *)(uintptr_t)x;
+    size_t cost = stg__rice_cost(stg__fill_u64, src, n, seed);
+    size_t cap = stg__rice_bound(n);
+    assert_true(cost <= cap);
+    uint8_t *buf = malloc(cap + 1);
+    size_t w = stg__rice_write(stg__fill_u64, src, n, seed, buf, cap);
+    assert_int_equal(w, cost);
+    if (w > 0) assert_int_equal(stg__rice_write(stg__fill_u64, src, n, seed, buf, w - 1), SIZE_MAX);
+    uint64_t *out = malloc((size_t)n * 8 + 8);
+    uint8_t *exact = malloc(w ? w : 1); /* exact size: over-reads show under ASan */
+    memcpy(exact, buf, w);
+    const uint8_t *p = exact;
+    assert_int_equal(stg__rice_read(&p, exact + w, n, seed, out), STRATA_OK);
+    assert_ptr_equal(p, exact + w);
+    assert_memory_equal(out, x, (size_t)n * 8);
+    for (size_t cut = 0; cut < w && n; cut += 1 + cut / 16) {
+        p = exact;
+        assert_int_equal(stg__rice_read(&p, exact + cut, n, seed, out), STRATA_ECORRUPT);
+    }
+    free(buf);
+    free(out);
+    free(exact);
+    return w;
+}
+
+/* Standard normal from the test's PRNG (Box-Muller without trig: polar form). */
+static double gauss(void)
+{
+    for (;;) {
+        double a = (double)(rnd() >> 11) / 4503599627370496.0 - 1.0;
+        double b = (double)(rnd() >> 11) / 4503599627370496.0 - 1.0;
+        double r = a * a + b * b;
+        if (r > 0 && r < 1) {
+            /* ln via the identity used by the generators: keep libm out */
+            double l = 0, y = r;
+            while (y < 0.5) {
+                y *= 2;
+                l -= 0.6931471805599453;
+            }
+            double t = (y - 1) / (y + 1), t2 = t * t, s = 0, pw = t;
+            for (int k = 1; k < 40; k += 2) {
+                s += pw / k;
+                pw *= t2;
+            }
+            l += 2 * s;
+            double f = -2 * l / r, q = f, g = 1; /* sqrt by Newton */
+            for (int k = 0; k < 60; k++)
+                g = 0.5 * (g + q / g);
+            return a * g;
+        }
+    }
+}
+
+static void rice_shapes(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    uint64_t *x = malloc(N * 8);
+    for (int shape = 0; shape < 9; shape++) {
+        int64_t m = 5000;
+        for (uint32_t i = 0; i < N; i++) {
+            switch (shape) {
+            case 0:
+                x[i] = rnd();
+                break;
+            case 1:
+                x[i] = (i & 1) ? (uint64_t)INT64_MIN : (uint64_t)INT64_MAX;
+                break;
+            case 2:
+                x[i] = (i & 1) ? UINT64_MAX : 0;
+                break;
+            case 3:
+                x[i] = 42;
+                break;
+            case 4: /* walk with a reset every 97 values */
+                m = (i % 97 == 5) ? (int64_t)(rnd() >> 1) : m + (int64_t)(rnd() % 7) - 3;
+                x[i] = (uint64_t)m;
+                break;
+            case 5:
+                x[i] = rnd() >> (rnd() % 64);
+                break;
+            case 6:
+                x[i] = (uint64_t)i * 1000003;
+                break;
+            case 7: /* Gaussian walk, sd 50 */
+                m += (int64_t)(gauss() * 50);
+                x[i] = (uint64_t)m;
+                break;
+            default: /* uniform steps of +-100 */
+                m += (int64_t)(rnd() % 201) - 100;
+                x[i] = (uint64_t)m;
+                break;
+            }
+        }
+        size_t sz = rice_rt(x, N, 0);
+        rice_rt(x, N, rnd());
+        if (shape == 7) {
+            /* entropy of N(0, 50) steps: log2(50 * sqrt(2 pi e)) = 7.69 bits */
+            print_message("rice: Gaussian walk sd 50: %.2f bits/value\n", 8.0 * (double)sz / N);
+            assert_true(8.0 * (double)sz / N < 8.2);
+        }
+        if (shape == 3) assert_true(sz <= 8 + N / 8 + 8 * 2); /* k = 0: one bit a value */
+    }
+    for (uint32_t n = 0; n <= 2 * STG__BLK + 3; n++) {
+        for (uint32_t i = 0; i < n; i++)
+            x[i] = rnd() >> (rnd() % 64);
+        rice_rt(x, n, 7);
+    }
+    free(x);
+}
+
+static void rice_malformed(void **state)
+{
+    (void)state;
+    uint64_t out[300];
+    const uint8_t *p;
+    /* k = 57 is refused */
+    uint8_t k57[2] = {57, 0};
+    p = k57;
+    assert_int_equal(stg__rice_read(&p, k57 + 2, 1, 0, out), STRATA_ECORRUPT);
+    /* nonzero padding is refused: k = 0, value 0 ("0"), then a stray 1 bit */
+    uint8_t pad[1] = {0x80};
+    p = pad;
+    assert_int_equal(stg__rice_read(&p, pad + 1, 1, 0, out), STRATA_ECORRUPT);
+    pad[0] = 0;
+    p = pad;
+    assert_int_equal(stg__rice_read(&p, pad + 1, 1, 0, out), STRATA_OK);
+    assert_true(out[0] == 0);
+    /* an escape holding a value that fits the unary part is refused:
+     * k = 0, 32 ones, L - 1 = 0, value bit 1 (u = 1 < 32) */
+    uint8_t esc[6] = {0};
+    uint64_t bits = 0; /* k (6 bits) = 0 */
+    bits |= 0xffffffffull << 6;
+    bits |= 0ull << 38; /* L - 1 = 0 */
+    bits |= 1ull << 44; /* u = 1 */
+    for (int i = 0; i < 6; i++)
+        esc[i] = (uint8_t)(bits >> (8 * i));
+    p = esc;
+    assert_int_equal(stg__rice_read(&p, esc + 6, 1, 0, out), STRATA_ECORRUPT);
+    /* garbage: never a crash, never an out-of-bounds read (ASan) */
+    size_t ok = 0;
+    for (int it = 0; it < 100000; it++) {
+        uint32_t n = 1 + (uint32_t)(rnd() % 300);
+        size_t len = rnd() % 64;
+        uint8_t *g = malloc(len ? len : 1);
+        for (size_t i = 0; i < len; i++)
+            g[i] = (uint8_t)(rnd() % 3 ? rnd() % 4 : rnd());
+        p = g;
+        int rc = stg__rice_read(&p, g + len, n, rnd(), out);
+        assert_true(rc == STRATA_OK || rc == STRATA_ECORRUPT);
+        if (rc == STRATA_OK) assert_true(p <= g + len);
+        ok += rc == STRATA_OK;
+        free(g);
+    }
+    print_message("rice garbage: %zu of 100000 decoded\n", ok);
+}
+
+/* The float section under every shape that may pick DEC_RICE, adversarial values included. */
+static void f64_dec_rice_roundtrip(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    uint64_t *v = malloc(N * 8), *out = malloc(N * 8);
+    size_t cap = stg__f64_bound(N);
+    uint8_t *buf = malloc(cap);
+    int rice_seen = 0;
+    static const uint64_t odd[] = {
+        0x7ff8000000000001ull, /* NaN with payload */
+        0xfff0000000000000ull, /* -Inf */
+        0x7ff0000000000000ull, /* +Inf */
+        0x8000000000000000ull, /* -0.0 */
+        0x7fefffffffffffffull, /* DBL_MAX */
+        0x0000000000000001ull, /* smallest denormal */
+    };
+    for (int shape = 0; shape < 6; shape++) {
+        double x = 20 + shape;
+        for (uint32_t i = 0; i < N; i++) {
+            x += gauss() * (shape < 3 ? 0.05 : 3.0);
+            double r = (double)(int64_t)(x * 100 + (x >= 0 ? 0.5 : -0.5)) / 100;
+            if (shape == 5) r = (double)(int64_t)(x * 10000 + 0.5) / 10000; /* 4 decimals */
+            memcpy(&v[i], &r, 8);
+            /* shapes 1 and 4: a few adversarial values among the decimals */
+            if ((shape == 1 || shape == 4) && i % 101 == 7) v[i] = odd[(i / 101) % 6];
+            if (shape == 2 && i == 0) v[i] = odd[(size_t)shape];
+        }
+        size_t used = 0;
+        uint8_t codec = 0;
+        assert_int_equal(stg__f64_encode(v, N, buf, cap, &used, &codec), STRATA_OK);
+        rice_seen += codec == 18; /* STG_CODEC_F_DEC_RICE */
+        uint8_t *exact = malloc(used);
+        memcpy(exact, buf, used);
+        assert_int_equal(stg__f64_decode(codec, exact, used, N, out), STRATA_OK);
+        assert_memory_equal(out, v, (size_t)N * 8);
+        for (size_t cut = 0; cut < used; cut += 1 + cut / 8)
+            assert_int_not_equal(stg__f64_decode(codec, exact, cut, N, out), STRATA_OK);
+        free(exact);
+    }
+    print_message("f64: %d of 6 Gaussian decimal walks chose f-dec-rice\n", rice_seen);
+    assert_true(rice_seen >= 4);
+    free(v);
+    free(out);
+    free(buf);
+}
+
+/* Integer sections: a Gaussian walk picks int-rice; extremes still round-trip. */
+static void i64_rice_roundtrip(void **state)
+{
+    (void)state;
+    enum { N = 1000 };
+    uint64_t *v = malloc(N * 8), *out = malloc(N * 8);
+    size_t cap = stg__i64_bound(N);
+    uint8_t *buf = malloc(cap);
+    for (int shape = 0; shape < 4; shape++) {
+        int64_t m = 50;
+        for (uint32_t i = 0; i < N; i++) {
+            m += (int64_t)(gauss() * (shape == 1 ? 1000.0 : 1.0));
+            v[i] = (uint64_t)m;
+            if (shape == 2 && i % 100 == 3) v[i] = (uint64_t)(i & 1 ? INT64_MIN : INT64_MAX);
+            if (shape == 3) v[i] = (uint64_t)m + (1ull << 63); /* uint near the top */
+        }
+        uint64_t mn = v[0], mx = v[0];
+        for (uint32_t i = 0; i < N; i++) {
+            if (shape == 3 ? v[i] < mn : (int64_t)v[i] < (int64_t)mn) mn = v[i];
+            if (shape == 3 ? v[i] > mx : (int64_t)v[i] > (int64_t)mx) mx = v[i];
+        }
+        size_t used = 0;
+        uint8_t codec = 0;
+        int sig = shape != 3;
+        assert_int_equal(stg__i64_encode(sig, v, N, mn, mx, buf, cap, &used, &codec), STRATA_OK);
+        if (shape == 0 || shape == 3) assert_int_equal(codec, 19); /* STG_CODEC_INT_RICE */
+        uint8_t *exact = malloc(used ? used : 1);
+        memcpy(exact, buf, used);
+        assert_int_equal(stg__i64_decode(sig, codec, exact, used, mn, N, out), STRATA_OK);
+        assert_memory_equal(out, v, (size_t)N * 8);
+        for (size_t cut = 0; cut < used; cut += 1 + cut / 8)
+            assert_int_not_equal(stg__i64_decode(sig, codec, exact, cut, mn, N, out), STRATA_OK);
+        if (shape == 0)
+            print_message("int walk sd 1: %s, %.2f bits/value\n", codec == 19 ? "int-rice" : "?",
+                          8.0 * (double)used / N);
+        free(exact);
+    }
+    free(v);
+    free(out);
+    free(buf);
+}
+
 /* Every section decoder on garbage, with exact-size outputs (ASan checks). */
 static void section_decoders_garbage(void **state)
 {
@@ -271,7 +520,7 @@ static void section_decoders_garbage(void **state)
         uint64_t *v = malloc((size_t)n * 8);
         uint32_t str_bytes = (uint32_t)(rnd() % 32);
         uint8_t *sb = malloc(str_bytes ? str_bytes : 1);
-        unsigned codec = 1 + (unsigned)(rnd() % 17);
+        unsigned codec = 1 + (unsigned)(rnd() % 19);
         int rc;
         switch (rnd() % 6) {
         case 0:
@@ -308,9 +557,16 @@ int main(void)
     rng = SEED;
     print_message("test_codec seed 0x%llx\n", (unsigned long long)SEED);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(pack_shapes),       cmocka_unit_test(pack_exceptions_pay),
-        cmocka_unit_test(pack_malformed),    cmocka_unit_test(bits_roundtrip),
-        cmocka_unit_test(decimal_detection), cmocka_unit_test(section_decoders_garbage),
+        cmocka_unit_test(pack_shapes),
+        cmocka_unit_test(pack_exceptions_pay),
+        cmocka_unit_test(pack_malformed),
+        cmocka_unit_test(bits_roundtrip),
+        cmocka_unit_test(decimal_detection),
+        cmocka_unit_test(section_decoders_garbage),
+        cmocka_unit_test(rice_shapes),
+        cmocka_unit_test(rice_malformed),
+        cmocka_unit_test(f64_dec_rice_roundtrip),
+        cmocka_unit_test(i64_rice_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
