@@ -29,7 +29,7 @@ typedef struct bench_opts {
     gen_opts g;
     const char *dir;
     uint32_t batch;
-    int sync, keep, pregen, write_only;
+    int sync, keep, pregen, write_only, reopen;
     uint32_t chunk_points, head_bytes, compact_points, threads;
 } bench_opts;
 
@@ -50,6 +50,9 @@ static void usage(void)
             "                    [--chunk-points N] [--head-bytes N] [--compact-points N]\n"
             "                    [--threads N]  (writer threads, each taking every Nth host)\n"
             "                    [--write-only] (stop after the writes: for profiling)\n"
+            "                    [--reopen 0|1] (1, default: close and reopen the engine\n"
+            "                    before compacting, as strata compact on a stopped directory;\n"
+            "                    0: compact live, chunks of heads still in memory are kept)\n"
             "                    [--pregen 0|1] (1, default: generate all points in memory\n"
             "                    first and time the writes alone; 0: each thread generates)\n"
             "Writes generated TSBS-style data into a fresh engine in DIR (default: a temp dir)\n"
@@ -66,6 +69,7 @@ static int parse(int argc, char **argv, bench_opts *o)
     o->sync = 1;
     o->keep = 0;
     o->pregen = 1;
+    o->reopen = 1;
     o->chunk_points = 0;
     o->head_bytes = 0;
     o->compact_points = 0;
@@ -104,6 +108,9 @@ static int parse(int argc, char **argv, bench_opts *o)
             i++;
         } else if (!strcmp(a, "--pregen") && v) {
             o->pregen = atoi(v) != 0;
+            i++;
+        } else if (!strcmp(a, "--reopen") && v) {
+            o->reopen = atoi(v) != 0;
             i++;
         } else if (!strcmp(a, "--write-only")) {
             o->write_only = 1;
@@ -404,6 +411,14 @@ int main(int argc, char **argv)
     if (stg_engine_checkpoint(e, &err) != STRATA_OK) {
         fprintf(stderr, "engine_bench: checkpoint: %s\n", err.msg);
         return 1;
+    }
+    if (o.reopen) {
+        stg_engine_close(e);
+        e = NULL;
+        if (stg_engine_open(&so, &e, &err) != STRATA_OK) {
+            fprintf(stderr, "engine_bench: reopen: %s\n", err.msg);
+            return 1;
+        }
     }
     int64_t t3 = strata_mono_ns();
     stg_compact_stats cs;

@@ -89,7 +89,8 @@ typedef struct compactor {
     uint8_t last_key[STG__CKEY_LEN]; /* repack: the last key appended */
     int have_last;
     uint32_t target;
-    size_t fit; /* largest chunk that still shares a leaf page with another */
+    size_t fit;  /* largest chunk that still shares a leaf page with another */
+    size_t page; /* usable bytes of a leaf page */
     size_t slice_bytes;
     stg_compact_stats *st;
     strata_error *err;
@@ -275,6 +276,35 @@ static int cmp_merge(const void *a, const void *b, void *arg)
     return x < y ? 1 : (x > y ? -1 : 0); /* same chunk: the later point */
 }
 
+/* Bytes a chunk of len bytes takes in a leaf page: the node header, its key, its slot. */
+#define NODE_BYTES(len) ((len) + 8 + STG__CKEY_LEN + 2)
+
+/*
+ * Into how many chunks to cut bytes of encoded points so that their pages fill
+ * best: LMDB puts whole nodes on a page, so equal chunks of 1/2, 1/3, 1/4...
+ * of a page pack it, while a big chunk and its small remainder leave a hole
+ * that the next column's big chunk does not fit. Tries the smallest count
+ * that fits (each at most fit) and a few more, and keeps the one that costs
+ * the fewest pages.
+ */
+static uint32_t best_split(size_t bytes, size_t fit, size_t page)
+{
+    uint32_t lo = (uint32_t)((bytes + fit - 1) / fit), best = lo;
+    double best_pages = 1e300;
+    for (uint32_t k = lo; k < lo + 6; k++) {
+        /* chunks of equal points differ in size: plan with 1/16 to spare */
+        size_t each = (bytes + k - 1) / k;
+        size_t per_page = page / NODE_BYTES(each + each / 16);
+        if (per_page == 0) continue;
+        double pages = (double)k / (double)per_page;
+        if (pages < best_pages - 1e-9) {
+            best_pages = pages;
+            best = k;
+        }
+    }
+    return best;
+}
+
 /*
  * Turn the run into new chunks of target points, the newest write of each
  * timestamp winning. Unless final, a last partial chunk stays in the run to
@@ -295,9 +325,11 @@ static int flush_run(compactor *c, int final)
         if (m > 0 && r->ts[r->idx[m - 1]] == r->ts[x]) continue;
         r->idx[m++] = x;
     }
-    size_t at = 0;
-    while (at < m && (final || m - at >= c->target)) {
+    size_t at = 0, block_end = 0; /* a block of points cut into equal chunks ends here */
+    uint32_t block_n = 0;
+    while (at < m && (final || m - at >= c->target || at < block_end)) {
         uint32_t n = (uint32_t)(m - at < c->target ? m - at : c->target);
+        if (at < block_end) n = (uint32_t)(block_end - at < block_n ? block_end - at : block_n);
         c->dec.n = c->dec.str_len = 0;
         if (pbuf_reserve(&c->dec, n, r->str_len) != STRATA_OK)
             return strata_error_set(c->err, STRATA_ENOMEM, "out of memory");
@@ -321,9 +353,19 @@ static int flush_run(compactor *c, int final)
                                   c->enc_cap, &used, c->err);
             if (rc != STRATA_OK) return rc;
             /* A chunk a little larger than half a page would take a whole
-             * overflow page: cut it so that two chunks fill a leaf page. */
+             * overflow page: cut the points into chunks that fill pages
+             * (best_split), then shrink further if the codecs disagree. */
             if (used <= c->fit || n <= 64) break;
-            uint32_t n2 = (uint32_t)((uint64_t)n * c->fit / used * 15 / 16);
+            uint32_t n2;
+            if (at >= block_end) {
+                /* plan the block once, so that its chunks come out equal */
+                uint32_t k = best_split(used, c->fit, c->page);
+                block_end = at + n;
+                n2 = block_n = (n + k - 1) / k;
+            } else {
+                n2 = (uint32_t)((uint64_t)n * c->fit / used * 15 / 16);
+            }
+            if (n2 >= n) n2 = (uint32_t)((uint64_t)n * c->fit / used * 15 / 16);
             n = n2 < 64 ? 64 : n2;
         }
         uint8_t key[STG__CKEY_LEN];
@@ -692,6 +734,7 @@ int stg__compact_run(stg_engine *e, const stg_compact_opts *o, stg__compact_paus
     MDB_stat ms;
     mdb_env_stat(e->env, &ms);
     c.fit = (ms.ms_psize - 16) / 2 - STG__CKEY_LEN - 8 - 64;
+    c.page = ms.ms_psize - 16;
 
     while (!at_end) {
         int64_t s0 = strata_mono_ns();
