@@ -118,6 +118,16 @@ static int collect(stg_engine *e, ckpt *ck, strata_error *err)
             j->col = c;
             j->sealed = s;
             s->flushing = 1;
+            if (s->raw) {
+                /* a head sealed raw: encoded in step 3 like a head copy */
+                j->len = s->len;
+                j->blob = malloc(s->len ? s->len : 1);
+                if (j->blob == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
+                memcpy(j->blob, s->data, s->len);
+                j->count = s->count;
+                j->str_bytes = s->str_bytes;
+                j->type = c->type;
+            }
             if ((rc = note_part(e, ck, c->db, s->part)) != STRATA_OK)
                 return strata_error_set(err, rc, "out of memory");
         }
@@ -203,8 +213,8 @@ static int write_all(stg_engine *e, ckpt *ck, uint64_t seq, uint64_t lsn, strata
     for (size_t i = 0; i < ck->n; i++) {
         ckpt_job *j = &ck->jobs[i];
         MDB_val k = {STG__CKEY_LEN, j->key};
-        MDB_val d =
-            j->sealed ? (MDB_val){j->sealed->len, j->sealed->data} : (MDB_val){j->len, j->blob};
+        MDB_val d = j->sealed && !j->sealed->raw ? (MDB_val){j->sealed->len, j->sealed->data}
+                                                 : (MDB_val){j->len, j->blob};
         if ((rc = mdb_cursor_put(cur, &k, &d, 0))) goto mdb_fail;
     }
     mdb_cursor_close(cur);
@@ -254,7 +264,8 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
     if (rc != STRATA_OK) goto done;
 
     for (size_t i = 0; i < ck.n && rc == STRATA_OK; i++)
-        if (ck.jobs[i].sealed == NULL) rc = encode_head(&ck.jobs[i], &ts, &vals, &cap, err);
+        if (ck.jobs[i].sealed == NULL || ck.jobs[i].sealed->raw)
+            rc = encode_head(&ck.jobs[i], &ts, &vals, &cap, err);
     if (rc == STRATA_OK) {
         if (ck.n > 0) qsort(ck.jobs, ck.n, sizeof *ck.jobs, cmp_job);
         rc = write_all(e, &ck, seq, lsn, err);

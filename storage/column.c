@@ -159,6 +159,9 @@ static int seal_points(stg_engine *e, stg__column *c, uint32_t part, int64_t t_f
     s->t_last = ts[n - 1];
     s->seq = seq;
     s->part = part;
+    s->count = n;
+    s->str_bytes = (uint32_t)str_bytes;
+    s->raw = 0;
     s->flushing = 0;
     s->next = c->sealed;
     c->sealed = s;
@@ -168,24 +171,34 @@ static int seal_points(stg_engine *e, stg__column *c, uint32_t part, int64_t t_f
     return STRATA_OK;
 }
 
+/*
+ * Seal the head: move its stream as it is into a raw sealed entry (the
+ * checkpoint encodes it, outside the locks writers wait on) and start a new
+ * head.
+ */
 static int seal_head(stg_engine *e, stg__column *c, strata_error *err)
 {
     uint32_t n = stg_stream_count(&c->head);
-    size_t str_used = 0;
-    int rc;
-
     if (n == 0) return STRATA_OK;
-    rc = grow((void **)&e->sc_str, &e->sc_str_cap, stg_stream_str_bytes(&c->head) + 1, 1);
-    if (rc != STRATA_OK) return strata_error_set(err, rc, "out of memory sealing a head");
-    rc = stg_stream_decode((stg_type)c->type, stg_stream_data(&c->head), stg_stream_bytes(&c->head),
-                           n, e->sc_ts, e->sc_vals, e->sc_str, e->sc_str_cap, &str_used);
-    if (rc != STRATA_OK)
-        return strata_error_set(err, rc, "head of series %016llx field %u does not decode",
-                                (unsigned long long)c->series, c->field);
-    rc = seal_points(e, c, c->part, c->head_first, c->head_seq, e->sc_ts, e->sc_vals, e->sc_str,
-                     str_used, n, err);
-    if (rc != STRATA_OK) return rc;
-    e->heads_bytes -= stg_stream_bytes(&c->head);
+    size_t len = stg_stream_bytes(&c->head);
+    stg__sealed *s = malloc(sizeof *s + len);
+    if (s == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory sealing a head");
+    memcpy(s->data, stg_stream_data(&c->head), len);
+    s->len = (uint32_t)len;
+    s->count = n;
+    s->str_bytes = stg_stream_str_bytes(&c->head);
+    s->raw = 1;
+    s->t_first = c->head_first;
+    s->t_last = stg_stream_last_ts(&c->head);
+    s->seq = c->head_seq;
+    s->part = c->part;
+    s->flushing = 0;
+    s->next = c->sealed;
+    c->sealed = s;
+    __atomic_fetch_add(&e->pending_bytes, len, __ATOMIC_RELAXED);
+    e->stats.chunks_sealed++;
+    stg__mark_dirty(e, c);
+    e->heads_bytes -= len;
     stg_stream_fini(&c->head);
     stg_stream_init(&c->head, (stg_type)c->type);
     c->head_dirty = 0;

@@ -50,14 +50,22 @@ typedef struct stg__ckey {
 void stg__ckey_encode(const stg__ckey *k, uint8_t out[STG__CKEY_LEN]);
 void stg__ckey_decode(const uint8_t in[STG__CKEY_LEN], stg__ckey *k);
 
-/* A sealed chunk that is not in LMDB yet (or is being written there). */
+/*
+ * A sealed chunk that is not in LMDB yet (or is being written there). A full
+ * head is sealed raw: its stream bytes are moved here as they are (no
+ * decoding, no chunk encoding on the write path) and the checkpoint encodes
+ * them into a chunk; readers decode the stream as they decode a head.
+ */
 typedef struct stg__sealed {
     struct stg__sealed *next;
     int64_t t_first, t_last;
     uint64_t seq;
     uint32_t part;
     uint32_t len;
-    int flushing; /* taken by a running checkpoint */
+    uint32_t count;     /* points (raw: needed to decode the stream) */
+    uint32_t str_bytes; /* raw: string payload bytes of the stream */
+    uint8_t raw;        /* 1: data is a head stream (storage/stream.h); 0: a chunk */
+    int flushing;       /* taken by a running checkpoint */
     uint8_t data[];
 } stg__sealed;
 

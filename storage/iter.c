@@ -142,24 +142,22 @@ static int out_reserve(stg_iter *it, size_t n)
 }
 
 /* Copy the head (decoded) into the points area. heads_rw is read-held. */
-static int copy_head(stg_iter *it, stg__column *c)
+/* Decode a stream of n points (a head, or a head sealed raw) into the points buffer. */
+static int copy_stream(stg_iter *it, stg_type type, const uint8_t *data, size_t len, uint32_t n,
+                       size_t sb, uint64_t seq, int64_t t_first)
 {
-    uint32_t n = stg_stream_count(&c->head);
-    if (n == 0 || c->head_first >= it->tmax || stg_stream_last_ts(&c->head) < it->tmin)
-        return STRATA_OK;
-    size_t sb = stg_stream_str_bytes(&c->head), used = 0;
+    size_t used = 0;
     if (points_reserve(it, n) != STRATA_OK ||
         grow_bytes(&it->p_str, &it->p_str_cap, it->p_str_len + sb + 1) != STRATA_OK)
         return STRATA_ENOMEM;
-    int rc = stg_stream_decode((stg_type)c->type, stg_stream_data(&c->head),
-                               stg_stream_bytes(&c->head), n, it->p_ts + it->p_n,
-                               it->p_vals + it->p_n, it->p_str + it->p_str_len, sb + 1, &used);
+    int rc = stg_stream_decode(type, data, len, n, it->p_ts + it->p_n, it->p_vals + it->p_n,
+                               it->p_str + it->p_str_len, sb + 1, &used);
     if (rc != STRATA_OK) return rc;
     src *s = src_add(it);
     if (s == NULL) return STRATA_ENOMEM;
     s->kind = SRC_POINTS;
-    s->seq = c->head_seq;
-    s->t_first = c->head_first;
+    s->seq = seq;
+    s->t_first = t_first;
     s->t_last = it->p_ts[it->p_n + n - 1];
     s->off = (uint32_t)it->p_n;
     s->n = n;
@@ -167,6 +165,15 @@ static int copy_head(stg_iter *it, stg__column *c)
     it->p_n += n;
     it->p_str_len += used;
     return STRATA_OK;
+}
+
+static int copy_head(stg_iter *it, stg__column *c)
+{
+    uint32_t n = stg_stream_count(&c->head);
+    if (n == 0 || c->head_first >= it->tmax || stg_stream_last_ts(&c->head) < it->tmin)
+        return STRATA_OK;
+    return copy_stream(it, (stg_type)c->type, stg_stream_data(&c->head), stg_stream_bytes(&c->head),
+                       n, stg_stream_str_bytes(&c->head), c->head_seq, c->head_first);
 }
 
 static int cmp_ts_then_arrival(const void *a, const void *b, void *arg)
@@ -233,6 +240,12 @@ static int copy_sealed(stg_iter *it, stg__column *c)
 {
     for (stg__sealed *s = c->sealed; s; s = s->next) {
         if (s->t_first >= it->tmax || s->t_last < it->tmin) continue;
+        if (s->raw) {
+            int rc = copy_stream(it, (stg_type)c->type, s->data, s->len, s->count, s->str_bytes,
+                                 s->seq, s->t_first);
+            if (rc != STRATA_OK) return rc;
+            continue;
+        }
         if (grow_bytes(&it->mem, &it->mem_cap, it->mem_len + s->len) != STRATA_OK)
             return STRATA_ENOMEM;
         src *x = src_add(it);
