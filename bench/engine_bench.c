@@ -250,7 +250,10 @@ typedef struct writer {
     uint64_t values, points;
     int failed;
     strata_error err;
-    const gen_point *pre; /* --pregen: every point, generated before the clock starts */
+    /* --pregen: this writer's points, converted before the clock starts */
+    stg_point_in *pre;
+    stg_tag *pre_tags;
+    stg_field_in *pre_fields;
     size_t npre;
 } writer;
 
@@ -283,11 +286,21 @@ static void *writer_main(void *arg)
         goto done;
     }
     if (w->pre) {
-        for (size_t i = 0; i < w->npre; i++)
-            if (w->pre[i].host % w->o->threads == w->k && write_point(w, b, &w->pre[i]) != 0) {
+        for (size_t i = 0; i < w->npre; i++) {
+            if (stg_batch_add(b, &w->pre[i], &w->err) != STRATA_OK) {
                 w->failed = 1;
                 goto done;
             }
+            w->values += w->pre[i].nfields;
+            w->points++;
+            if (stg_batch_count(b) >= w->o->batch / w->o->threads) {
+                stg_write_result res;
+                if (stg_batch_commit(b, &res, &w->err) != STRATA_OK || res.points_rejected) {
+                    w->failed = 1;
+                    goto done;
+                }
+            }
+        }
     } else {
         if ((pts = malloc(w->o->batch * sizeof *pts)) == NULL ||
             gen_open(&w->o->g, &g, &w->err) != STRATA_OK) {
@@ -337,6 +350,33 @@ static gen_point *pregenerate(const gen_opts *go, gen **gp, size_t *n)
     return v;
 }
 
+/* --pregen: writer k's points as the engine takes them (tag and key strings stay the generator's).
+ */
+static int prepare(writer *w, const gen_point *all, size_t n, uint32_t threads)
+{
+    size_t np = 0, nt = 0, nf = 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].host % threads == w->k) {
+            np++;
+            nt += all[i].n_tags;
+            nf += all[i].n_fields;
+        }
+    w->pre = malloc((np ? np : 1) * sizeof *w->pre);
+    w->pre_tags = malloc((nt ? nt : 1) * sizeof *w->pre_tags);
+    w->pre_fields = malloc((nf ? nf : 1) * sizeof *w->pre_fields);
+    if (w->pre == NULL || w->pre_tags == NULL || w->pre_fields == NULL) return -1;
+    size_t at_t = 0, at_f = 0;
+    w->npre = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (all[i].host % threads != w->k) continue;
+        to_input(&all[i], &w->pre[w->npre], w->pre_tags + at_t, w->pre_fields + at_f);
+        at_t += all[i].n_tags;
+        at_f += all[i].n_fields;
+        w->npre++;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -378,10 +418,16 @@ int main(int argc, char **argv)
     uint64_t values = 0, points = 0;
     writer w[8];
     pthread_t th[8];
+    for (uint32_t k = 0; k < o.threads; k++) {
+        w[k] = (writer){&o, e, db, k, 0, 0, 0, {0}, NULL, NULL, NULL, 0};
+        if (pre && prepare(&w[k], pre, npre, o.threads) != 0) {
+            fprintf(stderr, "engine_bench: out of memory preparing the input (try --pregen 0)\n");
+            return 1;
+        }
+    }
     int64_t t0 = strata_mono_ns();
     double c0 = cpu_seconds();
     for (uint32_t k = 0; k < o.threads; k++) {
-        w[k] = (writer){&o, e, db, k, 0, 0, 0, {0}, pre, npre};
         pthread_create(&th[k], NULL, writer_main, &w[k]);
     }
     for (uint32_t k = 0; k < o.threads; k++) {
@@ -397,6 +443,11 @@ int main(int argc, char **argv)
     double c1 = cpu_seconds();
     free(pre);
     gen_close(pre_g);
+    for (uint32_t k = 0; k < o.threads; k++) {
+        free(w[k].pre);
+        free(w[k].pre_tags);
+        free(w[k].pre_fields);
+    }
     stg_engine_stats st;
     stg_engine_stats_get(e, &st);
     if (o.write_only) {
