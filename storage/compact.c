@@ -287,9 +287,10 @@ static int cmp_merge(const void *a, const void *b, void *arg)
  * that fits (each at most fit) and a few more, and keeps the one that costs
  * the fewest pages.
  */
-static uint32_t best_split(size_t bytes, size_t fit, size_t page)
+static uint32_t best_split(size_t bytes, size_t fit, size_t page, size_t *slot)
 {
     uint32_t lo = (uint32_t)((bytes + fit - 1) / fit), best = lo;
+    *slot = fit;
     double best_pages = 1e300;
     for (uint32_t k = lo; k < lo + 6; k++) {
         /* chunks of equal points differ in size: plan with 1/16 to spare */
@@ -300,6 +301,9 @@ static uint32_t best_split(size_t bytes, size_t fit, size_t page)
         if (pages < best_pages - 1e-9) {
             best_pages = pages;
             best = k;
+            /* the most a chunk may take for per_page of them to share a page */
+            *slot = page / per_page - NODE_BYTES(0);
+            if (*slot > fit) *slot = fit;
         }
     }
     return best;
@@ -326,6 +330,7 @@ static int flush_run(compactor *c, int final)
         r->idx[m++] = x;
     }
     size_t at = 0, block_end = 0; /* a block of points cut into equal chunks ends here */
+    size_t block_slot = 0;        /* the most bytes one of its chunks may take */
     uint32_t block_n = 0;
     while (at < m && (final || m - at >= c->target || at < block_end)) {
         uint32_t n = (uint32_t)(m - at < c->target ? m - at : c->target);
@@ -355,15 +360,17 @@ static int flush_run(compactor *c, int final)
             /* A chunk a little larger than half a page would take a whole
              * overflow page: cut the points into chunks that fill pages
              * (best_split), then shrink further if the codecs disagree. */
-            if (used <= c->fit || n <= 64) break;
+            if (n <= 64) break;
+            if (at < block_end ? used <= block_slot : used <= c->fit) break;
             uint32_t n2;
             if (at >= block_end) {
                 /* plan the block once, so that its chunks come out equal */
-                uint32_t k = best_split(used, c->fit, c->page);
+                uint32_t k = best_split(used, c->fit, c->page, &block_slot);
                 block_end = at + n;
                 n2 = block_n = (n + k - 1) / k;
             } else {
-                n2 = (uint32_t)((uint64_t)n * c->fit / used * 15 / 16);
+                /* a chunk of the block came out larger than its share of a page */
+                n2 = (uint32_t)((uint64_t)n * block_slot / used * 31 / 32);
             }
             if (n2 >= n) n2 = (uint32_t)((uint64_t)n * c->fit / used * 15 / 16);
             n = n2 < 64 ? 64 : n2;
