@@ -807,6 +807,15 @@ static void concurrent_readers(void **state)
 /* Random writes, overwrites, late points, checkpoints, reopens and deletes against a model. */
 #define MODEL_T 3000
 #define MODEL_COLS 3
+/* The string the model stores beside v: its length varies with v (1 to 40 bytes). */
+static void model_str(int64_t v, char out[64])
+{
+    int reps = (int)((v < 0 ? -v : v) % 5);
+    int l = snprintf(out, 64, "s%lld", (long long)v);
+    for (int i = 0; i < reps && l < 40; i++)
+        l += snprintf(out + l, (size_t)(64 - l), "-%lld", (long long)(v % 97));
+}
+
 static void random_model_seed(unsigned seed)
 {
     print_message("random_model seed=%u (STRATA_SEED=%u to replay)\n", seed, seed);
@@ -835,8 +844,11 @@ static void random_model_seed(unsigned seed)
                 int t = rand() % 4 ? (base + i) % MODEL_T : rand() % MODEL_T;
                 int64_t v = rand() % 100000 - 50000;
                 stg_tag tag = {"host", 4, hosts[c], 2};
-                stg_field_in f = {"v", 1, STG_INT, (uint64_t)v, NULL, 0};
-                stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)t * SEC};
+                char sv[64];
+                model_str(v, sv);
+                stg_field_in f[2] = {{"v", 1, STG_INT, (uint64_t)v, NULL, 0},
+                                     {"s", 1, STG_STRING, 0, sv, (uint32_t)strlen(sv)}};
+                stg_point_in p = {"m", 1, &tag, 1, f, 2, (int64_t)t * SEC};
                 assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
                 model[c][t] = v;
             }
@@ -878,6 +890,20 @@ static void random_model_seed(unsigned seed)
                     fail_msg("seed %u op %d col %d: at t=%d got (%lld, %lld) want %lld", seed, op,
                              c, t, (long long)(ts[k] / SEC), (long long)vals[k],
                              (long long)model[c][t]);
+                k++;
+            }
+            assert_int_equal(k, n);
+            /* The string field of the same points: merges of string chunks. */
+            static char strs[MODEL_T + 10][64];
+            n = read_all(e, db, sid, field_of(e, db, "m", "s"), (int64_t)a * SEC, (int64_t)z * SEC,
+                         ts, vals, strs, MODEL_T + 10);
+            k = 0;
+            for (int t = a; t < z && t < MODEL_T; t++) {
+                if (model[c][t] == INT64_MIN) continue;
+                char want[64];
+                model_str(model[c][t], want);
+                if (k >= n || ts[k] != (int64_t)t * SEC || strcmp(strs[k], want) != 0)
+                    fail_msg("seed %u op %d col %d: string at t=%d wrong", seed, op, c, t);
                 k++;
             }
             assert_int_equal(k, n);
