@@ -119,11 +119,11 @@ static int collect(stg_engine *e, ckpt *ck, strata_error *err)
             j->sealed = s;
             s->flushing = 1;
             if (s->raw) {
-                /* a head sealed raw: encoded in step 3 like a head copy */
+                /* A head sealed raw: encoded in step 3 like a head copy, read in
+                 * place (nothing frees or changes a sealed entry while a
+                 * checkpoint holds ckpt_mu and the entry is flushing). */
                 j->len = s->len;
-                j->blob = malloc(s->len ? s->len : 1);
-                if (j->blob == NULL) return strata_error_set(err, STRATA_ENOMEM, "out of memory");
-                memcpy(j->blob, s->data, s->len);
+                j->blob = NULL;
                 j->count = s->count;
                 j->str_bytes = s->str_bytes;
                 j->type = c->type;
@@ -171,7 +171,8 @@ static int encode_head(ckpt_job *j, int64_t **ts, uint64_t **vals, size_t *cap, 
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         goto done;
     }
-    rc = stg_stream_decode((stg_type)j->type, j->blob, j->len, j->count, *ts, *vals, str,
+    const uint8_t *src = j->blob ? j->blob : j->sealed->data;
+    rc = stg_stream_decode((stg_type)j->type, src, j->len, j->count, *ts, *vals, str,
                            (size_t)j->str_bytes + 1, &str_used);
     if (rc != STRATA_OK) {
         strata_error_set(err, rc, "a head copy does not decode");
