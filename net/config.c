@@ -132,6 +132,9 @@ static const opt_def opts[] = {
      "limit"},
     {"query-timeout", "limits", "query-timeout", T_DUR, OFF(query_timeout_ms), "0", "DUR",
      "wall-clock time a /query request may take; 0 = no limit"},
+    {"query-inline-us", "limits", "query-inline-us", T_U32, OFF(query_inline_us), "250", "N",
+     "answer a plain SELECT on the event loop when it finishes within N microseconds (one "
+     "that takes longer is run again on a worker); 0 = always on a worker"},
     {"max-concurrent-queries", "limits", "max-concurrent-queries", T_U32,
      OFF(max_concurrent_queries), "0", "N", "queries running at once; 0 = workers"},
     {"workers", "limits", "workers", T_U32, OFF(workers), "0", "N",

@@ -86,6 +86,7 @@ typedef struct net_config {
     uint32_t max_connections;        /* HTTP and TCP connections together */
     uint32_t max_concurrent_writes;  /* 0: 2 x workers */
     uint32_t max_concurrent_queries; /* 0: workers */
+    uint32_t query_inline_us;        /* SELECTs answered on the loop within this; 0: never */
     size_t query_max_series;         /* 0: no limit */
     size_t query_max_points;         /* 0: no limit */
     size_t query_max_buckets;        /* 0: no limit */

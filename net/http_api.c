@@ -502,7 +502,7 @@ static int read_only_select(const char *q)
 
 /*
  * Answer a /query on the loop thread when it is a plain SELECT that finishes
- * within NET_QUERY_INLINE_NS (see http_int.h). @return 1 when resp holds the
+ * within --query-inline-us (see http_int.h). @return 1 when resp holds the
  * answer, 0 when the request must go to a worker (resp untouched).
  */
 static int query_try_inline(net_http_conn *c)
@@ -512,10 +512,12 @@ static int query_try_inline(net_http_conn *c)
         c->inline_skip--;
         return 0;
     }
+    if (s->cfg->query_inline_us == 0) return 0;
     if (atomic_load_explicit(&s->m.writes_in_progress, memory_order_relaxed) > 0) return 0;
     if (query_params(c) != STRATA_OK) return 1; /* the 500 */
     if (!read_only_select(net_request_param(&c->req, "q"))) return 0;
-    int64_t budget = NET_QUERY_INLINE_NS, cfg_ns = s->cfg->query_timeout_ms * 1000000;
+    int64_t budget = (int64_t)s->cfg->query_inline_us * 1000,
+            cfg_ns = s->cfg->query_timeout_ms * 1000000;
     int capped = cfg_ns <= 0 || budget < cfg_ns;
     int64_t t0 = strata_mono_ns();
     query_run(c, capped ? budget : cfg_ns);

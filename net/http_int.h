@@ -31,7 +31,7 @@ enum net_route {
 /*
  * Queries on the event loop. A /query whose text is one plain SELECT (no
  * INTO, no ';': it only reads, so running it twice is harmless) runs first
- * on the loop thread with the engine's deadline set to NET_QUERY_INLINE_NS;
+ * on the loop thread with the engine's deadline set to --query-inline-us;
  * when it takes longer its answer is dropped and it runs again on a worker,
  * and the connection's next NET_QUERY_INLINE_SKIP queries go straight to a
  * worker. A small query thus costs no thread handoff (two wake-ups, about
@@ -40,7 +40,6 @@ enum net_route {
  * Not while an HTTP write is in progress (a query could then wait on the
  * engine's head lock behind a commit, holding the loop).
  */
-#define NET_QUERY_INLINE_NS 250000LL
 #define NET_QUERY_INLINE_SKIP 16
 #define NET_QUERY_INLINE_MAX_Q 4096u /* longer texts go to a worker */
 
