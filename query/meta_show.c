@@ -435,6 +435,33 @@ static int emit_groups(qry_ctx *c, const qry_show *sh, const rows3 *r, int cardi
     return rc;
 }
 
+/* One series "name" of one column col: the sorted list, windowed by LIMIT/OFFSET. */
+static int emit_list(qry_ctx *c, const qry_show *sh, const char *name, size_t nlen, const char *col,
+                     const strset *l)
+{
+    size_t from, to;
+    window(sh, l->n, &from, &to);
+    if (from == to) return STRATA_OK;
+    int rc = qry__meta_series(c, name, nlen, &col, 1);
+    for (size_t i = from; i < to && rc == STRATA_OK; i++) {
+        qry_val v = qry_val_s(l->v[i].ptr, l->v[i].len);
+        rc = qry__meta_row(c, &v);
+    }
+    qry_writer_series_end(c->w);
+    return rc;
+}
+
+/* One unnamed series of one column col holding n. */
+static int emit_count(qry_ctx *c, const char *col, uint64_t n)
+{
+    int rc = qry__meta_series(c, "", 0, &col, 1);
+    if (rc != STRATA_OK) return rc;
+    qry_val v = qry_val_i((int64_t)n);
+    rc = qry__meta_row(c, &v);
+    qry_writer_series_end(c->w);
+    return rc;
+}
+
 /* ---- SHOW MEASUREMENTS ----------------------------------------------------------------------- */
 
 /* Names of the measurements of the statement (sources or WITH MEASUREMENT, and WHERE) in ns. */
@@ -485,17 +512,7 @@ int qry__show_measurements(qry_ctx *c, const qry_show *sh)
         rc = meas_names(c, sh, cond, nss.v[i], 1, &names);
     if (rc != STRATA_OK) return rc;
     strset_sort_unique(&names);
-    size_t from, to;
-    window(sh, names.n, &from, &to);
-    if (from == to) return STRATA_OK;
-    static const char *const cols[] = {"name"};
-    if ((rc = qry__meta_series(c, "measurements", 12, cols, 1)) != STRATA_OK) return rc;
-    for (size_t i = from; i < to && rc == STRATA_OK; i++) {
-        qry_val v = qry_val_s(names.v[i].ptr, names.v[i].len);
-        rc = qry__meta_row(c, &v);
-    }
-    qry_writer_series_end(c->w);
-    return rc;
+    return emit_list(c, sh, "measurements", 12, "name", &names);
 }
 
 int qry__show_measurement_cardinality(qry_ctx *c, const qry_show *sh)
@@ -513,12 +530,7 @@ int qry__show_measurement_cardinality(qry_ctx *c, const qry_show *sh)
         rc = meas_names(c, sh, cond, nss.v[i], 0, &names);
     if (rc != STRATA_OK) return rc;
     strset_sort_unique(&names);
-    const char *col = sh->exact ? "count" : "cardinality estimation";
-    if ((rc = qry__meta_series(c, "", 0, &col, 1)) != STRATA_OK) return rc;
-    qry_val v = qry_val_i((int64_t)names.n);
-    rc = qry__meta_row(c, &v);
-    qry_writer_series_end(c->w);
-    return rc;
+    return emit_count(c, sh->exact ? "count" : "cardinality estimation", names.n);
 }
 
 /* ---- SHOW TAG KEYS --------------------------------------------------------------------------- */
@@ -804,26 +816,11 @@ int qry__show_series(qry_ctx *c, const qry_show *sh, int cardinality)
             strset_sort_unique(&keys);
             total = keys.n;
         }
-        static const char *const ecols[] = {"cardinality estimation"};
-        if ((rc = qry__meta_series(c, "", 0, ecols, 1)) != STRATA_OK) return rc;
-        qry_val v = qry_val_i((int64_t)total);
-        rc = qry__meta_row(c, &v);
-        qry_writer_series_end(c->w);
-        return rc;
+        return emit_count(c, "cardinality estimation", total);
     }
     for (size_t i = 0; i < nss.n && rc == STRATA_OK; i++)
         rc = series_keys(c, sh, nss.v[i], cond, cardinality, &keys);
     if (rc != STRATA_OK || cardinality) return rc;
     strset_sort_unique(&keys);
-    size_t from, to;
-    window(sh, keys.n, &from, &to);
-    if (from == to) return STRATA_OK;
-    static const char *const cols[] = {"key"};
-    if ((rc = qry__meta_series(c, "", 0, cols, 1)) != STRATA_OK) return rc;
-    for (size_t k = from; k < to && rc == STRATA_OK; k++) {
-        qry_val v = qry_val_s(keys.v[k].ptr, keys.v[k].len);
-        rc = qry__meta_row(c, &v);
-    }
-    qry_writer_series_end(c->w);
-    return rc;
+    return emit_list(c, sh, "", 0, "key", &keys);
 }
