@@ -294,7 +294,7 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
     }
     pthread_rwlock_unlock(&e->heads_rw);
     if (rc == STRATA_OK) {
-        e->last_ckpt_mono_ns = strata_mono_ns();
+        __atomic_store_n(&e->last_ckpt_mono_ns, strata_mono_ns(), __ATOMIC_RELAXED);
         rc = stg_wal_truncate(e->wal, lsn, err);
         strata_log(e->log, STRATA_LOG_DEBUG, "engine", "checkpoint: %zu chunks in %.1f ms", ck.n,
                    (double)(strata_mono_ns() - t0) / 1e6);
@@ -327,7 +327,8 @@ static int due(stg_engine *e)
 {
     if (__atomic_load_n(&e->pending_bytes, __ATOMIC_RELAXED) >= e->opt.checkpoint_bytes) return 1;
     if (stg_wal_disk_bytes(e->wal) >= e->opt.checkpoint_wal_bytes) return 1;
-    return strata_mono_ns() - e->last_ckpt_mono_ns >= e->opt.checkpoint_interval_ns;
+    return strata_mono_ns() - __atomic_load_n(&e->last_ckpt_mono_ns, __ATOMIC_RELAXED) >=
+           e->opt.checkpoint_interval_ns;
 }
 
 /* Background compaction: on its interval, and only when checkpoints wrote something since. */
@@ -365,7 +366,7 @@ static int bg_pause(void *arg, int64_t until_mono_ns)
                     strata_log(e->log, STRATA_LOG_ERROR, "engine",
                                "checkpoint during compaction failed (data stays in the WAL): %s",
                                err.msg);
-                e->last_ckpt_mono_ns = strata_mono_ns();
+                __atomic_store_n(&e->last_ckpt_mono_ns, strata_mono_ns(), __ATOMIC_RELAXED);
             }
             pthread_mutex_lock(&e->stats_mu);
             continue;
@@ -452,7 +453,7 @@ void *stg__bg_main(void *arg)
                 strata_log(e->log, STRATA_LOG_ERROR, "engine",
                            "checkpoint failed (%d times so far; data stays in the WAL): %s",
                            failures, err.msg);
-            e->last_ckpt_mono_ns = strata_mono_ns();
+            __atomic_store_n(&e->last_ckpt_mono_ns, strata_mono_ns(), __ATOMIC_RELAXED);
         } else {
             failures = 0;
         }

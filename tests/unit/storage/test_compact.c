@@ -279,7 +279,8 @@ static void *conc_checkpointer(void *arg)
     conc *c = arg;
     strata_error err;
     while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
-        if (stg_engine_checkpoint(c->e, &err) != STRATA_OK) c->errors++;
+        if (stg_engine_checkpoint(c->e, &err) != STRATA_OK)
+            __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
         usleep(3000);
     }
     return NULL;
@@ -294,14 +295,14 @@ static void *conc_reader(void *arg)
         for (int h = 0; h < HOSTS; h++) {
             int64_t before = __atomic_load_n(&c->written[h], __ATOMIC_ACQUIRE);
             long n = read_col(c->e, c->db, host_name[h], ts, vals, T_MAX);
-            if (n < 0 || n < before) c->errors++;
+            if (n < 0 || n < before) __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
             for (long i = 0; i < n; i++)
                 if (ts[i] != i * SEC || vals[i] != 7 * i + h) {
-                    c->errors++;
+                    __atomic_fetch_add(&c->errors, 1, __ATOMIC_RELAXED);
                     break;
                 }
         }
-        c->reads++;
+        __atomic_fetch_add(&c->reads, 1, __ATOMIC_RELAXED);
     }
     return NULL;
 }
