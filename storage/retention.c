@@ -669,7 +669,7 @@ typedef struct expiry {
 
 int stg_retention_enforce(stg_engine *e, int64_t now_ns, stg_retention_stats *st, strata_error *err)
 {
-    expiry *todo = NULL;
+    expiry *dues = NULL;
     size_t n = 0, cap = 0;
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
@@ -696,15 +696,15 @@ int stg_retention_enforce(stg_engine *e, int64_t now_ns, stg_retention_stats *st
             if (cutoff > r.expired_before_ns) {
                 if (n == cap) {
                     size_t nc = cap ? cap * 2 : 8;
-                    expiry *nt = realloc(todo, nc * sizeof *nt);
+                    expiry *nt = realloc(dues, nc * sizeof *nt);
                     if (nt == NULL) {
                         ret = strata_error_set(err, STRATA_ENOMEM, "out of memory");
                         goto out;
                     }
-                    todo = nt;
+                    dues = nt;
                     cap = nc;
                 }
-                expiry *x = &todo[n++];
+                expiry *x = &dues[n++];
                 x->db = strata_get_be32(kp + 1);
                 x->ns = r.ns;
                 x->cutoff = cutoff;
@@ -724,15 +724,15 @@ int stg_retention_enforce(stg_engine *e, int64_t now_ns, stg_retention_stats *st
     for (size_t i = 0; i < n; i++) {
         MDB_val v;
         rp_rec r;
-        if ((ret = stg__catalog_get_txn(e, txn, todo[i].db, STG_CAT_RP, todo[i].name,
-                                        strlen(todo[i].name), &v, err)) != STRATA_OK ||
+        if ((ret = stg__catalog_get_txn(e, txn, dues[i].db, STG_CAT_RP, dues[i].name,
+                                        strlen(dues[i].name), &v, err)) != STRATA_OK ||
             rec_decode(v.mv_data, v.mv_size, &r) != STRATA_OK)
             goto out;
-        r.expired_before_ns = todo[i].cutoff;
+        r.expired_before_ns = dues[i].cutoff;
         uint8_t b[REC_LEN];
         rec_encode(&r, b);
-        if ((ret = stg__catalog_put_txn(e, txn, todo[i].db, STG_CAT_RP, todo[i].name,
-                                        strlen(todo[i].name), b, REC_LEN, err)) != STRATA_OK)
+        if ((ret = stg__catalog_put_txn(e, txn, dues[i].db, STG_CAT_RP, dues[i].name,
+                                        strlen(dues[i].name), b, REC_LEN, err)) != STRATA_OK)
             goto out;
     }
     if (n == 0) goto out;
@@ -745,19 +745,19 @@ int stg_retention_enforce(stg_engine *e, int64_t now_ns, stg_retention_stats *st
     for (size_t i = 0; i < n && ret == STRATA_OK; i++) {
         uint64_t dropped = 0;
         char when[40];
-        ret = stg__delete_whole(e, todo[i].ns, todo[i].cutoff, &dropped, err);
+        ret = stg__delete_whole(e, dues[i].ns, dues[i].cutoff, &dropped, err);
         st->chunks_deleted += dropped;
-        if (ret == STRATA_OK) ret = stg__series_expire(e, todo[i].ns, todo[i].cutoff, err);
+        if (ret == STRATA_OK) ret = stg__series_expire(e, dues[i].ns, dues[i].cutoff, err);
         strata_log(e->log, STRATA_LOG_INFO, "retention",
                    "retention policy \"%s\" of database %u: points before %s expired, %llu "
                    "chunks deleted",
-                   todo[i].name, todo[i].db, stg__fmt_time(todo[i].cutoff, when, sizeof when),
+                   dues[i].name, dues[i].db, stg__fmt_time(dues[i].cutoff, when, sizeof when),
                    (unsigned long long)dropped);
     }
 out:
     if (cur) mdb_cursor_close(cur);
     if (txn) mdb_txn_abort(txn);
-    free(todo);
+    free(dues);
     return ret;
 }
 
