@@ -26,6 +26,23 @@ static int str_cmp(const char *a, size_t al, const char *b, size_t bl)
     return al < bl ? -1 : al > bl;
 }
 
+/*
+ * Make room for one more element in an arena-backed array: *v holds *n of
+ * elem bytes each, *cap of room; grown to double (first: the initial room).
+ * The old block stays in the arena. @return 0, or 1 when out of memory.
+ */
+static int arena_grow(qry_ctx *c, void **v, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    if (n < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    void *nv = qry__alloc(c, nc * elem);
+    if (nv == NULL) return 1;
+    if (n) memcpy(nv, *v, n * elem);
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
 typedef struct mcoll {
     qry_ctx *c;
     qry_mref *v;
@@ -40,14 +57,7 @@ static int mcoll_add(mcoll *m, const char *name, size_t len, uint32_t mid)
 {
     for (size_t i = 0; i < m->n; i++)
         if (m->v[i].mid == mid) return 0;
-    if (m->n == m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 16;
-        qry_mref *nv = qry__alloc(m->c, nc * sizeof *nv);
-        if (nv == NULL) return 1;
-        if (m->n) memcpy(nv, m->v, m->n * sizeof *nv);
-        m->v = nv;
-        m->cap = nc;
-    }
+    if (arena_grow(m->c, (void **)&m->v, m->n, &m->cap, sizeof *m->v, 16)) return 1;
     char *d = qry__strndup(m->c, name, len);
     if (d == NULL) return 1;
     m->v[m->n++] = (qry_mref){d, len, mid};
@@ -217,14 +227,7 @@ typedef struct strset {
 
 static int strset_add(strset *s, const char *p, size_t n, int copy)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 16;
-        qry_str *nv = qry__alloc(s->c, nc * sizeof *nv);
-        if (nv == NULL) return 1;
-        if (s->n) memcpy(nv, s->v, s->n * sizeof *nv);
-        s->v = nv;
-        s->cap = nc;
-    }
+    if (arena_grow(s->c, (void **)&s->v, s->n, &s->cap, sizeof *s->v, 16)) return 1;
     const char *d = p;
     if (copy && (d = qry__strndup(s->c, p, n)) == NULL) return 1;
     s->v[s->n++] = (qry_str){d, n};
@@ -301,14 +304,7 @@ typedef struct kvset {
 
 static int kv_add(kvset *s, qry_str k, const char *v, size_t vl, int copy)
 {
-    if (s->n == s->cap) {
-        size_t nc = s->cap ? s->cap * 2 : 32;
-        kv *nv = qry__alloc(s->c, nc * sizeof *nv);
-        if (nv == NULL) return 1;
-        if (s->n) memcpy(nv, s->v, s->n * sizeof *nv);
-        s->v = nv;
-        s->cap = nc;
-    }
+    if (arena_grow(s->c, (void **)&s->v, s->n, &s->cap, sizeof *s->v, 32)) return 1;
     const char *d = v;
     if (copy && (d = qry__strndup(s->c, v, vl)) == NULL) return 1;
     s->v[s->n].k = k;
@@ -361,14 +357,8 @@ typedef struct rows3 {
 
 static int rows3_add(rows3 *r, qry_str m, qry_str k, qry_str v)
 {
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 32;
-        row3 *nv = qry__alloc(r->c, nc * sizeof *nv);
-        if (nv == NULL) return qry__fail(r->c, STRATA_ENOMEM, "out of memory");
-        if (r->n) memcpy(nv, r->v, r->n * sizeof *nv);
-        r->v = nv;
-        r->cap = nc;
-    }
+    if (arena_grow(r->c, (void **)&r->v, r->n, &r->cap, sizeof *r->v, 32))
+        return qry__fail(r->c, STRATA_ENOMEM, "out of memory");
     r->v[r->n++] = (row3){m, k, v};
     return STRATA_OK;
 }
@@ -665,16 +655,10 @@ static int fields_cb(void *ctx, const char *f, size_t flen, uint32_t fid, stg_ty
 {
     (void)fid;
     fl *l = ctx;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        qry_val *nv = qry__alloc(l->c, nc * 2 * sizeof *nv);
-        if (nv == NULL) {
-            l->err = 1;
-            return 1;
-        }
-        if (l->n) memcpy(nv, l->rows, l->n * 2 * sizeof *nv);
-        l->rows = nv;
-        l->cap = nc;
+    /* rows are pairs (key, type): one element is two values */
+    if (arena_grow(l->c, (void **)&l->rows, l->n, &l->cap, 2 * sizeof *l->rows, 16)) {
+        l->err = 1;
+        return 1;
     }
     char *d = qry__strndup(l->c, f, flen);
     if (d == NULL) {
