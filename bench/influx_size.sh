@@ -31,14 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=
-for ((i = 0; i < 50; i++)); do
-    p=$((20000 + (RANDOM % 9000) * 2))
-    if ! port_busy "$p" && ! port_busy $((p + 1)); then port=$p; break; fi
-done
-[[ -n "$port" ]] || { echo "influx_size.sh: no free port pair" >&2; exit 1; }
-url=http://127.0.0.1:$port
 
 "$gen" "$@" --out "$tmp/data.lp" --stats 2>"$tmp/gen.stats"
 values=$(sed -n 's/.* values=\([0-9]*\).*/\1/p' "$tmp/gen.stats")
@@ -46,8 +38,9 @@ text_bytes=$(sed -n 's/.* bytes=\([0-9]*\).*/\1/p' "$tmp/gen.stats")
 echo "generated: $(cat "$tmp/gen.stats")" >&2
 
 STRATA_INFLUX_COLD=10s STRATA_INFLUX_SNAPSHOT_COLD=5s STRATA_INFLUX_LOG_LEVEL=warn \
-    "$root/bench/influxdb.sh" start "$port" "$dir" >/dev/null
+    "$root/bench/influxdb.sh" start auto "$dir" >/dev/null
 started=1
+url=http://127.0.0.1:$(cat "$dir/influxd.port")
 curl -sS -XPOST "$url/query" --data-urlencode "q=CREATE DATABASE bench" >/dev/null
 
 t0=$(date +%s.%N)

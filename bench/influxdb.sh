@@ -11,6 +11,9 @@
 #   bench/influxdb.sh start PORT DIR   write DIR/influxdb.conf, start influxd with meta/, data/ and
 #                                      wal/ under DIR, HTTP on 127.0.0.1:PORT; wait (up to 30 s)
 #                                      until GET /ping answers 204; print the PID on stdout.
+#                                      PORT "auto": pick a free pair below the kernel's ephemeral
+#                                      range and try another pair when influxd cannot bind (other
+#                                      tests run in parallel); the port is in DIR/influxd.port.
 #   bench/influxdb.sh stop DIR         stop the influxd recorded in DIR/influxd.pid (SIGTERM, then
 #                                      SIGKILL after 30 s) and wait until it has exited.
 #   bench/influxdb.sh status DIR       print "running PID PORT" or "stopped"; exit 0 / 1.
@@ -39,7 +42,7 @@ die() {
 }
 
 usage() {
-    sed -n '13,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '13,25p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -148,8 +151,8 @@ live_pid() {
     echo "$pid"
 }
 
-cmd_start() {
-    (($# == 2)) || usage
+# start_on PORT DIR: start influxd on PORT; exit status 3 when it could not bind a port.
+start_on() {
     local port=$1 dir pid code i
     check_port "$port"
     dir=$(abs_dir "$2")
@@ -175,6 +178,9 @@ cmd_start() {
         fi
         if ! kill -0 "$pid" 2>/dev/null; then
             rm -f "$dir/influxd.pid"
+            if [[ $auto == 1 ]] && tail -n 3 "$dir/influxd.log" | grep -q 'address already in use'; then
+                return 3
+            fi
             tail -n 20 "$dir/influxd.log" >&2 || true
             die "influxd exited during startup (log: $dir/influxd.log)"
         fi
@@ -183,6 +189,41 @@ cmd_start() {
     kill -KILL "$pid" 2>/dev/null || true
     rm -f "$dir/influxd.pid"
     die "influxd did not answer /ping on port $port within 30 s (log: $dir/influxd.log)"
+}
+
+# A random port P with P and P+1 free on 127.0.0.1, below the ephemeral range the kernel hands
+# to outgoing connections (a port taken from that range can be claimed by any client meanwhile).
+pick_port() {
+    local lo p i
+    lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    ((lo > 12000)) || lo=61000
+    for ((i = 0; i < 100; i++)); do
+        p=$((10000 + RANDOM % (lo - 10002)))
+        if ! port_busy "$p" && ! port_busy $((p + 1)); then
+            echo "$p"
+            return 0
+        fi
+    done
+    die "no free loopback port pair found"
+}
+
+auto=0
+cmd_start() {
+    (($# == 2)) || usage
+    if [[ "$1" != auto ]]; then
+        start_on "$1" "$2"
+        return
+    fi
+    auto=1
+    local try rc port
+    for ((try = 0; try < 8; try++)); do
+        port=$(pick_port)
+        rc=0
+        STRATA_INFLUX_RPC_PORT=$((port + 1)) start_on "$port" "$2" || rc=$?
+        ((rc == 3)) || return "$rc"
+        echo "influxdb.sh: port $port or $((port + 1)) was taken meanwhile; trying another" >&2
+    done
+    die "influxd could not bind a free port in 8 tries (log: $2/influxd.log)"
 }
 
 cmd_stop() {

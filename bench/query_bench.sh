@@ -158,10 +158,8 @@ wait_count stratad "$SPORT" "$LINES"
 SERVERS=(--server "strata=127.0.0.1:$SPORT")
 
 if [ "$ONLY_STRATA" = 0 ]; then
-    IPORT=$(free_port)
-    export STRATA_INFLUX_RPC_PORT
-    STRATA_INFLUX_RPC_PORT=$(free_port)
-    STRATA_INFLUX_LOG_LEVEL=warn bash "$SRC/bench/influxdb.sh" start "$IPORT" "$T/influx" >/dev/null
+    STRATA_INFLUX_LOG_LEVEL=warn bash "$SRC/bench/influxdb.sh" start auto "$T/influx" >/dev/null
+    IPORT=$(cat "$T/influx/influxd.port")
     curl -s -XPOST "http://127.0.0.1:$IPORT/query" --data-urlencode "q=CREATE DATABASE $DB" >/dev/null
     echo "== loading $LINES lines into influxd 1.6.7 (port $IPORT)" >&2
     "$B/tests/integration/it_load" file "$IPORT" "$DB" 1 5000 "$T/data.lp" >&2

@@ -105,24 +105,10 @@ if ! command -v influxd >/dev/null; then
     exit 1
 fi
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=
-for ((i = 0; i < 50; i++)); do
-    p=$((20000 + (RANDOM % 9000) * 2))
-    if ! port_busy "$p" && ! port_busy $((p + 1)); then
-        port=$p
-        break
-    fi
-done
-[[ -n "$port" ]] || {
-    bad "no free loopback port pair found"
-    echo "check_gen: $passed passed, $failed failed"
-    exit 1
-}
-
 influx_dir=$tmp/influx
-url=http://127.0.0.1:$port
-if pid=$("$influx_sh" start "$port" "$influx_dir"); then
+if pid=$("$influx_sh" start auto "$influx_dir"); then
+    port=$(cat "$influx_dir/influxd.port")
+    url=http://127.0.0.1:$port
     ok "influxdb.sh start on port $port (pid $pid)"
 else
     bad "influxdb.sh start"

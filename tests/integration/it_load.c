@@ -366,25 +366,41 @@ static int cmd_file(int argc, char **argv)
 
 /* ------------------------------------------------------------- udp, tcp */
 
+/* Lowest port of the kernel's ephemeral range (outgoing connections take ports from it). */
+static int ephemeral_low(void)
+{
+    int lo = 32768, hi;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2) lo = 32768;
+        fclose(f);
+    }
+    return lo > 12000 ? lo : 61000;
+}
+
+/* True when PORT can be bound on 127.0.0.1 with socket type TYPE. */
+static int port_free(int port, int type)
+{
+    int fd = socket(AF_INET, type, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+/* A random port below the ephemeral range, free for TCP and UDP when checked: a port the kernel
+ * picked from its ephemeral range could meanwhile be taken by any outgoing connection. */
 static int cmd_port(void)
 {
-    for (int tries = 0; tries < 50; tries++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t sl = sizeof a;
-        if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-            getsockname(fd, (struct sockaddr *)&a, &sl) != 0) {
-            if (fd >= 0) close(fd);
-            continue;
-        }
-        close(fd);
-        /* The same number must be free for UDP too (tests use it for both). */
-        int u = socket(AF_INET, SOCK_DGRAM, 0);
-        int ok = u >= 0 && bind(u, (struct sockaddr *)&a, sizeof a) == 0;
-        if (u >= 0) close(u);
-        if (ok) {
-            printf("%d\n", ntohs(a.sin_port));
+    int lo = ephemeral_low();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    unsigned seed = (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 16);
+    for (int tries = 0; tries < 200; tries++) {
+        int p = 10000 + (int)(rand_r(&seed) % (unsigned)(lo - 10000));
+        if (port_free(p, SOCK_STREAM) && port_free(p, SOCK_DGRAM)) {
+            printf("%d\n", p);
             return 0;
         }
     }

@@ -28,10 +28,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 command -v influxd >/dev/null || fail "influxd (Debian package influxdb) is not installed"
 
 # InfluxDB 1.6.7
-IP=$(free_port)
 mkdir -p "$T/influx"
-STRATA_INFLUX_RPC_PORT=$(free_port) bash "$SRC/bench/influxdb.sh" start "$IP" "$T/influx" >/dev/null ||
+bash "$SRC/bench/influxdb.sh" start auto "$T/influx" >/dev/null ||
     fail "influxd did not start: $(tail -3 "$T/influx/influxd.log" 2>/dev/null)"
+IP=$(cat "$T/influx/influxd.port")
 python3 "$HERE/gen_cases.py" "http://127.0.0.1:$IP" >"$T/influx.txt" 2>"$T/influx.err" ||
     fail "gen_cases.py against influxd: $(tail -3 "$T/influx.err")"
 bash "$SRC/bench/influxdb.sh" stop "$T/influx" >/dev/null

@@ -46,8 +46,6 @@ else
     cat "$here"/queries/*.txt >"$work/requests.txt"
 fi
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]; s.close(); print(p)')
-export STRATA_INFLUX_RPC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]; s.close(); print(p)')
 spid=""
 stop() {
     if [ -n "$spid" ]; then
@@ -58,8 +56,8 @@ stop() {
     if [ "$keep" = 0 ]; then rm -rf "$work/influx" "$work/strata"; fi
 }
 trap stop EXIT
-"$root/bench/influxdb.sh" start "$port" "$work/influx" >/dev/null
-url="http://127.0.0.1:$port"
+"$root/bench/influxdb.sh" start auto "$work/influx" >/dev/null
+url="http://127.0.0.1:$(cat "$work/influx/influxd.port")"
 python3 "$here/compat.py" write "$url" compat "$work/data/compat.lp"
 python3 "$here/compat.py" write "$url" other "$work/data/other.lp"
 python3 "$here/compat.py" query "$url" "$work/requests.txt" "$work/influx-out"
