@@ -43,20 +43,33 @@ it_setup() {
 
 free_port() { "$IT_LOAD" port || fail "no free port"; }
 
-# start_server [extra stratad flags...]: start on a fresh HTTP port, wait for /ping.
+# start_server [extra stratad flags...]: start on a fresh HTTP port, wait for /ping. A port taken
+# between the pick and the bind (tests run in parallel) is replaced by another one.
 start_server() {
-    HP=$(free_port)
-    H="http://127.0.0.1:$HP"
-    "$STRATAD" --data-dir "$T/data" --http-bind "127.0.0.1:$HP" "$@" >>"$T/server.log" 2>&1 &
-    SRV_PID=$!
-    for _ in $(seq 1 200); do
-        if curl -s -o /dev/null "$H/ping"; then
-            return 0
-        fi
-        kill -0 "$SRV_PID" 2>/dev/null || fail "stratad exited at start"
-        sleep 0.05
+    local try
+    for try in 1 2 3 4 5; do
+        HP=$(free_port)
+        H="http://127.0.0.1:$HP"
+        local mark
+        mark=$(wc -c <"$T/server.log" 2>/dev/null || echo 0)
+        "$STRATAD" --data-dir "$T/data" --http-bind "127.0.0.1:$HP" "$@" >>"$T/server.log" 2>&1 &
+        SRV_PID=$!
+        for _ in $(seq 1 200); do
+            if curl -s -o /dev/null "$H/ping"; then
+                return 0
+            fi
+            if ! kill -0 "$SRV_PID" 2>/dev/null; then
+                wait "$SRV_PID" 2>/dev/null
+                tail -c +"$((mark + 1))" "$T/server.log" | grep -q "127.0.0.1:$HP (--http-bind): address already in use" ||
+                    fail "stratad exited at start"
+                echo "port $HP was taken meanwhile; trying another" >&2
+                continue 2
+            fi
+            sleep 0.05
+        done
+        fail "stratad did not answer /ping within 10 s"
     done
-    fail "stratad did not answer /ping within 10 s"
+    fail "stratad could not bind a free HTTP port in 5 tries"
 }
 
 # stop_server: SIGTERM, wait, demand exit status 0.
