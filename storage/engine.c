@@ -240,12 +240,12 @@ static int replay_cb(void *ctx, uint64_t lsn, uint8_t type, const uint8_t *paylo
     stg_engine *e = ctx;
     strata_error err;
     (void)lsn;
-    if (type != STG__REC_WRITE) {
+    if (type != STG__REC_WRITE && type != STG__REC_WRITE2) {
         strata_log(e->log, STRATA_LOG_WARN, "engine",
                    "WAL record %llu has unknown type %u; skipped", (unsigned long long)lsn, type);
         return 0;
     }
-    int rc = stg__apply_write(e, payload, len, &err);
+    int rc = stg__apply_write(e, type, payload, len, &err);
     if (rc == STRATA_ECORRUPT) {
         strata_log(e->log, STRATA_LOG_ERROR, "engine", "WAL record %llu skipped: %s",
                    (unsigned long long)lsn, err.msg);

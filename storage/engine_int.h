@@ -27,7 +27,8 @@
 #include "storage/wal.h"
 
 /* WAL record types of the engine. */
-#define STG__REC_WRITE 1
+#define STG__REC_WRITE 1  /* fixed-width write record (replayed, no longer written) */
+#define STG__REC_WRITE2 2 /* varint write record */
 
 /* LMDB meta keys. */
 #define STG__META_FORMAT "format"
@@ -264,8 +265,13 @@ int stg__strmap_put(stg__strmap *m, uint64_t hash, void *item);
 void stg__strmap_clear(stg__strmap *m, void (*free_fn)(void *));
 
 /* ---- write.c ---- */
-/* Apply one WAL write record to the heads (heads_rw held for writing). */
-int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error *err);
+/*
+ * Apply one WAL write record of TYPE (STG__REC_WRITE or STG__REC_WRITE2) to
+ * the heads (heads_rw held for writing). @return STRATA_ECORRUPT for a
+ * malformed record (points before the fault are applied), STRATA_ENOMEM.
+ */
+int stg__apply_write(stg_engine *e, uint8_t type, const uint8_t *rec, size_t len,
+                     strata_error *err);
 void stg__caches_clear(stg_engine *e);
 
 /* ---- checkpoint.c ---- */

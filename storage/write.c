@@ -15,9 +15,12 @@
  * and then, outside any lock, waits for the WAL to be durable, sharing the
  * fsync with concurrent batches (group commit).
  *
- * WAL write record (little-endian): u32 db, then per point:
- *   u64 series, i64 ts, u32 nfields, then per field:
- *   u32 field id, u8 type, and u64 value or (u32 len, bytes) for strings.
+ * WAL write record, type 2 (storage/FORMAT.md): varint db, then per point
+ *   u64 series, varint zigzag(ts - previous ts), varint nfields, then per
+ *   field varint (field id << 3 | type) and the value: 8 bytes for a float,
+ *   a zigzag varint for an integer, a varint for an unsigned, one byte for a
+ *   boolean, varint length and bytes for a string. About a third of the
+ *   fixed-width type 1 (still replayed) on integer data.
  */
 #include "storage/engine_int.h"
 
@@ -41,8 +44,9 @@ struct stg_batch {
     size_t tags_cap;
     uint8_t *rec; /* the WAL record being built: resolved ids and values */
     size_t rec_len, rec_cap;
-    int64_t min_ts;  /* oldest timestamp added (retention check) */
-    int64_t *groups; /* shard groups that points inside retention fall in */
+    int64_t rec_prev_ts; /* timestamps of a record are coded as deltas */
+    int64_t min_ts;      /* oldest timestamp added (retention check) */
+    int64_t *groups;     /* shard groups that points inside retention fall in */
     size_t ngroups, groups_cap;
 };
 
@@ -624,39 +628,65 @@ static void refuse(stg_write_result *res, int code, const char *fmt, ...)
     memcpy(res->first_error, tmp.msg, sizeof res->first_error);
 }
 
-/* Encode one accepted point into the WAL record buffer. */
+/* Encode one accepted point into the WAL record buffer (type 2). */
 static int encode_point(stg_batch *b, const stg__series *s, const raw_point *rp,
                         const uint32_t *fids)
 {
     const uint8_t *p = rp->fields;
-    size_t need = 8 + 8 + 4 + (size_t)(rp->end - rp->fields);
-    if (reserve(&b->rec, &b->rec_cap, b->rec_len, need + 8 * rp->nfields) != STRATA_OK)
-        return STRATA_ENOMEM;
+    /* Per field at most 5 bytes of id and type and 10 of value, or a string's
+     * 5 bytes of length: bounded by the raw form plus 16 bytes a field. */
+    size_t need = 8 + 2 * STRATA_VARINT_MAX + (size_t)(rp->end - rp->fields) + 16 * rp->nfields;
+    if (reserve(&b->rec, &b->rec_cap, b->rec_len, need) != STRATA_OK) return STRATA_ENOMEM;
     uint8_t *w = b->rec + b->rec_len;
     memcpy(w, &s->id, 8);
-    memcpy(w + 8, &rp->ts, 8);
-    memcpy(w + 16, &rp->nfields, 4);
-    w += 20;
+    w += 8;
+    w += strata_varint_put(w,
+                           strata_zigzag64((int64_t)((uint64_t)rp->ts - (uint64_t)b->rec_prev_ts)));
+    b->rec_prev_ts = rp->ts;
+    w += strata_varint_put(w, rp->nfields);
     for (uint32_t i = 0; i < rp->nfields; i++) {
         uint32_t kl = get_u32(&p);
         p += kl;
         uint8_t t = *p++;
-        memcpy(w, &fids[i], 4);
-        w[4] = t;
-        w += 5;
+        w += strata_varint_put(w, (uint64_t)fids[i] << 3 | t);
         if (t == STG_STRING) {
-            uint32_t sl;
-            memcpy(&sl, p, 4);
-            memcpy(w, p, 4 + (size_t)sl);
-            w += 4 + sl;
-            p += 4 + sl;
-        } else {
-            memcpy(w, p, 8);
+            uint32_t sl = get_u32(&p);
+            w += strata_varint_put(w, sl);
+            memcpy(w, p, sl);
+            w += sl;
+            p += sl;
+            continue;
+        }
+        uint64_t v;
+        memcpy(&v, p, 8);
+        p += 8;
+        switch (t) {
+        case STG_INT:
+            w += strata_varint_put(w, strata_zigzag64((int64_t)v));
+            break;
+        case STG_UINT:
+            w += strata_varint_put(w, v);
+            break;
+        case STG_BOOL:
+            *w++ = v != 0;
+            break;
+        default:
+            memcpy(w, &v, 8);
             w += 8;
-            p += 8;
+            break;
         }
     }
     b->rec_len = (size_t)(w - b->rec);
+    return STRATA_OK;
+}
+
+/* Start a type-2 record for database DB in the batch's record buffer. */
+static int record_start(stg_batch *b)
+{
+    b->rec_len = 0;
+    b->rec_prev_ts = 0;
+    if (reserve(&b->rec, &b->rec_cap, 0, STRATA_VARINT_MAX) != STRATA_OK) return STRATA_ENOMEM;
+    b->rec_len = strata_varint_put(b->rec, b->db);
     return STRATA_OK;
 }
 
@@ -674,50 +704,120 @@ typedef struct apply_val {
  * overlap instead of queueing one behind the other. */
 #define APPLY_WINDOW 32
 
-int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error *err)
+/* A write record being read: type 1 (fixed width) or 2 (varints). */
+typedef struct rec_reader {
+    const uint8_t *p, *end;
+    int v2;
+    int64_t ts; /* the current point's timestamp (type 2: the base of the next delta) */
+} rec_reader;
+
+static int rd_varint(rec_reader *r, uint64_t *v)
 {
-    const uint8_t *p = rec, *end = rec + len;
+    size_t n = strata_varint_get(r->p, r->end, v);
+    r->p += n;
+    return n ? 0 : -1;
+}
+
+/* Read a point's series, timestamp and field count. @return 0, or -1 when malformed. */
+static int rd_point(rec_reader *r, uint64_t *series, uint32_t *nf)
+{
+    if (r->end - r->p < (r->v2 ? 10 : 20)) return -1;
+    memcpy(series, r->p, 8);
+    r->p += 8;
+    if (!r->v2) {
+        memcpy(&r->ts, r->p, 8);
+        memcpy(nf, r->p + 8, 4);
+        r->p += 12;
+        return 0;
+    }
+    uint64_t d, n;
+    if (rd_varint(r, &d) || rd_varint(r, &n) || n > UINT32_MAX) return -1;
+    r->ts = (int64_t)((uint64_t)r->ts + (uint64_t)strata_unzigzag64(d));
+    *nf = (uint32_t)n;
+    return 0;
+}
+
+/* Read one field value into V (col not set). @return 0, or -1 when malformed. */
+static int rd_field(rec_reader *r, apply_val *v)
+{
+    v->slen = 0;
+    v->val = 0;
+    v->str = NULL;
+    if (!r->v2) {
+        if (r->end - r->p < 5) return -1;
+        memcpy(&v->fid, r->p, 4);
+        v->type = r->p[4];
+        r->p += 5;
+        if (v->type == STG_STRING) {
+            if (r->end - r->p < 4) return -1;
+            memcpy(&v->slen, r->p, 4);
+            if ((size_t)(r->end - r->p) - 4 < v->slen) return -1;
+            v->str = r->p + 4;
+            r->p += 4 + v->slen;
+            return 0;
+        }
+        if (v->type < STG_FLOAT || v->type > STG_BOOL || r->end - r->p < 8) return -1;
+        memcpy(&v->val, r->p, 8);
+        r->p += 8;
+        return 0;
+    }
+    uint64_t tag, x;
+    if (rd_varint(r, &tag) || (tag >> 3) > UINT32_MAX) return -1;
+    v->fid = (uint32_t)(tag >> 3);
+    v->type = (uint8_t)(tag & 7);
+    switch (v->type) {
+    case STG_FLOAT:
+        if (r->end - r->p < 8) return -1;
+        memcpy(&v->val, r->p, 8);
+        r->p += 8;
+        return 0;
+    case STG_INT:
+        if (rd_varint(r, &x)) return -1;
+        v->val = (uint64_t)strata_unzigzag64(x);
+        return 0;
+    case STG_UINT:
+        return rd_varint(r, &v->val);
+    case STG_BOOL:
+        if (r->p >= r->end || *r->p > 1) return -1;
+        v->val = *r->p++;
+        return 0;
+    case STG_STRING:
+        if (rd_varint(r, &x) || x > (uint64_t)(r->end - r->p)) return -1;
+        v->slen = (uint32_t)x;
+        v->str = r->p;
+        r->p += x;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int stg__apply_write(stg_engine *e, uint8_t type, const uint8_t *rec, size_t len, strata_error *err)
+{
+    rec_reader r = {rec, rec + len, type == STG__REC_WRITE2, 0};
     uint32_t db;
     uint64_t values = 0, points = 0;
     apply_val w[APPLY_WINDOW];
 
-    if (len < 4)
-        return strata_error_set(err, STRATA_ECORRUPT, "write record of %zu bytes is too short",
-                                len);
-    db = get_u32(&p);
-    while (p < end) {
+    if (r.v2) {
+        uint64_t d;
+        if (rd_varint(&r, &d) || d > UINT32_MAX) goto corrupt;
+        db = (uint32_t)d;
+    } else {
+        if (len < 4)
+            return strata_error_set(err, STRATA_ECORRUPT, "write record of %zu bytes is too short",
+                                    len);
+        db = get_u32(&r.p);
+    }
+    while (r.p < r.end) {
         uint64_t series;
-        int64_t ts;
         uint32_t nf;
-        if (end - p < 20) goto corrupt;
-        memcpy(&series, p, 8);
-        memcpy(&ts, p + 8, 8);
-        memcpy(&nf, p + 16, 4);
-        p += 20;
+        if (rd_point(&r, &series, &nf)) goto corrupt;
         for (uint32_t done = 0; done < nf;) {
             uint32_t n = nf - done < APPLY_WINDOW ? nf - done : APPLY_WINDOW;
             for (uint32_t i = 0; i < n; i++) {
                 apply_val *v = &w[i];
-                if (end - p < 5) goto corrupt;
-                memcpy(&v->fid, p, 4);
-                v->type = p[4];
-                v->slen = 0;
-                v->val = 0;
-                v->str = NULL;
-                p += 5;
-                if (v->type == STG_STRING) {
-                    if (end - p < 4) goto corrupt;
-                    memcpy(&v->slen, p, 4);
-                    if ((size_t)(end - p) - 4 < v->slen) goto corrupt;
-                    v->str = p + 4;
-                    p += 4 + v->slen;
-                } else if (v->type >= STG_FLOAT && v->type < STG_STRING) {
-                    if (end - p < 8) goto corrupt;
-                    memcpy(&v->val, p, 8);
-                    p += 8;
-                } else {
-                    goto corrupt;
-                }
+                if (rd_field(&r, v)) goto corrupt;
                 v->col = stg__column_get_or_new(e, db, series, v->fid, (stg_type)v->type);
                 if (v->col == NULL)
                     return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
@@ -735,7 +835,7 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
                                stg_type_name((stg_type)v->col->type));
                     continue;
                 }
-                int rc = stg__column_append(e, v->col, ts, v->val, v->str, v->slen, err);
+                int rc = stg__column_append(e, v->col, r.ts, v->val, v->str, v->slen, err);
                 if (rc != STRATA_OK) return rc;
                 values++;
             }
@@ -748,7 +848,7 @@ int stg__apply_write(stg_engine *e, const uint8_t *rec, size_t len, strata_error
     return STRATA_OK;
 corrupt:
     return strata_error_set(err, STRATA_ECORRUPT, "write record is malformed at byte %zu",
-                            (size_t)(p - rec));
+                            (size_t)(r.p - rec));
 }
 
 static void wait_for_room(stg_engine *e)
@@ -842,13 +942,10 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     wait_for_room(e);
     pthread_mutex_lock(&e->ingest_mu);
     e->commit_gen++;
-    b->rec_len = 0;
-    if (reserve(&b->rec, &b->rec_cap, 0, 4) != STRATA_OK) {
+    if (record_start(b) != STRATA_OK) {
         rc = strata_error_set(err, STRATA_ENOMEM, "out of memory");
         goto fail;
     }
-    memcpy(b->rec, &b->db, 4);
-    b->rec_len = 4;
 
     const uint8_t *p = b->buf, *end = b->buf + b->len;
     while (p < end) {
@@ -930,7 +1027,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
     }
     resolver_end(&r);
     if (have) {
-        rc = stg_wal_append(e->wal, STG__REC_WRITE, b->rec, b->rec_len, &lsn, err);
+        rc = stg_wal_append(e->wal, STG__REC_WRITE2, b->rec, b->rec_len, &lsn, err);
         if (rc != STRATA_OK) goto fail;
         /*
          * Hand over: take apply_mu before letting the next batch in, so that
@@ -940,7 +1037,7 @@ int stg_batch_commit(stg_batch *b, stg_write_result *res, strata_error *err)
         pthread_mutex_lock(&e->apply_mu);
         pthread_mutex_unlock(&e->ingest_mu);
         pthread_rwlock_wrlock(&e->heads_rw);
-        rc = stg__apply_write(e, b->rec, b->rec_len, err);
+        rc = stg__apply_write(e, STG__REC_WRITE2, b->rec, b->rec_len, err);
         e->stats.points_rejected += res->points_rejected;
         pthread_rwlock_unlock(&e->heads_rw);
         pthread_mutex_unlock(&e->apply_mu);
