@@ -259,6 +259,104 @@ static void many_new_fields_in_one_point(void **state)
     stg_engine_close(e);
 }
 
+/* The series id of measurement m with the tags given in canonical (sorted) order. */
+static uint64_t series_tags(stg_engine *e, uint32_t db, const char *m, const stg_tag *t, uint32_t n)
+{
+    char key[256];
+    size_t kn = stg_series_key_build(m, strlen(m), t, n, key, sizeof key);
+    MDB_txn *txn;
+    uint64_t id = 0;
+    assert_int_equal(stg_engine_read_begin(e, &txn, NULL), STRATA_OK);
+    assert_int_equal(stg_index_series_lookup(stg_engine_index(e), txn, db, key, kn, &id),
+                     STRATA_OK);
+    stg_engine_read_end(e, txn);
+    return id;
+}
+
+/*
+ * Points of one batch whose tag and field keys repeat, change order, repeat a key or
+ * change one key of the same length: each point gets its own canonical series and the
+ * last of equal keys wins, whatever the point before it had (batch_add remembers the
+ * previous point's key order).
+ */
+static void keys_ordered_per_point_in_a_batch(void **state)
+{
+    (void)state;
+    stg_engine *e = open_engine(0, 0);
+    uint32_t db;
+    strata_error err = {0};
+    assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
+#define TG(k, v) {k, (uint32_t)strlen(k), v, (uint32_t)strlen(v)}
+#define FL(k, x)                                                                                   \
+    {                                                                                              \
+        k, (uint32_t)strlen(k), STG_FLOAT, stg_val_from_f64(x), NULL, 0                            \
+    }
+    stg_tag t_ba[] = {TG("b", "1"), TG("a", "2")};
+    stg_tag t_baa[] = {TG("b", "1"), TG("a", "2"), TG("a", "3")};
+    stg_tag t_ab[] = {TG("a", "2"), TG("b", "1")};
+    stg_tag t_ac[] = {TG("a", "2"), TG("c", "1")};
+    stg_tag t_bc[] = {TG("b", "1"), TG("c", "2")};
+    stg_field_in f_xy1[] = {FL("x", 1), FL("y", 2)};
+    stg_field_in f_xy2[] = {FL("x", 3), FL("y", 4)};
+    stg_field_in f_xx[] = {FL("x", 5), FL("x", 6)};
+    stg_field_in f_yx[] = {FL("y", 7), FL("x", 8)};
+    stg_field_in f_xz[] = {FL("x", 9), FL("z", 10)};
+    stg_point_in pts[] = {
+        {"m", 1, t_ba, 2, f_xy1, 2, 1 * SEC}, {"m", 1, t_ba, 2, f_xy2, 2, 2 * SEC},
+        {"m", 1, t_baa, 3, f_xx, 2, 3 * SEC}, {"m", 1, t_ab, 2, f_yx, 2, 4 * SEC},
+        {"m", 1, t_ac, 2, f_xz, 2, 5 * SEC},  {"m", 1, t_ba, 2, f_xx, 2, 6 * SEC},
+        {"m", 1, t_bc, 2, f_xz, 2, 7 * SEC},
+    };
+#undef TG
+#undef FL
+    stg_batch *b;
+    stg_write_result res;
+    assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++)
+        assert_int_equal(stg_batch_add(b, &pts[i], &err), STRATA_OK);
+    assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+    assert_int_equal(res.points_written, 7);
+    stg_batch_free(b);
+
+    stg_tag s12[] = {{"a", 1, "2", 1}, {"b", 1, "1", 1}};
+    stg_tag s13[] = {{"a", 1, "3", 1}, {"b", 1, "1", 1}};
+    stg_tag s21[] = {{"a", 1, "2", 1}, {"c", 1, "1", 1}};
+    uint64_t ab = series_tags(e, db, "m", s12, 2), ab3 = series_tags(e, db, "m", s13, 2),
+             ac = series_tags(e, db, "m", s21, 2);
+    uint32_t fx = field_of(e, db, "m", "x"), fy = field_of(e, db, "m", "y"),
+             fz = field_of(e, db, "m", "z");
+    int64_t ts[8];
+    uint64_t v[8];
+    /* a=2,b=1: x at 1, 2, 4 and 6 s (the last x of the point: 8 at 4 s, 6 at 6 s) */
+    assert_int_equal(read_all(e, db, ab, fx, INT64_MIN, INT64_MAX, ts, v, NULL, 8), 4);
+    double want_x[] = {1, 3, 8, 6};
+    int64_t want_t[] = {1 * SEC, 2 * SEC, 4 * SEC, 6 * SEC};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(ts[i], want_t[i]);
+        assert_true(stg_val_to_f64(v[i]) == want_x[i]);
+    }
+    assert_int_equal(read_all(e, db, ab, fy, INT64_MIN, INT64_MAX, ts, v, NULL, 8), 3);
+    assert_true(stg_val_to_f64(v[2]) == 7);
+    /* a=3,b=1 (the last a wins): x = 6 at 3 s */
+    assert_int_equal(read_all(e, db, ab3, fx, INT64_MIN, INT64_MAX, ts, v, NULL, 8), 1);
+    assert_int_equal(ts[0], 3 * SEC);
+    assert_true(stg_val_to_f64(v[0]) == 6);
+    /* a=2,c=1: x = 9 and z = 10 at 5 s */
+    assert_int_equal(read_all(e, db, ac, fx, INT64_MIN, INT64_MAX, ts, v, NULL, 8), 1);
+    assert_true(stg_val_to_f64(v[0]) == 9);
+    assert_int_equal(read_all(e, db, ac, fz, INT64_MIN, INT64_MAX, ts, v, NULL, 8), 1);
+    assert_true(stg_val_to_f64(v[0]) == 10);
+    /* b=1,c=2 (after a point with keys b, a and one with x, x): x = 9 and z = 10 at 7 s */
+    stg_tag s_bc[] = {{"b", 1, "1", 1}, {"c", 1, "2", 1}};
+    uint64_t bc = series_tags(e, db, "m", s_bc, 2);
+    assert_int_equal(read_all(e, db, bc, fx, INT64_MIN, INT64_MAX, ts, v, NULL, 8), 1);
+    assert_int_equal(ts[0], 7 * SEC);
+    assert_true(stg_val_to_f64(v[0]) == 9);
+    assert_int_equal(read_all(e, db, bc, fz, INT64_MIN, INT64_MAX, ts, v, NULL, 8), 1);
+    assert_true(stg_val_to_f64(v[0]) == 10);
+    stg_engine_close(e);
+}
+
 /* "time" as a field is dropped (and the point with it if nothing is left); as a tag it refuses. */
 static void time_field_and_tag(void **state)
 {
@@ -935,6 +1033,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(replay_after_kill, setup, teardown),
         cmocka_unit_test_setup_teardown(type_conflict_is_partial_write, setup, teardown),
         cmocka_unit_test_setup_teardown(many_new_fields_in_one_point, setup, teardown),
+        cmocka_unit_test_setup_teardown(keys_ordered_per_point_in_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(time_field_and_tag, setup, teardown),
         cmocka_unit_test_setup_teardown(conflict_inside_a_batch_refuses_it, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
