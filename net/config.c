@@ -79,6 +79,9 @@ static const opt_def opts[] = {
     {"compact-rate", "storage", "compact-rate", T_SIZE, OFF(compact_rate_bytes), "32MiB", "BYTES",
      "background compaction reads and writes at most this many chunk bytes per second, "
      "pausing between slices (checkpoints run in the pauses); 0 = no limit"},
+    {"encode-threads", "storage", "encode-threads", T_U32, OFF(encode_threads), "0", "N",
+     "threads that encode a checkpoint's chunks (the checkpoint thread and helpers); "
+     "0 = one per online CPU, at most 16"},
     {"db", "storage", "databases", T_LIST, OFF(databases), NULL, "NAME",
      "database to create at start (repeatable; env and file: a list)"},
     {"auto-create-db", "storage", "auto-create-db", T_FLAG, OFF(auto_create_db), "off", "",
@@ -750,6 +753,9 @@ static int check(net_config *cfg, strata_error *err)
                                 LP_DEFAULT_MAX_LINE_BYTES);
     if (cfg->workers > 1024)
         return strata_error_set(err, STRATA_EINVAL, "--workers must be at most 1024");
+    if (cfg->encode_threads > 16)
+        return strata_error_set(err, STRATA_EINVAL,
+                                "--encode-threads must be at most 16 (0: one per CPU)");
     if (cfg->max_connections == 0)
         return strata_error_set(err, STRATA_EINVAL, "--max-connections must be at least 1");
     for (size_t i = 0; i < cfg->databases.n; i++)

@@ -285,6 +285,7 @@ int net_server_open(const net_config *cfg, const strata_logger *log, net_server 
     o.compact_interval_ns = cfg->compact_interval_ms * 1000000;
     o.retention_check_ns = cfg->retention_check_ms > 0 ? cfg->retention_check_ms * 1000000 : -1;
     o.compact_rate_bytes = cfg->compact_rate_bytes;
+    o.encode_threads = (int)cfg->encode_threads;
     o.log = log;
     if ((rc = stg_engine_open(&o, &s->eng, err)) != STRATA_OK) {
         strata_error_prefix(err, "opening data directory %s: ", cfg->data_dir);

@@ -7,8 +7,9 @@
  *      chunks (marked "flushing", they stay readable in memory) and copies
  *      its head if the head changed since the last checkpoint;
  * then, with ingest running again:
- *   3. encodes the head copies into chunks under the heads' own keys (the
- *      next checkpoint or the seal of the head overwrites them);
+ *   3. encodes the head copies and the heads sealed raw into chunks, the
+ *      copies under the heads' own keys (the next checkpoint or the seal of
+ *      the head overwrites them), on several threads (encode_threads);
  *   4. writes everything in key order in one LMDB transaction, together with
  *      the next sequence number, the WAL position and new partitions;
  *   5. drops the flushed chunks from memory (readers that copied them before
@@ -20,6 +21,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/bytes.h"
 #include "common/clock.h"
@@ -190,6 +192,73 @@ done:
     return rc;
 }
 
+/* Step 3 shared by the encoding threads: each takes the next job until none is left. */
+typedef struct enc_pool {
+    ckpt *ck;
+    size_t next; /* atomic: the next job to take */
+    int failed;  /* atomic: a job failed, the others stop */
+    pthread_mutex_t mu;
+    int rc; /* the first failure, under mu */
+    strata_error err;
+} enc_pool;
+
+static void *encode_worker(void *arg)
+{
+    enc_pool *pool = arg;
+    int64_t *ts = NULL;
+    uint64_t *vals = NULL;
+    size_t cap = 0;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED);
+        if (i >= pool->ck->n || __atomic_load_n(&pool->failed, __ATOMIC_RELAXED)) break;
+        ckpt_job *j = &pool->ck->jobs[i];
+        if (j->sealed != NULL && !j->sealed->raw) continue; /* encoded when it was sealed */
+        strata_error err;
+        int rc = encode_head(j, &ts, &vals, &cap, &err);
+        if (rc != STRATA_OK) {
+            pthread_mutex_lock(&pool->mu);
+            if (pool->rc == STRATA_OK) {
+                pool->rc = rc;
+                pool->err = err;
+            }
+            pthread_mutex_unlock(&pool->mu);
+            __atomic_store_n(&pool->failed, 1, __ATOMIC_RELAXED);
+            break;
+        }
+    }
+    free(ts);
+    free(vals);
+    return NULL;
+}
+
+/* Threads for step 3: the option, or one per online CPU; never more than a thread per 64 jobs. */
+static unsigned encode_threads(const stg_engine *e, size_t jobs)
+{
+    long n = e->opt.encode_threads;
+    if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n > STG_ENCODE_THREADS_MAX) n = STG_ENCODE_THREADS_MAX;
+    if ((size_t)n > jobs / 64) n = (long)(jobs / 64);
+    return n < 1 ? 1 : (unsigned)n;
+}
+
+/* Step 3: encode every head copy and raw-sealed head, on this thread and helpers. */
+static int encode_all(stg_engine *e, ckpt *ck, strata_error *err)
+{
+    enc_pool pool = {.ck = ck, .rc = STRATA_OK};
+    pthread_t th[STG_ENCODE_THREADS_MAX];
+    unsigned want = encode_threads(e, ck->n), started = 0;
+    pthread_mutex_init(&pool.mu, NULL);
+    /* A helper that cannot be started leaves its share to the others. */
+    while (started + 1 < want && pthread_create(&th[started], NULL, encode_worker, &pool) == 0)
+        started++;
+    encode_worker(&pool);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&pool.mu);
+    if (pool.rc != STRATA_OK && err) *err = pool.err;
+    return pool.rc;
+}
+
 static int cmp_job(const void *a, const void *b)
 {
     return memcmp(((const ckpt_job *)a)->key, ((const ckpt_job *)b)->key, STG__CKEY_LEN);
@@ -246,9 +315,6 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
     ckpt ck = {0};
     int64_t t0 = strata_mono_ns();
     uint64_t lsn = 0, seq;
-    int64_t *ts = NULL;
-    uint64_t *vals = NULL;
-    size_t cap = 0;
     int rc;
 
     if (!ingest_held) pthread_mutex_lock(&e->ingest_mu);
@@ -264,9 +330,7 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
     if (!ingest_held) pthread_mutex_unlock(&e->ingest_mu);
     if (rc != STRATA_OK) goto done;
 
-    for (size_t i = 0; i < ck.n && rc == STRATA_OK; i++)
-        if (ck.jobs[i].sealed == NULL || ck.jobs[i].sealed->raw)
-            rc = encode_head(&ck.jobs[i], &ts, &vals, &cap, err);
+    rc = encode_all(e, &ck, err);
     if (rc == STRATA_OK) {
         if (ck.n > 0) qsort(ck.jobs, ck.n, sizeof *ck.jobs, cmp_job);
         rc = write_all(e, &ck, seq, lsn, err);
@@ -304,8 +368,6 @@ done:
         free(ck.jobs[i].blob);
     free(ck.jobs);
     free(ck.new_parts);
-    free(ts);
-    free(vals);
     return rc;
 }
 

@@ -64,7 +64,13 @@ typedef struct stg_options {
      * STG_COMPACT_RATE_DEFAULT. */
     uint64_t compact_rate_bytes;
     size_t compact_slice_bytes; /* chunk bytes one compaction transaction reads; 0 = 1 MiB */
+    /* Threads that encode a checkpoint's chunks, the checkpointing thread included; 0 = one
+     * per online CPU. At most STG_ENCODE_THREADS_MAX. */
+    int encode_threads;
 } stg_options;
+
+/* Most threads a checkpoint encodes on (stg_options.encode_threads). */
+#define STG_ENCODE_THREADS_MAX 16
 
 /* Default compaction rate of the background job (stg_options_default). */
 #define STG_COMPACT_RATE_DEFAULT ((uint64_t)32 << 20)

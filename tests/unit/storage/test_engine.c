@@ -357,6 +357,71 @@ static void keys_ordered_per_point_in_a_batch(void **state)
     stg_engine_close(e);
 }
 
+/* A checkpoint of many columns encodes on several threads; every point reads back, also
+ * after a reopen (the chunks came from the threads, not from memory). */
+static void checkpoint_encodes_on_threads(void **state)
+{
+    (void)state;
+    enum { HOSTS = 300, PTS = 700 };
+    for (int round = 0; round < 2; round++) {
+        stg_options o;
+        stg_engine *e = NULL;
+        strata_error err = {0};
+        stg_options_default(&o);
+        o.dir = tmpdir;
+        o.wal_sync = 0;
+        o.background = 0;
+        o.map_bytes = (size_t)1 << 30;
+        o.encode_threads = 4;
+        o.chunk_max_points = 256; /* heads sealed raw twice a column, encoded at the checkpoint */
+        assert_int_equal(stg_engine_open(&o, &e, &err), STRATA_OK);
+        uint32_t db;
+        if (round == 0) {
+            assert_int_equal(stg_db_create(e, "enc", &db, &err), STRATA_OK);
+            for (int t = 0; t < PTS; t++) {
+                stg_batch *b;
+                stg_write_result res;
+                assert_int_equal(stg_batch_new(e, db, &b), STRATA_OK);
+                for (int h = 0; h < HOSTS; h++) {
+                    char host[16];
+                    snprintf(host, sizeof host, "h%03d", h);
+                    stg_tag tag = {"host", 4, host, (uint32_t)strlen(host)};
+                    stg_field_in f[2] = {
+                        {"i", 1, STG_INT, (uint64_t)(int64_t)(t * h - 5000), NULL, 0},
+                        {"f", 1, STG_FLOAT, stg_val_from_f64(t * 0.5 + h), NULL, 0}};
+                    stg_point_in p = {"m", 1, &tag, 1, f, 2, (int64_t)t * 10 * SEC};
+                    assert_int_equal(stg_batch_add(b, &p, &err), STRATA_OK);
+                }
+                assert_int_equal(stg_batch_commit(b, &res, &err), STRATA_OK);
+                stg_batch_free(b);
+            }
+            assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+        } else {
+            assert_int_equal(stg_db_lookup(e, "enc", &db), STRATA_OK);
+        }
+        static int64_t ts[PTS];
+        static uint64_t v[PTS];
+        uint32_t fi = field_of(e, db, "m", "i"), ff = field_of(e, db, "m", "f");
+        for (int h = 0; h < HOSTS; h++) {
+            char host[16];
+            snprintf(host, sizeof host, "h%03d", h);
+            uint64_t sid = series_of(e, db, "m", host);
+            assert_int_equal(read_all(e, db, sid, fi, INT64_MIN, INT64_MAX, ts, v, NULL, PTS), PTS);
+            for (int t = 0; t < PTS; t++)
+                assert_int_equal((int64_t)v[t], (int64_t)(t * h - 5000));
+            assert_int_equal(read_all(e, db, sid, ff, INT64_MIN, INT64_MAX, ts, v, NULL, PTS), PTS);
+            for (int t = 0; t < PTS; t++) {
+                assert_int_equal(ts[t], (int64_t)t * 10 * SEC);
+                assert_true(stg_val_to_f64(v[t]) == t * 0.5 + h);
+            }
+        }
+        stg_engine_stats st;
+        stg_engine_stats_get(e, &st);
+        if (round == 1) assert_int_equal(st.replayed_records, 0);
+        stg_engine_close(e);
+    }
+}
+
 /* "time" as a field is dropped (and the point with it if nothing is left); as a tag it refuses. */
 static void time_field_and_tag(void **state)
 {
@@ -1034,6 +1099,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(type_conflict_is_partial_write, setup, teardown),
         cmocka_unit_test_setup_teardown(many_new_fields_in_one_point, setup, teardown),
         cmocka_unit_test_setup_teardown(keys_ordered_per_point_in_a_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(checkpoint_encodes_on_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(time_field_and_tag, setup, teardown),
         cmocka_unit_test_setup_teardown(conflict_inside_a_batch_refuses_it, setup, teardown),
         cmocka_unit_test_setup_teardown(chunk_stats_without_decoding, setup, teardown),
