@@ -8,7 +8,10 @@
  * key order and, per column (db | partition | series | field), merges its
  * small chunks into chunks of target_points, drops points overwritten by
  * later writes, re-encodes each chunk with its best encoding and cuts it so
- * that two chunks share a leaf page.
+ * that chunks fill leaf pages: in place into equal chunks, two or more to a
+ * page (best_split); in the repack, where chunks are appended in key order,
+ * each chunk is cut to fill what is left of the page being appended to
+ * (fit_page), so that pages come out nearly full.
  *
  * Two forms. In place (the server's background job), the walk is cut into
  * slices of about slice_bytes of chunk data, always whole columns. Each
@@ -89,8 +92,10 @@ typedef struct compactor {
     uint8_t last_key[STG__CKEY_LEN]; /* repack: the last key appended */
     int have_last;
     uint32_t target;
-    size_t fit;  /* largest chunk that still shares a leaf page with another */
-    size_t page; /* usable bytes of a leaf page */
+    size_t fit;       /* largest chunk that still shares a leaf page with another */
+    size_t page;      /* usable bytes of a leaf page */
+    size_t node_max;  /* largest chunk LMDB keeps in the leaf page (larger: overflow pages) */
+    size_t page_used; /* repack: bytes of the leaf page being appended to */
     size_t slice_bytes;
     stg_compact_stats *st;
     strata_error *err;
@@ -197,6 +202,28 @@ static int64_t mem_start(stg_engine *e, uint32_t db, uint64_t series, uint32_t f
     return t;
 }
 
+/*
+ * Bytes a chunk of len bytes takes in a leaf page: LMDB's node header (8), the
+ * key and the data, rounded to even, and the node's slot (2). A chunk above
+ * node_max lives on overflow pages and leaves its page number (8) in the leaf.
+ */
+static size_t leaf_bytes(const compactor *c, size_t len)
+{
+    if (len > c->node_max) len = 8;
+    return ((8 + STG__CKEY_LEN + len + 1) & ~(size_t)1) + 2;
+}
+
+/* Repack: follow how MDB_APPEND fills leaf pages: a node that does not fit what is left of the
+ * last page starts a new one, and the full page keeps everything it had. */
+static void page_add(compactor *c, size_t len)
+{
+    size_t b = leaf_bytes(c, len);
+    if (c->page_used + b > c->page)
+        c->page_used = b;
+    else
+        c->page_used += b;
+}
+
 /* Append a chunk to put back when the slice is written; fresh: a new chunk of the column. */
 static int emit(compactor *c, const uint8_t *key, const void *blob, size_t len, uint32_t points,
                 int fresh)
@@ -208,6 +235,7 @@ static int emit(compactor *c, const uint8_t *key, const void *blob, size_t len, 
         c->col_out[c->nout++] = c->rec_len;
         c->st->points += points;
     }
+    if (c->repack) page_add(c, len);
     memcpy(c->recs + c->rec_len, key, STG__CKEY_LEN);
     strata_put_le32(c->recs + c->rec_len + STG__CKEY_LEN, (uint32_t)len);
     memcpy(c->recs + c->rec_len + REC_HDR, blob, len);
@@ -309,6 +337,68 @@ static uint32_t best_split(size_t bytes, size_t fit, size_t page, size_t *slot)
     return best;
 }
 
+/* Encode the first n points of c->dec into c->enc. */
+static int encode_prefix(compactor *c, uint32_t n, size_t *used)
+{
+    return stg_chunk_encode(c->run_type, c->dec.ts, c->dec.vals, c->dec.str, n, c->enc, c->enc_cap,
+                            used, c->err);
+}
+
+/* The least room worth filling at the end of a leaf page; less is left empty. */
+#define PIECE_MIN 384
+
+/*
+ * Repack: choose how many of the first nmax points of c->dec make the chunk
+ * that best fills what is left of the leaf page being appended to (a new page
+ * when less than PIECE_MIN bytes are left), and encode them into c->enc. The
+ * count is guessed from the bytes per point of the last try, a few tries at
+ * most; the chunk keeps within 1/32 of the room or is the largest that fitted.
+ */
+static int fit_page(compactor *c, uint32_t nmax, uint32_t *n_out, size_t *used_out)
+{
+    size_t left = c->page - c->page_used;
+    if (left < leaf_bytes(c, PIECE_MIN)) left = c->page;
+    size_t room = left - leaf_bytes(c, 0);
+    if (room > c->fit) room = c->fit;
+    uint32_t n = nmax, lo = 0, hi = nmax + 1; /* lo fits, hi does not */
+    size_t used = 0, lo_used = 0;
+    int rc;
+    for (int tries = 0; tries < 8; tries++) {
+        if ((rc = encode_prefix(c, n, &used)) != STRATA_OK) return rc;
+        if (used <= room) {
+            lo = n;
+            lo_used = used;
+            if (n == nmax || used >= room - room / 32) break;
+        } else {
+            hi = n;
+        }
+        uint64_t g = (uint64_t)n * room / used;
+        if (used > room) g = g * 63 / 64;
+        if (g <= lo) g = lo + 1;
+        if (g >= hi) g = hi - 1;
+        if (g <= lo) break; /* no count left between one that fits and one that does not */
+        n = (uint32_t)g;
+    }
+    while (lo == 0 && hi > 1) { /* nothing fitted in the tries: halve until something does */
+        n = hi / 2;
+        if ((rc = encode_prefix(c, n, &used)) != STRATA_OK) return rc;
+        if (used <= room) {
+            lo = n;
+            lo_used = used;
+        } else {
+            hi = n;
+        }
+    }
+    if (lo == 0) { /* one point larger than a page (a long string): it takes overflow pages */
+        *n_out = 1;
+        return encode_prefix(c, 1, used_out);
+    }
+    if (n != lo && (rc = encode_prefix(c, lo, &used)) != STRATA_OK) return rc;
+    *n_out = lo;
+    *used_out = lo_used;
+    return STRATA_OK;
+}
+
 /*
  * Turn the run into new chunks of target points, the newest write of each
  * timestamp winning. Unless final, a last partial chunk stays in the run to
@@ -353,9 +443,12 @@ static int flush_run(compactor *c, int final)
         size_t bound = stg_chunk_bound(c->run_type, n, c->dec.str_len), used = 0;
         if (grow((void **)&c->enc, &c->enc_cap, bound, 1) != STRATA_OK)
             return strata_error_set(c->err, STRATA_ENOMEM, "out of memory");
-        for (;;) {
-            rc = stg_chunk_encode(c->run_type, c->dec.ts, c->dec.vals, c->dec.str, n, c->enc,
-                                  c->enc_cap, &used, c->err);
+        if (c->repack) {
+            /* Appended in key order: each chunk fills the rest of the leaf page. */
+            if ((rc = fit_page(c, n, &n, &used)) != STRATA_OK) return rc;
+        }
+        while (!c->repack) {
+            rc = encode_prefix(c, n, &used);
             if (rc != STRATA_OK) return rc;
             /* A chunk a little larger than half a page would take a whole
              * overflow page: cut the points into chunks that fill pages
@@ -742,6 +835,8 @@ int stg__compact_run(stg_engine *e, const stg_compact_opts *o, stg__compact_paus
     mdb_env_stat(e->env, &ms);
     c.fit = (ms.ms_psize - 16) / 2 - STG__CKEY_LEN - 8 - 64;
     c.page = ms.ms_psize - 16;
+    /* LMDB's limit for a node in a leaf page, less the node header and the key */
+    c.node_max = (((ms.ms_psize - 16) / 2) & ~(size_t)1) - 2 - 8 - STG__CKEY_LEN;
 
     while (!at_end) {
         int64_t s0 = strata_mono_ns();

@@ -126,8 +126,9 @@ typedef struct stg_compact_opts {
 /*
  * Compact the chunk table: merge each column's chunks into chunks of
  * target_points, drop overwritten points, re-encode, and cut chunks so that
- * two fill an LMDB leaf page. Chunks overlapping data still in memory, and
- * (in place) chunks that are full already, are left as they are.
+ * they fill LMDB leaf pages (in place: equal chunks, two or more to a page;
+ * repack: each chunk fills what is left of the page it is appended to). Chunks overlapping data
+ * still in memory, and (in place) chunks that are full already, are left as they are.
  *
  * In place (repack = 0), the table is walked in slices of about slice_bytes
  * of chunk data, whole columns each, one LMDB write transaction per slice

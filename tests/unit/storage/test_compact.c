@@ -23,6 +23,7 @@
 
 #include "common/clock.h"
 #include "storage/engine.h"
+#include "storage/engine_int.h" /* repack_fills_leaf_pages reads the chunk table's page count */
 #include "common/fs.h"
 
 #define SEC 1000000000ll
@@ -460,6 +461,64 @@ static void background_pauses_checkpoint_and_stop(void **state)
     stg_engine_close(e);
 }
 
+/*
+ * The repack appends chunks in key order and cuts each column so that its chunks fill
+ * what is left of the leaf page: columns of about 1.5 KB (two to a page, 3/4 full, when
+ * cut into whole columns) must come out at least 95 % full, every point kept.
+ */
+static void repack_fills_leaf_pages(void **state)
+{
+    (void)state;
+    enum { NH = 300, NP = 1200 };
+    stg_options o;
+    base_options(&o);
+    o.chunk_max_points = 0;
+    stg_engine *e = open_with(&o);
+    strata_error err = {0};
+    uint32_t db;
+    assert_int_equal(stg_db_create(e, "fill", &db, &err), STRATA_OK);
+    static int64_t ts[NP], vals[NH][NP];
+    unsigned seed = 7;
+    for (int h = 0; h < NH; h++) {
+        char host[16];
+        snprintf(host, sizeof host, "h%03d", h);
+        int64_t v = 0;
+        for (int i = 0; i < NP; i++) {
+            ts[i] = (int64_t)i * SEC;
+            v += (int64_t)(rand_r(&seed) % 601) - 300; /* uniform steps: ~10 bits a point */
+            vals[h][i] = v;
+        }
+        put_n(e, db, host, ts, vals[h], NP);
+    }
+    assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    stg_compact_stats st;
+    assert_int_equal(stg_engine_compact(e, 0, &st, &err), STRATA_OK);
+
+    MDB_txn *txn;
+    MDB_stat ms;
+    assert_int_equal(mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_stat(txn, e->dbi_chunks, &ms), 0);
+    mdb_txn_abort(txn);
+    assert_int_equal(ms.ms_entries, st.chunks_after);
+    assert_int_equal(ms.ms_overflow_pages, 0);
+    /* every node: 8 bytes of header, the key, the data rounded to even, a 2-byte slot */
+    double nodes = (double)st.bytes_after + (double)st.chunks_after * (8 + STG__CKEY_LEN + 1 + 2);
+    double fill = nodes / ((double)ms.ms_leaf_pages * (ms.ms_psize - 16));
+    printf("repack: %llu chunks, %zu leaf pages, %.1f %% full\n",
+           (unsigned long long)st.chunks_after, (size_t)ms.ms_leaf_pages, fill * 100);
+    assert_true(fill >= 0.95);
+
+    static int64_t rts[NP + 1], rv[NP + 1];
+    for (int h = 0; h < NH; h++) {
+        char host[16];
+        snprintf(host, sizeof host, "h%03d", h);
+        assert_int_equal(read_col(e, db, host, rts, rv, NP + 1), NP);
+        assert_memory_equal(rts, ts, sizeof ts);
+        assert_memory_equal(rv, vals[h], sizeof vals[h]);
+    }
+    stg_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_writes_reads_and_slices, setup, teardown),
         cmocka_unit_test_setup_teardown(rate_limit_is_a_lower_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(background_pauses_checkpoint_and_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(repack_fills_leaf_pages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
