@@ -12,6 +12,7 @@
  *   build/bench/engine_bench --use-case cpu-only --scale 100 --hours 24
  */
 #include <lmdb.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <lz4.h>
 #include <stdio.h>
@@ -41,6 +42,20 @@ static double cpu_seconds(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
            ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Anonymous resident memory of the process in bytes (/proc/self/status RssAnon): the heap,
+ * without the LMDB map's file pages. 0 when unknown. */
+static uint64_t rss_anon(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    uint64_t kb = 0;
+    if (f == NULL) return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "RssAnon: %" SCNu64 " kB", &kb) == 1) break;
+    fclose(f);
+    return kb * 1024;
 }
 
 static void usage(void)
@@ -435,6 +450,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    uint64_t anon0 = rss_anon();
     int64_t t0 = strata_mono_ns();
     double c0 = cpu_seconds();
     for (uint32_t k = 0; k < o.threads; k++) {
@@ -451,6 +467,7 @@ int main(int argc, char **argv)
     }
     int64_t t1 = strata_mono_ns();
     double c1 = cpu_seconds();
+    uint64_t anon1 = rss_anon();
     free(pre);
     gen_close(pre_g);
     for (uint32_t k = 0; k < o.threads; k++) {
@@ -528,6 +545,14 @@ int main(int argc, char **argv)
            "checkpoint\n",
            ru.ru_maxrss / 1024.0, (unsigned long long)st.columns,
            st.columns ? (double)st.heads_bytes / (double)st.columns : 0.0);
+    /* What the writes added to the heap, less the chunks waiting for a checkpoint (a budget
+     * of the whole engine, checkpoint_bytes, not of a column), per column. */
+    double grown = anon1 > anon0 ? (double)(anon1 - anon0) : 0.0;
+    double per_col = grown > (double)st.pending_bytes ? grown - (double)st.pending_bytes : 0.0;
+    printf("memory per column: the writes added %.1f MiB of heap (RssAnon), %.1f MiB of it "
+           "sealed chunks waiting for a checkpoint; the rest is %.0f bytes per column\n",
+           grown / 1048576.0, (double)st.pending_bytes / 1048576.0,
+           st.columns ? per_col / (double)st.columns : 0.0);
     printf("disk after compaction: %llu chunks, payload %.3f bytes/value; chunk tree %.3f "
            "bytes/value; LMDB pages in use %.3f bytes/value (file %.3f, the rest is free pages "
            "LMDB reuses); index %.1f KiB\n",
