@@ -491,9 +491,12 @@ int main(int argc, char **argv)
         return 1;
     }
     int64_t t2c = strata_mono_ns();
+    disk_use du0;
+    int have_du0 = 0;
     if (o.reopen) {
         stg_engine_close(e);
         e = NULL;
+        have_du0 = measure_disk(o.dir, &du0) == 0;
         if (stg_engine_open(&so, &e, &err) != STRATA_OK) {
             fprintf(stderr, "engine_bench: reopen: %s\n", err.msg);
             return 1;
@@ -553,6 +556,12 @@ int main(int argc, char **argv)
            "sealed chunks waiting for a checkpoint; the rest is %.0f bytes per column\n",
            grown / 1048576.0, (double)st.pending_bytes / 1048576.0,
            st.columns ? per_col / (double)st.columns : 0.0);
+    if (have_du0)
+        printf("disk before compaction (as checkpoints leave it): %llu chunks, payload %.3f "
+               "bytes/value; chunk tree %.3f bytes/value; LMDB pages in use %.3f bytes/value\n",
+               (unsigned long long)du0.chunks, (double)du0.chunk_payload / (double)values,
+               (double)du0.chunk_pages * du0.page / (double)values,
+               (double)du0.used_pages * du0.page / (double)values);
     printf("disk after compaction: %llu chunks, payload %.3f bytes/value; chunk tree %.3f "
            "bytes/value; LMDB pages in use %.3f bytes/value (file %.3f, the rest is free pages "
            "LMDB reuses); index %.1f KiB\n",
