@@ -32,7 +32,9 @@ typedef struct bench_opts {
     uint32_t batch;
     int sync, keep, pregen, write_only, reopen;
     uint32_t chunk_points, head_bytes, compact_points, threads;
-    int encode_threads; /* stg_options.encode_threads */
+    int encode_threads;  /* stg_options.encode_threads */
+    uint32_t ckpt_every; /* writer 0 checkpoints after this many of its points; 0: never */
+    int inplace;         /* compact in place (the server's background form), not repack */
 } bench_opts;
 
 /* CPU seconds used by the whole process so far (all threads). */
@@ -66,6 +68,10 @@ static void usage(void)
             "                    [--chunk-points N] [--head-bytes N] [--compact-points N]\n"
             "                    [--threads N]  (writer threads, each taking every Nth host;\n"
             "                    default one per online CPU, at most 8)\n"
+            "                    [--checkpoint-every N] (writer 0 checkpoints after every N of\n"
+            "                    its points, as a server's periodic checkpoints; 0: none)\n"
+            "                    [--compact-mode repack|inplace] (repack, default: strata\n"
+            "                    compact; inplace: the server's background compaction)\n"
             "                    [--encode-threads N] (threads encoding a checkpoint; 0,\n"
             "                    default: one per online CPU)\n"
             "                    [--write-only] (stop after the writes: for profiling)\n"
@@ -95,6 +101,8 @@ static int parse(int argc, char **argv, bench_opts *o)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o->threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (uint32_t)ncpu;
     o->encode_threads = 0;
+    o->ckpt_every = 0;
+    o->inplace = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--use-case") && v) {
@@ -114,6 +122,13 @@ static int parse(int argc, char **argv, bench_opts *o)
             i++;
         } else if (!strcmp(a, "--chunk-points") && v) {
             o->chunk_points = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--checkpoint-every") && v) {
+            o->ckpt_every = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--compact-mode") && v) {
+            if (strcmp(v, "repack") && strcmp(v, "inplace")) return -1;
+            o->inplace = !strcmp(v, "inplace");
             i++;
         } else if (!strcmp(a, "--encode-threads") && v) {
             o->encode_threads = atoi(v);
@@ -317,6 +332,11 @@ static void *writer_main(void *arg)
             }
             w->values += w->pre[i].nfields;
             w->points++;
+            if (w->k == 0 && w->o->ckpt_every && w->points % w->o->ckpt_every == 0 &&
+                stg_engine_checkpoint(w->e, &w->err) != STRATA_OK) {
+                w->failed = 1;
+                goto done;
+            }
             if (stg_batch_count(b) >= w->o->batch / w->o->threads) {
                 stg_write_result res;
                 if (stg_batch_commit(b, &res, &w->err) != STRATA_OK || res.points_rejected) {
@@ -504,7 +524,8 @@ int main(int argc, char **argv)
     }
     int64_t t3 = strata_mono_ns();
     stg_compact_stats cs;
-    if (stg_engine_compact(e, o.compact_points, &cs, &err) != STRATA_OK) {
+    stg_compact_opts co = {o.compact_points, 0, 0, !o.inplace};
+    if (stg_engine_compact_opts(e, &co, &cs, &err) != STRATA_OK) {
         fprintf(stderr, "engine_bench: compact: %s\n", err.msg);
         return 1;
     }
