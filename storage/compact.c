@@ -307,25 +307,32 @@ static int cmp_merge(const void *a, const void *b, void *arg)
 /* Bytes a chunk of len bytes takes in a leaf page: the node header, its key, its slot. */
 #define NODE_BYTES(len) ((len) + 8 + STG__CKEY_LEN + 2)
 
+/* What one more chunk of a column costs in payload: its header and a codec restart. */
+#define CHUNK_OVERHEAD 64
+
 /*
  * Into how many chunks to cut bytes of encoded points so that their pages fill
- * best: LMDB puts whole nodes on a page, so equal chunks of 1/2, 1/3, 1/4...
- * of a page pack it, while a big chunk and its small remainder leave a hole
- * that the next column's big chunk does not fit. Tries the smallest count
- * that fits (each at most fit) and a few more, and keeps the one that costs
- * the fewest pages.
+ * best, in place: LMDB puts whole nodes on a page, so equal chunks of 1/2, 1/3,
+ * 1/4... of a page pack it, while a big chunk and its small remainder leave a
+ * hole that the next column's big chunk does not fit. And where keys are put
+ * back in ascending order in the middle of the table (not appended at its
+ * end), LMDB splits a full page by moving its last node to the new page with
+ * the new one: a page that fits k such nodes keeps k - 1. Tries the smallest
+ * count that fits (each at most fit) and a dozen more, each chunk costing
+ * CHUNK_OVERHEAD more payload, and keeps the one that costs the fewest pages.
  */
 static uint32_t best_split(size_t bytes, size_t fit, size_t page, size_t *slot)
 {
     uint32_t lo = (uint32_t)((bytes + fit - 1) / fit), best = lo;
     *slot = fit;
     double best_pages = 1e300;
-    for (uint32_t k = lo; k < lo + 6; k++) {
+    for (uint32_t k = lo; k < lo + 12; k++) {
         /* chunks of equal points differ in size: plan with 1/16 to spare */
-        size_t each = (bytes + k - 1) / k;
+        size_t each = (bytes + (size_t)(k - lo) * CHUNK_OVERHEAD + k - 1) / k;
         size_t per_page = page / NODE_BYTES(each + each / 16);
         if (per_page == 0) continue;
-        double pages = (double)k / (double)per_page;
+        size_t kept = per_page > 1 ? per_page - 1 : 1;
+        double pages = (double)k / (double)kept;
         if (pages < best_pages - 1e-9) {
             best_pages = pages;
             best = k;

@@ -519,6 +519,77 @@ static void repack_fills_leaf_pages(void **state)
     stg_engine_close(e);
 }
 
+static size_t leaf_pages(stg_engine *e)
+{
+    MDB_txn *txn;
+    MDB_stat ms;
+    assert_int_equal(mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_stat(txn, e->dbi_chunks, &ms), 0);
+    mdb_txn_abort(txn);
+    return ms.ms_leaf_pages + ms.ms_overflow_pages;
+}
+
+/*
+ * In place, chunks are put back in ascending order in the middle of the table, where LMDB
+ * keeps one node fewer on a page than fit: columns of about 7 KB written over many
+ * checkpoints must not come out of an in-place compaction on more pages than they took
+ * (chunks cut to half a page took one page each), and every point stays.
+ */
+static void in_place_never_grows_pages(void **state)
+{
+    (void)state;
+    enum { NH = 150, NP = 3000, ROUNDS = 30 };
+    stg_options o;
+    base_options(&o);
+    o.chunk_max_points = 0;
+    o.partition_ns = 100000 * SEC;
+    stg_engine *e = open_with(&o);
+    strata_error err = {0};
+    uint32_t db;
+    assert_int_equal(stg_db_create(e, "grow", &db, &err), STRATA_OK);
+    static int64_t ts[NP], vals[NH][NP];
+    unsigned seed = 11;
+    for (int i = 0; i < NP; i++)
+        ts[i] = (int64_t)i * 10 * SEC;
+    for (int h = 0; h < NH; h++) {
+        int64_t v = 0;
+        for (int i = 0; i < NP; i++) {
+            v += (int64_t)(rand_r(&seed) % 400001) - 200000; /* ~19 bits a point */
+            vals[h][i] = v;
+        }
+    }
+    for (int r = 0; r < ROUNDS; r++) { /* a checkpoint every NP / ROUNDS points of each column */
+        size_t from = (size_t)r * NP / ROUNDS, n = (size_t)NP / ROUNDS;
+        for (int h = 0; h < NH; h++) {
+            char host[16];
+            snprintf(host, sizeof host, "h%03d", h);
+            put_n(e, db, host, ts + from, vals[h] + from, n);
+        }
+        assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
+    }
+    stg_engine_close(e);
+    e = open_with(&o); /* nothing in memory: every column can be merged */
+    size_t before = leaf_pages(e);
+    stg_compact_opts co = {0, 0, 0, 0};
+    stg_compact_stats st;
+    assert_int_equal(stg_engine_compact_opts(e, &co, &st, &err), STRATA_OK);
+    size_t after = leaf_pages(e);
+    printf("in place: %llu -> %llu chunks, %zu -> %zu pages\n",
+           (unsigned long long)st.chunks_before, (unsigned long long)st.chunks_after, before,
+           after);
+    assert_true(st.chunks_after > 0);
+    assert_true(after <= before);
+    static int64_t rts[NP + 1], rv[NP + 1];
+    for (int h = 0; h < NH; h++) {
+        char host[16];
+        snprintf(host, sizeof host, "h%03d", h);
+        assert_int_equal(read_col(e, db, host, rts, rv, NP + 1), NP);
+        assert_memory_equal(rts, ts, sizeof ts);
+        assert_memory_equal(rv, vals[h], sizeof vals[h]);
+    }
+    stg_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +598,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rate_limit_is_a_lower_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(background_pauses_checkpoint_and_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(repack_fills_leaf_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(in_place_never_grows_pages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
