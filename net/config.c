@@ -68,7 +68,8 @@ static const opt_def opts[] = {
      "0", "BYTES", "checkpoint when the WAL exceeds this; 0 = engine default (256 MiB)"},
     {"checkpoint-interval", "storage", "checkpoint-interval", T_DUR, OFF(checkpoint_interval_ms),
      "0", "DUR", "checkpoint when the last one is older than this; 0 = engine default (5m)"},
-    {"compact-interval", "storage", "compact-interval", T_DUR, OFF(compact_interval_ms), "1h", "DUR",
+    {"compact-interval", "storage", "compact-interval", T_DUR, OFF(compact_interval_ms), "1h",
+     "DUR",
      "compact the chunk table this often in the background (merge and re-encode chunks, in "
      "slices at --compact-rate); "
      "0 = never (run strata compact on a stopped directory instead)"},

@@ -310,24 +310,36 @@ mdb_fail:
     return stg__mdb_err(rc, err, "checkpoint: writing chunks");
 }
 
-int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
+/*
+ * A checkpoint. replay_lsn = 0: a normal one (ingest_held: the caller holds
+ * ingest_mu). replay_lsn > 0: one in the middle of the WAL replay at open,
+ * where the replaying thread holds heads_rw and nothing else runs: every
+ * record below replay_lsn is in the heads, the WAL (whose mutex the replay
+ * holds) is neither rotated nor truncated, and the next open replays from
+ * replay_lsn on.
+ */
+static int checkpoint_run(stg_engine *e, int ingest_held, uint64_t replay_lsn, strata_error *err)
 {
     ckpt ck = {0};
     int64_t t0 = strata_mono_ns();
-    uint64_t lsn = 0, seq;
-    int rc;
+    uint64_t lsn = replay_lsn, seq;
+    int rc = STRATA_OK, replay = replay_lsn > 0;
 
-    if (!ingest_held) pthread_mutex_lock(&e->ingest_mu);
-    /* A batch logged before we took ingest_mu may still be on its way to the heads. */
-    pthread_mutex_lock(&e->apply_mu);
-    pthread_rwlock_wrlock(&e->heads_rw);
-    rc = stg_wal_rotate(e->wal, &lsn, err);
+    if (!replay) {
+        if (!ingest_held) pthread_mutex_lock(&e->ingest_mu);
+        /* A batch logged before we took ingest_mu may still be on its way to the heads. */
+        pthread_mutex_lock(&e->apply_mu);
+        pthread_rwlock_wrlock(&e->heads_rw);
+        rc = stg_wal_rotate(e->wal, &lsn, err);
+    }
     if (rc == STRATA_OK) rc = collect(e, &ck, err);
     seq = e->next_seq;
     if (rc != STRATA_OK) uncollect(e, &ck);
-    pthread_rwlock_unlock(&e->heads_rw);
-    pthread_mutex_unlock(&e->apply_mu);
-    if (!ingest_held) pthread_mutex_unlock(&e->ingest_mu);
+    if (!replay) {
+        pthread_rwlock_unlock(&e->heads_rw);
+        pthread_mutex_unlock(&e->apply_mu);
+        if (!ingest_held) pthread_mutex_unlock(&e->ingest_mu);
+    }
     if (rc != STRATA_OK) goto done;
 
     rc = encode_all(e, &ck, err);
@@ -336,7 +348,7 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
         rc = write_all(e, &ck, seq, lsn, err);
     }
 
-    pthread_rwlock_wrlock(&e->heads_rw);
+    if (!replay) pthread_rwlock_wrlock(&e->heads_rw);
     if (rc != STRATA_OK) {
         uncollect(e, &ck);
     } else {
@@ -356,8 +368,8 @@ int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
         __atomic_fetch_add(&e->stats.checkpoints, 1, __ATOMIC_RELAXED);
         e->stats.checkpoint_ns_last = (uint64_t)(strata_mono_ns() - t0);
     }
-    pthread_rwlock_unlock(&e->heads_rw);
-    if (rc == STRATA_OK) {
+    if (!replay) pthread_rwlock_unlock(&e->heads_rw);
+    if (rc == STRATA_OK && !replay) {
         __atomic_store_n(&e->last_ckpt_mono_ns, strata_mono_ns(), __ATOMIC_RELAXED);
         rc = stg_wal_truncate(e->wal, lsn, err);
         strata_log(e->log, STRATA_LOG_DEBUG, "engine", "checkpoint: %zu chunks in %.1f ms", ck.n,
@@ -368,6 +380,20 @@ done:
         free(ck.jobs[i].blob);
     free(ck.jobs);
     free(ck.new_parts);
+    return rc;
+}
+
+int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err)
+{
+    return checkpoint_run(e, ingest_held, 0, err);
+}
+
+int stg__checkpoint_replay(stg_engine *e, uint64_t next_lsn, strata_error *err)
+{
+    if (next_lsn == 0)
+        return strata_error_set(err, STRATA_EINVAL, "checkpoint during replay: LSN 0");
+    int rc = checkpoint_run(e, 0, next_lsn, err);
+    if (rc == STRATA_OK) e->stats.replay_checkpoints++;
     return rc;
 }
 

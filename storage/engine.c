@@ -239,13 +239,26 @@ static int replay_cb(void *ctx, uint64_t lsn, uint8_t type, const uint8_t *paylo
 {
     stg_engine *e = ctx;
     strata_error err;
-    (void)lsn;
     if (type != STG__REC_WRITE && type != STG__REC_WRITE2) {
         strata_log(e->log, STRATA_LOG_WARN, "engine",
                    "WAL record %llu has unknown type %u; skipped", (unsigned long long)lsn, type);
         return 0;
     }
     int rc = stg__apply_write(e, type, payload, len, &err);
+    /* Replay memory stays within what a running engine holds: once the sealed chunks reach
+     * checkpoint_bytes, write them out (the WAL stays; the next open starts after lsn). */
+    if (rc == STRATA_OK &&
+        __atomic_load_n(&e->pending_bytes, __ATOMIC_RELAXED) >= e->opt.checkpoint_bytes) {
+        strata_error cerr;
+        if (stg__checkpoint_replay(e, lsn + 1, &cerr) != STRATA_OK)
+            strata_log(e->log, STRATA_LOG_WARN, "engine",
+                       "checkpoint during the WAL replay failed (the replay goes on in memory): %s",
+                       cerr.msg);
+        else
+            strata_log(e->log, STRATA_LOG_INFO, "engine",
+                       "checkpoint during the WAL replay after record %llu (memory bound)",
+                       (unsigned long long)lsn);
+    }
     if (rc == STRATA_ECORRUPT) {
         strata_log(e->log, STRATA_LOG_ERROR, "engine", "WAL record %llu skipped: %s",
                    (unsigned long long)lsn, err.msg);

@@ -169,6 +169,7 @@ typedef struct stg_engine_stats {
     uint64_t chunks_sealed, checkpoints, checkpoint_ns_last;
     uint64_t wal_bytes, map_bytes;
     uint64_t replayed_records, replay_cut_bytes;
+    uint64_t replay_checkpoints; /* checkpoints made during the WAL replay at open (memory bound) */
 } stg_engine_stats;
 void stg_engine_stats_get(stg_engine *e, stg_engine_stats *st);
 

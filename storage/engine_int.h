@@ -277,6 +277,14 @@ void stg__caches_clear(stg_engine *e);
 /* ---- checkpoint.c ---- */
 /* Checkpoint with ckpt_mu held by the caller, and ingest_mu too if ingest_held. */
 int stg__checkpoint_locked(stg_engine *e, int ingest_held, strata_error *err);
+/*
+ * A checkpoint in the middle of the WAL replay at open (the replay holds
+ * heads_rw and the WAL's mutex; nothing else runs): writes what the heads
+ * hold, records next_lsn as the first LSN the next open replays, and leaves
+ * the WAL as it is. Bounds replay memory by checkpoint_bytes.
+ * @return STRATA_OK or the checkpoint's error (the heads keep the data).
+ */
+int stg__checkpoint_replay(stg_engine *e, uint64_t next_lsn, strata_error *err);
 void *stg__bg_main(void *arg);
 
 /* ---- compact.c ---- */

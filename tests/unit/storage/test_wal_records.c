@@ -4,7 +4,9 @@
  * path logs them), appends a fixed-width type-1 record (the format earlier
  * builds wrote, which a WAL left by them still holds) and a malformed record,
  * then is killed with SIGKILL. The reopened engine must replay every point of
- * both formats and skip only the malformed record. White-box: the records are
+ * both formats and skip only the malformed record. And the replay checkpoints
+ * on the way when its sealed chunks reach checkpoint_bytes, also across a
+ * crash in the middle of such a replay. White-box: the records are
  * appended through the engine's own log (storage/engine_int.h).
  */
 #include <setjmp.h>
@@ -225,11 +227,124 @@ static void type2_records_are_compact(void **state)
     stg_engine_close(e);
 }
 
+/* Options for the replay tests: small chunks and a small checkpoint budget. */
+static stg_engine *open_small(void)
+{
+    stg_options o;
+    stg_engine *e = NULL;
+    strata_error err = {0};
+    stg_options_default(&o);
+    o.dir = tmpdir;
+    o.map_bytes = (size_t)1 << 30;
+    o.background = 0;
+    o.wal_sync = 0;
+    o.chunk_max_points = 128;
+    o.checkpoint_bytes = 64 << 10;
+    if (stg_engine_open(&o, &e, &err) != STRATA_OK) fail_msg("open: %s", err.msg);
+    return e;
+}
+
+enum { RH = 200, RP = 3000 };
+
+static double rv(int h, int t)
+{
+    return (double)((h * 7919 + t * 104729) % 100000) / 100.0;
+}
+
+/* Check every point of the replay test; a duplicate or a missing point fails. */
+static void check_replayed(stg_engine *e)
+{
+    uint32_t db;
+    assert_int_equal(stg_db_lookup(e, "rep", &db), STRATA_OK);
+    static int64_t ts[RP + 1];
+    static uint64_t v[RP + 1];
+    uint32_t fid = field_of(e, db, "m", "f");
+    for (int h = 0; h < RH; h++) {
+        char host[16];
+        snprintf(host, sizeof host, "h%03d", h);
+        size_t n = read_all(e, db, series_of(e, db, "m", host), fid, INT64_MIN, INT64_MAX, ts, v,
+                            NULL, RP + 1);
+        assert_int_equal(n, RP);
+        for (int t = 0; t < RP; t++) {
+            assert_int_equal(ts[t], (int64_t)t * SEC);
+            assert_true(stg_val_to_f64(v[t]) == rv(h, t));
+        }
+    }
+}
+
+/*
+ * The replay at open checkpoints whenever the sealed chunks reach checkpoint_bytes, so that
+ * its memory stays bounded however long the WAL; a crash in the middle of such a replay
+ * (after some of those checkpoints) loses and doubles nothing at the next open.
+ */
+static void replay_checkpoints_bound_memory(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        stg_engine *e = open_small();
+        uint32_t db;
+        if (stg_db_create(e, "rep", &db, NULL) != STRATA_OK) _exit(2);
+        for (int t = 0; t < RP; t += 100) {
+            stg_batch *b;
+            stg_write_result res;
+            if (stg_batch_new(e, db, &b) != STRATA_OK) _exit(3);
+            for (int h = 0; h < RH; h++)
+                for (int k = t; k < t + 100; k++) {
+                    char host[16];
+                    snprintf(host, sizeof host, "h%03d", h);
+                    stg_tag tag = {"host", 4, host, (uint32_t)strlen(host)};
+                    stg_field_in f = {"f", 1, STG_FLOAT, stg_val_from_f64(rv(h, k)), NULL, 0};
+                    stg_point_in p = {"m", 1, &tag, 1, &f, 1, (int64_t)k * SEC};
+                    if (stg_batch_add(b, &p, NULL) != STRATA_OK) _exit(4);
+                }
+            if (stg_batch_commit(b, &res, NULL) != STRATA_OK) _exit(5);
+            stg_batch_free(b);
+        }
+        if (stg_wal_sync(e->wal, UINT64_MAX, NULL) != STRATA_OK) _exit(6);
+        kill(getpid(), SIGKILL); /* everything is in the WAL, nothing in LMDB */
+        _exit(7);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+
+    /* A replay that checkpoints on the way, killed right after the open. */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        stg_engine *e = open_small();
+        stg_engine_stats st;
+        stg_engine_stats_get(e, &st);
+        if (st.replay_checkpoints < 3) _exit(2);
+        kill(getpid(), SIGKILL);
+        _exit(3);
+    }
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    /* And the open after it: replays only what the last of those checkpoints left. */
+    stg_engine *e = open_small();
+    stg_engine_stats st;
+    stg_engine_stats_get(e, &st);
+    printf("replay: %llu records, %llu checkpoints on the way, %llu bytes pending after\n",
+           (unsigned long long)st.replayed_records, (unsigned long long)st.replay_checkpoints,
+           (unsigned long long)st.pending_bytes);
+    assert_true(st.pending_bytes < 2 * (64 << 10));
+    check_replayed(e);
+    stg_engine_close(e);
+    e = open_small(); /* and after a clean close */
+    check_replayed(e);
+    stg_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(both_record_formats_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(type2_records_are_compact, setup, teardown),
+        cmocka_unit_test_setup_teardown(replay_checkpoints_bound_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
