@@ -37,20 +37,33 @@ static inline int teardown(void **state)
     return 0;
 }
 
+/* The tests' options: the temporary directory, no fsync, a 1 GiB map, no background thread. */
+static inline void test_options(stg_options *o)
+{
+    stg_options_default(o);
+    o->dir = tmpdir;
+    o->wal_sync = 0;
+    o->background = 0;
+    o->map_bytes = (size_t)1 << 30;
+}
+
+/* Open an engine with o; fails the test on an error. */
+static inline stg_engine *open_engine_with(const stg_options *o)
+{
+    stg_engine *e = NULL;
+    strata_error err = {0};
+    int rc = stg_engine_open(o, &e, &err);
+    if (rc != STRATA_OK) fail_msg("open: %s", err.msg);
+    return e;
+}
+
 static inline stg_engine *open_engine(int background, int64_t partition_ns)
 {
     stg_options o;
-    stg_engine *e = NULL;
-    strata_error err = {0};
-    stg_options_default(&o);
-    o.dir = tmpdir;
-    o.wal_sync = 0;
+    test_options(&o);
     o.background = background;
     o.partition_ns = partition_ns;
-    o.map_bytes = (size_t)1 << 30;
-    int rc = stg_engine_open(&o, &e, &err);
-    if (rc != STRATA_OK) fail_msg("open: %s", err.msg);
-    return e;
+    return open_engine_with(&o);
 }
 
 /* Write one point with one field. */

@@ -461,6 +461,36 @@ static void background_pauses_checkpoint_and_stop(void **state)
     stg_engine_close(e);
 }
 
+/* LMDB's figures for the chunk table in use. */
+static MDB_stat chunk_table_stat(stg_engine *e)
+{
+    MDB_txn *txn;
+    MDB_stat ms;
+    assert_int_equal(mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_stat(txn, e->dbi_chunks, &ms), 0);
+    mdb_txn_abort(txn);
+    return ms;
+}
+
+/* Hosts h000.. h<nh-1> hold exactly ts[0..np) with vals[h * np + i]. */
+static void check_hosts(stg_engine *e, uint32_t db, int nh, int np, const int64_t *ts,
+                        const int64_t *vals)
+{
+    int64_t *rts = malloc((size_t)(np + 1) * sizeof *rts),
+            *rv = malloc((size_t)(np + 1) * sizeof *rv);
+    assert_non_null(rts);
+    assert_non_null(rv);
+    for (int h = 0; h < nh; h++) {
+        char host[16];
+        snprintf(host, sizeof host, "h%03d", h);
+        assert_int_equal(read_col(e, db, host, rts, rv, (size_t)np + 1), np);
+        assert_memory_equal(rts, ts, (size_t)np * sizeof *ts);
+        assert_memory_equal(rv, vals + (size_t)h * np, (size_t)np * sizeof *rv);
+    }
+    free(rts);
+    free(rv);
+}
+
 /*
  * The repack appends chunks in key order and cuts each column so that its chunks fill
  * what is left of the leaf page: columns of about 1.5 KB (two to a page, 3/4 full, when
@@ -494,11 +524,7 @@ static void repack_fills_leaf_pages(void **state)
     stg_compact_stats st;
     assert_int_equal(stg_engine_compact(e, 0, &st, &err), STRATA_OK);
 
-    MDB_txn *txn;
-    MDB_stat ms;
-    assert_int_equal(mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(mdb_stat(txn, e->dbi_chunks, &ms), 0);
-    mdb_txn_abort(txn);
+    MDB_stat ms = chunk_table_stat(e);
     assert_int_equal(ms.ms_entries, st.chunks_after);
     assert_int_equal(ms.ms_overflow_pages, 0);
     /* every node: 8 bytes of header, the key, the data rounded to even, a 2-byte slot */
@@ -508,24 +534,13 @@ static void repack_fills_leaf_pages(void **state)
            (unsigned long long)st.chunks_after, (size_t)ms.ms_leaf_pages, fill * 100);
     assert_true(fill >= 0.95);
 
-    static int64_t rts[NP + 1], rv[NP + 1];
-    for (int h = 0; h < NH; h++) {
-        char host[16];
-        snprintf(host, sizeof host, "h%03d", h);
-        assert_int_equal(read_col(e, db, host, rts, rv, NP + 1), NP);
-        assert_memory_equal(rts, ts, sizeof ts);
-        assert_memory_equal(rv, vals[h], sizeof vals[h]);
-    }
+    check_hosts(e, db, NH, NP, ts, &vals[0][0]);
     stg_engine_close(e);
 }
 
 static size_t leaf_pages(stg_engine *e)
 {
-    MDB_txn *txn;
-    MDB_stat ms;
-    assert_int_equal(mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(mdb_stat(txn, e->dbi_chunks, &ms), 0);
-    mdb_txn_abort(txn);
+    MDB_stat ms = chunk_table_stat(e);
     return ms.ms_leaf_pages + ms.ms_overflow_pages;
 }
 
@@ -579,14 +594,7 @@ static void in_place_never_grows_pages(void **state)
            after);
     assert_true(st.chunks_after > 0);
     assert_true(after <= before);
-    static int64_t rts[NP + 1], rv[NP + 1];
-    for (int h = 0; h < NH; h++) {
-        char host[16];
-        snprintf(host, sizeof host, "h%03d", h);
-        assert_int_equal(read_col(e, db, host, rts, rv, NP + 1), NP);
-        assert_memory_equal(rts, ts, sizeof ts);
-        assert_memory_equal(rv, vals[h], sizeof vals[h]);
-    }
+    check_hosts(e, db, NH, NP, ts, &vals[0][0]);
     stg_engine_close(e);
 }
 

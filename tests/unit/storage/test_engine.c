@@ -365,16 +365,11 @@ static void checkpoint_encodes_on_threads(void **state)
     enum { HOSTS = 300, PTS = 700 };
     for (int round = 0; round < 2; round++) {
         stg_options o;
-        stg_engine *e = NULL;
         strata_error err = {0};
-        stg_options_default(&o);
-        o.dir = tmpdir;
-        o.wal_sync = 0;
-        o.background = 0;
-        o.map_bytes = (size_t)1 << 30;
+        test_options(&o);
         o.encode_threads = 4;
         o.chunk_max_points = 256; /* heads sealed raw twice a column, encoded at the checkpoint */
-        assert_int_equal(stg_engine_open(&o, &e, &err), STRATA_OK);
+        stg_engine *e = open_engine_with(&o);
         uint32_t db;
         if (round == 0) {
             assert_int_equal(stg_db_create(e, "enc", &db, &err), STRATA_OK);

@@ -231,17 +231,10 @@ static void type2_records_are_compact(void **state)
 static stg_engine *open_small(void)
 {
     stg_options o;
-    stg_engine *e = NULL;
-    strata_error err = {0};
-    stg_options_default(&o);
-    o.dir = tmpdir;
-    o.map_bytes = (size_t)1 << 30;
-    o.background = 0;
-    o.wal_sync = 0;
+    test_options(&o);
     o.chunk_max_points = 128;
     o.checkpoint_bytes = 64 << 10;
-    if (stg_engine_open(&o, &e, &err) != STRATA_OK) fail_msg("open: %s", err.msg);
-    return e;
+    return open_engine_with(&o);
 }
 
 enum { RH = 200, RP = 3000 };
