@@ -90,10 +90,8 @@ static void child(void)
 {
     stg_options o;
     stg_engine *e;
-    stg_options_default(&o);
-    o.dir = tmpdir;
-    o.map_bytes = (size_t)1 << 30;
-    o.background = 0;
+    test_options(&o);
+    o.wal_sync = 1; /* acknowledged as a server acknowledges */
     if (stg_engine_open(&o, &e, NULL) != STRATA_OK) _exit(2);
     uint32_t db;
     if (stg_db_create(e, "recs", &db, NULL) != STRATA_OK) _exit(3);
