@@ -319,7 +319,10 @@ int stg__column_append(stg_engine *e, stg__column *c, int64_t ts, uint64_t val, 
     }
     size_t before = stg_stream_bytes(&c->head);
     rc = stg_stream_append(&c->head, ts, val, str, slen);
-    if (rc != STRATA_OK) return strata_error_set(err, rc, "out of memory appending to a head");
+    if (rc == STRATA_ENOMEM) return strata_error_set(err, rc, "out of memory appending to a head");
+    if (rc != STRATA_OK)
+        return strata_error_set(err, rc, "a %s head cannot take this value",
+                                stg_type_name((stg_type)c->type));
     e->heads_bytes += stg_stream_bytes(&c->head) - before;
     c->max_ts = ts;
     c->head_dirty = 1;

@@ -272,6 +272,15 @@ void stg__strmap_clear(stg__strmap *m, void (*free_fn)(void *));
  */
 int stg__apply_write(stg_engine *e, uint8_t type, const uint8_t *rec, size_t len,
                      strata_error *err);
+
+/*
+ * Parse a WAL write record of TYPE without applying it: the same reader as
+ * stg__apply_write(). points and values (may be NULL) get its counts.
+ * @return STRATA_OK, or STRATA_ECORRUPT when it is malformed (or TYPE is not
+ *         a write record).
+ */
+int stg__write_record_check(uint8_t type, const uint8_t *rec, size_t len, uint64_t *points,
+                            uint64_t *values);
 void stg__caches_clear(stg_engine *e);
 
 /* ---- checkpoint.c ---- */

@@ -832,7 +832,7 @@ static int rd_field(rec_reader *r, apply_val *v)
         if (v->type == STG_STRING) {
             if (r->end - r->p < 4) return -1;
             memcpy(&v->slen, r->p, 4);
-            if ((size_t)(r->end - r->p) - 4 < v->slen) return -1;
+            if ((size_t)(r->end - r->p) - 4 < v->slen || v->slen > STG_STRING_MAX) return -1;
             v->str = r->p + 4;
             r->p += 4 + v->slen;
             return 0;
@@ -840,7 +840,7 @@ static int rd_field(rec_reader *r, apply_val *v)
         if (v->type < STG_FLOAT || v->type > STG_BOOL || r->end - r->p < 8) return -1;
         memcpy(&v->val, r->p, 8);
         r->p += 8;
-        return 0;
+        return v->type == STG_BOOL && v->val > 1 ? -1 : 0;
     }
     uint64_t tag, x;
     if (rd_varint(r, &tag) || (tag >> 3) > UINT32_MAX) return -1;
@@ -863,7 +863,7 @@ static int rd_field(rec_reader *r, apply_val *v)
         v->val = *r->p++;
         return 0;
     case STG_STRING:
-        if (rd_varint(r, &x) || x > (uint64_t)(r->end - r->p)) return -1;
+        if (rd_varint(r, &x) || x > (uint64_t)(r->end - r->p) || x > STG_STRING_MAX) return -1;
         v->slen = (uint32_t)x;
         v->str = r->p;
         r->p += x;
@@ -871,6 +871,29 @@ static int rd_field(rec_reader *r, apply_val *v)
     default:
         return -1;
     }
+}
+
+int stg__write_record_check(uint8_t type, const uint8_t *rec, size_t len, uint64_t *points,
+                            uint64_t *values)
+{
+    rec_reader r = {rec, rec + len, type == STG__REC_WRITE2, 0};
+    uint64_t d, np = 0, nv = 0;
+    apply_val v;
+    if (type != STG__REC_WRITE && type != STG__REC_WRITE2) return STRATA_ECORRUPT;
+    if (r.v2 ? rd_varint(&r, &d) || d > UINT32_MAX : len < 4) return STRATA_ECORRUPT;
+    if (!r.v2) r.p += 4;
+    while (r.p < r.end) {
+        uint64_t series;
+        uint32_t nf;
+        if (rd_point(&r, &series, &nf)) return STRATA_ECORRUPT;
+        for (uint32_t i = 0; i < nf; i++)
+            if (rd_field(&r, &v)) return STRATA_ECORRUPT;
+        np++;
+        nv += nf;
+    }
+    if (points) *points = np;
+    if (values) *values = nv;
+    return STRATA_OK;
 }
 
 int stg__apply_write(stg_engine *e, uint8_t type, const uint8_t *rec, size_t len, strata_error *err)
@@ -904,9 +927,10 @@ int stg__apply_write(stg_engine *e, uint8_t type, const uint8_t *rec, size_t len
                     return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
                 __builtin_prefetch(v->col);
             }
-            for (uint32_t i = 0; i < n; i++)
-                __builtin_prefetch(
-                    stg_stream_data(&w[i].col->head) + stg_stream_bytes(&w[i].col->head), 1);
+            for (uint32_t i = 0; i < n; i++) {
+                const uint8_t *h = stg_stream_data(&w[i].col->head);
+                if (h) __builtin_prefetch(h + stg_stream_bytes(&w[i].col->head), 1);
+            }
             for (uint32_t i = 0; i < n; i++) {
                 apply_val *v = &w[i];
                 if (v->col->type != v->type) {
