@@ -104,6 +104,11 @@ typedef struct stg__colmap {
 int stg__colmap_init(stg__colmap *m);
 void stg__colmap_fini(stg__colmap *m); /* frees the map, not the columns */
 stg__column *stg__colmap_get(const stg__colmap *m, uint32_t db, uint64_t series, uint32_t field);
+/* The home slot of a key, and the lookup from it: stg__colmap_get() in two steps, so that a
+ * caller can prefetch m->slots[slot] (and the column it points to) for many keys first. */
+size_t stg__colmap_slot(const stg__colmap *m, uint32_t db, uint64_t series, uint32_t field);
+stg__column *stg__colmap_get_at(const stg__colmap *m, size_t slot, uint32_t db, uint64_t series,
+                                uint32_t field);
 int stg__colmap_put(stg__colmap *m, stg__column *c); /* STRATA_ENOMEM */
 void stg__colmap_del(stg__colmap *m, const stg__column *c);
 

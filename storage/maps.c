@@ -36,7 +36,18 @@ void stg__colmap_fini(stg__colmap *m)
 
 stg__column *stg__colmap_get(const stg__colmap *m, uint32_t db, uint64_t series, uint32_t field)
 {
-    size_t mask = m->cap - 1, i = col_hash(db, series, field) & mask;
+    return stg__colmap_get_at(m, stg__colmap_slot(m, db, series, field), db, series, field);
+}
+
+size_t stg__colmap_slot(const stg__colmap *m, uint32_t db, uint64_t series, uint32_t field)
+{
+    return col_hash(db, series, field) & (m->cap - 1);
+}
+
+stg__column *stg__colmap_get_at(const stg__colmap *m, size_t slot, uint32_t db, uint64_t series,
+                                uint32_t field)
+{
+    size_t mask = m->cap - 1, i = slot & mask;
     for (;;) {
         stg__column *c = m->slots[i];
         if (c == NULL) return NULL;

@@ -919,13 +919,30 @@ int stg__apply_write(stg_engine *e, uint8_t type, const uint8_t *rec, size_t len
         if (rd_point(&r, &series, &nf)) goto corrupt;
         for (uint32_t done = 0; done < nf;) {
             uint32_t n = nf - done < APPLY_WINDOW ? nf - done : APPLY_WINDOW;
+            /* Three passes over the window so that its cache misses overlap: the map's
+             * slots, then the columns they point to, then the lookups themselves. */
+            size_t slot[APPLY_WINDOW];
+            for (uint32_t i = 0; i < n; i++) {
+                if (rd_field(&r, &w[i])) goto corrupt;
+                slot[i] = stg__colmap_slot(&e->cols, db, series, w[i].fid);
+                __builtin_prefetch(&e->cols.slots[slot[i]]);
+            }
+            for (uint32_t i = 0; i < n; i++) {
+                const stg__column *c = e->cols.slots[slot[i]];
+                if (c) __builtin_prefetch(c);
+            }
             for (uint32_t i = 0; i < n; i++) {
                 apply_val *v = &w[i];
-                if (rd_field(&r, v)) goto corrupt;
-                v->col = stg__column_get_or_new(e, db, series, v->fid, (stg_type)v->type);
-                if (v->col == NULL)
-                    return strata_error_set(err, STRATA_ENOMEM, "out of memory creating a column");
-                __builtin_prefetch(v->col);
+                v->col = stg__colmap_get_at(&e->cols, slot[i], db, series, v->fid);
+                if (v->col == NULL) {
+                    v->col = stg__column_get_or_new(e, db, series, v->fid, (stg_type)v->type);
+                    if (v->col == NULL)
+                        return strata_error_set(err, STRATA_ENOMEM,
+                                                "out of memory creating a column");
+                    /* the map may have grown: the slots of the rest are stale */
+                    for (uint32_t j = i + 1; j < n; j++)
+                        slot[j] = stg__colmap_slot(&e->cols, db, series, w[j].fid);
+                }
             }
             for (uint32_t i = 0; i < n; i++) {
                 const uint8_t *h = stg_stream_data(&w[i].col->head);
