@@ -524,7 +524,7 @@ int main(int argc, char **argv)
     }
     int64_t t3 = strata_mono_ns();
     stg_compact_stats cs;
-    stg_compact_opts co = {o.compact_points, 0, 0, !o.inplace};
+    stg_compact_opts co = {.target_points = o.compact_points, .repack = !o.inplace};
     if (stg_engine_compact_opts(e, &co, &cs, &err) != STRATA_OK) {
         fprintf(stderr, "engine_bench: compact: %s\n", err.msg);
         return 1;

@@ -15,23 +15,30 @@
  *
  * Two forms. In place (the server's background job), the walk is cut into
  * slices of about slice_bytes of chunk data, always whole columns. Each
- * slice is one LMDB write transaction under ckpt_mu: if some column of it
- * changes, every key the slice read is deleted and every chunk of the slice
- * (new ones and ones left as they were) is put back in ascending order; if
- * nothing changes, nothing is written. A reader sees a column either as it
- * was or as it is after, never half of it, and checkpoints, deletes and the
- * creation of new series wait for one slice at most. Between slices the
- * locks and the LMDB writer are free, and the caller's pause function runs:
- * it sleeps so that the chunk bytes read and written stay under rate_bytes
- * per second, and the background thread uses the pause to run the
- * checkpoints that fall due. A failure aborts the current slice only;
- * slices already committed stay, and each of them kept every point. The
- * walk resumes at the start of the column where the last slice stopped, so
- * a chunk that a checkpoint adds in between to a column not yet done is
- * seen with the rest of its column; chunks added behind the walk wait for
- * the next run. LMDB packs pages only when keys are appended at the end of a
- * table: putting a slice back in order fills pages no better than random
- * inserts (about 70-75 %), so the repack form exists too.
+ * slice is one LMDB write transaction under ckpt_mu: the old chunks of every
+ * column that changes are deleted and its new chunks put back in ascending
+ * order; a column that stays as it is is not touched; if nothing changes,
+ * nothing is written. A reader sees a column either as it was or as it is
+ * after, never half of it, and checkpoints, deletes and the creation of new
+ * series wait for one slice at most. Between slices the locks and the LMDB
+ * writer are free, and the caller's pause function runs: it sleeps so that
+ * the chunk bytes read and written stay under rate_bytes per second, and the
+ * background thread uses the pause to run the checkpoints that fall due. A
+ * failure aborts the current slice only; slices already committed stay, and
+ * each of them kept every point. The walk resumes at the start of the column
+ * where the last slice stopped, so a chunk that a checkpoint adds in between
+ * to a column not yet done is seen with the rest of its column; chunks added
+ * behind the walk wait for the next run.
+ *
+ * LMDB packs pages only when keys are appended at the end of a table (with
+ * MDB_APPEND); keys put back in the middle split pages half full (measured:
+ * 50-67 %, worse than the checkpoints left them). So in place, the middle of
+ * the table only merges chunks that overlap (late and rewritten points); the
+ * tail, the newest partition of the last database, where checkpoints add
+ * nearly everything, is compacted last as one slice (up to tail_bytes):
+ * every key from its start on is deleted and the chunks appended again, cut
+ * to fill pages. A partition is compacted that way while it is the newest,
+ * and keeps its full pages when the next one starts.
  *
  * Repack (stg_engine_compact, for a stopped store) is one slice over the
  * whole table that appends every chunk, in key order, to the other chunk
@@ -66,6 +73,8 @@
 #include "common/bytes.h"
 #include "common/clock.h"
 
+/* In place: the tail of the table is appended as one slice up to this many chunk bytes. */
+#define TAIL_BYTES_DEFAULT ((size_t)32 << 20)
 /* Chunk bytes read per slice when the caller gives 0. */
 #define SLICE_BYTES_DEFAULT ((size_t)1 << 20)
 /* Chunk bytes a slice holds before it writes mid-column: at least this, 4 slices. */
@@ -86,9 +95,12 @@ typedef struct pbuf {
 typedef struct compactor {
     stg_engine *e;
     MDB_txn *txn;
-    MDB_dbi dbi;                     /* the table read (and written in place) */
-    MDB_dbi dst;                     /* repack: the other table, written with MDB_APPEND */
-    int repack;                      /* one transaction into the other table, then switch */
+    MDB_dbi dbi;                    /* the table read (and written in place) */
+    MDB_dbi dst;                    /* repack: the other table, written with MDB_APPEND */
+    int repack;                     /* one transaction into the other table, then switch */
+    int tail;                       /* in place, the slice that ends the table: appended */
+    uint8_t end_key[STG__CKEY_LEN]; /* in place: the walk stops before this key (the tail) */
+    int have_end;
     uint8_t last_key[STG__CKEY_LEN]; /* repack: the last key appended */
     int have_last;
     uint32_t target;
@@ -103,8 +115,9 @@ typedef struct compactor {
     /* the column being compacted */
     uint8_t prefix[20]; /* db | part | series | field */
     int have_prefix;
-    int64_t col_tmin; /* where its data in memory starts; INT64_MAX: none */
-    int col_flushed;  /* the slice was written or dropped in the middle of the column */
+    int64_t col_tmin;           /* where its data in memory starts; INT64_MAX: none */
+    int col_flushed;            /* the slice was written or dropped in the middle of the column */
+    size_t col_keys0, col_rec0; /* nkeys and rec_len where the column began */
 
     /* the cluster being gathered: copies of its chunks as records */
     uint8_t *cl;
@@ -235,7 +248,7 @@ static int emit(compactor *c, const uint8_t *key, const void *blob, size_t len, 
         c->col_out[c->nout++] = c->rec_len;
         c->st->points += points;
     }
-    if (c->repack) page_add(c, len);
+    if (c->repack || c->tail) page_add(c, len);
     memcpy(c->recs + c->rec_len, key, STG__CKEY_LEN);
     strata_put_le32(c->recs + c->rec_len + STG__CKEY_LEN, (uint32_t)len);
     memcpy(c->recs + c->rec_len + REC_HDR, blob, len);
@@ -450,11 +463,11 @@ static int flush_run(compactor *c, int final)
         size_t bound = stg_chunk_bound(c->run_type, n, c->dec.str_len), used = 0;
         if (grow((void **)&c->enc, &c->enc_cap, bound, 1) != STRATA_OK)
             return strata_error_set(c->err, STRATA_ENOMEM, "out of memory");
-        if (c->repack) {
+        if (c->repack || c->tail) {
             /* Appended in key order: each chunk fills the rest of the leaf page. */
             if ((rc = fit_page(c, n, &n, &used)) != STRATA_OK) return rc;
         }
-        while (!c->repack) {
+        while (!c->repack && !c->tail) {
             rc = encode_prefix(c, n, &used);
             if (rc != STRATA_OK) return rc;
             /* A chunk a little larger than half a page would take a whole
@@ -575,9 +588,10 @@ static int append_slice(compactor *c)
 
 /*
  * Write the slice so far: delete every old chunk it decided, then put every
- * chunk back in ascending key order. The keys form one contiguous range of
- * the table, so the inserts land at the end of a page each time, and LMDB
- * packs such sequential inserts into full pages.
+ * chunk back in ascending key order. In the middle of the table LMDB splits a
+ * full page so that the old page keeps room for the node that did not fit
+ * (best_split plans for it); the tail slice, which ends the table, appends
+ * with MDB_APPEND instead, which keeps pages full.
  */
 static int write_slice(compactor *c)
 {
@@ -587,6 +601,12 @@ static int write_slice(compactor *c)
         MDB_val k = {STG__CKEY_LEN, c->keys + i * STG__CKEY_LEN};
         if ((rc = mdb_del(c->txn, c->dbi, &k, NULL)))
             return stg__mdb_err(rc, c->err, "compaction: deleting a chunk");
+    }
+    if (c->tail) {
+        /* Every key from the tail's start on is gone: the slice's chunks end the table. */
+        c->dst = c->dbi;
+        c->have_last = 0;
+        return append_slice(c);
     }
     size_t off = 0;
     while (off < c->rec_len) {
@@ -632,10 +652,17 @@ static int finish_col(compactor *c)
     int rc;
     if (!c->have_prefix) return STRATA_OK;
     if ((rc = end_cluster(c)) != STRATA_OK || (rc = flush_run(c, 1)) != STRATA_OK) return rc;
-    if (unchanged(c))
+    if (unchanged(c)) {
         c->st->chunks_kept += c->nin;
-    else
+        /* In the middle of the table, a column that stays as it is is not put back: putting
+         * keys back there leaves pages half full. */
+        if (!c->repack && !c->tail && !c->col_flushed) {
+            c->nkeys = c->col_keys0;
+            c->rec_len = c->col_rec0;
+        }
+    } else {
         c->changed = 1;
+    }
     if (c->repack) c->changed = 1; /* every chunk moves to the other table */
     c->have_prefix = 0;
     c->col_flushed = 0;
@@ -663,6 +690,8 @@ static int take(compactor *c, const MDB_val *key, const MDB_val *val)
     if (!c->have_prefix) {
         memcpy(c->prefix, key->mv_data, 20);
         c->have_prefix = 1;
+        c->col_keys0 = c->nkeys;
+        c->col_rec0 = c->rec_len;
         c->col_tmin = mem_start(c->e, k.db, k.series, k.field);
         c->cl_tlast = INT64_MIN;
     } else if (c->cl_n > 0 && k.t_first > c->cl_tlast) {
@@ -675,7 +704,11 @@ static int take(compactor *c, const MDB_val *key, const MDB_val *val)
     memcpy(c->cl + c->cl_len + REC_HDR, val->mv_data, val->mv_size);
     c->cl_len += REC_HDR + val->mv_size;
     c->cl_n++;
-    c->cl_full = c->cl_n == 1 && (val->mv_size >= c->fit * 3 / 4 || info.count >= c->target / 2);
+    /* A chunk that overlaps no other is left as it is when it is full already, and always
+     * in the middle of the table, where rewriting it would not pack pages (best_split):
+     * there compaction only merges overlapping chunks. */
+    c->cl_full = c->cl_n == 1 && (val->mv_size >= c->fit * 3 / 4 || info.count >= c->target / 2 ||
+                                  (!c->repack && !c->tail));
     if (info.t_last > c->cl_tlast) c->cl_tlast = info.t_last;
     if (info.t_last >= c->col_tmin) c->cl_keep = 1;
     return STRATA_OK;
@@ -723,6 +756,10 @@ static int slice(compactor *c, uint8_t next[STG__CKEY_LEN], int *at_end)
             rc = stg__mdb_err(mrc, c->err, "compaction: reading chunks");
             goto out;
         }
+        if (key.mv_size == STG__CKEY_LEN && c->have_end &&
+            memcmp(key.mv_data, c->end_key, STG__CKEY_LEN) >= 0)
+            mrc = MDB_NOTFOUND; /* the tail is compacted on its own */
+        if (mrc == MDB_NOTFOUND) continue;
         if (key.mv_size != STG__CKEY_LEN) {
             rc = strata_error_set(c->err, STRATA_ECORRUPT,
                                   "compaction stopped (slices done before are kept): a chunk key "
@@ -802,6 +839,43 @@ out:
     return rc;
 }
 
+/*
+ * In place: where the newest partition of the last database starts, the range
+ * that ends the chunk table, if its chunks take at most limit bytes (and it
+ * holds any). That range can be deleted and appended again with MDB_APPEND,
+ * which fills pages, where the middle of the table cannot (best_split).
+ * @return 1 with *start set, 0 when there is no such tail, or a strata code.
+ */
+static int tail_start(stg_engine *e, size_t limit, uint8_t start[STG__CKEY_LEN], strata_error *err)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    size_t bytes = 0;
+    int rc = 0, mrc;
+    if ((mrc = mdb_txn_begin(e->env, NULL, MDB_RDONLY, &txn)) ||
+        (mrc = mdb_cursor_open(txn, e->dbi_chunks, &cur)))
+        goto mdb_fail;
+    mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (mrc == MDB_NOTFOUND || (mrc == 0 && k.mv_size != STG__CKEY_LEN)) goto out;
+    if (mrc) goto mdb_fail;
+    memset(start, 0, STG__CKEY_LEN);
+    memcpy(start, k.mv_data, 8); /* db | partition */
+    k = (MDB_val){STG__CKEY_LEN, start};
+    for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0 && bytes <= limit;
+         mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        bytes += v.mv_size;
+    if (mrc && mrc != MDB_NOTFOUND) goto mdb_fail;
+    rc = bytes > 0 && bytes <= limit;
+    goto out;
+mdb_fail:
+    rc = stg__mdb_err(mrc, err, "compaction: finding the table's tail");
+out:
+    if (cur) mdb_cursor_close(cur);
+    if (txn) mdb_txn_abort(txn);
+    return rc;
+}
+
 /* The pause of a caller that has nothing else to do: sleep. */
 static int sleep_until(void *ctx, int64_t until_mono_ns)
 {
@@ -845,6 +919,13 @@ int stg__compact_run(stg_engine *e, const stg_compact_opts *o, stg__compact_paus
     /* LMDB's limit for a node in a leaf page, less the node header and the key */
     c.node_max = (((ms.ms_psize - 16) / 2) & ~(size_t)1) - 2 - 8 - STG__CKEY_LEN;
 
+    if (!c.repack) {
+        size_t limit = o && o->tail_bytes ? o->tail_bytes : TAIL_BYTES_DEFAULT;
+        int t = tail_start(e, limit, c.end_key, err);
+        if (t < 0) rc = t;
+        c.have_end = t == 1;
+        at_end = t < 0;
+    }
     while (!at_end) {
         int64_t s0 = strata_mono_ns();
         pthread_mutex_lock(&e->ckpt_mu);
@@ -852,7 +933,17 @@ int stg__compact_run(stg_engine *e, const stg_compact_opts *o, stg__compact_paus
         pthread_mutex_unlock(&e->ckpt_mu);
         if (rc != STRATA_OK) break;
         st->slices++;
-        if (at_end) break;
+        if (at_end && c.have_end) {
+            /* The middle is done; now the tail, in one slice that ends the table. */
+            memcpy(next, c.end_key, STG__CKEY_LEN);
+            c.have_end = 0;
+            c.tail = 1;
+            c.slice_bytes = c.rec_max = SIZE_MAX;
+            c.page_used = 0;
+            at_end = 0;
+        } else if (at_end) {
+            break;
+        }
         /* The slice may take no less than its bytes at the rate. */
         int64_t until = strata_mono_ns();
         if (rate > 0) {
@@ -900,6 +991,6 @@ int stg_engine_compact_opts(stg_engine *e, const stg_compact_opts *o, stg_compac
 int stg_engine_compact(stg_engine *e, uint32_t target_points, stg_compact_stats *st,
                        strata_error *err)
 {
-    stg_compact_opts o = {target_points, 0, 0, 1};
+    stg_compact_opts o = {.target_points = target_points, .repack = 1};
     return stg__compact_run(e, &o, NULL, NULL, st, err);
 }

@@ -117,10 +117,13 @@ typedef struct stg_compact_opts {
     uint32_t target_points; /* points per merged chunk before page fitting; 0 = 8192 */
     uint64_t rate_bytes;    /* chunk bytes read + written per second at most; 0 = no limit */
     size_t slice_bytes;     /* chunk bytes read per transaction (whole columns); 0 = 1 MiB */
-    int repack; /* 1 = rewrite the whole table into the other chunk table with MDB_APPEND in
-                   one transaction and switch (full LMDB pages, for a stopped store: blocks
-                   checkpoints, deletes and new series throughout, needs room for a second
-                   copy; rate_bytes and slice_bytes are ignored); 0 = in place, in slices */
+    int repack;        /* 1 = rewrite the whole table into the other chunk table with MDB_APPEND in
+                          one transaction and switch (full LMDB pages, for a stopped store: blocks
+                          checkpoints, deletes and new series throughout, needs room for a second
+                          copy; rate_bytes and slice_bytes are ignored); 0 = in place, in slices */
+    size_t tail_bytes; /* in place: the newest partition of the last database, which ends the
+                          table, is compacted as one slice appended with MDB_APPEND (full
+                          pages) when its chunks take at most this; 0 = 32 MiB */
 } stg_compact_opts;
 
 /*

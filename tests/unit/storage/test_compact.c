@@ -193,7 +193,7 @@ static void slices_keep_every_point(void **state)
     fill_random(e, db, 11, 7);
     check_model(e, db);
 
-    stg_compact_opts co = {0, 0, 2048, 0};
+    stg_compact_opts co = {.slice_bytes = 2048};
     stg_compact_stats cs;
     assert_int_equal(stg_engine_compact_opts(e, &co, &cs, &err), STRATA_OK);
     print_message("slices=%llu chunks %llu -> %llu, read %llu written %llu\n",
@@ -325,7 +325,7 @@ static void concurrent_writes_reads_and_slices(void **state)
     for (int i = 0; i < 2; i++)
         pthread_create(&r[i], NULL, conc_reader, &c);
     int runs = 0, failed = 0;
-    stg_compact_opts co = {256, 0, 1024, 0};
+    stg_compact_opts co = {.target_points = 256, .slice_bytes = 1024};
     stg_engine_stats es;
     for (;;) {
         int64_t done = __atomic_load_n(&c.written[HOSTS - 1], __ATOMIC_ACQUIRE);
@@ -374,7 +374,7 @@ static void rate_limit_is_a_lower_bound(void **state)
     assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
     fill_random(e, db, 5, 4);
     stg_compact_stats unl, lim;
-    stg_compact_opts co = {0, 0, 1024, 0};
+    stg_compact_opts co = {.slice_bytes = 1024};
     /* First measure what a run costs without a limit on the same kind of data... */
     assert_int_equal(stg_engine_compact_opts(e, &co, &unl, &err), STRATA_OK);
     assert_true(unl.slices > 10);
@@ -544,58 +544,91 @@ static size_t leaf_pages(stg_engine *e)
     return ms.ms_leaf_pages + ms.ms_overflow_pages;
 }
 
+enum { GH = 150, GP = 3000, GROUNDS = 30 };
+static int64_t g_ts[GP], g_vals[GH][GP];
+
 /*
- * In place, chunks are put back in ascending order in the middle of the table, where LMDB
- * keeps one node fewer on a page than fit: columns of about 7 KB written over many
- * checkpoints must not come out of an in-place compaction on more pages than they took
- * (chunks cut to half a page took one page each), and every point stays.
+ * Columns of about 7 KB written over GROUNDS checkpoints (as a server writes them), into
+ * partitions of partition_s seconds; then a compaction with co in a reopened engine (nothing
+ * in memory: every column can be merged). Pages before and after in *before, *after.
  */
-static void in_place_never_grows_pages(void **state)
+static void checkpointed_then_compacted(int64_t partition_s, const stg_compact_opts *co,
+                                        size_t *before, size_t *after)
 {
-    (void)state;
-    enum { NH = 150, NP = 3000, ROUNDS = 30 };
     stg_options o;
     base_options(&o);
     o.chunk_max_points = 0;
-    o.partition_ns = 100000 * SEC;
+    o.partition_ns = partition_s * SEC;
+    strata_rm_tree(tmpdir);
+    mkdir(tmpdir, 0700);
     stg_engine *e = open_with(&o);
     strata_error err = {0};
     uint32_t db;
     assert_int_equal(stg_db_create(e, "grow", &db, &err), STRATA_OK);
-    static int64_t ts[NP], vals[NH][NP];
     unsigned seed = 11;
-    for (int i = 0; i < NP; i++)
-        ts[i] = (int64_t)i * 10 * SEC;
-    for (int h = 0; h < NH; h++) {
+    for (int i = 0; i < GP; i++)
+        g_ts[i] = (int64_t)i * 10 * SEC;
+    for (int h = 0; h < GH; h++) {
         int64_t v = 0;
-        for (int i = 0; i < NP; i++) {
+        for (int i = 0; i < GP; i++) {
             v += (int64_t)(rand_r(&seed) % 400001) - 200000; /* ~19 bits a point */
-            vals[h][i] = v;
+            g_vals[h][i] = v;
         }
     }
-    for (int r = 0; r < ROUNDS; r++) { /* a checkpoint every NP / ROUNDS points of each column */
-        size_t from = (size_t)r * NP / ROUNDS, n = (size_t)NP / ROUNDS;
-        for (int h = 0; h < NH; h++) {
+    for (int r = 0; r < GROUNDS; r++) { /* a checkpoint every GP / GROUNDS points a column */
+        size_t from = (size_t)r * GP / GROUNDS, n = (size_t)GP / GROUNDS;
+        for (int h = 0; h < GH; h++) {
             char host[16];
             snprintf(host, sizeof host, "h%03d", h);
-            put_n(e, db, host, ts + from, vals[h] + from, n);
+            put_n(e, db, host, g_ts + from, g_vals[h] + from, n);
         }
         assert_int_equal(stg_engine_checkpoint(e, &err), STRATA_OK);
     }
     stg_engine_close(e);
-    e = open_with(&o); /* nothing in memory: every column can be merged */
-    size_t before = leaf_pages(e);
-    stg_compact_opts co = {0, 0, 0, 0};
+    e = open_with(&o);
+    *before = leaf_pages(e);
     stg_compact_stats st;
-    assert_int_equal(stg_engine_compact_opts(e, &co, &st, &err), STRATA_OK);
-    size_t after = leaf_pages(e);
-    printf("in place: %llu -> %llu chunks, %zu -> %zu pages\n",
-           (unsigned long long)st.chunks_before, (unsigned long long)st.chunks_after, before,
-           after);
+    assert_int_equal(stg_engine_compact_opts(e, co, &st, &err), STRATA_OK);
+    *after = leaf_pages(e);
+    printf("in place (partitions of %lld s, tail up to %zu bytes): kept %llu, slices %llu, %llu -> "
+           "%llu chunks, %zu -> "
+           "%zu pages\n",
+           (long long)partition_s, co->tail_bytes, (unsigned long long)st.chunks_kept,
+           (unsigned long long)st.slices, (unsigned long long)st.chunks_before,
+           (unsigned long long)st.chunks_after, *before, *after);
     assert_true(st.chunks_after > 0);
-    assert_true(after <= before);
-    check_hosts(e, db, NH, NP, ts, &vals[0][0]);
+    check_hosts(e, db, GH, GP, g_ts, &g_vals[0][0]);
     stg_engine_close(e);
+}
+
+/*
+ * In the middle of the table chunks are put back in ascending order, where LMDB keeps one
+ * node fewer on a page than fit: compacting in place (no tail: tail_bytes 1) must not come
+ * out on more pages than the checkpoints left (chunks cut to half a page took one page each).
+ */
+static void in_place_never_grows_pages(void **state)
+{
+    (void)state;
+    stg_compact_opts co = {.tail_bytes = 1};
+    size_t before, after;
+    checkpointed_then_compacted(100000, &co, &before, &after);
+    assert_true(after <= before);
+}
+
+/*
+ * The newest partition ends the table: in place, it is deleted and appended again as one
+ * slice, with chunks cut to fill pages, while the older partition is compacted in the
+ * middle. With two partitions, the tail must take far fewer pages than without it.
+ */
+static void in_place_appends_the_tail(void **state)
+{
+    (void)state;
+    stg_compact_opts middle = {.tail_bytes = 1}, tail = {0};
+    size_t b1, without, b2, with;
+    checkpointed_then_compacted(15000, &middle, &b1, &without);
+    checkpointed_then_compacted(15000, &tail, &b2, &with);
+    assert_int_equal(b1, b2);
+    assert_true(with * 100 < without * 85);
 }
 
 int main(void)
@@ -607,6 +640,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(background_pauses_checkpoint_and_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(repack_fills_leaf_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(in_place_never_grows_pages, setup, teardown),
+        cmocka_unit_test_setup_teardown(in_place_appends_the_tail, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
