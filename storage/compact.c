@@ -728,7 +728,10 @@ static int slice(compactor *c, uint8_t next[STG__CKEY_LEN], int *at_end)
     int rc = STRATA_OK, mrc;
 
     c->slice_read = c->slice_written = 0;
-    if ((mrc = mdb_txn_begin(e->env, NULL, 0, &c->txn))) {
+    /* The tail is read and encoded in a read-only transaction, so that LMDB's writer (which
+     * new series need) is held only while it is written; ckpt_mu, held by the caller, keeps
+     * checkpoints and deletes, the only other writers of chunks, out meanwhile. */
+    if ((mrc = mdb_txn_begin(e->env, NULL, c->tail ? MDB_RDONLY : 0, &c->txn))) {
         rc = stg__mdb_err(mrc, c->err, "compaction: beginning a transaction");
         goto out;
     }
@@ -798,6 +801,14 @@ static int slice(compactor *c, uint8_t next[STG__CKEY_LEN], int *at_end)
     }
     mdb_cursor_close(cur);
     cur = NULL;
+    if (c->changed && c->tail) {
+        mdb_txn_abort(c->txn);
+        if ((mrc = mdb_txn_begin(e->env, NULL, 0, &c->txn))) {
+            c->txn = NULL;
+            rc = stg__mdb_err(mrc, c->err, "compaction: beginning the tail's transaction");
+            goto out;
+        }
+    }
     if (c->changed) {
         if ((rc = write_slice(c)) != STRATA_OK) goto out;
     } else {
