@@ -16,7 +16,10 @@
 # Output: progress on stderr; on stdout a Markdown table, one row per use case:
 #   InfluxDB TSM bytes/value (the compacted .tsm files alone) and whole data+wal directory;
 #   Strata chunk payload, chunk tree pages, LMDB pages in use (what the file needs once LMDB's
-#   free pages are reused); ratio = InfluxDB TSM / Strata pages in use (the goal is >= 5).
+#   free pages are reused) after `strata compact`; ratio = InfluxDB TSM / Strata pages in use
+#   (the goal is >= 5); and Strata's pages as a running server leaves them: checkpoints every
+#   5 minutes of data, then its background compaction (engine_bench --checkpoint-data-s 300
+#   --compact-mode inplace), with the ratio to InfluxDB's TSM.
 # Exit status: 0 when every measurement ran (whatever the ratios), 1 otherwise.
 set -euo pipefail
 
@@ -49,10 +52,14 @@ for uc in $use_cases; do
     echo "== $uc: InfluxDB 1.6.7 (scale $scale, $hours h)" >&2
     out_i=$(mktemp)
     out_s=$(mktemp)
+    out_r=$(mktemp)
     STRATA_GEN=$gen "$root/bench/influx_size.sh" --use-case "$uc" --scale "$scale" \
         --timestamp-start 2016-01-01T00:00:00Z --timestamp-end "$end" >"$out_i"
     echo "== $uc: Strata" >&2
     "$eb" --use-case "$uc" --scale "$scale" --hours "$hours" >"$out_s" 2>&1
+    echo "== $uc: Strata as a running server (checkpoints every 5 min of data, background compaction)" >&2
+    "$eb" --use-case "$uc" --scale "$scale" --hours "$hours" --checkpoint-data-s 300 \
+        --compact-mode inplace >"$out_r" 2>&1
     values=$(kv values "$out_i")
     tsm=$(kv tsm_bytes_per_value "$out_i")
     all=$(kv all_bytes_per_value "$out_i")
@@ -63,18 +70,21 @@ for uc in $use_cases; do
     tree=$(sed -n 's/.*chunk tree \([0-9.]*\) bytes\/value.*/\1/p' <<<"$line")
     pages=$(sed -n 's/.*pages in use \([0-9.]*\) bytes\/value.*/\1/p' <<<"$line")
     s_values=$(sed -n "s/^data: .*h at [^:]*: [0-9]* points, \([0-9]*\) values$/\1/p" "$out_s" | head -1)
-    rm -f "$out_i" "$out_s"
-    if [[ -z "$tsm" || -z "$pages" ]]; then
+    srv=$(grep '^disk after compaction:' "$out_r" |
+        sed -n 's/.*pages in use \([0-9.]*\) bytes\/value.*/\1/p')
+    rm -f "$out_i" "$out_s" "$out_r"
+    if [[ -z "$tsm" || -z "$pages" || -z "$srv" ]]; then
         echo "disk_vs_influx.sh: $uc: a measurement failed" >&2
         exit 1
     fi
     [[ -z "$s_values" || "$s_values" == "$values" ]] ||
         echo "disk_vs_influx.sh: warning: $uc: InfluxDB got $values values, Strata $s_values" >&2
     ratio=$(awk -v a="$tsm" -v b="$pages" 'BEGIN { printf "%.2f", a / b }')
-    rows+=("| $uc | $values | $tsm | $all | $payload | $tree | $pages | ${ratio}x |")
+    sratio=$(awk -v a="$tsm" -v b="$srv" 'BEGIN { printf "%.2f", a / b }')
+    rows+=("| $uc | $values | $tsm | $all | $payload | $tree | $pages | ${ratio}x | $srv | ${sratio}x |")
     echo "   $uc: InfluxDB TSM $tsm B/value, Strata pages in use $pages B/value (${ratio}x)" >&2
 done
 
-echo "| data ($scale hosts, $hours h) | values | InfluxDB TSM | InfluxDB data+wal dir | Strata payload | Strata chunk tree | Strata LMDB pages in use | InfluxDB TSM / Strata pages |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| data ($scale hosts, $hours h) | values | InfluxDB TSM | InfluxDB data+wal dir | Strata payload | Strata chunk tree | Strata LMDB pages in use | InfluxDB TSM / Strata pages | Strata pages, running server | InfluxDB TSM / that |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for r in "${rows[@]}"; do echo "$r"; done

@@ -32,9 +32,10 @@ typedef struct bench_opts {
     uint32_t batch;
     int sync, keep, pregen, write_only, reopen;
     uint32_t chunk_points, head_bytes, compact_points, threads;
-    int encode_threads;  /* stg_options.encode_threads */
-    uint32_t ckpt_every; /* writer 0 checkpoints after this many of its points; 0: never */
-    int inplace;         /* compact in place (the server's background form), not repack */
+    int encode_threads;   /* stg_options.encode_threads */
+    uint32_t ckpt_every;  /* writer 0 checkpoints after this many of its points; 0: never */
+    int64_t ckpt_data_ns; /* ... or each time its points' time crosses a multiple of this */
+    int inplace;          /* compact in place (the server's background form), not repack */
 } bench_opts;
 
 /* CPU seconds used by the whole process so far (all threads). */
@@ -70,6 +71,9 @@ static void usage(void)
             "                    default one per online CPU, at most 8)\n"
             "                    [--checkpoint-every N] (writer 0 checkpoints after every N of\n"
             "                    its points, as a server's periodic checkpoints; 0: none)\n"
+            "                    [--checkpoint-data-s S] (writer 0 checkpoints each time the\n"
+            "                    data's time crosses a multiple of S seconds: a server\n"
+            "                    checkpointing every S s while the data arrives in real time)\n"
             "                    [--compact-mode repack|inplace] (repack, default: strata\n"
             "                    compact; inplace: the server's background compaction)\n"
             "                    [--encode-threads N] (threads encoding a checkpoint; 0,\n"
@@ -102,6 +106,7 @@ static int parse(int argc, char **argv, bench_opts *o)
     o->threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (uint32_t)ncpu;
     o->encode_threads = 0;
     o->ckpt_every = 0;
+    o->ckpt_data_ns = 0;
     o->inplace = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -122,6 +127,9 @@ static int parse(int argc, char **argv, bench_opts *o)
             i++;
         } else if (!strcmp(a, "--chunk-points") && v) {
             o->chunk_points = (uint32_t)atoi(v);
+            i++;
+        } else if (!strcmp(a, "--checkpoint-data-s") && v) {
+            o->ckpt_data_ns = (int64_t)(atof(v) * 1e9);
             i++;
         } else if (!strcmp(a, "--checkpoint-every") && v) {
             o->ckpt_every = (uint32_t)atoi(v);
@@ -294,6 +302,8 @@ typedef struct writer {
     stg_tag *pre_tags;
     stg_field_in *pre_fields;
     size_t npre;
+    int64_t ckpt_slot; /* --checkpoint-data-s: the data-time slot of the last point */
+    int ckpt_slot_set;
 } writer;
 
 /* Add one point to the batch; commit a full batch. @return 0, or -1 (w->err set). */
@@ -311,6 +321,19 @@ static int write_point(writer *w, stg_batch *b, const gen_point *gp)
         if (stg_batch_commit(b, &res, &w->err) != STRATA_OK || res.points_rejected) return -1;
     }
     return 0;
+}
+
+/* --checkpoint-every / --checkpoint-data-s: is a checkpoint due after the point at ts? */
+static int checkpoint_due(writer *w, int64_t ts)
+{
+    if (w->o->ckpt_every && w->points % w->o->ckpt_every == 0) return 1;
+    if (w->o->ckpt_data_ns <= 0) return 0;
+    int64_t slot = ts / w->o->ckpt_data_ns;
+    if (w->ckpt_slot_set && slot == w->ckpt_slot) return 0;
+    int due = w->ckpt_slot_set;
+    w->ckpt_slot = slot;
+    w->ckpt_slot_set = 1;
+    return due;
 }
 
 static void *writer_main(void *arg)
@@ -332,7 +355,7 @@ static void *writer_main(void *arg)
             }
             w->values += w->pre[i].nfields;
             w->points++;
-            if (w->k == 0 && w->o->ckpt_every && w->points % w->o->ckpt_every == 0 &&
+            if (w->k == 0 && checkpoint_due(w, w->pre[i].ts_ns) &&
                 stg_engine_checkpoint(w->e, &w->err) != STRATA_OK) {
                 w->failed = 1;
                 goto done;
@@ -464,7 +487,7 @@ int main(int argc, char **argv)
     writer w[8];
     pthread_t th[8];
     for (uint32_t k = 0; k < o.threads; k++) {
-        w[k] = (writer){&o, e, db, k, 0, 0, 0, {0}, NULL, NULL, NULL, 0};
+        w[k] = (writer){.o = &o, .e = e, .db = db, .k = k};
         if (pre && prepare(&w[k], pre, npre, o.threads) != 0) {
             fprintf(stderr, "engine_bench: out of memory preparing the input (try --pregen 0)\n");
             return 1;

@@ -80,6 +80,11 @@ static const opt_def opts[] = {
     {"compact-rate", "storage", "compact-rate", T_SIZE, OFF(compact_rate_bytes), "32MiB", "BYTES",
      "background compaction reads and writes at most this many chunk bytes per second, "
      "pausing between slices (checkpoints run in the pauses); 0 = no limit"},
+    {"compact-tail", "storage", "compact-tail", T_SIZE, OFF(compact_tail_bytes), "32MiB", "BYTES",
+     "background compaction deletes and appends again the newest partition of the last "
+     "database (the end of the chunk table) as one slice, packing its pages full, while its "
+     "chunks take at most this much; above it, only overlapping chunks are merged there; "
+     "0 = never"},
     {"encode-threads", "storage", "encode-threads", T_U32, OFF(encode_threads), "0", "N",
      "threads that encode a checkpoint's chunks (the checkpoint thread and helpers); "
      "0 = one per online CPU, at most 16"},

@@ -58,6 +58,7 @@ typedef struct net_config {
     int64_t compact_interval_ms;    /* 0: no background compaction */
     int64_t retention_check_ms;     /* 0: never expire retention policies' data */
     size_t compact_rate_bytes;      /* chunk bytes/s of background compaction; 0: no limit */
+    size_t compact_tail_bytes;      /* the newest partition compacted as one slice up to this */
     uint32_t encode_threads;        /* threads encoding a checkpoint's chunks; 0: one per CPU */
     net_strlist databases;          /* created at start */
     int auto_create_db;             /* create a database on first write instead of 404 */

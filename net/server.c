@@ -286,6 +286,7 @@ int net_server_open(const net_config *cfg, const strata_logger *log, net_server 
     o.retention_check_ns = cfg->retention_check_ms > 0 ? cfg->retention_check_ms * 1000000 : -1;
     o.compact_rate_bytes = cfg->compact_rate_bytes;
     o.encode_threads = (int)cfg->encode_threads;
+    o.compact_tail_bytes = cfg->compact_tail_bytes ? cfg->compact_tail_bytes : 1;
     o.log = log;
     if ((rc = stg_engine_open(&o, &s->eng, err)) != STRATA_OK) {
         strata_error_prefix(err, "opening data directory %s: ", cfg->data_dir);

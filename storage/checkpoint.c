@@ -483,7 +483,8 @@ static void run_compaction(stg_engine *e)
     strata_error err;
     bg_pace pace = {e, 0};
     stg_compact_opts o = {.rate_bytes = e->opt.compact_rate_bytes,
-                          .slice_bytes = e->opt.compact_slice_bytes};
+                          .slice_bytes = e->opt.compact_slice_bytes,
+                          .tail_bytes = e->opt.compact_tail_bytes};
     /* Checkpoints run between slices: what they write from now on is for the next run. */
     e->ckpts_at_compact = __atomic_load_n(&e->stats.checkpoints, __ATOMIC_RELAXED);
     int rc = stg__compact_run(e, &o, bg_pause, &pace, &cs, &err);

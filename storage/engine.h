@@ -64,6 +64,8 @@ typedef struct stg_options {
      * STG_COMPACT_RATE_DEFAULT. */
     uint64_t compact_rate_bytes;
     size_t compact_slice_bytes; /* chunk bytes one compaction transaction reads; 0 = 1 MiB */
+    size_t compact_tail_bytes;  /* the tail appended as one slice up to this; 0 = 32 MiB,
+                                   1 = never (stg_compact_opts.tail_bytes) */
     /* Threads that encode a checkpoint's chunks, the checkpointing thread included; 0 = one
      * per online CPU. At most STG_ENCODE_THREADS_MAX. */
     int encode_threads;
