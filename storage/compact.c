@@ -107,7 +107,7 @@ typedef struct compactor {
     size_t fit;       /* largest chunk that still shares a leaf page with another */
     size_t page;      /* usable bytes of a leaf page */
     size_t node_max;  /* largest chunk LMDB keeps in the leaf page (larger: overflow pages) */
-    size_t page_used; /* repack: bytes of the leaf page being appended to */
+    size_t page_used; /* repack and tail: bytes of the leaf page being appended to */
     size_t slice_bytes;
     stg_compact_stats *st;
     strata_error *err;
@@ -226,8 +226,8 @@ static size_t leaf_bytes(const compactor *c, size_t len)
     return ((8 + STG__CKEY_LEN + len + 1) & ~(size_t)1) + 2;
 }
 
-/* Repack: follow how MDB_APPEND fills leaf pages: a node that does not fit what is left of the
- * last page starts a new one, and the full page keeps everything it had. */
+/* Repack and tail: follow how MDB_APPEND fills leaf pages: a node that does not fit what is left of
+ * the last page starts a new one, and the full page keeps everything it had. */
 static void page_add(compactor *c, size_t len)
 {
     size_t b = leaf_bytes(c, len);
@@ -327,12 +327,13 @@ static int cmp_merge(const void *a, const void *b, void *arg)
  * Into how many chunks to cut bytes of encoded points so that their pages fill
  * best, in place: LMDB puts whole nodes on a page, so equal chunks of 1/2, 1/3,
  * 1/4... of a page pack it, while a big chunk and its small remainder leave a
- * hole that the next column's big chunk does not fit. And where keys are put
- * back in ascending order in the middle of the table (not appended at its
- * end), LMDB splits a full page by moving its last node to the new page with
- * the new one: a page that fits k such nodes keeps k - 1. Tries the smallest
- * count that fits (each at most fit) and a dozen more, each chunk costing
- * CHUNK_OVERHEAD more payload, and keeps the one that costs the fewest pages.
+ * hole that the next column's big chunk does not fit. Without MDB_APPEND,
+ * LMDB splits a full page so that the old one keeps room for the node that
+ * did not fit: ascending puts keep k - 1 of the k nodes a page holds (puts
+ * before existing keys do worse: half). Used in place for the merged chunks
+ * of overlapping clusters. Tries the smallest count that fits (each at most
+ * fit) and a dozen more, each chunk costing CHUNK_OVERHEAD more payload, and
+ * keeps the one that costs the fewest pages.
  */
 static uint32_t best_split(size_t bytes, size_t fit, size_t page, size_t *slot)
 {
@@ -368,7 +369,7 @@ static int encode_prefix(compactor *c, uint32_t n, size_t *used)
 #define PIECE_MIN 384
 
 /*
- * Repack: choose how many of the first nmax points of c->dec make the chunk
+ * Repack and tail: choose how many of the first nmax points of c->dec make the chunk
  * that best fills what is left of the leaf page being appended to (a new page
  * when less than PIECE_MIN bytes are left), and encode them into c->enc. The
  * count is guessed from the bytes per point of the last try, a few tries at
