@@ -663,14 +663,10 @@ static void full_map_fails_cleanly(void **state)
 {
     (void)state;
     stg_options o;
-    stg_engine *e = NULL;
     strata_error err = {0};
-    stg_options_default(&o);
-    o.dir = tmpdir;
-    o.wal_sync = 0;
-    o.background = 0;
+    test_options(&o);
     o.map_bytes = (size_t)1 << 20;
-    if (stg_engine_open(&o, &e, &err) != STRATA_OK) fail_msg("open: %s", err.msg);
+    stg_engine *e = open_engine_with(&o);
     uint32_t db;
     assert_int_equal(stg_db_create(e, "db", &db, &err), STRATA_OK);
     int acked = 0, rc = STRATA_OK;

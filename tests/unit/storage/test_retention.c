@@ -167,15 +167,10 @@ static void expiry_by_watermark(void **state)
 {
     (void)state;
     stg_options o;
-    stg_engine *e = NULL;
     strata_error err = {0};
-    stg_options_default(&o);
-    o.dir = tmpdir;
-    o.wal_sync = 0;
-    o.background = 0;
+    test_options(&o);
     o.chunk_max_points = 16; /* many chunks, so that whole ones go */
-    o.map_bytes = (size_t)1 << 30;
-    assert_int_equal(stg_engine_open(&o, &e, &err), STRATA_OK);
+    stg_engine *e = open_engine_with(&o);
     uint32_t db;
     assert_int_equal(stg_db_create(e, "d", &db, &err), STRATA_OK);
     stg_rp_spec s = {"two", 1, 1, 1, 2 * HOUR, 1, HOUR};
